@@ -1,0 +1,276 @@
+"""The ``museforge`` command. Imports stay light here: no torch on ``--help``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from museforge.config import Settings, load_settings
+from museforge.storage.errors import DatabaseUnavailable, StorageError
+from museforge.storage.models import Actor, SessionInfo, VersionInfo
+from museforge.storage.store import Store
+
+app = typer.Typer(
+    name="museforge",
+    help="A conversational co-creation assistant for pictures and music.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Image model presets and their weights.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+SessionOpt = Annotated[str, typer.Option("--session", "-s", help="Session name.")]
+
+
+class UsageError(Exception):
+    """Bad arguments: exit status 2."""
+
+
+def open_store(settings: Settings | None = None) -> tuple[Settings, Store, Actor]:
+    settings = settings or load_settings()
+    store = Store.open(settings)
+    return settings, store, Actor(store.local_user())
+
+
+def local_session(store: Store, actor: Actor, name: str) -> SessionInfo:
+    return store.local_session(actor, name)
+
+
+def build_assistant(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
+    from museforge.assistant import PlannerUnavailable, make_planner
+    from museforge.assistant.turn import Assistant
+
+    try:
+        planner = make_planner(settings)
+    except PlannerUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    return Assistant(store, planner, settings=settings)
+
+
+# -- chat and ask ----------------------------------------------------------------------
+
+
+@app.command()
+def chat(session: SessionOpt = "default") -> None:
+    """Chat with the assistant in the terminal (the work is saved as you go)."""
+    from museforge.bots.terminal import TerminalChat
+    from museforge.storage.models import Scope
+
+    settings, store, actor = open_store()
+    with store:
+        assistant = build_assistant(settings, store)
+        info = store.session(actor, Scope.local(session))
+        TerminalChat(assistant, actor, info, console).run()
+
+
+@app.command()
+def ask(
+    message: Annotated[str, typer.Argument(help="What to ask, in plain words.")],
+    session: SessionOpt = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the turn as one JSON object.")]
+    = False,
+    plan_only: Annotated[bool, typer.Option("--plan-only", help="Plan, but run nothing.")]
+    = False,
+    attach: Annotated[list[Path] | None, typer.Option(
+        "--attach", help="An image or MIDI file to bring in first (repeatable).")] = None,
+) -> None:
+    """Run one turn and print the reply (or, with --json, the whole turn)."""
+    from museforge.storage.models import Scope
+
+    settings, store, actor = open_store()
+    with store:
+        assistant = build_assistant(settings, store)
+        info = store.session(actor, Scope.local(session))
+        result = assistant.turn(actor, info, message, attach or [], plan_only=plan_only)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    console.print(result.reply, highlight=False)
+    for a in [*result.imported, *result.artifacts]:
+        files = "  ".join(f"{role}: {path}" for role, path in a.files.items())
+        console.print(f"  #{a.artwork} v{a.version} {a.title}  {files}", highlight=False)
+
+
+# -- history, show, export -------------------------------------------------------------
+
+
+@app.command()
+def history(
+    session: Annotated[str | None, typer.Argument(help="Session name; omit to list them.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List your sessions, or show one session's conversation in order."""
+    _, store, actor = open_store()
+    with store:
+        if session is None:
+            sessions = store.list_sessions(actor)
+            if as_json:
+                _print_json([{"session": s.name, "artworks": s.artwork_count,
+                              "updated": s.created_at.isoformat()} for s in sessions])
+                return
+            table = Table("session", "artworks", "started", title="Sessions")
+            for s in sessions:
+                table.add_row(s.name, str(s.artwork_count), f"{s.created_at:%Y-%m-%d %H:%M}")
+            console.print(table if sessions else "No sessions yet.")
+            return
+        info = local_session(store, actor, session)
+        messages = store.history(actor, info)
+        if as_json:
+            _print_json([{"role": m.role, "text": m.text, "tool_calls": m.tool_calls,
+                          "planner": m.planner, "at": m.created_at.isoformat()}
+                         for m in messages])
+            return
+        for m in messages:
+            style = {"user": "bold cyan", "assistant": "green", "tool": "yellow"}[m.role]
+            console.print(f"[{style}]{m.role}[/]: {m.text}", highlight=False)
+            for call in m.tool_calls:
+                if isinstance(call, dict):
+                    mark = "ok" if call.get("ok") else f"error: {call.get('error')}"
+                    console.print(f"    ↳ {call.get('name')}({_args(call.get('args'))}) {mark}",
+                                  style="dim", highlight=False)
+
+
+@app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="Artwork: #N, '#N vM', latest.")],
+    session: SessionOpt = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show an artwork's version tree, the chosen version's recipe and its files."""
+    _, store, actor = open_store()
+    with store:
+        info = local_session(store, actor, session)
+        art, chosen = store.resolve(actor, info, ref)
+        versions = store.versions(actor, info, art.number)
+        if as_json:
+            _print_json({"artwork": f"#{art.number}", "kind": art.kind, "title": art.title,
+                         "head": art.head_number, "version": chosen.number,
+                         "versions": [_version_json(v) for v in versions]})
+            return
+        tree = Tree(f"[bold]#{art.number}[/] {art.title} [dim]({art.kind})[/]")
+        nodes: dict[int | None, Any] = {None: tree}
+        for v in versions:  # parents always come before children
+            mark = " [bold blue]← head[/]" if v.number == art.head_number else ""
+            label = f"v{v.number} [dim]{v.operation}[/]{mark}"
+            nodes[v.number] = nodes.get(v.parent_number, tree).add(label)
+        console.print(tree)
+        console.print(f"\n[bold]v{chosen.number}[/] recipe:")
+        console.print_json(json.dumps(chosen.recipe, default=str))
+        for role, path in chosen.files.items():
+            console.print(f"  {role}: {path}", highlight=False)
+
+
+@app.command()
+def export(
+    session: Annotated[str, typer.Argument(help="Session name.")],
+    dest: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+) -> None:
+    """Write every asset of a session plus an index.html gallery to DEST."""
+    from museforge.storage.export import export_session
+
+    _, store, actor = open_store()
+    with store:
+        info = local_session(store, actor, session)
+        index = export_session(store.export_data(actor, info), dest)
+    console.print(f"Exported '{session}' to {index}", highlight=False)
+
+
+# -- doctor ----------------------------------------------------------------------------
+
+
+@app.command()
+def doctor(
+    clean: Annotated[bool, typer.Option("--clean", help="Remove orphaned asset files.")] = False,
+) -> None:
+    """Check the installation: exit 0 when the core works; optional parts are warnings."""
+    from museforge.doctor import run_checks
+
+    settings = load_settings()
+    results = run_checks(settings, clean=clean)
+    failed = False
+    for check in results:
+        icon = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}[check.level]
+        console.print(f"{icon} {check.name}: {check.detail}", highlight=False)
+        failed |= check.level == "fail"
+    raise typer.Exit(1 if failed else 0)
+
+
+# -- models ----------------------------------------------------------------------------
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the image presets and whether their weights are present locally."""
+    from museforge.models.image.presets import PRESETS, local_weights
+
+    settings = load_settings()
+    table = Table("preset", "model", "weights", "notes")
+    for p in PRESETS.values():
+        where = local_weights(p.name)
+        chosen = " (configured)" if p.name == settings.image_model else ""
+        table.add_row(p.name + chosen, p.repo_id,
+                      "[green]present[/]" if where else "[dim]missing[/]", p.description)
+    console.print(table)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _version_json(v: VersionInfo) -> dict[str, Any]:
+    return {"version": v.number, "parent": v.parent_number, "operation": v.operation,
+            "recipe": v.recipe, "files": {k: str(p) for k, p in v.files.items()},
+            "created": v.created_at.isoformat()}
+
+
+def _args(args: object) -> str:
+    if not isinstance(args, dict):
+        return ""
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    """Entry point: errors become one readable line (exit 1; usage errors exit 2)."""
+    try:
+        code = app(standalone_mode=False)
+        raise SystemExit(code if isinstance(code, int) else 0)
+    except (typer.Exit, SystemExit) as done:
+        code = getattr(done, "exit_code", None)
+        if code is None:
+            code = getattr(done, "code", 0)
+        raise SystemExit(code or 0) from None
+    except typer.Abort:
+        err.print("Aborted.")
+        raise SystemExit(130) from None
+    except (UsageError, _click_usage_errors()) as exc:
+        err.print(f"[red]usage:[/] {_one_line(exc)}", highlight=False)
+        raise SystemExit(2) from None
+    except DatabaseUnavailable as exc:
+        err.print(f"[red]error:[/] {_one_line(exc)}", highlight=False)
+        raise SystemExit(1) from None
+    except StorageError as exc:
+        err.print(f"[red]error:[/] {_one_line(exc)}", highlight=False)
+        raise SystemExit(1) from None
+
+
+def _click_usage_errors() -> type[Exception]:
+    # typer >= 0.20 vendors click; TyperException is the base of its usage errors.
+    return typer.TyperException
+
+
+def _one_line(exc: BaseException) -> str:
+    fmt = getattr(exc, "format_message", None)
+    return " ".join((fmt() if callable(fmt) else str(exc)).split())

@@ -1,0 +1,103 @@
+"""Settings: one pydantic-settings class, env prefix ``MUSEFORGE_``, one data dir.
+
+Precedence, highest first: arguments passed in code, environment variables,
+``config.toml`` in the data dir, the defaults below. The data dir itself comes
+from ``MUSEFORGE_HOME`` (or the platform's user data dir) and cannot be set in
+the TOML file it contains.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE = "config.toml"
+
+
+def default_home() -> Path:
+    """The data dir: ``MUSEFORGE_HOME`` or the platform's user data dir."""
+    env = os.environ.get("MUSEFORGE_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("museforge", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MUSEFORGE_", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(default_factory=default_home, description="Data dir")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file in the data dir"
+    )
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint")
+    llm_model: str | None = Field(default=None, description="Model name at that endpoint")
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MUSEFORGE_LLM_API_KEY", "OPENAI_API_KEY", "llm_api_key"),
+    )
+    planner: Literal["auto", "llm", "offline"] = "auto"
+    image_backend: Literal["auto", "diffusers", "procedural", "openai"] = "auto"
+    image_model: str = "sd-turbo"
+    device: str | None = Field(default=None, description="cuda, cuda:1, mps, cpu; auto if unset")
+    discord_token: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / CONFIG_FILE)
+        return (init_settings, env_settings, _WithoutHome(settings_cls, toml))
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'museforge.db'}"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.home / "assets"
+
+    @property
+    def planner_kind(self) -> Literal["llm", "offline"]:
+        if self.planner == "auto":
+            return "llm" if self.llm_base_url or self.llm_api_key else "offline"
+        return self.planner
+
+
+class _WithoutHome(PydanticBaseSettingsSource):
+    """The TOML source, minus ``home`` (the file lives inside the home it would name)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field, field_name):  # type: ignore[no-untyped-def]
+        return None, field_name, False
+
+    def __call__(self) -> dict:
+        values = dict(self._inner())
+        values.pop("home", None)
+        return values
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,155 @@
+"""Engines for SQLite and PostgreSQL, migrations at start-up, retry of transient failures."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from museforge.storage.errors import DatabaseUnavailable
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+RETRIES = 5
+# PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock, unique race
+# (two writers numbering the same artwork) is handled by the row lock instead.
+_PG_RETRY = {"40001", "40P01"}
+_PASSWORD = re.compile(r"(://[^/:@]*:).*@")
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUnavailable(f"not a database URL: '{safe_url(url)}'") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(url, parsed.database)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args=(
+                {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+            ),
+        )
+    except (ImportError, NoSuchModuleError) as exc:
+        raise DatabaseUnavailable(
+            f"cannot open {safe_url(url)}: its database driver is not installed ({exc})"
+        ) from exc
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create the folder for {safe_url(url)}: {exc.strerror}"
+            ) from exc
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is lazy and wrong).
+        dbapi_conn.isolation_level = None
+        # SQLite's own lower() folds ASCII only; search must find "Été" for "été".
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        # Writers take the lock up front, so two writers never deadlock on an upgrade.
+        if conn.get_execution_options().get("museforge_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def check_reachable(engine: Engine, url: str) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(f"cannot reach the database {safe_url(url)}: {reason}") from exc
+
+
+def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every Alembic revision not yet applied."""
+    from alembic import command
+
+    # As a writer (BEGIN IMMEDIATE on SQLite; env.py takes an advisory lock on PostgreSQL),
+    # so two processes starting on a fresh database do not both create the tables.
+    command.upgrade(_alembic_config(engine.execution_options(museforge_write=True)), "head")
+
+
+def migration_status(engine: Engine) -> tuple[str | None, str | None]:
+    """(current revision, head revision)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
+
+
+def is_transient(exc: BaseException) -> bool:
+    if not isinstance(exc, OperationalError | DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _PG_RETRY:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def with_retry(fn: Callable[[], T], retries: int = RETRIES) -> T:
+    """Run a whole transaction again on serialization failure or deadlock (bounded)."""
+    for attempt in range(retries):
+        try:
+            return fn()
+        except DBAPIError as exc:
+            if not is_transient(exc) or attempt == retries - 1:
+                raise
+            time.sleep(0.02 * 2**attempt)
+    raise AssertionError("unreachable")
