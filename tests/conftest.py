@@ -23,16 +23,40 @@ def museforge_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def _reset_postgres(url: str) -> None:
+# Each pytest process works in a schema of its own, so two runs (or xdist workers) on the
+# same PostgreSQL database never drop each other's tables.
+PG_SCHEMA = f"mf_test_{os.getpid()}"
+
+
+def _reset_postgres(base_url: str) -> str:
+    """Empty this process's schema; return a URL whose connections use it."""
     from sqlalchemy import text
+    from sqlalchemy.engine import make_url
 
     from museforge.storage.db import make_engine
 
-    engine = make_engine(url)
+    engine = make_engine(base_url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     engine.dispose()
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema() -> Iterator[None]:
+    yield
+    url = os.environ.get(PG_URL_ENV)
+    if url:
+        from sqlalchemy import text
+
+        from museforge.storage.db import make_engine
+
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        engine.dispose()
 
 
 def database_urls() -> list[pytest.param]:
@@ -49,8 +73,7 @@ def db_url(request: pytest.FixtureRequest, museforge_home: Path) -> str:
     url = os.environ.get(PG_URL_ENV)
     if not url:
         pytest.skip(f"{PG_URL_ENV} is not set")
-    _reset_postgres(url)
-    return url
+    return _reset_postgres(url)
 
 
 @pytest.fixture

@@ -444,6 +444,7 @@ class Store:
         return [p for p in self.assets.all_files() if p not in referenced]
 
     def clean_orphans(self) -> list[str]:
+        """Delete the orphans older than a minute; return what was deleted."""
         removed = []
         for rel in self.orphans():
             path = self.assets.abspath(rel)
