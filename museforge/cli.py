@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -95,10 +96,11 @@ def ask(
     if as_json:
         _print_json(result.to_json())
         return
-    console.print(result.reply, highlight=False)
+    console.print(result.reply, highlight=False, markup=False)
     for a in [*result.imported, *result.artifacts]:
         files = "  ".join(f"{role}: {path}" for role, path in a.files.items())
-        console.print(f"  #{a.artwork} v{a.version} {a.title}  {files}", highlight=False)
+        console.print(f"  #{a.artwork} v{a.version} {a.title}  {files}", highlight=False,
+                      markup=False)
 
 
 # -- history, show, export -------------------------------------------------------------
@@ -120,7 +122,8 @@ def history(
                 return
             table = Table("session", "artworks", "started", title="Sessions")
             for s in sessions:
-                table.add_row(s.name, str(s.artwork_count), f"{s.created_at:%Y-%m-%d %H:%M}")
+                table.add_row(escape(s.name), str(s.artwork_count),
+                              f"{s.created_at:%Y-%m-%d %H:%M}")
             console.print(table if sessions else "No sessions yet.")
             return
         info = local_session(store, actor, session)
@@ -132,11 +135,12 @@ def history(
             return
         for m in messages:
             style = {"user": "bold cyan", "assistant": "green", "tool": "yellow"}[m.role]
-            console.print(f"[{style}]{m.role}[/]: {m.text}", highlight=False)
+            console.print(f"[{style}]{m.role}[/]: {escape(m.text)}", highlight=False)
             for call in m.tool_calls:
                 if isinstance(call, dict):
                     mark = "ok" if call.get("ok") else f"error: {call.get('error')}"
-                    console.print(f"    ↳ {call.get('name')}({_args(call.get('args'))}) {mark}",
+                    console.print(escape(f"    ↳ {call.get('name')}({_args(call.get('args'))}) "
+                                         f"{mark}"),
                                   style="dim", highlight=False)
 
 
@@ -157,7 +161,7 @@ def show(
                          "head": art.head_number, "version": chosen.number,
                          "versions": [_version_json(v) for v in versions]})
             return
-        tree = Tree(f"[bold]#{art.number}[/] {art.title} [dim]({art.kind})[/]")
+        tree = Tree(f"[bold]#{art.number}[/] {escape(art.title)} [dim]({art.kind})[/]")
         nodes: dict[int | None, Any] = {None: tree}
         for v in versions:  # parents always come before children
             mark = " [bold blue]← head[/]" if v.number == art.head_number else ""
@@ -167,7 +171,7 @@ def show(
         console.print(f"\n[bold]v{chosen.number}[/] recipe:")
         console.print_json(json.dumps(chosen.recipe, default=str))
         for role, path in chosen.files.items():
-            console.print(f"  {role}: {path}", highlight=False)
+            console.print(f"  {role}: {path}", highlight=False, markup=False)
 
 
 @app.command()
@@ -182,7 +186,7 @@ def export(
     with store:
         info = local_session(store, actor, session)
         index = export_session(store.export_data(actor, info), dest)
-    console.print(f"Exported '{session}' to {index}", highlight=False)
+    console.print(f"Exported '{session}' to {index}", highlight=False, markup=False)
 
 
 # -- doctor ----------------------------------------------------------------------------
@@ -256,13 +260,13 @@ def main() -> None:
         err.print("Aborted.")
         raise SystemExit(130) from None
     except (UsageError, _click_usage_errors()) as exc:
-        err.print(f"[red]usage:[/] {_one_line(exc)}", highlight=False)
+        err.print(f"[red]usage:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(2) from None
     except DatabaseUnavailable as exc:
-        err.print(f"[red]error:[/] {_one_line(exc)}", highlight=False)
+        err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(1) from None
     except StorageError as exc:
-        err.print(f"[red]error:[/] {_one_line(exc)}", highlight=False)
+        err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(1) from None
 
 

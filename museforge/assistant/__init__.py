@@ -1,0 +1,28 @@
+"""The agent: one turn = message -> planner -> tool calls -> reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from museforge.assistant.planning import Planner
+
+
+class PlannerUnavailable(Exception):
+    """The configured planner cannot be used (one line, said to the user)."""
+
+
+def make_planner(settings: Any) -> Planner:
+    """The offline rules planner, or the LLM planner when an endpoint is configured."""
+    kind = settings.planner_kind if settings is not None else "offline"
+    if kind == "llm":
+        try:
+            from museforge.assistant.llm import LLMPlanner  # type: ignore[import-not-found]
+        except ImportError as exc:
+            if settings.planner == "llm":
+                raise PlannerUnavailable(f"MUSEFORGE_PLANNER=llm but the LLM planner cannot "
+                                         f"load: {exc}") from exc
+        else:
+            return LLMPlanner.from_settings(settings)  # type: ignore[no-any-return]
+    from museforge.assistant.offline import OfflinePlanner
+
+    return OfflinePlanner()

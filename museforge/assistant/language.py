@@ -1,0 +1,172 @@
+"""Small pieces of English the offline planner's rules share: numbers in words and
+digits, ordinals, splitting a message into requests, and spotting artwork references."""
+
+from __future__ import annotations
+
+import re
+
+UNITS = {
+    "zero": 0, "one": 1, "a": 1, "an": 1, "single": 1, "two": 2, "a couple of": 2,
+    "a pair of": 2, "couple": 2, "pair": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "dozen": 12, "a dozen": 12,
+}
+ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
+    "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "tenth": 10, "10th": 10,
+}
+TIMES = {"once": 1, "twice": 2, "thrice": 3}
+NUMBER_WORDS = sorted(UNITS, key=len, reverse=True)
+_NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(re.escape(w) for w in NUMBER_WORDS) + r")"
+NUMBER_PATTERN = _NUM  # a number in digits or words, for other modules' patterns
+NUM_RE = re.compile(
+    r"\b(" + _NUM + r"(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?)\b", re.I
+)
+
+
+def to_number(text: str) -> float | None:
+    """'3', 'three', 'twenty-five', 'a couple of', '2.5' -> the number; else None."""
+    t = " ".join(text.lower().replace("-", " ").split())
+    if not t:
+        return None
+    try:
+        return float(t) if "." in t else int(t)
+    except ValueError:
+        pass
+    if t in UNITS:
+        return UNITS[t]
+    if t in ORDINALS:
+        return ORDINALS[t]
+    parts = t.split()
+    if len(parts) == 2 and parts[0] in UNITS and parts[1] in UNITS:
+        tens, ones = UNITS[parts[0]], UNITS[parts[1]]
+        if tens >= 20 and tens % 10 == 0 and 0 < ones < 10:
+            return tens + ones
+        if parts[1] == "hundred":
+            return tens * 100
+    return None
+
+
+def times(text: str) -> int:
+    """How many times a request says to do something: 'twice', '3 times', 'three times'."""
+    low = text.lower()
+    for word, n in TIMES.items():
+        if re.search(rf"\b{word}\b", low):
+            return n
+    m = re.search(r"\b(" + _NUM + r")\s*(?:x\b|times\b)", low) or re.search(r"\bx\s*(\d+)\b", low)
+    if m:
+        value = to_number(m.group(1))
+        if value is not None:
+            return int(value)
+    # "the last two changes", "go back three steps", "two more undos"
+    m = re.search(r"\b(" + _NUM + r")\s+(?:more\s+)?(?:changes|edits|steps|undos|redos|versions)\b",
+                  low)
+    if m:
+        value = to_number(m.group(1))
+        if value is not None:
+            return int(value)
+    return 1
+
+
+# -- splitting a message into requests -------------------------------------------------
+
+_SEQ = re.compile(
+    r"\s*(?:;|\.\s+|,?\s*\band\s+then\b|,?\s*\bthen\b|,?\s*\bafter\s+that\b|"
+    r",?\s*\bafterwards\b|,?\s*\band\s+also\b|,?\s*\balso\b)\s*",
+    re.I,
+)
+
+
+def split_requests(message: str, starts_request) -> list[str]:  # type: ignore[no-untyped-def]
+    """Split on 'then', 'and then', ';', '. '; split on 'and' / ',' only where what follows
+    starts a request of its own (``starts_request(text) -> bool``), so "a fox and a cat"
+    stays one prompt while "paint a fox and make it grayscale" becomes two."""
+    pieces = [p for p in _SEQ.split(message.strip()) if p and p.strip(" ,.;")]
+    out: list[str] = []
+    for piece in pieces:
+        out.extend(_split_and(piece.strip(" ,"), starts_request))
+    return [p.strip(" ,.;!?") for p in out if p.strip(" ,.;!?")]
+
+
+def _split_and(text: str, starts_request) -> list[str]:  # type: ignore[no-untyped-def]
+    parts: list[str] = []
+    last = 0
+    for m in re.finditer(r"\s*(?:,\s*and\b|\band\b|,)\s*", text, re.I):
+        rest = text[m.end():]
+        if starts_request(rest):
+            parts.append(text[last:m.start()])
+            last = m.end()
+    parts.append(text[last:])
+    return [p for p in parts if p.strip()]
+
+
+# -- artwork references inside a request ------------------------------------------------
+
+REF_RE = re.compile(r"#\s*(-?\d+)(?:\s*(?:v|version\s*)(-?\d+))?", re.I)
+VERSION_RE = re.compile(r"\b(?:v|version\s*)(\d+|" + "|".join(UNITS) + r")\b", re.I)
+PRONOUN_RE = re.compile(
+    r"\b(it|that|this|that one|this one|the last one|the latest one|the latest|the last|"
+    r"the previous one|the one before|the result)\b", re.I
+)
+ORDINAL_REF_RE = re.compile(
+    r"\bthe\s+(" + "|".join(ORDINALS) + r"|last|latest)\s+(?:one|image|picture|piece|song|"
+    r"melody|tune|track|version)?\b", re.I
+)
+LAST_N_RE = re.compile(
+    r"\bthe\s+(?:last|latest)\s+(" + _NUM + r")\b(?:\s+(?:ones|images|pictures|pieces|songs))?",
+    re.I,
+)
+BOTH_RE = re.compile(r"\b(both|them|those|these|the two)\b", re.I)
+ONE_WITH_RE = re.compile(
+    r"\bthe\s+(?:one|image|picture|painting|piece|song|melody|tune|track)\s+"
+    r"(?:with|of|about|showing|featuring)\s+(?:the\s+|a\s+|an\s+)?([\w\s'-]+?)"
+    r"(?=\s*(?:$|[,.;!?]|\b(?:to|and|into|brighter|darker|more|less|a\s+bit|by|please)\b))",
+    re.I,
+)
+# "the fox one", "the red fox picture" (words that pick one, like "same", are not a name)
+THE_X_ONE_RE = re.compile(
+    r"\bthe\s+(?!(?:same|current|new|other|previous|next|whole|latest|last)\b)"
+    r"([a-z][\w'-]*(?:\s+[a-z][\w'-]*)?)\s+(?:one|image|picture|painting|photo|drawing|piece|"
+    r"song|melody|tune|track)\b", re.I)
+
+
+def explicit_refs(text: str) -> list[str]:
+    """'#3', '#3 v2' written out, in order, normalised."""
+    refs = []
+    for m in REF_RE.finditer(text):
+        ref = f"#{m.group(1)}"
+        if m.group(2) is not None:
+            ref += f" v{m.group(2)}"
+        refs.append(ref)
+    return refs
+
+
+def version_number(text: str) -> int | None:
+    """'v2', 'version 2', 'version two' outside of a '#N vM' reference."""
+    stripped = REF_RE.sub(" ", text)
+    m = VERSION_RE.search(stripped)
+    if m:
+        value = to_number(m.group(1))
+        return int(value) if value is not None else None
+    m = re.search(r"\b(" + "|".join(ORDINALS) + r")\s+version\b", stripped, re.I)
+    if m:
+        return ORDINALS[m.group(1).lower()]
+    m = re.search(r"\b(?:the\s+)?original\b", stripped, re.I)
+    return 1 if m else None
+
+
+def natural_ref(text: str) -> str | None:
+    """The first reference to an artwork in plain words, as written ('#3', 'it', 'the
+    first one', 'the one with the fox', 'the last two'); None when there is none."""
+    refs = explicit_refs(text)
+    if refs:
+        return refs[0]
+    for pattern in (LAST_N_RE, ONE_WITH_RE, ORDINAL_REF_RE, THE_X_ONE_RE, BOTH_RE, PRONOUN_RE):
+        m = pattern.search(text)
+        if m:
+            return " ".join(m.group(0).split())
+    return None

@@ -1,0 +1,317 @@
+"""One turn: message -> planner -> resolved, validated tool calls -> reply, all stored.
+
+A turn never raises to the front-end: a failed tool becomes a sentence the user can act
+on, and the rest of the turn still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from museforge.assistant import prompts
+from museforge.assistant.attachments import AttachmentError, import_attachment
+from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall, Planner
+from museforge.assistant.references import Resolver
+from museforge.storage.errors import StorageError
+from museforge.storage.models import Actor, SessionInfo
+from museforge.storage.store import Store
+from museforge.tools.base import Artifact, ProgressFn, Tool, ToolContext, ToolError, ToolResult
+from museforge.tools.registry import UnknownTool, get_tool
+
+log = logging.getLogger(__name__)
+RECENT_MESSAGES = 20  # how far back "it" looks
+RECENT_ARTWORKS = 12  # what a planner is told about
+
+
+@dataclass
+class CallRecord:
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None = None
+    message: str | None = None
+    ms: float = 0.0
+    artifacts: list[Artifact] = field(default_factory=list)
+    touched: list[tuple[int, str]] = field(default_factory=list)
+    ran: bool = True
+
+    def stored(self) -> dict[str, Any]:
+        return {"name": self.name, "args": self.args, "ok": self.ok, "error": self.error,
+                "result": self.message, "ms": round(self.ms, 2),
+                "artifacts": [f"#{a.artwork} v{a.version}" for a in self.artifacts],
+                "touched": [list(t) for t in self.touched]}
+
+
+@dataclass
+class TurnResult:
+    session: str
+    planner: str
+    reply: str
+    calls: list[CallRecord] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    imported: list[Artifact] = field(default_factory=list)
+
+    @property
+    def artifacts(self) -> list[Artifact]:
+        return [a for c in self.calls for a in c.artifacts]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``museforge ask --json`` contract of DESIGN.md."""
+        return {
+            "session": self.session,
+            "planner": self.planner,
+            "reply": self.reply,
+            "tool_calls": [{"name": c.name, "args": c.args, "ok": c.ok, "error": c.error}
+                           for c in self.calls],
+            "artifacts": [_artifact_json(a) for a in [*self.imported, *self.artifacts]],
+            "errors": self.errors,
+        }
+
+
+def _artifact_json(a: Artifact) -> dict[str, Any]:
+    return {"artwork": f"#{a.artwork}", "version": a.version, "kind": a.kind,
+            "files": {role: str(path) for role, path in a.files.items()}, "recipe": a.recipe}
+
+
+class Assistant:
+    def __init__(self, store: Store, planner: Planner, *, settings: Any = None,
+                 services: dict[str, Any] | None = None):
+        self.store = store
+        self.planner = planner
+        self.settings = settings
+        self.services = services if services is not None else {}
+
+    def turn(
+        self,
+        actor: Actor,
+        session: SessionInfo,
+        message: str,
+        attachments: Sequence[Path] = (),
+        *,
+        plan_only: bool = False,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TurnResult:
+        started = time.perf_counter()
+        result = TurnResult(session.name, self.planner.name, "")
+        cancel = cancel or threading.Event()
+        user_msg = None
+        if not plan_only:
+            user_msg = self.store.add_message(actor, session, "user", message)
+        ctx = ToolContext(self.store, actor, session, self.settings,
+                          message_id=user_msg.id if user_msg else None,
+                          progress=progress, cancel=cancel, services=self.services)
+        focus = self._focus(actor, session)
+        for path in attachments:
+            self._attach(ctx, Path(path), result, focus, plan_only)
+
+        t_plan = time.perf_counter()
+        plan = self._plan(message, actor, session, focus, result)
+        plan_ms = (time.perf_counter() - t_plan) * 1000
+
+        resolver = Resolver(self.store, actor, session, focus=list(focus))
+        for planned in plan.calls:
+            for call in self._expand(planned, resolver):
+                record = self._call(ctx, resolver, call, plan_only)
+                result.calls.append(record)
+                if record.touched:
+                    resolver.focus = list(record.touched)
+
+        result.reply = self._reply(plan, result)
+        if not plan_only:
+            total_ms = (time.perf_counter() - started) * 1000
+            self.store.add_message(
+                actor, session, "assistant", result.reply,
+                tool_calls=[c.stored() for c in result.calls], planner=self.planner.name,
+                timings={"plan_ms": round(plan_ms, 2), "total_ms": round(total_ms, 2),
+                         "tools_ms": round(sum(c.ms for c in result.calls), 2)},
+            )
+        return result
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _focus(self, actor: Actor, session: SessionInfo) -> list[tuple[int, str]]:
+        """What "it" means at the start of the turn: the artworks the last call that
+        touched any was about."""
+        for msg in reversed(self.store.recent_messages(actor, session, RECENT_MESSAGES)):
+            for call in reversed(msg.tool_calls):
+                touched = call.get("touched") if isinstance(call, dict) else None
+                if touched:
+                    return [(int(n), str(k)) for n, k in touched]
+        return []
+
+    def _attach(self, ctx: ToolContext, path: Path, result: TurnResult,
+                focus: list[tuple[int, str]], plan_only: bool) -> None:
+        try:
+            artifact = import_attachment(ctx, path, dry_run=plan_only)
+        except (AttachmentError, ToolError, StorageError) as exc:
+            result.errors.append({"file": str(path), "error": str(exc)})
+            return
+        if artifact is not None:
+            result.imported.append(artifact)
+            focus[:] = [(artifact.artwork, artifact.kind)]
+
+    def _plan(self, message: str, actor: Actor, session: SessionInfo,
+              focus: list[tuple[int, str]], result: TurnResult) -> Plan:
+        recent = self.store.recent_artworks(actor, session, RECENT_ARTWORKS)
+        briefs = {a.number: ArtworkBrief(a.number, a.kind, a.title) for a in recent}
+        context = PlanContext(
+            focus=[briefs.get(n) or ArtworkBrief(n, k, "") for n, k in focus],
+            recent=[briefs[a.number] for a in reversed(recent)],
+        )
+        try:
+            return self.planner.plan(message, context)
+        except Exception as exc:  # an unreachable LLM is an answer, not a crash
+            log.warning("planner %s failed: %s", self.planner.name, exc)
+            result.errors.append({"error": f"planner: {exc}"})
+            return Plan(reply=f"I couldn't plan that: {exc}")
+
+    @staticmethod
+    def _expand(planned: PlannedCall, resolver: Resolver) -> list[PlannedCall]:
+        """A plural reference ("both", "the last two") given to a one-artwork argument is
+        one call per artwork: "undo the last two" undoes each of them."""
+        try:
+            tool = get_tool(planned.name)
+        except UnknownTool:
+            return [planned]
+        for name in tool.ref_fields:
+            value = planned.args.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                refs = resolver.resolve(value, tool.ref_kinds.get(name))
+            except (ToolError, StorageError):
+                return [planned]  # the call itself reports the error
+            if len(refs) > 1:
+                return [PlannedCall(planned.name, {**planned.args, name: ref}) for ref in refs]
+        return [planned]
+
+    def _call(self, ctx: ToolContext, resolver: Resolver, planned: PlannedCall,
+              plan_only: bool) -> CallRecord:
+        args = dict(planned.args)
+        record = CallRecord(planned.name, args, ok=False, ran=not plan_only)
+        try:
+            tool = get_tool(planned.name)
+        except UnknownTool as exc:
+            record.error = str(exc)
+            return record
+        if ctx.cancel.is_set():
+            record.error = "cancelled"
+            return record
+        try:
+            self._resolve_refs(tool, args, resolver)
+            tool.args.model_validate(args)
+        except ValidationError as exc:
+            record.error = explain(exc)
+            return record
+        except (ToolError, StorageError) as exc:
+            record.error = str(exc)
+            return record
+        if plan_only:
+            record.ok = True
+            record.touched = _predicted_touch(tool, args, resolver)
+            return record
+        t0 = time.perf_counter()
+        try:
+            out: ToolResult = tool.run(ctx, args)
+        except (ToolError, StorageError) as exc:
+            record.error = str(exc)
+        except Exception as exc:  # a bug in a tool must not end the turn
+            log.exception("tool %s failed", tool.name)
+            record.error = f"an internal error ({type(exc).__name__}: {exc})"
+        else:
+            record.ok = True
+            record.message = out.message
+            record.artifacts = out.artifacts
+            record.touched = list(out.touched)
+        record.ms = (time.perf_counter() - t0) * 1000
+        return record
+
+    @staticmethod
+    def _resolve_refs(tool: Tool, args: dict[str, Any], resolver: Resolver) -> None:
+        for name in tool.ref_fields:
+            value = args.get(name)
+            if value is None or value == "":
+                continue
+            kind = tool.ref_kinds.get(name)
+            if isinstance(value, list):
+                refs: list[str] = []
+                for item in value:
+                    refs.extend(resolver.resolve(str(item), kind))
+                args[name] = refs
+            else:
+                args[name] = resolver.resolve_one(str(value), kind)
+
+    def _reply(self, plan: Plan, result: TurnResult) -> str:
+        head = [f"I couldn't use {Path(e['file']).name}: {e['error']}"
+                for e in result.errors if "file" in e]
+        head += [f"Added {a.title} as #{a.artwork}." for a in result.imported]
+        body: list[str] = []
+        for call in result.calls:
+            if call.ok and call.ran:
+                body.append(call.message or f"Done: {call.name}.")
+            elif call.ok:
+                body.append(f"Would run {call.name}({_brief(call.args)}).")
+            elif call.error and call.error.endswith("Which one?"):
+                body.append(call.error)
+            else:
+                body.append(prompts.failed(call.name, call.error or "unknown error"))
+        said = prompts.resolve_reply(plan.reply)
+        if said:
+            # Alone, the planner's words are the answer; beside results, a footnote.
+            body = [said, *body] if not result.calls else [*body, said]
+        parts = head + body
+        return "\n".join(parts) if parts else "Done."
+
+
+def _predicted_touch(tool: Tool, args: dict[str, Any],
+                     resolver: Resolver) -> list[tuple[int, str]]:
+    """In a --plan-only run, what the call would make, so that a later "it" resolves."""
+    if tool.makes == "artwork":
+        count = int(args.get("count", 1) or 1)
+        made: list[tuple[int, str]] = []
+        for _ in range(count):
+            number = max([0, *resolver.provisional, *_stored_max(resolver)]) + 1
+            title = str(args.get("prompt", "")) or tool.name
+            resolver.provisional[number] = (tool.kind or "image", title)
+            made.append((number, tool.kind or "image"))
+        return made
+    ref = args.get("artwork")
+    if isinstance(ref, str) and ref.startswith("#"):
+        number = int(ref[1:].split()[0])
+        return [(number, tool.kind or dict(resolver.focus).get(number, "image"))]
+    return []
+
+
+def _stored_max(resolver: Resolver) -> list[int]:
+    newest = resolver.store.recent_artworks(resolver.actor, resolver.session, 1)
+    return [a.number for a in newest]
+
+
+def _brief(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def explain(exc: ValidationError) -> str:
+    """A pydantic error as one sentence: 'version: must be at least 1 (got 0)'."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        msg = str(err.get("msg", "is not valid"))
+        msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
+        got = err.get("input")
+        if err.get("type") == "extra_forbidden":
+            parts.append(f"'{where}' is not an argument of this tool")
+        elif err.get("type") == "missing":
+            parts.append(f"'{where}' is required")
+        else:
+            parts.append(f"{where} {msg[0].lower() + msg[1:]} (got {got!r})")
+    return "; ".join(parts)

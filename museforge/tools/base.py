@@ -1,0 +1,149 @@
+"""What every tool shares: the context the caller injects, the result types, the error a
+person can act on, and the ``Tool`` record the registry lists.
+
+A tool is a typed function ``fn(ctx, args) -> ToolResult`` whose docstring is exactly what
+a model reads, with a pydantic argument model that holds the hard limits. Who is acting
+(user, session) lives in the ``ToolContext``, which the caller builds: never an argument.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from museforge.storage.models import Actor, ArtworkInfo, SessionInfo, VersionInfo
+from museforge.storage.refs import parse_ref
+from museforge.storage.store import Store
+
+# A reference the assistant has already resolved: "#3" or "#3 v2".
+ArtworkRef = Annotated[
+    str,
+    Field(min_length=1, max_length=200,
+          description="The artwork: '#3' (its current version), '#3 v2', 'latest', 'it'."),
+]
+Kind = Literal["image", "music"]
+
+
+class ToolError(Exception):
+    """A failure the user (or the model) can act on; its text is shown as is."""
+
+
+class Cancelled(ToolError):
+    def __init__(self) -> None:
+        super().__init__("cancelled")
+
+
+class Args(BaseModel):
+    """Base of every argument model: unknown arguments are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+ProgressFn = Callable[[str, int, int], None]  # (what, step, total)
+
+
+@dataclass
+class ToolContext:
+    store: Store
+    actor: Actor
+    session: SessionInfo
+    settings: Any = None
+    message_id: int | None = None
+    progress: ProgressFn | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    services: dict[str, Any] = field(default_factory=dict)  # backends, keyed by room
+
+    def report(self, what: str, step: int, total: int) -> None:
+        self.check_cancelled()
+        if self.progress is not None:
+            self.progress(what, step, total)
+
+    def check_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def resolve(self, ref: str) -> tuple[ArtworkInfo, VersionInfo]:
+        return self.store.resolve(self.actor, self.session, parse_ref(ref))
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One artwork version a tool made or brought back, as front-ends show it."""
+
+    artwork: int
+    version: int
+    kind: str
+    title: str
+    files: dict[str, Path]
+    recipe: dict[str, Any]
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.artwork}"
+
+    @classmethod
+    def of(cls, art: ArtworkInfo, version: VersionInfo) -> Artifact:
+        return cls(art.number, version.number, art.kind, art.title, dict(version.files),
+                   dict(version.recipe))
+
+
+@dataclass
+class ToolResult:
+    """``message`` is the sentence the reply uses; ``artifacts`` what the user sees;
+    ``touched`` the artworks this call was about (what "it" means next)."""
+
+    message: str
+    artifacts: list[Artifact] = field(default_factory=list)
+    touched: list[tuple[int, str]] = field(default_factory=list)  # (number, kind)
+
+    def __post_init__(self) -> None:
+        if not self.touched:
+            self.touched = [(a.artwork, a.kind) for a in self.artifacts]
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    fn: Callable[[ToolContext, Any], ToolResult]
+    args: type[Args]
+    family: str
+    kind: Kind | None = None  # what "it" should be for this tool's artwork argument
+    makes: Literal["artwork", "version", "nothing"] = "nothing"
+    ref_fields: tuple[str, ...] = ()
+    ref_kinds: dict[str, Kind | None] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return inspect.getdoc(self.fn) or ""
+
+    def run(self, ctx: ToolContext, raw: dict[str, Any]) -> ToolResult:
+        return self.fn(ctx, self.args.model_validate(raw))
+
+
+def tool(
+    args: type[Args],
+    *,
+    family: str,
+    kind: Kind | None = None,
+    makes: Literal["artwork", "version", "nothing"] = "nothing",
+    ref_kinds: dict[str, Kind | None] | None = None,
+) -> Callable[[Callable[[ToolContext, Any], ToolResult]], Tool]:
+    """Declare a tool; the registry still lists it explicitly."""
+
+    def wrap(fn: Callable[[ToolContext, Any], ToolResult]) -> Tool:
+        refs = tuple(name for name in args.model_fields if name in REF_FIELDS)
+        kinds = {name: kind for name in refs}
+        kinds.update(ref_kinds or {})
+        return Tool(fn.__name__, fn, args, family, kind, makes, refs, kinds)
+
+    return wrap
+
+
+# Argument names that hold artwork references (a list for ``artworks``).
+REF_FIELDS = ("artwork", "artworks", "artwork_a", "artwork_b", "inspired_by")

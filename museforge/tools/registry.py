@@ -1,0 +1,39 @@
+"""The tools the planner sees, in one explicit list. Each later room (images, music)
+adds its tools here, by name, in the order the model reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from museforge.tools import history
+from museforge.tools.base import Tool
+
+TOOLS: tuple[Tool, ...] = (
+    history.undo,
+    history.redo,
+    history.revert,
+    history.list_artworks,
+    history.show_versions,
+)
+
+_BY_NAME = {t.name: t for t in TOOLS}
+
+
+class UnknownTool(KeyError):
+    pass
+
+
+def get_tool(name: str) -> Tool:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnknownTool(f"there is no tool named '{name}'") from None
+
+
+def tool_names() -> list[str]:
+    return [t.name for t in TOOLS]
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The argument schema of a tool, as a model or the offline planner fills it."""
+    return get_tool(name).args.model_json_schema()
