@@ -100,7 +100,7 @@ def ask(
     for a in [*result.imported, *result.artifacts]:
         files = "  ".join(f"{role}: {path}" for role, path in a.files.items())
         console.print(f"  #{a.artwork} v{a.version} {a.title}  {files}", highlight=False,
-                      markup=False)
+                      markup=False, soft_wrap=True)
 
 
 # -- history, show, export -------------------------------------------------------------
@@ -187,6 +187,28 @@ def export(
         info = local_session(store, actor, session)
         index = export_session(store.export_data(actor, info), dest)
     console.print(f"Exported '{session}' to {index}", highlight=False, markup=False)
+
+
+@app.command()
+def replay(
+    ref: Annotated[str, typer.Argument(help="The version to re-make: #N or '#N vM'.")],
+    session: SessionOpt = "default",
+) -> None:
+    """Re-make a version from its recipe; exit 0 when the pixels are identical, 1 when not."""
+    from museforge.tools.base import ToolContext, ToolError
+    from museforge.tools.replay import replay as remake
+
+    settings, store, actor = open_store()
+    with store:
+        info = local_session(store, actor, session)
+        try:
+            report = remake(ToolContext(store, actor, info, settings), ref)
+        except ToolError as exc:
+            err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
+            raise typer.Exit(1) from exc
+    mark = "[green]identical[/]" if report.identical else "[red]differs[/]"
+    console.print(f"{escape(report.ref)}: {mark} — {escape(report.detail)}", highlight=False)
+    raise typer.Exit(0 if report.identical else 1)
 
 
 # -- doctor ----------------------------------------------------------------------------

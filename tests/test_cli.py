@@ -5,61 +5,11 @@ exit statuses, and the terminal chat driven through a pipe."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
+from cliutil import SESSION, ask, check_contract, museforge
 
 from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
-
-MUSEFORGE = str(Path(sys.executable).with_name("museforge"))
-SESSION = "studio"
-
-
-def museforge(*args: str, url: str | None = None, stdin: str | None = None
-              ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS="200", MUSEFORGE_NO_INLINE="1")  # MUSEFORGE_HOME: conftest
-    if url is not None:
-        env["MUSEFORGE_DATABASE_URL"] = url
-    return subprocess.run([MUSEFORGE, *args], capture_output=True, text=True, env=env,
-                          input=stdin, timeout=60)
-
-
-def ask(message: str, *flags: str, url: str | None = None) -> dict[str, Any]:
-    done = museforge("ask", message, "--session", SESSION, "--json", *flags, url=url)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert len(lines) == 1, f"--json prints one line, got {done.stdout!r}"
-    return json.loads(lines[0])
-
-
-def check_contract(out: dict[str, Any]) -> None:
-    """The shape DESIGN.md promises scripts."""
-    assert set(out) == {"session", "planner", "reply", "tool_calls", "artifacts", "errors"}
-    assert out["session"] == SESSION
-    assert out["planner"] == "offline"
-    assert isinstance(out["reply"], str) and out["reply"]
-    for call in out["tool_calls"]:
-        assert set(call) >= {"name", "args", "ok", "error"}
-        assert isinstance(call["name"], str) and isinstance(call["args"], dict)
-        assert isinstance(call["ok"], bool)
-        assert (call["error"] is None) == call["ok"]
-        if not call["ok"]:
-            assert isinstance(call["error"], str) and call["error"]
-    for art in out["artifacts"]:
-        assert set(art) == {"artwork", "version", "kind", "files", "recipe"}
-        assert re.fullmatch(r"#\d+", art["artwork"])
-        assert isinstance(art["version"], int) and art["version"] >= 1
-        assert art["kind"] in ("image", "music")
-        want = {"png"} if art["kind"] == "image" else {"mid", "ogg", "png"}
-        assert set(art["files"]) == want
-        assert all(Path(p).is_file() for p in art["files"].values())
-        assert isinstance(art["recipe"], dict)
-    assert isinstance(out["errors"], list)
 
 
 class Studio:
@@ -198,7 +148,7 @@ def test_an_attachment_is_refused_cleanly_and_the_turn_goes_on(studio, tmp_path)
     check_contract(out)
     assert [e["file"] for e in out["errors"]] == [str(picture), str(missing)]
     assert all(set(e) == {"file", "error"} and e["error"] for e in out["errors"])
-    assert ".png" in out["errors"][0]["error"]
+    assert "damaged" in out["errors"][0]["error"]  # the safe loader looked at the bytes
     assert "no such file" in out["errors"][1]["error"]
     assert "sketch.png" in out["reply"]
     # The turn went on: the request ran.
@@ -256,7 +206,7 @@ def test_chat_ends_at_the_end_of_input_and_slash_undo_works(studio):
 
 
 def test_text_that_looks_like_markup_is_printed_as_written(studio):
-    message = "make it [bold]pop[/] or [/x]"
+    message = "tell me about [bold]pop[/] or [/x]"
 
     done = museforge("ask", message, "--session", SESSION)
     assert done.returncode == 0, done.stderr

@@ -8,12 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from museforge.tools.base import Artifact, ToolContext
+from museforge.tools.imaging import import_image
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+Loader = Callable[[ToolContext, Path, bool], Artifact | None]
 
-# suffix -> loader(ctx, path, dry_run) -> Artifact. The image and music tools register
-# theirs here when they exist.
-LOADERS: dict[str, Callable[[ToolContext, Path, bool], Artifact | None]] = {}
+# suffix -> loader(ctx, path, dry_run). Anything else goes to the image loader, which
+# looks at the bytes, not the name, and says what a refused file is ("this is a TIFF
+# image; send a PNG, JPEG, WebP or GIF image").
+LOADERS: dict[str, Loader] = {}
+DEFAULT_LOADER: Loader = import_image
 
 
 class AttachmentError(Exception):
@@ -27,9 +31,5 @@ def import_attachment(ctx: ToolContext, path: Path, *, dry_run: bool = False) ->
     if size > MAX_ATTACHMENT_BYTES:
         raise AttachmentError(f"the file is {size / 2**20:.0f} MB; the limit is "
                               f"{MAX_ATTACHMENT_BYTES // 2**20} MB")
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
-        known = ", ".join(sorted(LOADERS)) or "none yet"
-        raise AttachmentError(f"I can't bring in {path.suffix or 'extension-less'} files "
-                              f"(supported: {known})")
+    loader = LOADERS.get(path.suffix.lower(), DEFAULT_LOADER)
     return loader(ctx, path, dry_run)

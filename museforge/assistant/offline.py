@@ -56,7 +56,9 @@ class OfflinePlanner:
         text = _POLITE.sub("", request).strip()
         for rule in self.rules:  # highest priority first
             if rule.when.search(text):
-                return rule.build(text, context)
+                calls = rule.build(text, context)
+                if calls:  # a rule that recognises a request but fills nothing passes it on
+                    return calls
         return None
 
     def _starts_request(self, text: str) -> bool:

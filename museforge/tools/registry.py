@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from museforge.tools import history
+from museforge.tools import history, image_edits, images
 from museforge.tools.base import Tool
 
 TOOLS: tuple[Tool, ...] = (
+    images.generate_image,
+    images.edit_image,
+    image_edits.adjust_image,
+    image_edits.reframe_image,
+    images.vary_image,
+    images.upscale_image,
+    images.inpaint_image,
+    image_edits.add_text,
+    images.blend_images,
     history.undo,
     history.redo,
     history.revert,

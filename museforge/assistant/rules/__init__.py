@@ -25,6 +25,6 @@ class Rule:
 
 
 def all_rules() -> list[Rule]:
-    from museforge.assistant.rules import history
+    from museforge.assistant.rules import history, images
 
-    return [*history.RULES]
+    return [*history.RULES, *images.RULES]

@@ -1,0 +1,457 @@
+"""Rules for the image tools: generate, vary, edit, adjust, reframe, upscale, inpaint,
+add_text, blend. Slots are filled from the words people use: styles, aspects, counts in
+words or digits, intensities ("a bit warmer", "much darker"), regions, quoted captions."""
+
+from __future__ import annotations
+
+import re
+
+from museforge.assistant import language
+from museforge.assistant.planning import PlanContext, PlannedCall
+from museforge.assistant.rules import Rule
+
+I = re.IGNORECASE  # noqa: E741
+NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(language.UNITS, key=len, reverse=True)) + r")"
+
+STYLE_WORDS = {
+    "watercolor": "watercolor", "watercolour": "watercolor", "water color": "watercolor",
+    "oil painting": "oil", "oil paint": "oil", "in oils": "oil", "oil": "oil",
+    "pixel art": "pixel art", "pixel-art": "pixel art", "8-bit": "pixel art", "16-bit": "pixel art",
+    "pixelated": "pixel art", "sketch": "sketch", "pencil drawing": "sketch",
+    "pencil": "sketch", "charcoal": "sketch", "line drawing": "sketch", "neon": "neon",
+    "synthwave": "neon", "minimal": "minimal", "minimalist": "minimal", "flat design": "minimal",
+    "photo": "photo", "photograph": "photo", "photorealistic": "photo", "realistic": "photo",
+    "anime": "anime", "manga": "anime", "cartoon": "anime",
+}
+_STYLE_RE = re.compile(
+    r"(?:,\s*|\s+)(?:(?:in\s+(?:the\s+style\s+of\s+|a\s+|an\s+)?|as\s+(?:a\s+|an\s+)?)?"
+    r"(?:" + "|".join(re.escape(k) for k in sorted(STYLE_WORDS, key=len, reverse=True)) +
+    r")(?:\s+style)?)\b", I)
+ASPECT_WORDS = [
+    (r"\bwide\s*screen\b|\bwide\b|\bcinematic\b|\b16\s*[:x]\s*9\b", "16:9"),
+    (r"\bpanoram(?:a|ic)\b|\bultra[\s-]?wide\b", "21:9"),
+    (r"\bsquare\b", "1:1"),
+    (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode)\b|\bvertical\b|"
+     r"\bphone\s+wallpaper\b|\bstory\s+format\b", "9:16"),
+    (r"\blandscape\s+(?:format|orientation|mode)\b", "3:2"),
+]
+_RATIO_RE = re.compile(r"\b(\d{1,2})\s*[:x]\s*(\d{1,2})\b(?!\s*px)")
+_SIZE_RE = re.compile(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b")
+_SEED_RE = re.compile(r"\bseed\s*(?:=|:|of|#)?\s*(\d{1,10})\b", I)
+_STEPS_RE = re.compile(r"\b(\d{1,3})\s+steps\b", I)
+_WITHOUT_RE = re.compile(r"\b(?:without|with\s+no|no)\s+([\w\s'-]+?)(?=$|[,.;]|\s+(?:and|in|at|"
+                         r"on|with)\b)", I)
+_INSPIRED_RE = re.compile(
+    r"\b(?:that\s+(?:fits|matches|goes\s+with|suits)|to\s+(?:fit|match|go\s+with|suit)|"
+    r"inspired\s+by|based\s+on|(?:for|like)\s+(?=the\s+(?:song|music|melody|piece|tune)))"
+    r"\s+(.+)$", I)
+
+_ART_VERB = (r"(?:paint|draw|generate|create|render|imagine|illustrate|design|produce|"
+             r"sketch|dream\s+up)")
+# "make" and the asking verbs need a new thing after them: "make a poster", not "make the
+# colors pop" (an edit).
+_ASK_VERB = (r"(?:make|show\s+me|give\s+me|i(?:\s+want|\s+need|'d\s+like|\s+would\s+like)|"
+             r"can\s+i\s+(?:get|have)|let\s+me\s+see|compose(?=\s+\w+\s+(?:picture|image|"
+             r"painting|scene|poster)))")
+_CREATE = r"(?:" + _ART_VERB + "|" + _ASK_VERB + ")"
+_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|"
+               r"portraits?|renders?|artworks?|wallpapers?|posters?|scenes?|versions?)")
+_NEW_THING = r"(?:a|an|some|one|two|three|four|\d+|another|new)\b(?!\s+(?:version|variation))"
+_GENERATE = re.compile(
+    r"^(?:please\s+)?(?:" + _ART_VERB + r"\s+(?:me\s+|us\s+)?(?!(?:it|that|this|them|all|my|"
+    r"everything)\b|#|v\d|the\s+(?:versions?|history|last|first|second|third|same|previous|"
+    r"one|edit)\b)\w|" + _ASK_VERB + r"\s+(?:me\s+|us\s+)?" + _NEW_THING + ")", I)
+_BARE_PROMPT = re.compile(r"^(?:a|an)\s+(?!bit\b|little\b|lot\b|variation|version|couple\s+of"
+                          r"\s+variations|few\s+variations)\w", I)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.strip(" ,.;:!?").split())
+
+
+def _style_of(text: str) -> tuple[str | None, str]:
+    m = _STYLE_RE.search(text)
+    if not m:
+        return None, text
+    phrase = m.group(0).lower()
+    style = next(v for k, v in sorted(STYLE_WORDS.items(), key=lambda kv: -len(kv[0]))
+                 if re.search(r"\b" + re.escape(k) + r"\b", phrase))
+    return style, text[: m.start()] + text[m.end():]
+
+
+def _aspect_of(text: str) -> tuple[str | None, str]:
+    m = _RATIO_RE.search(text)
+    if m and not _SIZE_RE.search(text):
+        return f"{m.group(1)}:{m.group(2)}", _RATIO_RE.sub(" ", text)
+    for pattern, aspect in ASPECT_WORDS:
+        m2 = re.search(pattern, text, I)
+        if m2:
+            cut = re.sub(r"\b(?:in\s+)?(?:a\s+)?" + pattern + r"(?:\s+(?:format|ratio|"
+                         r"aspect))?", " ", text, flags=I)
+            return aspect, cut
+    return None, text
+
+
+def _count_of(text: str) -> tuple[int, str]:
+    m = re.search(r"\b" + NUM + r"\s+(?:different\s+|new\s+)?(?:" + _IMAGE_NOUN +
+                  r"|options|takes|variants|variations|versions)\b(?:\s+of)?", text, I)
+    if m:
+        n = language.to_number(m.group(1))
+        if n is not None and n >= 1:
+            return int(n), text[: m.start()] + text[m.end():]
+    m = re.search(r"\b(?:a\s+few|some|several)\s+(?:" + _IMAGE_NOUN + r"|options)\b(?:\s+of)?",
+                  text, I)
+    if m:
+        return 4 if "several" in m.group(0).lower() else 3, text[: m.start()] + text[m.end():]
+    return 1, text
+
+
+def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    args: dict[str, object] = {}
+    m = _INSPIRED_RE.search(text)
+    if m:
+        ref = language.natural_ref(m.group(1)) or _clean(m.group(1))
+        args["inspired_by"] = ref
+        text = text[: m.start()]
+    seed = _SEED_RE.search(text)
+    if seed:
+        args["seed"] = int(seed.group(1))
+        text = _SEED_RE.sub(" ", text)
+    text = re.sub(r"\b(?:with|using|,)?\s*(?:a\s+)?seed\b", " ", text, flags=I)
+    steps = _STEPS_RE.search(text)
+    if steps:
+        args["steps"] = int(steps.group(1))
+        text = _STEPS_RE.sub(" ", text)
+    size = _SIZE_RE.search(text)
+    if size:
+        args["width"], args["height"] = int(size.group(1)), int(size.group(2))
+        text = _SIZE_RE.sub(" ", text)
+    style, text = _style_of(text)
+    aspect, text = _aspect_of(text)
+    count, text = _count_of(text)
+    negatives = [_clean(n) for n in _WITHOUT_RE.findall(text)]
+    text = _WITHOUT_RE.sub(" ", text)
+    prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\s+(?:me\s+|us\s+)?", "", text.strip(),
+                    flags=I)
+    prompt = re.sub(r"^(?:a|an|one|some)?\s*(?:new\s+)?(?:" + _IMAGE_NOUN + r")\s+(?:of|with|"
+                    r"showing)\s+", "", prompt.strip(), flags=I)
+    prompt = re.sub(r"\b(?:in|with)\s*$|\bformat\b|\bplease\b", " ", prompt, flags=I)
+    prompt = re.sub(r"^(?:a|an)\s+(?:of|with|showing)\s+", "", prompt.strip(), flags=I)
+    prompt = _clean(re.sub(r"\s+,", ",", prompt))
+    if not prompt:
+        return []
+    args = {"prompt": prompt, **args}
+    if style:
+        args["style"] = style
+    if aspect:
+        args["aspect"] = aspect
+    if count > 1:
+        args["count"] = min(count, 4)
+    if negatives:
+        args["negative_prompt"] = ", ".join(negatives)
+    return [PlannedCall("generate_image", args)]
+
+
+# -- variations ------------------------------------------------------------------------------
+
+_VARY = re.compile(
+    r"\b(variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
+    r"something\s+similar|similar\s+ones?|(?:another|different)\s+take|"
+    r"another\s+version\s+of|reroll|re-roll|try\s+again|another\s+one\s+like)\b", I)
+
+
+def _vary(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    low = text.lower()
+    strong = re.search(r"\b(strong|wild|big|bold|very\s+different|more\s+different|radical|"
+                       r"dramatic|loose)\b", low)
+    count, _ = _count_of(re.sub(r"\bvariations?\b", "pictures", text, flags=I))
+    if count == 1:
+        m = re.search(r"\b" + NUM + r"\s+(?:more|other)\b", low)
+        if m and language.to_number(m.group(1)):
+            count = int(language.to_number(m.group(1)) or 1)
+    ref = language.natural_ref(re.sub(r"\b(?:variations?|variants?)\b", " ", text, flags=I))
+    args: dict[str, object] = {"artwork": ref or "it",
+                               "strength": "strong" if strong else "subtle"}
+    if count > 1:
+        args["count"] = min(count, 4)
+    return [PlannedCall("vary_image", args)]
+
+
+# -- adjustments -----------------------------------------------------------------------------
+
+_ADJUST_WORDS: list[tuple[str, str, float]] = [
+    # (pattern, argument, amount at "normal" intensity; multipliers are 1 + amount)
+    (r"warm(?:er|th)?|cozier|golden\s+hour\s+tones?", "warmth", 0.3),
+    (r"cool(?:er)?|cold(?:er)?|chill(?:ier)?|bluer\s+tones?", "warmth", -0.3),
+    (r"bright(?:er|en|ness)?|light(?:er|en)", "brightness", 0.25),
+    (r"dark(?:er|en)?|dimm?(?:er)?|moodier", "brightness", -0.25),
+    (r"more\s+contrast|contrastier|punch(?:y|ier)|higher\s+contrast|increase\s+(?:the\s+)?"
+     r"contrast|boost\s+(?:the\s+)?contrast", "contrast", 0.3),
+    (r"less\s+contrast|lower\s+contrast|flatter|reduce\s+(?:the\s+)?contrast", "contrast", -0.25),
+    (r"more\s+(?:saturated|colou?rful|vivid|vibrant|saturation)|saturate|vivid(?:er)?|"
+     r"vibrant|colou?rful|pop", "saturation", 0.35),
+    (r"less\s+(?:saturated|colou?rful|saturation|vivid)|desaturat\w*|muted|washed\s+out|"
+     r"duller", "saturation", -0.35),
+    (r"sharp(?:er|en)?|crisp(?:er)?", "sharpness", 0.7),
+    (r"blur(?:ry|rier|red)?|soft(?:er|en)|dreamier|out\s+of\s+focus", "blur", 2.0),
+]
+_FILTER_WORDS = [
+    (r"black\s+and\s+white|b\s*&\s*w|gr[ae]y\s*scale|monochrome|colou?rless", "grayscale"),
+    (r"sepia|vintage|old[\s-]+(?:timey|photo|fashioned)|antique", "sepia"),
+    (r"invert(?:ed)?|negative", "invert"),
+    (r"posteri[sz]e\w*", "posterize"),
+    (r"vignette", "vignette"),
+    (r"emboss(?:ed)?", "emboss"),
+]
+_INTENSITY = [
+    (r"\b(?:a\s+(?:tiny|little)\s+bit|slightly|a\s+touch|a\s+tad|a\s+hair|subtly|"
+     r"just\s+a\s+(?:bit|little))\b", 0.5),
+    (r"\b(?:a\s+(?:bit|little)|somewhat|a\s+little\s+more)\b", 0.6),
+    (r"\b(?:much|a\s+lot|way|far|really|very|significantly|considerably|even\s+more|"
+     r"super|lots)\b", 2.0),
+]
+_PERCENT_RE = re.compile(r"\b(?:by\s+)?" + NUM + r"\s*(?:%|percent)", I)
+_ADJUST_WORD = (r"(?:" + "|".join(p for p, _, _ in _ADJUST_WORDS) + "|" +
+                "|".join(p for p, _ in _FILTER_WORDS) +
+                r"|hue|brightness|contrast|saturation|sharpness|warmth)")
+# An adjustment starts with the adjustment itself ("warmer", "black and white") or with an
+# edit verb or intensifier ("make it warmer", "a bit darker", "increase the contrast"),
+# so "tell me about pop music" is not a request to saturate a picture.
+_ADJUST_LEAD = (r"(?:make|turn|get|give|add|apply|set|increase|decrease|raise|lower|boost|"
+                r"reduce|shift|bump|crank|tone|put|change|can|could|a|slightly|much|way|far|"
+                r"more|less|too|even|really|very|just|bit|little|it|its|it's|#\d+|on|for)")
+_ADJUST = re.compile(r"^(?:" + _ADJUST_WORD + r"|" + _ADJUST_LEAD + r"\b.*?\b" +
+                     _ADJUST_WORD + r")\b", I)
+
+
+def _adjust(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    low = text.lower()
+    args: dict[str, object] = {}
+    scale = 1.0
+    for pattern, factor in _INTENSITY:
+        if re.search(pattern, low):
+            scale = factor
+            break
+    pct = _PERCENT_RE.search(low)
+    for pattern, name, amount in _ADJUST_WORDS:
+        if name in args or not re.search(r"\b(?:" + pattern + r")\b", low):
+            continue
+        if name == "saturation" and re.search(r"\b(?:less|de)\b", low) and amount > 0:
+            continue
+        if name == "contrast" and amount > 0 and re.search(r"less\s+contrast|lower", low):
+            continue
+        value = amount * scale
+        if pct and name in ("brightness", "contrast", "saturation", "sharpness"):
+            value = float(language.to_number(pct.group(1)) or 0) / 100 * (1 if amount > 0 else -1)
+        if name == "warmth":
+            args[name] = round(max(-1.0, min(1.0, value)), 2)
+        elif name == "blur":
+            args[name] = round(value, 1)
+        else:
+            args[name] = round(max(0.05, 1.0 + value), 2)
+    m = re.search(r"\b(?:hue)\b.*?(-?\d+)\s*(?:°|degrees?)?|(-?\d+)\s*(?:°|degrees?)\s+hue", low)
+    if m:
+        args["hue_shift"] = float(m.group(1) or m.group(2))
+    elif re.search(r"\bhue\b", low):
+        args["hue_shift"] = 30.0
+    for pattern, name in _FILTER_WORDS:
+        if re.search(r"\b(?:" + pattern + r")\b", low):
+            args["filter"] = name
+            break
+    explicit = re.findall(r"\b(brightness|contrast|saturation|sharpness)\s*(?:to|=|of|at)?\s*"
+                          r"(\d+(?:\.\d+)?)\b", low)
+    for name, value in explicit:
+        args[name] = float(value)
+    if not args:
+        return []
+    ref = language.natural_ref(text) or "it"
+    return [PlannedCall("adjust_image", {"artwork": ref, **args})]
+
+
+# -- reframing, upscaling ----------------------------------------------------------------------
+
+_REFRAME = re.compile(
+    r"\b(crop|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
+    r"zoom\s*out|zoom\s+back|pull\s+back|extend\s+(?:the\s+)?(?:canvas|frame|picture|image|"
+    r"scene|borders?)|outpaint\w*|widen\s+the\s+(?:view|shot|frame)|show\s+more\s+of|"
+    r"make\s+(?:it|#\d+|this|that)\s+(?:square|wider|widescreen|vertical|portrait|"
+    r"landscape)|(?:into|to)\s+(?:a\s+)?(?:square|widescreen|16:9|9:16|4:3|3:2|21:9|1:1))\b",
+    I)
+
+
+def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    low = text.lower()
+    args: dict[str, object] = {}
+    if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|show\s+more",
+                 low):
+        m = re.search(r"\b" + NUM + r"\s*(?:x|times)\b|(\d(?:\.\d+)?)x\b", low)
+        factor = language.to_number(m.group(1) or m.group(2)) if m else None
+        args["zoom_out"] = float(factor) if factor and factor > 1 else 1.5
+    unref = re.sub(r"#\s*\d+(?:\s*v\s*\d+)?", " ", low)
+    rot = re.search(r"\brotate\w*\b.*?(-?\d+)\s*(?:°|degrees?)?|\bturn\s+(?:it\s+)?(-?\d+)",
+                    unref)
+    if rot:
+        args["rotate"] = float(rot.group(1) or rot.group(2))
+        if re.search(r"\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|left)\b", low):
+            args["rotate"] = -abs(float(args["rotate"]))
+    elif re.search(r"\brotate\w*\b.*\b(?:left|counter[\s-]?clockwise|anti[\s-]?clockwise)\b", low):
+        args["rotate"] = -90.0
+    elif re.search(r"\brotate\w*\b", low):
+        args["rotate"] = 90.0
+    if re.search(r"upside\s+down", low):
+        args["flip"] = "vertical"
+    elif re.search(r"\b(?:flip|mirror)\w*\b", low):
+        args["flip"] = "vertical" if re.search(r"vertical|top\s+to\s+bottom", low) else \
+            "horizontal"
+    if re.search(r"\bcrop|\bmake\s+(?:it|#\d+|this|that)\s+|\b(?:into|to)\s+(?:a\s+)?", low):
+        aspect, _ = _aspect_of(text)
+        if aspect:
+            args["aspect"] = aspect
+    size = _SIZE_RE.search(low)
+    if re.search(r"\bresize|\bscale\s+(?:it\s+)?to", low):
+        if size:
+            args["width"], args["height"] = int(size.group(1)), int(size.group(2))
+        else:
+            w = re.search(r"(\d{2,4})\s*(?:px|pixels?)?\s+wide|width\s+(?:of\s+)?(\d{2,4})", low)
+            if w:
+                args["width"] = int(w.group(1) or w.group(2))
+    if not args:
+        return []
+    cleaned = re.sub(r"\b\d+\s*(?:°|degrees?|x|times)\b|\b\d+\s*:\s*\d+\b", " ", text, flags=I)
+    ref = language.natural_ref(cleaned) or "it"
+    return [PlannedCall("reframe_image", {"artwork": ref, **args})]
+
+
+_UPSCALE = re.compile(
+    r"\b(upscale|up-scale|upres|enlarge|super[\s-]?resolution|higher[\s-]resolution|"
+    r"high[\s-]res|hi[\s-]res|in\s+hd|hd\s+version|4k|make\s+(?:it|#\d+|this|that)\s+"
+    r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels)\b", I)
+
+
+def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    low = text.lower()
+    factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4k|quadruple)\b", low) else 2
+    cleaned = re.sub(r"\b\d\s*x\b|\bx\s*\d\b|\b4k\b", " ", text, flags=I)
+    return [PlannedCall("upscale_image", {"artwork": language.natural_ref(cleaned) or "it",
+                                          "factor": factor})]
+
+
+# -- inpainting, text, blending, instruction edits --------------------------------------------
+
+_REGION_WORDS = (r"left\s+half|right\s+half|top\s+half|bottom\s+half|top\s+left(?:\s+corner)?|"
+                 r"top\s+right(?:\s+corner)?|bottom\s+left(?:\s+corner)?|bottom\s+right(?:\s+"
+                 r"corner)?|background|foreground|sky|ground|center|centre|middle|top|bottom|"
+                 r"left(?:\s+side)?|right(?:\s+side)?")
+_INPAINT = re.compile(
+    r"\b(?:replace|repaint|redo|fill|inpaint|change|swap)\s+(?:the\s+)?(?:" + _REGION_WORDS +
+    r")\b|\b(?:put|add|place|paint|draw)\s+.+?\s+(?:in|into|on|at|to)\s+the\s+(?:" +
+    _REGION_WORDS + r")\b|\binpaint", I)
+
+
+def _inpaint(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    low = text.lower()
+    m = re.search(r"\b(?:replace|repaint|redo|fill|inpaint|change|swap)\s+(?:the\s+)?(" +
+                  _REGION_WORDS + r")(?:\s+(?:of\s+(.+?)))?\s+(?:with|by|to|into|as)\s+(.+)$",
+                  text, I)
+    if m:
+        region, where, prompt = m.group(1), m.group(2), m.group(3)
+    else:
+        m = re.search(r"\b(?:put|add|place|paint|draw)\s+(.+?)\s+(?:in|into|on|at|to)\s+the\s+("
+                      + _REGION_WORDS + r")(?:\s+of\s+(.+))?$", text, I)
+        if not m:
+            return []
+        prompt, region, where = m.group(1), m.group(2), m.group(3)
+    region = re.sub(r"\s+(?:corner|side)$", "", region.lower()).replace("centre", "center")
+    ref = language.natural_ref(where) if where else None
+    if ref is None:
+        ref = language.natural_ref(re.sub(_REGION_WORDS, " ", text, flags=I)) or "it"
+        if ref.lower() in ("the one", "it") or low.startswith(("put", "add")):
+            ref = language.explicit_refs(text)[0] if language.explicit_refs(text) else "it"
+    prompt = _clean(re.sub(r"#\d+(?:\s*v\d+)?|\b(?:of|in|on)\s+(?:it|that|this)\b", " ", prompt))
+    return [PlannedCall("inpaint_image", {"artwork": ref, "region": region, "prompt": prompt})]
+
+
+_QUOTED = re.compile(r"[\"“”'‘’]([^\"“”‘’]{1,300})[\"“”'‘’]")
+_TEXT = re.compile(
+    r"\b(?:add|write|put|caption|title|label|overlay|print|stamp)\b.*[\"“'‘].+[\"”'’]|"
+    r"\b(?:caption|title)\s+(?:it|that|this|#\d+)\b|\b(?:add|put|write)\s+(?:a\s+)?"
+    r"(?:caption|title|text|label)\b.*\b(?:saying|that\s+says|reading|with)\b", I)
+
+
+def _add_text(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    m = _QUOTED.search(text)
+    if m:
+        caption = m.group(1).strip()
+        rest = text[: m.start()] + " " + text[m.end():]
+    else:
+        m2 = re.search(r"\b(?:saying|that\s+says|reading|with\s+the\s+(?:text|words))\s+(.+?)"
+                       r"(?=\s+(?:at|on|in)\s+the\s+\w+|$)", text, I)
+        if not m2:
+            return []
+        caption = m2.group(1).strip()
+        rest = text[: m2.start()] + " " + text[m2.end():]
+    position = "bottom"
+    pm = re.search(r"\b(top\s+left|top\s+right|bottom\s+left|bottom\s+right|top|bottom|center|"
+                   r"centre|middle)\b", rest, I)
+    if pm:
+        position = pm.group(1).lower().replace("centre", "center").replace("middle", "center")
+    cleaned = re.sub(r"\b(?:top|bottom|left|right|center|centre|middle)\b", " ", rest, flags=I)
+    ref = language.natural_ref(cleaned) or "it"
+    return [PlannedCall("add_text", {"artwork": ref, "text": caption, "position": position})]
+
+
+_BLEND = re.compile(r"\b(blend|mix|combine|merge|fuse|mash\s*up|cross)\b", I)
+
+
+def _blend(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    refs = language.explicit_refs(text)
+    prompt = ""
+    m = re.search(r"\b(?:into|as)\s+(?:a\s+|an\s+)?(.+)$", text, I)
+    if m:
+        prompt = _clean(m.group(1))
+    if len(refs) >= 2:
+        artworks: list[str] = refs[:4]
+    else:
+        phrase = language.natural_ref(text[: m.start()] if m else text)
+        if phrase is None or phrase.lower() in ("it", "that", "this"):
+            phrase = "the last two"
+        artworks = [phrase]
+    args: dict[str, object] = {"artworks": artworks}
+    if prompt:
+        args["prompt"] = prompt
+    return [PlannedCall("blend_images", args)]
+
+
+_EDIT = re.compile(
+    r"^(?:make|turn|change|transform|convert|give|add|remove|get\s+rid\s+of|put|replace|let|"
+    r"now|can\s+it|have)\b|\b(?:make|turn)\s+(?:it|#\d+|this|that|the\s+\w+)\s+|"
+    r"\binstead\b", I)
+
+
+def _edit(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    ref = language.natural_ref(text)
+    instruction = text
+    if ref and ref.startswith("#"):
+        instruction = re.sub(r"#\s*\d+(?:\s*v\s*\d+)?", "it", text)
+    return [PlannedCall("edit_image", {"artwork": ref or "it",
+                                       "instruction": _clean(instruction)})]
+
+
+_VERB_START = re.compile(
+    r"^(?:please\s+)?(?:paint|draw|generate|create|render|imagine|illustrate|sketch|make|turn|"
+    r"change|add|remove|put|crop|rotate|flip|mirror|resize|zoom|extend|upscale|enlarge|vary|"
+    r"blend|mix|combine|merge|write|caption|replace|repaint|give|brighten|darken|sharpen|"
+    r"blur|desaturate|invert)\b", I)
+
+RULES = [
+    Rule("add_text", _TEXT, _add_text, priority=8, starts=_VERB_START),
+    Rule("blend_images", _BLEND, _blend, priority=7, starts=_VERB_START),
+    Rule("inpaint_image", _INPAINT, _inpaint, priority=7, starts=_VERB_START),
+    Rule("vary_image", _VARY, _vary, priority=6, starts=_VERB_START),
+    Rule("upscale_image", _UPSCALE, _upscale, priority=6, starts=_VERB_START),
+    Rule("generate_image", _GENERATE, _generate, priority=5, starts=_VERB_START),
+    Rule("reframe_image", _REFRAME, _reframe, priority=5, starts=_VERB_START),
+    Rule("adjust_image", _ADJUST, _adjust, priority=4, starts=_VERB_START),
+    Rule("edit_image", _EDIT, _edit, priority=-1, starts=_VERB_START),
+    Rule("generate_image", _BARE_PROMPT, _generate, priority=-2),
+]

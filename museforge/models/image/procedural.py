@@ -1,0 +1,503 @@
+"""The procedural painter: a real, non-neural image generator that needs nothing
+downloaded. It reads the prompt's words for palette and light (named colors, moods, times
+of day, seasons), composition (sky and sea, mountains, forest, city, abstract shapes, a
+centred figure) and a finish per style (watercolor, oil, pixel art, sketch, neon,
+minimal). Same prompt + seed + size = same pixels. The demo default, not the product.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
+
+from museforge.models.image.base import (
+    STYLES,
+    GenerateRequest,
+    ImageResult,
+    RunControl,
+)
+
+VERSION = 1  # bump when the pixels a recipe makes change
+
+COLORS: dict[str, tuple[int, int, int]] = {
+    "red": (200, 40, 40), "crimson": (170, 20, 50), "scarlet": (220, 40, 30),
+    "orange": (240, 140, 40), "amber": (240, 170, 50), "gold": (230, 185, 60),
+    "golden": (230, 185, 60), "yellow": (240, 215, 60), "lime": (160, 220, 60),
+    "green": (60, 160, 70), "emerald": (30, 150, 100), "olive": (120, 130, 50),
+    "teal": (30, 140, 140), "cyan": (50, 200, 220), "turquoise": (60, 200, 190),
+    "blue": (40, 80, 200), "azure": (60, 140, 230), "navy": (25, 35, 100),
+    "indigo": (70, 50, 150), "purple": (130, 60, 170), "violet": (150, 90, 210),
+    "lavender": (180, 160, 220), "magenta": (210, 50, 170), "pink": (240, 140, 180),
+    "rose": (225, 100, 130), "brown": (120, 80, 50), "beige": (220, 200, 170),
+    "white": (240, 240, 240), "black": (20, 20, 25), "gray": (128, 128, 128),
+    "grey": (128, 128, 128), "silver": (190, 195, 200),
+}
+# (sky top, sky bottom) per time of day
+LIGHT: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "dawn": ((90, 110, 170), (250, 190, 150)), "sunrise": ((100, 120, 180), (255, 180, 110)),
+    "morning": ((120, 170, 230), (210, 230, 245)), "day": ((70, 140, 220), (190, 220, 245)),
+    "noon": ((60, 130, 220), (180, 215, 245)), "sunset": ((80, 60, 140), (250, 140, 70)),
+    "dusk": ((50, 50, 110), (210, 110, 100)), "evening": ((40, 50, 100), (170, 110, 120)),
+    "night": ((8, 10, 30), (30, 40, 80)), "midnight": ((5, 5, 20), (20, 25, 60)),
+}
+LIGHT_WORDS = {"sunrise": "sunrise", "dawn": "dawn", "morning": "morning", "noon": "noon",
+               "midday": "noon", "day": "day", "daytime": "day", "afternoon": "day",
+               "sunset": "sunset", "dusk": "dusk", "twilight": "dusk", "evening": "evening",
+               "night": "night", "nighttime": "night", "starry": "night", "midnight": "midnight",
+               "moonlit": "night", "moon": "night"}
+SEASONS = {"spring": (120, 190, 90), "summer": (70, 160, 60), "autumn": (200, 110, 40),
+           "fall": (200, 110, 40), "winter": (225, 232, 240), "snow": (235, 240, 248),
+           "snowy": (235, 240, 248), "desert": (215, 180, 120)}
+MOODS = {  # (saturation factor, brightness factor)
+    "calm": (0.8, 1.0), "peaceful": (0.8, 1.02), "serene": (0.8, 1.03), "warm": (1.1, 1.05),
+    "cozy": (1.05, 1.0), "cold": (0.7, 0.95), "cool": (0.85, 1.0), "dark": (0.9, 0.6),
+    "gloomy": (0.5, 0.7), "moody": (0.7, 0.75), "bright": (1.2, 1.2), "happy": (1.3, 1.15),
+    "cheerful": (1.3, 1.15), "dreamy": (0.7, 1.1), "vivid": (1.5, 1.05),
+    "vibrant": (1.5, 1.05), "pastel": (0.45, 1.2), "muted": (0.5, 0.95),
+}
+SUBJECTS = {  # word -> layout element
+    "sea": "sea", "ocean": "sea", "beach": "sea", "lake": "sea", "water": "sea",
+    "river": "sea", "harbor": "sea", "coast": "sea", "waves": "sea",
+    "mountain": "mountains", "mountains": "mountains", "hills": "mountains",
+    "peak": "mountains", "peaks": "mountains", "volcano": "mountains", "alps": "mountains",
+    "forest": "forest", "woods": "forest", "tree": "forest", "trees": "forest",
+    "jungle": "forest", "pine": "forest", "pines": "forest",
+    "city": "city", "town": "city", "skyline": "city", "buildings": "city",
+    "street": "city", "village": "city", "cyberpunk": "city",
+    "abstract": "abstract", "shapes": "abstract", "geometric": "abstract",
+    "pattern": "abstract", "circles": "abstract",
+}
+FIGURES = ("fox cat dog wolf bear deer rabbit bird owl horse lion tiger dragon whale fish "
+           "person man woman girl boy child knight wizard robot astronaut castle house "
+           "lighthouse tower cabin ship boat tree flower rose sunflower mushroom").split()
+FINISHES = ("watercolor", "oil", "pixel art", "sketch", "neon", "minimal")
+
+
+@dataclass
+class Scene:
+    sky: tuple[tuple[int, int, int], tuple[int, int, int]]
+    ground: tuple[int, int, int]
+    accent: tuple[int, int, int]
+    tint: tuple[int, int, int] | None
+    elements: list[str] = field(default_factory=list)
+    figure: str | None = None
+    light: str = "day"
+    snow: bool = False
+    saturation: float = 1.0
+    brightness: float = 1.0
+    style: str | None = None
+
+
+def read_prompt(prompt: str, style: str | None = None) -> Scene:
+    words = re.findall(r"[a-z]+", prompt.lower())
+    text = " ".join(words)
+    light = next((LIGHT_WORDS[w] for w in words if w in LIGHT_WORDS), "day")
+    sky = LIGHT[light]
+    ground = next((SEASONS[w] for w in words if w in SEASONS), (90, 140, 70))
+    if light in ("night", "midnight"):
+        ground = _mix(ground, (15, 20, 35), 0.7)
+    named = [COLORS[w] for w in words if w in COLORS]
+    tint = named[0] if named else None
+    accent = named[0] if named else _accent_for(words)
+    sat, bright = 1.0, 1.0
+    for w in words:
+        if w in MOODS:
+            s, b = MOODS[w]
+            sat, bright = sat * s, bright * b
+    elements = []
+    for w in words:
+        el = SUBJECTS.get(w)
+        if el and el not in elements:
+            elements.append(el)
+    figure = next((w for w in words if w in FIGURES and SUBJECTS.get(w) != "forest"), None)
+    if figure is None and "tree" in words and "forest" not in elements:
+        figure = "tree"
+    if not style:
+        style = next((s for s in FINISHES if s in text), None)
+        if style is None and "pixel" in words:
+            style = "pixel art"
+        if style is None and ("painting" in words or "oil" in words):
+            style = "oil"
+    return Scene(sky, ground, accent, tint, elements, figure, light,
+                 snow=any(w in ("snow", "snowy", "winter", "blizzard") for w in words),
+                 saturation=sat, brightness=bright, style=style)
+
+
+class ProceduralPainter:
+    """An ``ImageBackend`` that paints from words. Needs only numpy and Pillow."""
+
+    name = "procedural"
+
+    def generate(self, req: GenerateRequest, run: RunControl | None = None) -> ImageResult:
+        run = run or RunControl()
+        images = []
+        for i in range(req.count):
+            run.step(i + 1, req.count)
+            images.append(paint(req.prompt, req.seed + i, req.width, req.height, req.style))
+        return ImageResult(images, [req.seed + i for i in range(req.count)],
+                           self._recipe(req, "text2img"))
+
+    def img2img(self, image: Image.Image, req: GenerateRequest, strength: float,
+                run: RunControl | None = None) -> ImageResult:
+        run = run or RunControl()
+        base = image.convert("RGB").resize((req.width, req.height), Image.Resampling.LANCZOS)
+        images = []
+        for i in range(req.count):
+            run.step(i + 1, req.count)
+            fresh = paint(req.prompt, req.seed + i, req.width, req.height, req.style)
+            images.append(Image.blend(base, fresh, float(strength)))
+        recipe = self._recipe(req, "img2img", strength=strength)
+        return ImageResult(images, [req.seed + i for i in range(req.count)], recipe)
+
+    def edit(self, image: Image.Image, instruction: str, req: GenerateRequest,
+             strength: float, run: RunControl | None = None) -> ImageResult:
+        folded = req.with_(prompt=f"{req.prompt}, {instruction}" if req.prompt else instruction)
+        out = self.img2img(image, folded, strength, run)
+        out.recipe.update(mode="edit", prompt=folded.prompt,
+                          notes=["procedural painter: re-rendered with the instruction folded "
+                                 "into the prompt, blended with the original"])
+        return out
+
+    def inpaint(self, image: Image.Image, mask: Image.Image, req: GenerateRequest,
+                run: RunControl | None = None) -> ImageResult:
+        run = run or RunControl()
+        base = image.convert("RGB")
+        soft = mask.convert("L").resize(base.size).filter(ImageFilter.GaussianBlur(
+            max(1, min(base.size) // 64)))
+        images = []
+        for i in range(req.count):
+            run.step(i + 1, req.count)
+            fresh = paint(req.prompt, req.seed + i, base.width, base.height, req.style)
+            images.append(Image.composite(fresh, base, soft))
+        return ImageResult(images, [req.seed + i for i in range(req.count)],
+                           self._recipe(req.with_(width=base.width, height=base.height),
+                                        "inpaint"))
+
+    def upscale(self, image: Image.Image, factor: int, req: GenerateRequest,
+                run: RunControl | None = None) -> ImageResult:
+        (run or RunControl()).step(1, 1)
+        big = image.convert("RGB").resize((image.width * factor, image.height * factor),
+                                          Image.Resampling.LANCZOS)
+        big = big.filter(ImageFilter.UnsharpMask(radius=2, percent=60, threshold=2))
+        recipe = self._recipe(req.with_(width=big.width, height=big.height), "upscale",
+                              factor=factor)
+        recipe["notes"] = ["Lanczos resampling with an unsharp mask (no upscaler model)"]
+        return ImageResult([big], [req.seed], recipe)
+
+    @staticmethod
+    def _recipe(req: GenerateRequest, mode: str, **extra: object) -> dict[str, object]:
+        return {"backend": "procedural", "painter_version": VERSION, "mode": mode,
+                "prompt": req.prompt, "style": req.style, "width": req.width,
+                "height": req.height, "seed": req.seed, "numpy": np.__version__,
+                **extra}
+
+
+# -- painting ------------------------------------------------------------------------------
+
+
+def paint(prompt: str, seed: int, width: int, height: int, style: str | None = None) -> Image.Image:
+    scene = read_prompt(prompt, style if style in FINISHES else None)
+    if style and style not in FINISHES and style in STYLES:
+        scene.style = None  # "photo", "anime": no procedural finish of their own
+    rng = np.random.default_rng(seed & 0xFFFFFFFF)
+    img = _sky(scene, width, height)
+    draw = ImageDraw.Draw(img, "RGBA")
+    horizon = int(height * rng.uniform(0.55, 0.7))
+    _celestial(draw, scene, rng, width, height, horizon)
+    if "abstract" in scene.elements:
+        _abstract(draw, scene, rng, width, height)
+    if "mountains" in scene.elements:
+        _mountains(draw, scene, rng, width, height, horizon)
+    if "sea" in scene.elements:
+        _sea(img, draw, scene, rng, width, height, horizon)
+    else:
+        _ground(draw, scene, rng, width, height, horizon)
+    if "city" in scene.elements:
+        _city(draw, scene, rng, width, height, horizon)
+    if "forest" in scene.elements:
+        _forest(draw, scene, rng, width, height, horizon)
+    if scene.figure:
+        _figure(draw, scene, rng, width, height, horizon)
+    img = _finish(_grade(img, scene), scene, rng)
+    if scene.snow:  # after the finish, so flakes stay crisp
+        _snowfall(ImageDraw.Draw(img, "RGBA"), rng, width, height)
+    return img
+
+
+def _sky(scene: Scene, w: int, h: int) -> Image.Image:
+    top, bottom = scene.sky
+    if scene.tint:
+        top, bottom = _mix(top, scene.tint, 0.45), _mix(bottom, scene.tint, 0.35)
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    grad = np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t
+    arr = np.broadcast_to(grad, (h, w, 3)).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(arr), "RGB")
+
+
+def _celestial(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int,
+               h: int, horizon: int) -> None:
+    night = scene.light in ("night", "midnight")
+    if night:
+        for _ in range(int(w * h / 2500)):
+            x, y = rng.uniform(0, w), rng.uniform(0, horizon * 0.9)
+            r = rng.uniform(0.4, 1.4) * max(1, w / 512)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 230, 220))
+    r = min(w, h) * (0.06 if night else 0.08)
+    cx = w * rng.uniform(0.15, 0.85)
+    low = scene.light in ("sunset", "sunrise", "dawn", "dusk")
+    cy = horizon - r * 1.2 if low else h * rng.uniform(0.12, 0.3)
+    day = (255, 200, 90, 255) if low else (255, 245, 200, 255)
+    color = (245, 245, 225, 255) if night else day
+    for k in range(4, 0, -1):  # glow
+        rr = r * (1 + k * 0.5)
+        draw.ellipse((cx - rr, cy - rr, cx + rr, cy + rr), fill=color[:3] + (18,))
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=color)
+
+
+def _ground(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int, h: int,
+            horizon: int) -> None:
+    base = _mix(scene.ground, scene.tint, 0.35) if scene.tint else scene.ground
+    pts = [(0, horizon)]
+    for i in range(1, 9):
+        pts.append((w * i / 8, horizon + rng.uniform(-0.03, 0.03) * h))
+    pts += [(w, h), (0, h)]
+    draw.polygon(pts, fill=base)
+    top = int(horizon - 0.03 * h)
+    for y in range(max(0, top), h):  # darker towards the viewer, one row at a time
+        depth = (y - top) / max(1, h - top)
+        draw.line((0, y, w, y), fill=(0, 0, 0, int(50 * depth)))
+
+
+def _sea(img: Image.Image, draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator,
+         w: int, h: int, horizon: int) -> None:
+    top, bottom = scene.sky
+    water = _mix(_mix(top, bottom, 0.5), (20, 60, 120), 0.45)
+    if scene.tint:
+        water = _mix(water, scene.tint, 0.3)
+    draw.rectangle((0, horizon, w, h), fill=water)
+    for _ in range(int(h / 6)):
+        y = rng.uniform(horizon + 2, h)
+        x = rng.uniform(0, w)
+        length = rng.uniform(0.03, 0.15) * w * (y - horizon) / (h - horizon + 1)
+        draw.line((x, y, x + length, y), fill=_mix(water, (255, 255, 255), 0.35) + (120,),
+                  width=max(1, int(h / 300)))
+    if "mountains" not in scene.elements:
+        shore = horizon + (h - horizon) * rng.uniform(0.55, 0.8)
+        draw.polygon([(0, shore), (w * 0.4, shore + h * 0.03), (w * 0.7, h), (0, h)],
+                     fill=_mix(SEASONS["desert"], scene.ground, 0.3))
+
+
+def _mountains(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int,
+               h: int, horizon: int) -> None:
+    far = _mix(scene.sky[1], (60, 70, 100), 0.5)
+    for layer in range(3):
+        color = _mix(far, scene.ground, 0.25 * layer)
+        if scene.tint:
+            color = _mix(color, scene.tint, 0.2)
+        peaks = int(rng.integers(2, 5))
+        pts = [(0, horizon)]
+        for i in range(peaks * 2 + 1):
+            x = w * i / (peaks * 2)
+            up = i % 2 == 1
+            y = horizon - (h * rng.uniform(0.15, 0.38) * (1 - 0.25 * layer) if up
+                           else h * rng.uniform(0.0, 0.08))
+            pts.append((x, y))
+        pts.append((w, horizon + h * 0.02 * layer))
+        draw.polygon(pts, fill=color)
+        if scene.snow or layer == 0:
+            for i in range(1, len(pts) - 1, 2):
+                x, y = pts[i]
+                cap = h * 0.05
+                draw.polygon([(x, y), (x - cap * 0.9, y + cap), (x + cap * 0.9, y + cap)],
+                             fill=(240, 244, 250))
+
+
+def _forest(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int, h: int,
+            horizon: int) -> None:
+    leaf = _mix(scene.ground, (20, 70, 35), 0.6)
+    if scene.tint:
+        leaf = _mix(leaf, scene.tint, 0.3)
+    count = int(w / 18)
+    for i in range(count):
+        depth = i / count
+        x = rng.uniform(-0.05, 1.05) * w
+        base_y = horizon + (h - horizon) * depth * 0.8
+        tall = h * (0.12 + 0.25 * depth) * rng.uniform(0.8, 1.2)
+        half = tall * 0.28
+        color = _mix(leaf, (0, 0, 0), 0.3 * depth)
+        draw.rectangle((x - half * 0.12, base_y - tall * 0.15, x + half * 0.12, base_y),
+                       fill=(80, 55, 35))
+        draw.polygon([(x, base_y - tall), (x - half, base_y - tall * 0.15),
+                      (x + half, base_y - tall * 0.15)], fill=color)
+        if scene.snow:
+            draw.polygon([(x, base_y - tall), (x - half * 0.35, base_y - tall * 0.7),
+                          (x + half * 0.35, base_y - tall * 0.7)], fill=(240, 244, 250))
+
+
+def _city(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int, h: int,
+          horizon: int) -> None:
+    night = scene.light in ("night", "midnight", "evening", "dusk")
+    body = _mix((50, 55, 70), scene.tint, 0.3) if scene.tint else (50, 55, 70)
+    x = 0.0
+    while x < w:
+        bw = w * rng.uniform(0.05, 0.11)
+        bh = h * rng.uniform(0.15, 0.45)
+        draw.rectangle((x, horizon - bh, x + bw, horizon + 2), fill=body)
+        for wy in np.arange(horizon - bh + 6, horizon - 4, max(6, h / 50)):
+            for wx in np.arange(x + 4, x + bw - 4, max(6, w / 60)):
+                if rng.random() < (0.45 if night else 0.2):
+                    draw.rectangle((wx, wy, wx + 2, wy + 3),
+                                   fill=(255, 220, 120) if night else (170, 190, 210))
+        x += bw + w * rng.uniform(0.0, 0.02)
+
+
+def _abstract(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int, h: int
+              ) -> None:
+    base = scene.tint or scene.accent
+    for _ in range(int(rng.integers(8, 16))):
+        hue_shift = rng.uniform(-0.12, 0.12)
+        color = _shift_hue(base, hue_shift) + (int(rng.integers(110, 210)),)
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        r = rng.uniform(0.05, 0.22) * min(w, h)
+        if rng.random() < 0.5:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=color)
+        else:
+            draw.rectangle((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=color)
+
+
+def _figure(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int, h: int,
+            horizon: int) -> None:
+    """A centred figure: a simple silhouette in the accent color."""
+    cx = w * rng.uniform(0.42, 0.58)
+    ground_y = horizon + (h - horizon) * 0.55
+    size = min(w, h) * 0.22
+    color = scene.accent
+    shade = _mix(color, (0, 0, 0), 0.35)
+    draw.ellipse((cx - size * 0.7, ground_y - size * 0.12, cx + size * 0.7, ground_y + size * 0.12),
+                 fill=(0, 0, 0, 60))  # shadow
+    fig = scene.figure or ""
+    if fig in ("castle", "house", "lighthouse", "tower", "cabin"):
+        top = ground_y - size * (1.8 if fig in ("lighthouse", "tower") else 1.0)
+        draw.rectangle((cx - size * 0.35, top, cx + size * 0.35, ground_y), fill=color)
+        draw.polygon([(cx - size * 0.45, top), (cx, top - size * 0.45), (cx + size * 0.45, top)],
+                     fill=shade)
+        draw.rectangle((cx - size * 0.08, ground_y - size * 0.3, cx + size * 0.08, ground_y),
+                       fill=(40, 30, 25))
+    elif fig in ("ship", "boat"):
+        draw.polygon([(cx - size, ground_y - size * 0.2), (cx + size, ground_y - size * 0.2),
+                      (cx + size * 0.7, ground_y + size * 0.1),
+                      (cx - size * 0.7, ground_y + size * 0.1)], fill=shade)
+        draw.polygon([(cx, ground_y - size * 1.2), (cx, ground_y - size * 0.25),
+                      (cx + size * 0.6, ground_y - size * 0.25)], fill=(245, 240, 230))
+    elif fig in ("tree", "flower", "rose", "sunflower", "mushroom"):
+        draw.rectangle((cx - size * 0.06, ground_y - size, cx + size * 0.06, ground_y),
+                       fill=(90, 65, 40) if fig == "tree" else (60, 130, 60))
+        r = size * (0.55 if fig == "tree" else 0.3)
+        draw.ellipse((cx - r, ground_y - size - r, cx + r, ground_y - size + r), fill=color)
+    else:  # an animal or a person: body, head, ears/tail hints
+        upright = fig in ("person", "man", "woman", "girl", "boy", "child", "knight", "wizard",
+                          "robot", "astronaut")
+        if upright:
+            draw.rounded_rectangle((cx - size * 0.22, ground_y - size * 1.1, cx + size * 0.22,
+                                    ground_y), radius=size * 0.15, fill=color)
+            draw.ellipse((cx - size * 0.18, ground_y - size * 1.5, cx + size * 0.18,
+                          ground_y - size * 1.12), fill=shade)
+        else:
+            draw.ellipse((cx - size * 0.6, ground_y - size * 0.55, cx + size * 0.45, ground_y),
+                         fill=color)
+            hx = cx + size * 0.45
+            draw.ellipse((hx - size * 0.25, ground_y - size * 0.85, hx + size * 0.2,
+                          ground_y - size * 0.4), fill=color)
+            draw.polygon([(hx - size * 0.18, ground_y - size * 0.78),
+                          (hx - size * 0.1, ground_y - size * 1.0),
+                          (hx - size * 0.02, ground_y - size * 0.8)], fill=shade)
+            draw.polygon([(hx + size * 0.02, ground_y - size * 0.8),
+                          (hx + size * 0.1, ground_y - size * 1.0),
+                          (hx + size * 0.16, ground_y - size * 0.76)], fill=shade)
+            draw.ellipse((cx - size * 1.0, ground_y - size * 0.45, cx - size * 0.45,
+                          ground_y - size * 0.2), fill=shade)  # tail
+
+
+def _snowfall(draw: ImageDraw.ImageDraw, rng: np.random.Generator, w: int, h: int) -> None:
+    for _ in range(int(w * h / 900)):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        r = rng.uniform(0.6, 2.0) * max(1, w / 512)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 200))
+
+
+def _grade(img: Image.Image, scene: Scene) -> Image.Image:
+    if scene.saturation == 1.0 and scene.brightness == 1.0:
+        return img
+    from PIL import ImageEnhance
+
+    img = ImageEnhance.Color(img).enhance(scene.saturation)
+    return ImageEnhance.Brightness(img).enhance(scene.brightness)
+
+
+def _finish(img: Image.Image, scene: Scene, rng: np.random.Generator) -> Image.Image:
+    w, h = img.size
+    style = scene.style
+    if style == "watercolor":
+        soft = img.filter(ImageFilter.GaussianBlur(max(1, w // 200)))
+        edges = ImageOps.invert(soft.convert("L").filter(ImageFilter.FIND_EDGES)
+                                .point(lambda v: min(255, v * 3)))
+        soft = ImageChops.multiply(soft, Image.merge("RGB", [edges] * 3))
+        paper = Image.fromarray((rng.normal(240, 10, (h, w))).clip(0, 255).astype(np.uint8), "L")
+        paper = Image.merge("RGB", [paper] * 3).filter(ImageFilter.GaussianBlur(1))
+        washed = Image.blend(soft, Image.new("RGB", img.size, (250, 247, 240)), 0.18)
+        return ImageChops.multiply(washed, paper.point(lambda v: 255 - (255 - v) // 2))
+    if style == "oil":
+        return img.filter(ImageFilter.ModeFilter(max(3, w // 90))).filter(
+            ImageFilter.EDGE_ENHANCE_MORE).filter(ImageFilter.SMOOTH_MORE)
+    if style == "pixel art":
+        small = img.resize((max(8, w // 8), max(8, h // 8)), Image.Resampling.BILINEAR)
+        small = small.quantize(16, method=Image.Quantize.MEDIANCUT).convert("RGB")
+        return small.resize((w, h), Image.Resampling.NEAREST)
+    if style == "sketch":
+        gray = ImageOps.grayscale(img)
+        lines = gray.filter(ImageFilter.FIND_EDGES).point(lambda v: min(255, v * 4))
+        edges = ImageOps.invert(lines)
+        shade = gray.point(lambda v: 200 + v // 5)
+        out = ImageChops.multiply(edges, shade)
+        return Image.merge("RGB", [out, out, out.point(lambda v: max(0, v - 6))])
+    if style == "neon":
+        dark = img.point(lambda v: v // 5)
+        edges = img.filter(ImageFilter.FIND_EDGES).point(lambda v: min(255, v * 4))
+        glow = edges.filter(ImageFilter.GaussianBlur(max(2, w // 100)))
+        return ImageChops.add(ImageChops.add(dark, glow), edges)
+    if style == "minimal":
+        return ImageOps.posterize(img.filter(ImageFilter.GaussianBlur(max(2, w // 60))), 2)
+    return img.filter(ImageFilter.SMOOTH)
+
+
+def _mix(a: tuple[int, int, int], b: tuple[int, int, int] | None, t: float) -> tuple[int, int, int]:
+    if b is None:
+        return a
+    return tuple(int(round(x * (1 - t) + y * t)) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def _shift_hue(rgb: tuple[int, int, int], shift: float) -> tuple[int, int, int]:
+    h, l, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))  # noqa: E741
+    r, g, b = colorsys.hls_to_rgb((h + shift) % 1.0, l, s)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+def _accent_for(words: list[str]) -> tuple[int, int, int]:
+    natural = {"fox": (215, 110, 40), "cat": (90, 80, 75), "dog": (150, 110, 70),
+               "wolf": (120, 120, 130), "bear": (95, 65, 45), "deer": (160, 110, 70),
+               "rabbit": (200, 190, 180), "bird": (60, 110, 190), "owl": (140, 110, 80),
+               "horse": (120, 80, 55), "lion": (210, 160, 80), "tiger": (230, 130, 40),
+               "dragon": (60, 150, 80), "whale": (60, 80, 120), "fish": (240, 140, 60),
+               "castle": (170, 165, 160), "house": (190, 120, 90), "lighthouse": (235, 235, 230),
+               "robot": (160, 170, 185), "astronaut": (235, 235, 240),
+               "sunflower": (240, 200, 40), "rose": (200, 30, 60), "flower": (230, 90, 140),
+               "mushroom": (200, 60, 50), "tree": (60, 130, 60), "ship": (150, 100, 70),
+               "boat": (150, 100, 70)}
+    for w in words:
+        if w in natural:
+            return natural[w]
+    return (200, 90, 60)

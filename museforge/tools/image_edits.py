@@ -1,0 +1,198 @@
+"""Deterministic image edits: adjust_image, reframe_image, add_text (Pillow, instant,
+CPU). ``reframe_image`` with ``zoom_out`` extends the canvas through the image backend
+(outpainting). Every edit is a new version whose recipe replays it exactly."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from PIL import Image
+from pydantic import Field, model_validator
+
+from museforge.models.image import editor
+from museforge.models.image.base import GenerateRequest, ImageBackend, ImageResult
+from museforge.models.image.editor import EditError
+from museforge.tools.base import Args, ArtworkRef, ToolContext, ToolError, ToolResult, tool
+from museforge.tools.imaging import (
+    call_backend,
+    check_size,
+    image_backend,
+    load_source,
+    new_seed,
+    run_control,
+    store_new_version,
+)
+
+Filter = Literal["grayscale", "sepia", "invert", "posterize", "vignette", "emboss", "contour",
+                 "sharpen", "smooth"]
+Position = Literal["top", "bottom", "center", "top left", "top right", "bottom left",
+                   "bottom right"]
+
+
+class AdjustArgs(Args):
+    artwork: ArtworkRef
+    brightness: float = Field(default=1.0, ge=0.05, le=4.0,
+                              description="Multiplier: 1.0 unchanged, 1.2 = 20% brighter.")
+    contrast: float = Field(default=1.0, ge=0.05, le=4.0,
+                            description="Multiplier: 1.0 unchanged.")
+    saturation: float = Field(default=1.0, ge=0.0, le=4.0,
+                              description="Multiplier: 1.0 unchanged, 0 = no color.")
+    warmth: float = Field(default=0.0, ge=-1.0, le=1.0,
+                          description="-1..1: positive warmer (more red/yellow), negative cooler.")
+    hue_shift: float = Field(default=0.0, ge=-180.0, le=180.0, description="Degrees.")
+    sharpness: float = Field(default=1.0, ge=0.0, le=4.0,
+                             description="Multiplier: 1.0 unchanged.")
+    blur: float = Field(default=0.0, ge=0.0, le=50.0, description="Blur radius in pixels.")
+    filter: Filter | None = Field(default=None, description="A filter to apply last.")
+
+    @model_validator(mode="after")
+    def _something(self) -> AdjustArgs:
+        if (self.brightness, self.contrast, self.saturation, self.warmth, self.hue_shift,
+                self.sharpness, self.blur, self.filter) == (1, 1, 1, 0, 0, 1, 0, None):
+            raise ValueError("say what to change (brightness, contrast, saturation, warmth, "
+                             "hue_shift, sharpness, blur or filter)")
+        return self
+
+
+class ReframeArgs(Args):
+    artwork: ArtworkRef
+    aspect: str | None = Field(default=None, pattern=r"^\s*\d{1,3}\s*:\s*\d{1,3}\s*$",
+                               description="Crop to an aspect ratio like '16:9'.")
+    rotate: float = Field(default=0.0, ge=-360, le=360, description="Degrees, clockwise.")
+    flip: Literal["horizontal", "vertical", "both"] | None = Field(
+        default=None, description="Mirror the picture.")
+    width: int | None = Field(default=None, ge=16, le=4096, description="Resize to this width.")
+    height: int | None = Field(default=None, ge=16, le=4096,
+                               description="Resize to this height.")
+    zoom_out: float | None = Field(default=None, gt=1.0, le=4.0, description=(
+        "Extend the canvas this many times per side and paint the new border (outpainting)."))
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
+                             description="Seed for the painted border when zooming out.")
+
+    @model_validator(mode="after")
+    def _something(self) -> ReframeArgs:
+        if not (self.aspect or self.rotate or self.flip or self.width or self.height
+                or self.zoom_out):
+            raise ValueError("say how to reframe (aspect, rotate, flip, width, height or "
+                             "zoom_out)")
+        return self
+
+
+class TextArgs(Args):
+    artwork: ArtworkRef
+    text: str = Field(min_length=1, max_length=300, description="The caption to write.")
+    position: Position = Field(default="bottom", description="Where on the picture.")
+
+
+@tool(AdjustArgs, family="image", kind="image", makes="version")
+def adjust_image(ctx: ToolContext, args: AdjustArgs) -> ToolResult:
+    """Adjust a picture's look without repainting it: brightness, contrast, saturation,
+    sharpness (multipliers, 1.0 = unchanged), warmth (-1 cooler .. 1 warmer), hue_shift
+    (degrees), blur (radius in pixels) and filters (grayscale, sepia, invert, posterize,
+    vignette...). Exact and instant; the result is a new version."""
+    source = load_source(ctx, args.artwork)
+    image = _adjust(source.image, args.model_dump())
+    recipe = _recipe("adjust_image", args.model_dump(), source, image)
+    made = store_new_version(ctx, source, recipe, image)
+    return ToolResult(f"Adjusted #{made.artwork} ({_changes(args)}): now v{made.version}.",
+                      [made])
+
+
+def _adjust(image: Image.Image, args: dict[str, Any]) -> Image.Image:
+    keys = ("brightness", "contrast", "saturation", "warmth", "hue_shift", "sharpness", "blur",
+            "filter")
+    return editor.adjust(image, **{k: args[k] for k in keys})
+
+
+def _changes(args: AdjustArgs) -> str:
+    said = []
+    for name, neutral in (("brightness", 1.0), ("contrast", 1.0), ("saturation", 1.0),
+                          ("sharpness", 1.0)):
+        value = getattr(args, name)
+        if value != neutral:
+            said.append(f"{name} ×{value:g}")
+    if args.warmth:
+        said.append(f"{'warmer' if args.warmth > 0 else 'cooler'} {abs(args.warmth):g}")
+    if args.hue_shift:
+        said.append(f"hue {args.hue_shift:+g}°")
+    if args.blur:
+        said.append(f"blur {args.blur:g} px")
+    if args.filter:
+        said.append(args.filter)
+    return ", ".join(said)
+
+
+@tool(ReframeArgs, family="image", kind="image", makes="version")
+def reframe_image(ctx: ToolContext, args: ReframeArgs) -> ToolResult:
+    """Change a picture's frame: crop to an `aspect` like '16:9', `rotate` by degrees,
+    `flip` it, resize to `width`/`height`, or `zoom_out` (a factor > 1) to extend the
+    canvas and paint what lies beyond the edges. The result is a new version."""
+    source = load_source(ctx, args.artwork)
+    dumped = args.model_dump()
+    backend_recipe: dict[str, Any] = {}
+    try:
+        image = editor.reframe(source.image, aspect=args.aspect, rotate=args.rotate,
+                               flip=args.flip, width=args.width, height=args.height)
+    except EditError as exc:
+        raise ToolError(str(exc)) from exc
+    if args.zoom_out:
+        check_size(int(image.width * args.zoom_out), int(image.height * args.zoom_out))
+        dumped["seed"] = args.seed if args.seed is not None else new_seed()
+        backend = image_backend(ctx)
+        result = call_backend(lambda: _zoom(backend, image, source.prompt, dumped,
+                                            source.version.recipe.get("style"),
+                                            run_control(ctx, "extending the canvas")))
+        image, backend_recipe = result.images[0], result.recipe
+    check_size(image.width, image.height)
+    recipe = _recipe("reframe_image", dumped, source, image, backend=backend_recipe)
+    made = store_new_version(ctx, source, recipe, image)
+    return ToolResult(f"Reframed #{made.artwork} to {image.width}×{image.height}: now v"
+                      f"{made.version}.", [made])
+
+
+def _zoom(backend: ImageBackend, image: Image.Image, prompt: str, args: dict[str, Any],
+          style: str | None, run: Any = None) -> ImageResult:
+    canvas, mask = editor.zoom_out_canvas(image, float(args["zoom_out"]))
+    req = GenerateRequest(prompt=prompt, width=canvas.width, height=canvas.height,
+                          seed=int(args["seed"]), style=style)
+    return backend.inpaint(canvas, mask, req, run)
+
+
+@tool(TextArgs, family="image", kind="image", makes="version")
+def add_text(ctx: ToolContext, args: TextArgs) -> ToolResult:
+    """Write a caption on a picture (a title, a greeting) at a position: top, bottom,
+    center or a corner. The color is chosen to stand out; the result is a new version."""
+    source = load_source(ctx, args.artwork)
+    image = editor.add_text(source.image, args.text, args.position)
+    recipe = _recipe("add_text", args.model_dump(), source, image)
+    made = store_new_version(ctx, source, recipe, image)
+    return ToolResult(f"Wrote “{args.text}” at the {args.position} of #{made.artwork}: now v"
+                      f"{made.version}.", [made])
+
+
+def _recipe(tool_name: str, args: dict[str, Any], source: Any, image: Image.Image,
+            backend: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"tool": tool_name, "args": args, "prompt": source.prompt,
+            "style": source.version.recipe.get("style"), "size": [image.width, image.height],
+            "sources": [source.describe()], "backend": backend or {"backend": "pillow"}}
+
+
+def remake_edit(backend: ImageBackend | None, recipe: dict[str, Any], source: Image.Image
+                ) -> Image.Image:
+    """Re-make a Pillow edit (or a zoom-out, with its backend) from its recipe."""
+    args = recipe["args"]
+    name = recipe["tool"]
+    if name == "adjust_image":
+        return _adjust(source, args)
+    if name == "add_text":
+        return editor.add_text(source, args["text"], args["position"])
+    if name == "reframe_image":
+        image = editor.reframe(source, aspect=args.get("aspect"), rotate=args.get("rotate", 0),
+                               flip=args.get("flip"), width=args.get("width"),
+                               height=args.get("height"))
+        if args.get("zoom_out"):
+            if backend is None:
+                raise ToolError("replaying a zoom-out needs the image backend that made it")
+            image = _zoom(backend, image, recipe["prompt"], args, recipe.get("style")).images[0]
+        return image
+    raise ToolError(f"cannot replay '{name}' as a Pillow edit")

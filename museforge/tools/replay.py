@@ -1,0 +1,86 @@
+"""Re-make a stored version from its recipe and say whether the pixels match
+(``museforge replay``). The recipe names the tool, its arguments, the seed, the source
+versions (by artwork, version and sha256) and the backend that made it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from museforge.models.image.base import ImageBackend
+from museforge.tools.base import ToolContext, ToolError
+
+PILLOW_TOOLS = ("adjust_image", "add_text", "reframe_image")
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    ref: str
+    identical: bool
+    detail: str
+
+
+def replay(ctx: ToolContext, ref: str) -> ReplayReport:
+    art, version = ctx.resolve(ref)
+    recipe = version.recipe
+    label = f"#{art.number} v{version.number}"
+    tool_name = recipe.get("tool")
+    if not tool_name:
+        raise ToolError(f"{label} has no recipe to replay (it was {version.operation})")
+    if art.kind != "image":
+        raise ToolError(f"replaying {art.kind} is not supported yet")
+    if tool_name == "import":
+        raise ToolError(f"{label} was brought in from a file; there is nothing to re-make")
+    sources = [_source_pixels(ctx, s) for s in recipe.get("sources", [])]
+    backend = backend_for(recipe.get("backend") or {})
+    if tool_name in PILLOW_TOOLS:
+        from museforge.tools.image_edits import remake_edit
+
+        remade = remake_edit(backend, recipe, sources[0])
+    else:
+        from museforge.tools.images import remake
+
+        if backend is None:
+            raise ToolError(f"{label}: the recipe does not name its image backend")
+        remade = remake(backend, recipe, sources)
+    with Image.open(version.files["png"]) as stored_image:
+        stored = np.asarray(stored_image.convert("RGB"))
+    new = np.asarray(remade.convert("RGB"))
+    if stored.shape != new.shape:
+        return ReplayReport(label, False, f"size differs: stored {stored.shape[1]}×"
+                            f"{stored.shape[0]}, re-made {new.shape[1]}×{new.shape[0]}")
+    diff = np.abs(stored.astype(np.int16) - new.astype(np.int16))
+    if not diff.any():
+        return ReplayReport(label, True, f"all {new.shape[1]}×{new.shape[0]} pixels match")
+    share = float((diff.max(axis=2) > 0).mean()) * 100
+    return ReplayReport(label, False, f"pixels differ: {share:.2f}% of pixels, largest "
+                        f"difference {int(diff.max())}/255")
+
+
+def _source_pixels(ctx: ToolContext, source: dict[str, Any]) -> Image.Image:
+    _, version = ctx.resolve(f"#{source['artwork']} v{source['version']}")
+    with Image.open(version.files["png"]) as im:
+        return im.convert("RGB")
+
+
+def backend_for(recipe: dict[str, Any]) -> ImageBackend | None:
+    name = recipe.get("backend")
+    if name in (None, "pillow"):
+        return None
+    if name == "procedural":
+        from museforge.models.image.procedural import VERSION, ProceduralPainter
+
+        if recipe.get("painter_version", VERSION) != VERSION:
+            raise ToolError(f"made by procedural painter v{recipe.get('painter_version')}; "
+                            f"this is v{VERSION}, which paints differently")
+        return ProceduralPainter()
+    if name == "diffusers":
+        from museforge.models.image.diffusers_backend import DiffusersBackend
+
+        model = recipe.get("local_path") or recipe.get("model")
+        return DiffusersBackend(str(model), device=recipe.get("device"),
+                                dtype=recipe.get("dtype"))
+    raise ToolError(f"results of the '{name}' backend cannot be re-made exactly")
