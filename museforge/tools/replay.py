@@ -82,5 +82,6 @@ def backend_for(recipe: dict[str, Any]) -> ImageBackend | None:
 
         model = recipe.get("local_path") or recipe.get("model")
         return DiffusersBackend(str(model), device=recipe.get("device"),
-                                dtype=recipe.get("dtype"))
+                                dtype=recipe.get("dtype"),
+                                safety_checker=bool(recipe.get("safety_checker", True)))
     raise ToolError(f"results of the '{name}' backend cannot be re-made exactly")

@@ -17,26 +17,47 @@ class Preset:
     size: int
     description: str
     extra_repos: tuple[str, ...] = ()  # e.g. the Kandinsky prior
+    # A diffusers scheduler class name to use instead of the one the model ships with.
+    scheduler: str | None = None
+    # The diffusers pipeline class; None: the one named in the model's model_index.json.
+    pipeline: str | None = None
+    # Weight files variant to prefer on a GPU (e.g. "fp16": half the download and memory).
+    variant: str | None = None
+    # Half-precision dtype on CUDA: bf16 where the model was trained in it (FLUX).
+    cuda_dtype: str = "float16"
+    # A tiny autoencoder (TAESD) matching the model's latents, for previews / CPU decoding.
+    taesd_repo: str | None = None
 
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
         Preset("sd-turbo", "stabilityai/sd-turbo", 2, 0.0, 512,
-               "Stable Diffusion 2.1 Turbo: 1-4 steps, 512 px (default)"),
+               "Stable Diffusion 2.1 Turbo: 1-4 steps, 512 px (default)",
+               variant="fp16", taesd_repo="madebyollin/taesd"),
         Preset("sdxl-turbo", "stabilityai/sdxl-turbo", 2, 0.0, 512,
-               "SDXL Turbo: 1-4 steps, 512 px"),
+               "SDXL Turbo: 1-4 steps, 512 px",
+               variant="fp16", taesd_repo="madebyollin/taesdxl"),
         Preset("sd15", "stable-diffusion-v1-5/stable-diffusion-v1-5", 25, 7.5, 512,
-               "Stable Diffusion 1.5: 25 steps, 512 px"),
+               "Stable Diffusion 1.5: 25 steps, 512 px",
+               scheduler="DPMSolverMultistepScheduler", variant="fp16",
+               taesd_repo="madebyollin/taesd"),
         Preset("sdxl", "stabilityai/stable-diffusion-xl-base-1.0", 30, 6.0, 1024,
-               "SDXL base: 30 steps, 1024 px"),
+               "SDXL base: 30 steps, 1024 px",
+               scheduler="DPMSolverMultistepScheduler", variant="fp16",
+               taesd_repo="madebyollin/taesdxl"),
         Preset("flux-schnell", "black-forest-labs/FLUX.1-schnell", 4, 0.0, 1024,
-               "FLUX.1 schnell: 4 steps, 1024 px, needs ~24 GB VRAM or offload"),
+               "FLUX.1 schnell: 4 steps, 1024 px, needs ~24 GB VRAM or offload",
+               cuda_dtype="bfloat16", taesd_repo="madebyollin/taef1"),
         Preset("kandinsky-2.2", "kandinsky-community/kandinsky-2-2-decoder", 25, 4.0, 768,
                "Kandinsky 2.2: unCLIP prior + MoVQ decoder",
                ("kandinsky-community/kandinsky-2-2-prior",)),
     )
 }
+
+# Optional helper models, found the same way as presets when present.
+INSTRUCT_PIX2PIX = "timbrooks/instruct-pix2pix"
+LATENT_UPSCALER = "stabilityai/sd-x2-latent-upscaler"
 
 
 def hf_hub_cache() -> Path:
@@ -47,19 +68,51 @@ def hf_hub_cache() -> Path:
     return Path(home) / "hub"
 
 
-def local_weights(model: str) -> Path | None:
-    """The folder holding ``model``'s weights (a preset, a hub id or a path), if present."""
+def _folder(repo_id: str, marker: str) -> Path | None:
+    """A local folder or the newest cached snapshot of ``repo_id`` holding ``marker``."""
+    path = Path(repo_id).expanduser()
+    if path.is_dir():
+        return path if (path / marker).is_file() else None
+    if repo_id.count("/") != 1:
+        return None
+    repo_dir = hf_hub_cache() / f"models--{repo_id.replace('/', '--')}"
+    ref = repo_dir / "refs" / "main"
+    if ref.is_file():
+        pinned = repo_dir / "snapshots" / ref.read_text().strip()
+        if (pinned / marker).is_file():
+            return pinned
+    snapshots = repo_dir / "snapshots"
+    candidates = list(snapshots.glob(f"*/{marker}")) if snapshots.is_dir() else []
+    if not candidates:
+        return None
+    return max(candidates, key=lambda p: p.stat().st_mtime).parent
+
+
+def local_folders(model: str) -> list[Path] | None:
+    """Every folder ``model`` needs (a preset's main repo first, then its extra repos),
+    or None when any of them is missing."""
     preset = PRESETS.get(model)
     repo_ids = [preset.repo_id, *preset.extra_repos] if preset else [model]
-    found: list[Path] = []
-    for repo_id in repo_ids:
-        path = Path(repo_id).expanduser()
-        if path.is_dir() and (path / "model_index.json").is_file():
-            found.append(path)
-            continue
-        snapshots = hf_hub_cache() / f"models--{repo_id.replace('/', '--')}" / "snapshots"
-        candidates = sorted(snapshots.glob("*/model_index.json")) if snapshots.is_dir() else []
-        if not candidates:
-            return None
-        found.append(candidates[-1].parent)
-    return found[0] if found else None
+    found = [_folder(repo_id, "model_index.json") for repo_id in repo_ids]
+    if any(path is None for path in found):
+        return None
+    return [path for path in found if path is not None]
+
+
+def local_weights(model: str) -> Path | None:
+    """The folder holding ``model``'s weights (a preset, a hub id or a path), if present."""
+    folders = local_folders(model)
+    return folders[0] if folders else None
+
+
+def local_component(repo_id: str) -> Path | None:
+    """A single model (not a pipeline) such as a TAESD autoencoder: its folder, if present."""
+    return _folder(repo_id, "config.json")
+
+
+def snapshot_revision(path: Path) -> str | None:
+    """The commit hash when ``path`` is a Hugging Face cache snapshot, else None."""
+    path = Path(path)
+    if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
+        return path.name
+    return None
