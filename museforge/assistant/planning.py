@@ -17,6 +17,23 @@ class PlannedCall:
 class Plan:
     calls: list[PlannedCall] = field(default_factory=list)
     reply: str | None = None  # said when there is nothing to run, or beside the results
+    # Which planner really planned this turn ("llm", "offline", "offline-fallback"...),
+    # when it is not the configured one; recorded with the message.
+    planner: str | None = None
+    # Anything the planner wants back when it writes the final reply (a conversation id,
+    # the model's messages so far).
+    state: Any = None
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What one call did, as a planner that writes the reply sees it."""
+
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    result: str | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -39,3 +56,11 @@ class Planner(Protocol):
     name: str
 
     def plan(self, message: str, context: PlanContext) -> Plan: ...
+
+
+class ReplyWriter(Protocol):
+    """A planner that also words the reply once its calls have run (the LLM planner's
+    second round-trip). Optional: without it, the assistant composes the reply itself."""
+
+    def write_reply(self, message: str, context: PlanContext, plan: Plan,
+                    outcomes: list[CallOutcome]) -> str | None: ...

@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from museforge.assistant import prompts
 from museforge.assistant.attachments import AttachmentError, import_attachment
-from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall, Planner
+from museforge.assistant.planning import (
+    ArtworkBrief,
+    CallOutcome,
+    Plan,
+    PlanContext,
+    PlannedCall,
+    Planner,
+)
 from museforge.assistant.references import Resolver
 from museforge.storage.errors import StorageError
 from museforge.storage.models import Actor, SessionInfo
@@ -114,7 +121,9 @@ class Assistant:
             self._attach(ctx, Path(path), result, focus, plan_only)
 
         t_plan = time.perf_counter()
-        plan = self._plan(message, actor, session, focus, result)
+        context = self._context(actor, session, focus)
+        plan = self._plan(message, context, result)
+        result.planner = plan.planner or self.planner.name
         plan_ms = (time.perf_counter() - t_plan) * 1000
 
         resolver = Resolver(self.store, actor, session, focus=list(focus))
@@ -126,11 +135,13 @@ class Assistant:
                     resolver.focus = list(record.touched)
 
         result.reply = self._reply(plan, result)
+        if not plan_only and plan.calls:
+            result.reply = self._written_reply(message, context, plan, result) or result.reply
         if not plan_only:
             total_ms = (time.perf_counter() - started) * 1000
             self.store.add_message(
                 actor, session, "assistant", result.reply,
-                tool_calls=[c.stored() for c in result.calls], planner=self.planner.name,
+                tool_calls=[c.stored() for c in result.calls], planner=result.planner,
                 timings={"plan_ms": round(plan_ms, 2), "total_ms": round(total_ms, 2),
                          "tools_ms": round(sum(c.ms for c in result.calls), 2)},
             )
@@ -159,20 +170,35 @@ class Assistant:
             result.imported.append(artifact)
             focus[:] = [(artifact.artwork, artifact.kind)]
 
-    def _plan(self, message: str, actor: Actor, session: SessionInfo,
-              focus: list[tuple[int, str]], result: TurnResult) -> Plan:
+    def _context(self, actor: Actor, session: SessionInfo,
+                 focus: list[tuple[int, str]]) -> PlanContext:
         recent = self.store.recent_artworks(actor, session, RECENT_ARTWORKS)
         briefs = {a.number: ArtworkBrief(a.number, a.kind, a.title) for a in recent}
-        context = PlanContext(
+        return PlanContext(
             focus=[briefs.get(n) or ArtworkBrief(n, k, "") for n, k in focus],
             recent=[briefs[a.number] for a in reversed(recent)],
         )
+
+    def _plan(self, message: str, context: PlanContext, result: TurnResult) -> Plan:
         try:
             return self.planner.plan(message, context)
-        except Exception as exc:  # an unreachable LLM is an answer, not a crash
+        except Exception as exc:  # a planner's failure is an answer, not a crash
             log.warning("planner %s failed: %s", self.planner.name, exc)
             result.errors.append({"error": f"planner: {exc}"})
             return Plan(reply=f"I couldn't plan that: {exc}")
+
+    def _written_reply(self, message: str, context: PlanContext, plan: Plan,
+                       result: TurnResult) -> str | None:
+        """The planner's own wording of the reply, when it writes one (the LLM)."""
+        writer = getattr(self.planner, "write_reply", None)
+        if writer is None:
+            return None
+        outcomes = [CallOutcome(c.name, c.args, c.ok, c.message, c.error) for c in result.calls]
+        try:
+            return writer(message, context, plan, outcomes)  # type: ignore[no-any-return]
+        except Exception as exc:  # the results stand; only the wording is lost
+            log.warning("planner %s could not write the reply: %s", self.planner.name, exc)
+            return None
 
     @staticmethod
     def _expand(planned: PlannedCall, resolver: Resolver) -> list[PlannedCall]:
