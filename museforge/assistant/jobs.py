@@ -1,0 +1,198 @@
+"""The job queue every front-end in a process shares: generation runs off the event loop
+in a small worker pool, users take turns (round-robin across users, not one global
+FIFO), each user may have only a few jobs waiting, and a waiting job knows its place.
+
+Front-ends submit a callable that runs one turn; they await ``Job.future`` (or
+``asyncio.wrap_future`` it), show ``Job.position()`` while it waits and the progress
+events while it runs, and may ``cancel()`` it. GPU work runs one at a time by default.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+_ids = itertools.count(1)
+
+
+class QueueFull(Exception):
+    """The user (or the whole queue) has too many jobs waiting; the text says so."""
+
+
+@dataclass(eq=False)  # identity: a job is itself, whatever its fields
+class Job:
+    user: str
+    fn: Callable[[Job], Any]
+    label: str = ""
+    id: int = field(default_factory=lambda: next(_ids))
+    future: Future[Any] = field(default_factory=Future)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    on_progress: Callable[[str, int, int], None] | None = None
+    on_start: Callable[[], None] | None = None
+    state: str = "queued"  # queued | running | done | failed | cancelled
+    submitted: float = field(default_factory=time.monotonic)
+    _queue: JobQueue | None = None
+
+    def position(self) -> int:
+        """1 while next in line; 0 once running or finished."""
+        return self._queue.position(self) if self._queue and self.state == "queued" else 0
+
+    def cancel(self) -> bool:
+        """Ask the job to stop: a waiting job never runs; a running one stops at its
+        next step (tools check between steps)."""
+        self.cancel_event.set()
+        if self._queue is not None and self._queue.remove(self):
+            self.state = "cancelled"
+            self.future.cancel()
+            return True
+        return self.state == "running"
+
+    def progress(self, what: str, step: int, total: int) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(what, step, total)
+            except Exception:  # a front-end's display problem must not stop the job
+                log.exception("progress callback failed")
+
+
+class JobQueue:
+    def __init__(self, workers: int = 1, per_user_limit: int = 3, max_waiting: int = 200):
+        if workers < 1:
+            raise ValueError("at least one worker")
+        self.per_user_limit = per_user_limit
+        self.max_waiting = max_waiting
+        self._lock = threading.Condition()
+        self._waiting: OrderedDict[str, deque[Job]] = OrderedDict()  # user -> their jobs
+        self._running: set[Job] = set()
+        self._closed = False
+        self._workers: list[threading.Thread] = []
+        self.crashes = 0
+        for _ in range(workers):
+            self._spawn()
+
+    # -- submitting -----------------------------------------------------------------------
+
+    def submit(self, user: str, fn: Callable[[Job], Any], *, label: str = "",
+               on_progress: Callable[[str, int, int], None] | None = None,
+               on_start: Callable[[], None] | None = None) -> Job:
+        job = Job(user, fn, label, on_progress=on_progress, on_start=on_start)
+        with self._lock:
+            if self._closed:
+                raise QueueFull("the assistant is shutting down")
+            mine = len(self._waiting.get(user, ())) + sum(j.user == user for j in self._running)
+            if mine >= self.per_user_limit:
+                raise QueueFull(f"you already have {mine} requests in progress; wait for one "
+                                "to finish (or cancel it)")
+            if self.waiting() >= self.max_waiting:
+                raise QueueFull("the queue is full; try again in a minute")
+            job._queue = self
+            self._waiting.setdefault(user, deque()).append(job)
+            self._lock.notify()
+        return job
+
+    def waiting(self) -> int:
+        return sum(len(q) for q in self._waiting.values())
+
+    def position(self, job: Job) -> int:
+        """Where ``job`` stands, following the round-robin order the workers will use."""
+        with self._lock:
+            order = self._order()
+        try:
+            return order.index(job) + 1
+        except ValueError:
+            return 0
+
+    def _order(self) -> list[Job]:
+        queues = [list(q) for q in self._waiting.values()]
+        out: list[Job] = []
+        for rank in range(max((len(q) for q in queues), default=0)):
+            out.extend(q[rank] for q in queues if rank < len(q))
+        return out
+
+    def remove(self, job: Job) -> bool:
+        with self._lock:
+            queue = self._waiting.get(job.user)
+            if queue is None or job not in queue:
+                return False
+            queue.remove(job)
+            if not queue:
+                del self._waiting[job.user]
+            return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
+            for queue in self._waiting.values():
+                for job in queue:
+                    job.state = "cancelled"
+                    job.future.cancel()
+            self._waiting.clear()
+            self._lock.notify_all()
+        for worker in list(self._workers):
+            worker.join(timeout)
+
+    # -- working ----------------------------------------------------------------------------
+
+    def _next(self) -> Job | None:
+        """The next job round-robin: the first user in line gives one job, then goes to
+        the back of the line."""
+        with self._lock:
+            while not self._waiting and not self._closed:
+                self._lock.wait()
+            if self._closed:
+                return None
+            user, queue = next(iter(self._waiting.items()))
+            job = queue.popleft()
+            del self._waiting[user]
+            if queue:
+                self._waiting[user] = queue  # back of the line
+            job.state = "running"
+            self._running.add(job)
+            return job
+
+    def _spawn(self) -> None:
+        worker = threading.Thread(target=self._work, name=f"museforge-worker-{len(self._workers)}",
+                                  daemon=True)
+        self._workers.append(worker)
+        worker.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._next()
+            if job is None:
+                return
+            crashed = False
+            try:
+                if job.on_start is not None:
+                    job.on_start()
+                result = job.fn(job)
+            except Exception as exc:
+                job.state = "failed"
+                job.future.set_exception(exc)
+            except BaseException as exc:  # the worker itself dies: report, replace
+                crashed = True
+                job.state = "failed"
+                job.future.set_exception(RuntimeError(f"the worker running this job "
+                                                      f"crashed ({type(exc).__name__})"))
+            else:
+                job.state = "cancelled" if job.cancel_event.is_set() else "done"
+                job.future.set_result(result)
+            finally:
+                with self._lock:
+                    self._running.discard(job)
+            if crashed:
+                log.error("worker crashed on job %s; starting a new one", job.id)
+                with self._lock:
+                    self.crashes += 1
+                    self._workers.remove(threading.current_thread())
+                    if not self._closed:
+                        self._spawn()
+                return
