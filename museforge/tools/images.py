@@ -108,12 +108,13 @@ def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
     result, and `count` (1-4) for several options at once. Each picture becomes a new
     artwork #N."""
     backend = image_backend(ctx)
-    prompt = args.prompt
+    prompt, style = args.prompt, args.style
     sources: list[Source] = []
+    inspiration: dict[str, Any] | None = None
     if args.inspired_by:
-        prompt = _inspired(ctx, args.inspired_by, prompt)
+        prompt, style, inspiration = _inspired(ctx, args.inspired_by, prompt, style)
     seed = args.seed if args.seed is not None else new_seed()
-    req = _request(backend, args, prompt, seed, args.count)
+    req = _request(backend, args, prompt, seed, args.count).with_(style=style)
     check_size(req.width, req.height)
     result = call_backend(lambda: backend.generate(req, run_control(ctx, "painting")))
     keep, note = kept(result)
@@ -121,7 +122,7 @@ def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
     made = []
     for i in keep:
         recipe = recipe_for("generate_image", dumped, result, i, result.images[i], sources,
-                            prompt, style=args.style)
+                            prompt, style=style, inspiration=inspiration)
         made.append(store_new_artwork(ctx, args.prompt, args.prompt, recipe, result.images[i]))
     refs = ", ".join(a.ref for a in made)
     what = "a picture" if len(made) == 1 else f"{len(made)} pictures"
@@ -141,10 +142,23 @@ def _request(backend: ImageBackend, args: GenerateArgs, prompt: str, seed: int,
                            style=args.style)
 
 
-def _inspired(ctx: ToolContext, ref: str, prompt: str) -> str:
+def _inspired(ctx: ToolContext, ref: str, prompt: str, style: str | None
+              ) -> tuple[str, str | None, dict[str, Any]]:
+    """The prompt (and style) a picture inspired by ``ref`` is painted from, and the
+    choices made, for the recipe (tools/crossmodal.py holds the mapping)."""
+    from museforge.tools import crossmodal
+
     art, version = ctx.resolve(ref)
-    words = str(version.recipe.get("mood") or "") + " " + (art.prompt or art.title)
-    return f"{prompt}, in the mood of {' '.join(words.split())}"
+    if art.kind == "music":
+        r = version.recipe
+        words = crossmodal.image_from_music(
+            key=str(r.get("key") or "C major"), tempo=float(r.get("tempo") or 100),
+            mood=str(r.get("mood") or ""), instrument=str(r.get("instrument") or ""))
+    else:
+        words = crossmodal.picture_words(load_source(ctx, ref).image, art.prompt)
+    chosen = style or words.style
+    inspiration = {"from": f"#{art.number} v{version.number}", **words.recipe()}
+    return f"{prompt}, {words.words}", chosen, inspiration
 
 
 # -- variations, edits, inpainting, upscaling ------------------------------------------------
