@@ -249,6 +249,74 @@ def models_list() -> None:
     console.print(table)
 
 
+@models_app.command("pull")
+def models_pull(
+    name: Annotated[str, typer.Argument(help="A preset (museforge models list) or a Hugging "
+                                             "Face id.")],
+) -> None:
+    """Download an image model's weights into the Hugging Face cache (needs network)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from museforge.models.image.weights import pull
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  console=console) as bars:
+        tasks: dict[str, Any] = {}
+
+        def report(repo_id: str, done: int, total: int) -> None:
+            if repo_id not in tasks:
+                tasks[repo_id] = bars.add_task(repo_id, total=total or None)
+            bars.update(tasks[repo_id], completed=done, total=total or None)
+
+        try:
+            paths = pull(name, report)
+        except Exception as exc:  # no network, unknown id: one line, not a traceback
+            why = _one_line(exc)
+            if "Name or service not known" in why or "connect" in why.lower():
+                why = f"the Hugging Face hub cannot be reached from here ({why})"
+            err.print(f"[red]error:[/] could not download {escape(name)}: {escape(why)}",
+                      highlight=False)
+            raise typer.Exit(1) from exc
+    for path in paths:
+        console.print(f"downloaded {path}", highlight=False, markup=False)
+
+
+@app.command("train-music")
+def train_music(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the weights and card.")]
+    = Path("museforge/models/music/weights"),
+    seed: Annotated[int, typer.Option(help="Seed (training is reproducible for a seed).")] = 0,
+    minutes: Annotated[float | None, typer.Option(
+        help="Stop early after this many minutes (no longer reproducible).")] = None,
+) -> None:
+    """Train the melody model on the music21 corpus; writes weights and MODEL_CARD.md."""
+    from museforge.models.music.train import train
+
+    figures = train(out, seed=seed, minutes=minutes)
+    console.print(f"Wrote {out}/MODEL_CARD.md", highlight=False, markup=False)
+    _print_figures(figures)
+
+
+@app.command("eval-music")
+def eval_music(
+    weights: Annotated[Path | None, typer.Option(
+        "--weights", help="A weights folder (default: the committed model).")] = None,
+) -> None:
+    """Reproduce the model card's figures from the weights and the held-out split."""
+    from museforge.models.music.evaluate import card_figures, evaluate
+    from museforge.models.music.model import WEIGHTS_DIR
+
+    figures = evaluate(weights or WEIGHTS_DIR)
+    _print_figures(card_figures(figures))
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    table = Table("figure", "value")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 
