@@ -32,6 +32,16 @@ from museforge.models.image.base import (
     ImageResult,
     RunControl,
 )
+from museforge.models.image.diffusers_util import (
+    check_request,
+    check_strength,
+    fit_to_multiple,
+    is_inpaint_model,
+    raise_if_cancelled,
+    restore_size,
+    revision,
+    shrink,
+)
 from museforge.models.image.pipeline_cache import (
     LoadedModel,
     PipelineCache,
@@ -117,11 +127,11 @@ class DiffusersBackend:
     # -- the protocol -----------------------------------------------------------------
 
     def generate(self, req: GenerateRequest, run: RunControl | None = None) -> ImageResult:
-        _check_request(req)
+        check_request(req)
         if self._is_kandinsky:
             return self._kandinsky(req, run, image=None, strength=1.0)
         _, pipe = self._pipe("text2img")
-        if _is_inpaint_model(pipe):
+        if is_inpaint_model(pipe):
             raise ImageBackendError(
                 f"'{self.model}' is an inpainting model: it repaints part of an image but "
                 "cannot make a new one; choose a text-to-image model.")
@@ -132,8 +142,8 @@ class DiffusersBackend:
 
     def img2img(self, image: Image.Image, req: GenerateRequest, strength: float,
                 run: RunControl | None = None) -> ImageResult:
-        _check_request(req)
-        _check_strength(strength)
+        check_request(req)
+        check_strength(strength)
         if strength == 0:
             return self._kept(image, req, "img2img")
         if self._is_kandinsky:
@@ -142,8 +152,8 @@ class DiffusersBackend:
 
     def edit(self, image: Image.Image, instruction: str, req: GenerateRequest,
              strength: float, run: RunControl | None = None) -> ImageResult:
-        _check_request(req)
-        _check_strength(strength)
+        check_request(req)
+        check_strength(strength)
         if not instruction.strip():
             raise ImageBackendError("An edit needs an instruction, such as 'make it snowy'.")
         if strength == 0:
@@ -166,7 +176,7 @@ class DiffusersBackend:
         image_guidance = round(1.0 + (1.0 - strength), 3)
         steps = req.steps or EDIT_STEPS
         guidance = req.guidance if req.guidance is not None else DEFAULT_GUIDANCE
-        source, original_size = _fit_to_multiple(image.convert("RGB"))
+        source, original_size = fit_to_multiple(image.convert("RGB"))
         # The batch as inputs, one per image (the pipeline deprecates duplicating one).
         kwargs = {"prompt": [instruction] * req.count,
                   "negative_prompt": [req.negative_prompt] * req.count
@@ -179,11 +189,11 @@ class DiffusersBackend:
                       height=source.height),
             run, "edit", notes=["instruct-pix2pix"], helper=files, batch_in_inputs=True,
             extra=extra | {"strength": strength, "image_guidance": image_guidance})
-        return _restore_size(result, original_size)
+        return restore_size(result, original_size)
 
     def inpaint(self, image: Image.Image, mask: Image.Image, req: GenerateRequest,
                 run: RunControl | None = None) -> ImageResult:
-        _check_request(req)
+        check_request(req)
         if image.size != mask.size:
             raise ImageBackendError(
                 f"The mask ({mask.width}x{mask.height}) must be the image's size "
@@ -205,14 +215,14 @@ class DiffusersBackend:
                 return self._pipe("inpaint")
 
             notes = []
-        source, original_size = _fit_to_multiple(image.convert("RGB"))
+        source, original_size = fit_to_multiple(image.convert("RGB"))
         mask_fit = mask.convert("L").resize(source.size, Image.Resampling.NEAREST)
         kwargs = self._text_kwargs(req) | {"image": source, "mask_image": mask_fit,
                                            "height": source.height, "width": source.width,
                                            "strength": 1.0}
         result = self._run(get, kwargs, req.with_(width=source.width, height=source.height),
                            run, "inpaint", notes=notes, helper=helper)
-        result = _restore_size(result, original_size)
+        result = restore_size(result, original_size)
         # The VAE round trip alters every pixel a little; outside the mask the original
         # pixels are put back, through a softened edge so that the seam does not show.
         edge = mask.convert("L").filter(ImageFilter.GaussianBlur(max(1.0, min(image.size) / 128)))
@@ -234,9 +244,9 @@ class DiffusersBackend:
                                     steps=0, guidance=None, size=target, seeds=[req.seed],
                                     notes=["sd-x2-latent-upscaler is not on this machine: "
                                            "Lanczos resampling"], extra={"factor": factor}))
-        _raise_if_cancelled(run)
+        raise_if_cancelled(run)
         files = locate(LATENT_UPSCALER)
-        source, _ = _fit_to_multiple(image)
+        source, _ = fit_to_multiple(image)
         steps = req.steps or UPSCALE_STEPS
         guidance = req.guidance if req.guidance is not None else 0.0
         kwargs = {"prompt": req.styled_prompt, "negative_prompt": req.negative_prompt or None,
@@ -342,7 +352,7 @@ class DiffusersBackend:
     def _image_run(self, image: Image.Image, req: GenerateRequest, strength: float,
                    run: RunControl | None, task: str, notes: list[str],
                    extra: dict[str, Any] | None = None) -> ImageResult:
-        source, original_size = _fit_to_multiple(image.convert("RGB"))
+        source, original_size = fit_to_multiple(image.convert("RGB"))
         kwargs = self._text_kwargs(req)
         steps = kwargs["num_inference_steps"]
         # diffusers runs int(steps * strength) steps; ask for enough that the requested
@@ -353,7 +363,7 @@ class DiffusersBackend:
                            req.with_(width=source.width, height=source.height, steps=steps),
                            run, task, notes=notes,
                            extra={"strength": strength, **(extra or {})})
-        return _restore_size(result, original_size)
+        return restore_size(result, original_size)
 
     def _run(self, get: Callable[[], tuple[LoadedModel, Any]], kwargs: dict[str, Any],
              req: GenerateRequest, run: RunControl | None, task: str, notes: list[str], *,
@@ -365,7 +375,7 @@ class DiffusersBackend:
         when the retry reloads with CPU offload."""
         import torch
 
-        _raise_if_cancelled(run)
+        raise_if_cancelled(run)
         entry, pipe = get()
         params = inspect.signature(type(pipe).__call__).parameters
         count = req.count if "num_images_per_prompt" in params or batch_in_inputs else 1
@@ -424,7 +434,7 @@ class DiffusersBackend:
             assert self.taesd_path is not None
             recipe["decoder"] = {"class": "AutoencoderTiny",
                                  "local_path": str(self.taesd_path),
-                                 "revision": _revision(self.taesd_path)}
+                                 "revision": revision(self.taesd_path)}
             recipe["notes"].append("decoded with the tiny autoencoder (TAESD)")
         return ImageResult(images=list(images), seeds=seeds, recipe=recipe, flagged=flagged)
 
@@ -449,7 +459,7 @@ class DiffusersBackend:
         width = max(64, int(size[0] * OOM_SHRINK) // 8 * 8)
         height = max(64, int(size[1] * OOM_SHRINK) // 8 * 8)
         for key, value in call.items():
-            call[key] = _shrink(value, (width, height))
+            call[key] = shrink(value, (width, height))
         if "width" in call and "height" in call:
             call |= {"height": height, "width": width}
         return f"out of memory: retried at {width}x{height}"
@@ -504,7 +514,7 @@ class DiffusersBackend:
         per image, seeded ``seed + i``); the MoVQ decoder paints from them."""
         import torch
 
-        _raise_if_cancelled(run)
+        raise_if_cancelled(run)
         steps, guidance = self._defaults(req)
         prior_entry = self._load(self.files, self.files.extra[0])
         prior = prior_entry.pipeline
@@ -525,13 +535,13 @@ class DiffusersBackend:
                                   "negative_image_embeds": torch.cat(negatives),
                                   "num_inference_steps": steps, "guidance_scale": guidance}
         more = {"prior_local_path": str(self.files.extra[0]), "prior_steps": steps,
-                "prior_revision": _revision(self.files.extra[0]), **(extra or {})}
+                "prior_revision": revision(self.files.extra[0]), **(extra or {})}
         original_size = None
         if image is None:
             kwargs |= {"height": req.height, "width": req.width}
             sized, get = req, (lambda: self._pipe("text2img"))
         else:
-            source, original_size = _fit_to_multiple(image.convert("RGB"))
+            source, original_size = fit_to_multiple(image.convert("RGB"))
             kwargs |= {"image": source, "strength": strength, "height": source.height,
                        "width": source.width,
                        "num_inference_steps": max(steps, math.ceil(steps / strength))}
@@ -543,7 +553,7 @@ class DiffusersBackend:
                            notes=["Kandinsky 2.2 prior + MoVQ decoder", *(notes or [])],
                            extra=more, batch_in_inputs=True,
                            progress=(steps * req.count, total))
-        return _restore_size(result, original_size)
+        return restore_size(result, original_size)
 
     def _kept(self, image: Image.Image, req: GenerateRequest, task: str) -> ImageResult:
         return ImageResult(images=[image.convert("RGB").copy()], seeds=[req.seed],
@@ -592,72 +602,3 @@ class DiffusersBackend:
                                 "local_path": str(helper.path), "revision": helper.revision}
         recipe |= extra or {}
         return recipe
-
-
-# -- small helpers ---------------------------------------------------------------------
-
-def _check_request(req: GenerateRequest) -> None:
-    if not 1 <= req.count <= 4:
-        raise ImageBackendError(f"count is 1 to 4 images, not {req.count}.")
-    if req.width % 8 or req.height % 8 or min(req.width, req.height) < 64:
-        raise ImageBackendError(
-            f"Width and height must be multiples of 8 and at least 64; got "
-            f"{req.width}x{req.height}.")
-    if req.steps is not None and not 1 <= req.steps <= 150:
-        raise ImageBackendError(f"steps is 1 to 150, not {req.steps}.")
-
-
-def _check_strength(strength: float) -> None:
-    if not 0.0 <= strength <= 1.0:
-        raise ImageBackendError(f"strength is between 0 and 1, not {strength}.")
-
-
-def _raise_if_cancelled(run: RunControl | None) -> None:
-    from museforge.models.image.base import GenerationCancelled
-
-    if run is not None and run.cancel is not None and run.cancel.is_set():
-        raise GenerationCancelled()
-
-
-def _is_inpaint_model(pipe: Any) -> bool:
-    unet = getattr(pipe, "unet", None)
-    return unet is not None and getattr(unet.config, "in_channels", 4) == 9
-
-
-def _fit_to_multiple(image: Image.Image, multiple: int = 8) -> tuple[Image.Image,
-                                                                      tuple[int, int]]:
-    """The image at the nearest size the models take, and its own size (results are
-    brought back to it, so that an edit keeps the picture's size)."""
-    width = max(multiple, round(image.width / multiple) * multiple)
-    height = max(multiple, round(image.height / multiple) * multiple)
-    if (width, height) == image.size:
-        return image, image.size
-    return image.resize((width, height), Image.Resampling.LANCZOS), image.size
-
-
-def _restore_size(result: ImageResult, size: tuple[int, int] | None) -> ImageResult:
-    """Results at the input's size (after rounding to a multiple of 8, or a retry at a
-    smaller size, changed it)."""
-    if size is None or result.images[0].size == size:
-        return result
-    result.recipe["notes"].append(
-        f"made at {result.images[0].width}x{result.images[0].height}, resized to the "
-        f"input's {size[0]}x{size[1]}")
-    result.images = [im.resize(size, Image.Resampling.LANCZOS) for im in result.images]
-    result.recipe["width"], result.recipe["height"] = size
-    return result
-
-
-def _shrink(value: Any, size: tuple[int, int]) -> Any:
-    if isinstance(value, Image.Image):
-        resample = Image.Resampling.NEAREST if value.mode == "L" else Image.Resampling.LANCZOS
-        return value.resize(size, resample)
-    if isinstance(value, list) and value and isinstance(value[0], Image.Image):
-        return [_shrink(v, size) for v in value]
-    return value
-
-
-def _revision(path: Path) -> str | None:
-    from museforge.models.image.presets import snapshot_revision
-
-    return snapshot_revision(path)
