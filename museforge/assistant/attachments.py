@@ -9,6 +9,7 @@ from pathlib import Path
 
 from museforge.tools.base import Artifact, ToolContext
 from museforge.tools.imaging import import_image
+from museforge.tools.musicing import import_midi
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 Loader = Callable[[ToolContext, Path, bool], Artifact | None]
@@ -16,7 +17,8 @@ Loader = Callable[[ToolContext, Path, bool], Artifact | None]
 # suffix -> loader(ctx, path, dry_run). Anything else goes to the image loader, which
 # looks at the bytes, not the name, and says what a refused file is ("this is a TIFF
 # image; send a PNG, JPEG, WebP or GIF image").
-LOADERS: dict[str, Loader] = {}
+LOADERS: dict[str, Loader] = {".mid": import_midi, ".midi": import_midi, ".kar": import_midi,
+                              ".smf": import_midi, ".rmi": import_midi}
 DEFAULT_LOADER: Loader = import_image
 
 

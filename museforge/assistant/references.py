@@ -77,6 +77,10 @@ class Resolver:
         if low in ("it", "that", "this", "that one", "this one", "the result", "the same",
                    "the same one", "the new one", "the current one"):
             return [self._it(text, kind)]
+        m = re.fullmatch(r"(?:the|that|this|my)\s+(picture|image|painting|photo|drawing|song|"
+                         r"music|piece|melody|tune|track)", low)
+        if m:
+            return [self._it(text, self._kind_in(m.group(1)))]
         if low in ("the previous one", "the one before", "the one before that"):
             return [self._nth_latest(2, kind)]
         m = language.ORDINAL_REF_RE.fullmatch(low)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from museforge.tools import history, image_edits, images
+from museforge.tools import history, image_edits, images, music
 from museforge.tools.base import Tool
 
 TOOLS: tuple[Tool, ...] = (
@@ -18,6 +18,11 @@ TOOLS: tuple[Tool, ...] = (
     images.inpaint_image,
     image_edits.add_text,
     images.blend_images,
+    music.compose_music,
+    music.edit_music,
+    music.vary_music,
+    music.continue_music,
+    music.interpolate_music,
     history.undo,
     history.redo,
     history.revert,

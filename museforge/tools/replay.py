@@ -30,10 +30,10 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
     tool_name = recipe.get("tool")
     if not tool_name:
         raise ToolError(f"{label} has no recipe to replay (it was {version.operation})")
-    if art.kind != "image":
-        raise ToolError(f"replaying {art.kind} is not supported yet")
     if tool_name == "import":
         raise ToolError(f"{label} was brought in from a file; there is nothing to re-make")
+    if art.kind == "music":
+        return _replay_music(ctx, label, recipe, version.files["mid"].read_bytes())
     sources = [_source_pixels(ctx, s) for s in recipe.get("sources", [])]
     backend = backend_for(recipe.get("backend") or {})
     if tool_name in PILLOW_TOOLS:
@@ -58,6 +58,26 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
     share = float((diff.max(axis=2) > 0).mean()) * 100
     return ReplayReport(label, False, f"pixels differ: {share:.2f}% of pixels, largest "
                         f"difference {int(diff.max())}/255")
+
+
+def _replay_music(ctx: ToolContext, label: str, recipe: dict[str, Any],
+                  stored: bytes) -> ReplayReport:
+    from museforge.models.music.midi import to_midi_bytes
+    from museforge.tools.music import remake_music
+    from museforge.tools.musicing import load_music, melody_model, music_call
+
+    model = melody_model(ctx)
+    made_by = recipe.get("model_revision")
+    if made_by and made_by != getattr(model, "revision", None):
+        raise ToolError(f"{label} was made by melody model {made_by}; this one is "
+                        f"{getattr(model, 'revision', '?')}")
+    sources = [load_music(ctx, f"#{s['artwork']} v{s['version']}")
+               for s in recipe.get("sources", [])]
+    remade = music_call(lambda: to_midi_bytes(remake_music(recipe, sources, model)))
+    if remade == stored:
+        return ReplayReport(label, True, f"the MIDI matches byte for byte ({len(stored)} bytes)")
+    return ReplayReport(label, False, f"the MIDI differs ({len(stored)} bytes stored, "
+                        f"{len(remade)} re-made)")
 
 
 def _source_pixels(ctx: ToolContext, source: dict[str, Any]) -> Image.Image:

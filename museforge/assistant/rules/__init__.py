@@ -25,6 +25,6 @@ class Rule:
 
 
 def all_rules() -> list[Rule]:
-    from museforge.assistant.rules import history, images
+    from museforge.assistant.rules import history, images, music
 
-    return [*history.RULES, *images.RULES]
+    return [*history.RULES, *images.RULES, *music.RULES]

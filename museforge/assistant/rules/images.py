@@ -131,15 +131,16 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     count, text = _count_of(text)
     negatives = [_clean(n) for n in _WITHOUT_RE.findall(text)]
     text = _WITHOUT_RE.sub(" ", text)
-    prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\s+(?:me\s+|us\s+)?", "", text.strip(),
-                    flags=I)
+    prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\b\s*(?:me\b\s*|us\b\s*)?", "",
+                    text.strip(), flags=I)
     prompt = re.sub(r"^(?:a|an|one|some)?\s*(?:new\s+)?(?:" + _IMAGE_NOUN + r")\s+(?:of|with|"
                     r"showing)\s+", "", prompt.strip(), flags=I)
     prompt = re.sub(r"\b(?:in|with)\s*$|\bformat\b|\bplease\b", " ", prompt, flags=I)
     prompt = re.sub(r"^(?:a|an)\s+(?:of|with|showing)\s+", "", prompt.strip(), flags=I)
     prompt = _clean(re.sub(r"\s+,", ",", prompt))
-    if not prompt:
-        return []
+    if not prompt or prompt.lower() in ("something", "anything"):
+        # "paint a picture that fits #1": the words come from what inspires it
+        prompt = "a picture"
     args = {"prompt": prompt, **args}
     if style:
         args["style"] = style

@@ -1,0 +1,48 @@
+"""Protocols between the music rooms: the melody model the composer and the music tools
+use, and what a music result carries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from museforge.models.music.piece import Note, Piece
+
+# Meter families the melody model knows: "duple" (4/4, 2/4, C, C|: 16 sixteenth steps per
+# 4/4 bar) and "triple" (3/4, 6/8). A 2-bar window is the model's unit.
+METER_FAMILIES = ("duple", "triple")
+
+
+class MusicError(ValueError):
+    """A request or a file the music rooms refuse; the text says why."""
+
+
+def meter_family(time_signature: tuple[int, int]) -> str:
+    num, den = time_signature
+    return "triple" if (num % 3 == 0 and num != 0) else "duple"
+
+
+class MelodyModel(Protocol):
+    """A latent melody model over 2-bar windows (MusicVAE-style)."""
+
+    name: str
+    latent_size: int
+
+    def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
+               seed: int = 0) -> list[list[Note]]:
+        """``n`` 2-bar melodies (notes in beats from 0)."""
+
+    def encode(self, melody: Sequence[Note], time_signature: tuple[int, int]) -> list[float]:
+        """The latent mean of a 2-bar melody (notes in beats from 0)."""
+
+    def decode(self, z: Sequence[float], time_signature: tuple[int, int], *,
+               temperature: float = 0.0, seed: int = 0) -> list[Note]:
+        """A 2-bar melody from a latent (temperature 0: greedy, deterministic)."""
+
+
+@dataclass
+class MusicResult:
+    piece: Piece
+    recipe: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # fallbacks taken, said to the user

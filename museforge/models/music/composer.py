@@ -1,0 +1,349 @@
+"""The composer: a multi-part piece around a melody from our model. From a prompt and
+optional fields (mood, key, tempo, bars, time signature, instrument, parts, style) it
+picks a chord progression that fits the key and mood, samples several melodies per
+2-bar window from the melody model and keeps the one that fits the chords best (moved
+to the key; the few notes still outside the scale are nudged, and their share is
+reported), then writes a bass line, a drum pattern per style and meter, and voices the
+chords, with velocities shaped by the mood. Same arguments + seed = same notes."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from museforge.models.music.base import MelodyModel, MusicError, MusicResult
+from museforge.models.music.piece import Note, Part, Piece
+from museforge.models.music.theory import Key, instrument_program, parse_key, program_name
+
+STYLES: dict[str, dict[str, Any]] = {
+    # time signature, tempo (quarter notes per minute), instrument, drums, chords feel
+    "lullaby": {"ts": (3, 4), "tempo": 66, "instrument": "Music Box", "drums": False,
+                "comp": "sustain", "mood": "calm"},
+    "waltz": {"ts": (3, 4), "tempo": 150, "instrument": "String Ensemble 1", "drums": True,
+              "comp": "oom-pah-pah", "mood": "bright"},
+    "march": {"ts": (2, 4), "tempo": 112, "instrument": "Trumpet", "drums": True,
+              "comp": "beat", "mood": "bright"},
+    "jig": {"ts": (6, 8), "tempo": 170, "instrument": "Fiddle", "drums": True,
+            "comp": "beat", "mood": "happy"},
+    "reel": {"ts": (4, 4), "tempo": 200, "instrument": "Fiddle", "drums": True,
+             "comp": "beat", "mood": "energetic"},
+    "ambient": {"ts": (4, 4), "tempo": 68, "instrument": "Pad 2 (warm)", "drums": False,
+                "comp": "sustain", "mood": "calm"},
+    "rock": {"ts": (4, 4), "tempo": 124, "instrument": "Overdriven Guitar", "drums": True,
+             "comp": "eighths", "mood": "energetic"},
+    "ballad": {"ts": (4, 4), "tempo": 72, "instrument": "Acoustic Grand Piano",
+               "drums": False, "comp": "arpeggio", "mood": "tender"},
+    "folk": {"ts": (4, 4), "tempo": 100, "instrument": "Acoustic Guitar (nylon)",
+             "drums": False, "comp": "arpeggio"},
+}
+MOODS: dict[str, dict[str, Any]] = {
+    # mode, tempo factor, velocity, progressions (scale degrees, 0 = I)
+    "calm": {"mode": "major", "tempo": 0.8, "velocity": 62},
+    "peaceful": {"mode": "major", "tempo": 0.8, "velocity": 60},
+    "tender": {"mode": "major", "tempo": 0.85, "velocity": 64},
+    "happy": {"mode": "major", "tempo": 1.15, "velocity": 90},
+    "bright": {"mode": "major", "tempo": 1.1, "velocity": 86},
+    "energetic": {"mode": "major", "tempo": 1.25, "velocity": 104},
+    "epic": {"mode": "minor", "tempo": 1.0, "velocity": 100},
+    "sad": {"mode": "minor", "tempo": 0.8, "velocity": 60},
+    "melancholic": {"mode": "minor", "tempo": 0.85, "velocity": 64},
+    "dark": {"mode": "minor", "tempo": 0.9, "velocity": 80},
+    "mysterious": {"mode": "minor", "tempo": 0.9, "velocity": 66},
+    "tense": {"mode": "minor", "tempo": 1.1, "velocity": 92},
+}
+MOOD_WORDS = {"calm": "calm", "soothing": "calm", "relaxing": "calm", "quiet": "calm",
+              "gentle": "tender", "soft": "tender", "peaceful": "peaceful", "serene": "peaceful",
+              "happy": "happy", "cheerful": "happy", "joyful": "happy", "playful": "happy",
+              "upbeat": "energetic", "energetic": "energetic", "fast": "energetic",
+              "exciting": "energetic", "bright": "bright", "epic": "epic", "heroic": "epic",
+              "sad": "sad", "melancholic": "melancholic", "melancholy": "melancholic",
+              "wistful": "melancholic", "dark": "dark", "gloomy": "dark", "spooky": "mysterious",
+              "mysterious": "mysterious", "eerie": "mysterious", "tense": "tense",
+              "dramatic": "tense", "tender": "tender", "romantic": "tender"}
+PROGRESSIONS = {
+    "major": [[0, 5, 3, 4], [0, 4, 5, 3], [0, 3, 4, 0], [0, 3, 0, 4], [5, 3, 0, 4]],
+    "minor": [[0, 5, 2, 6], [0, 3, 4, 0], [0, 6, 5, 6], [0, 3, 6, 2], [0, 5, 3, 4]],
+}
+PARTS = ("melody", "chords", "bass", "drums")
+CANDIDATES = 8  # melodies sampled per 2-bar window
+KICK, SNARE, HAT, RIDE, TAMB = 36, 38, 42, 51, 54
+
+
+@dataclass
+class ComposeRequest:
+    prompt: str = ""
+    mood: str | None = None
+    key: str | None = None
+    tempo: float | None = None
+    bars: int = 8
+    instrument: str | None = None
+    time_signature: tuple[int, int] | None = None
+    parts: list[str] | None = None
+    style: str | None = None
+    seed: int = 0
+    temperature: float = 0.9
+
+
+@dataclass
+class Plan:
+    style: str | None
+    mood: str
+    key: Key
+    tempo: float
+    time_signature: tuple[int, int]
+    bars: int
+    program: int
+    parts: list[str]
+    progression: list[int] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)
+
+
+def plan(req: ComposeRequest) -> Plan:
+    """Every choice the request leaves open, made from its words and the seed."""
+    words = re.findall(r"[a-z]+", req.prompt.lower())
+    why: dict[str, str] = {}
+    style = req.style or next((w for w in words if w in STYLES), None)
+    s = STYLES.get(style or "", {})
+    mood = req.mood or next((MOOD_WORDS[w] for w in words if w in MOOD_WORDS), None) \
+        or s.get("mood") or "calm"
+    if mood not in MOODS:
+        mood = MOOD_WORDS.get(mood.lower(), "calm")
+    m = MOODS[mood]
+    rng = random.Random(req.seed)
+    if req.key:
+        key = parse_key(req.key)
+    else:
+        mode = "minor" if ("minor" in words or m["mode"] == "minor") and "major" not in words \
+            else "major"
+        tonic = rng.choice(["C", "G", "D", "F", "A"] if mode == "major" else ["A", "D", "E"])
+        key = parse_key(f"{tonic} {mode}")
+        why["key"] = f"{mood} → {mode}"
+    ts = req.time_signature or s.get("ts") or (4, 4)
+    tempo = req.tempo or round(s.get("tempo", 96) * (m["tempo"] if not style else 1.0))
+    if not req.tempo:
+        why["tempo"] = f"{style or mood}"
+    program = _program(req.instrument, words, s)
+    parts = list(req.parts or (["melody", "chords", "bass"] + (["drums"] if s.get("drums")
+                                                               else [])))
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise MusicError(f"unknown part {unknown[0]!r}; choose among {', '.join(PARTS)}")
+    if "melody" not in parts:
+        parts.insert(0, "melody")
+    bars = req.bars + (req.bars % 2)  # the model writes 2-bar phrases
+    progression = rng.choice(PROGRESSIONS["minor" if key.mode == "minor" else "major"])
+    return Plan(style, mood, key, float(tempo), tuple(ts), bars, program, parts,  # type: ignore[arg-type]
+                progression, why)
+
+
+_NOT_INSTRUMENTS = {*PARTS, "bass", "lead", "pad", "voice", "choir", "kit", "music", "a", "the"}
+
+
+def _program(name: str | None, words: list[str], s: dict[str, Any]) -> int:
+    """The melody's GM program: as asked, else named in the prompt ("a music box
+    lullaby", "solo violin"), else the style's."""
+    if name:
+        return instrument_program(name)
+    for i, word in enumerate(words):
+        for phrase in (" ".join(words[i:i + 2]), word):
+            if phrase in _NOT_INSTRUMENTS:
+                continue
+            try:
+                return instrument_program(phrase)
+            except MusicError:
+                continue
+    return instrument_program(s.get("instrument", "Acoustic Grand Piano"))
+
+
+def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
+    p = plan(req)
+    beats_per_bar = p.time_signature[0] * 4 / p.time_signature[1]
+    chords = [_chord(p.key, p.progression[i % len(p.progression)], i, p.bars)
+              for i in range(p.bars)]
+    melody, altered, picked = _melody(p, chords, model, req, beats_per_bar)
+    velocity = MOODS[p.mood]["velocity"]
+    parts = [Part("melody", p.program, False, [n for n in melody if n.velocity])]
+    comp = STYLES.get(p.style or "", {}).get("comp", "sustain")
+    if "chords" in p.parts:
+        chord_program = 0 if p.program != 0 else 48
+        parts.append(Part("chords", chord_program, False,
+                          _voicing(chords, beats_per_bar, comp, int(velocity * 0.7))))
+    if "bass" in p.parts:
+        parts.append(Part("bass", 33, False, _bass(chords, beats_per_bar, p.time_signature,
+                                                   int(velocity * 0.85))))
+    if "drums" in p.parts:
+        parts.append(Part("drums", 0, True, _drums(p.style, p.time_signature, p.bars,
+                                                   int(velocity * 0.8))))
+    title = req.prompt.strip() or f"{p.mood} {p.style or 'piece'} in {p.key}"
+    piece = Piece(parts, p.tempo, p.time_signature, str(p.key), title)
+    recipe = {"style": p.style, "mood": p.mood, "key": str(p.key), "tempo": p.tempo,
+              "time_signature": list(p.time_signature), "bars": p.bars,
+              "instrument": program_name(p.program), "parts": p.parts,
+              "progression": p.progression, "seed": req.seed,
+              "temperature": req.temperature, "model": getattr(model, "name", "melody model"),
+              "model_revision": getattr(model, "revision", None),
+              "candidates_per_window": CANDIDATES, "picked": picked,
+              "altered_share": round(altered, 4), "why": p.why}
+    return MusicResult(piece, recipe)
+
+
+def _chord(key: Key, degree: int, bar: int, bars: int) -> list[int]:
+    """The triad on ``degree`` (0 = I) as pitch classes; a cadence closes the piece."""
+    if bar == bars - 1:
+        degree = 0
+    elif bar == bars - 2 and bars >= 4:
+        degree = 4
+    scale = key.scale
+    pcs = [scale[(degree + i) % 7] for i in (0, 2, 4)]
+    if key.mode == "minor" and degree == 4:  # the raised leading tone of harmonic minor
+        pcs[1] = (pcs[1] + 1) % 12
+    return pcs
+
+
+def _melody(p: Plan, chords: list[list[int]], model: MelodyModel, req: ComposeRequest,
+            beats_per_bar: float) -> tuple[list[Note], float, list[int]]:
+    window = 2 * beats_per_bar
+    out: list[Note] = []
+    picked: list[int] = []
+    altered = total = 0
+    last: int | None = None
+    for w in range(p.bars // 2):
+        candidates = model.sample(CANDIDATES, p.time_signature, temperature=req.temperature,
+                                  seed=req.seed * 1000 + w)
+        scored = []
+        for i, cand in enumerate(candidates):
+            if not cand:
+                continue
+            moved = _to_key(cand, p.key)
+            bar_chords = chords[2 * w: 2 * w + 2]
+            scored.append((_fit(moved, p.key, bar_chords, beats_per_bar, last), i, moved))
+        if not scored:
+            continue
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        _, index, best = scored[0]
+        picked.append(index)
+        for n in best:
+            total += 1
+            pitch = n.pitch
+            if not p.key.contains(pitch):
+                pitch = _nearest_in_key(pitch, p.key)
+                altered += 1
+            out.append(Note(pitch, n.start + w * window, n.end + w * window, _accent(
+                n.start, beats_per_bar, MOODS[p.mood]["velocity"])))
+        last = out[-1].pitch if out else last
+    if not out:
+        raise MusicError("the melody model wrote no notes; try another seed")
+    return out, altered / max(1, total), picked
+
+
+def _to_key(notes: list[Note], key: Key) -> list[Note]:
+    """The transposition (within a fifth either way) that puts most notes in the key, in a
+    singing register around C5."""
+    best = None
+    for shift in range(-6, 6):
+        inside = sum(key.contains(n.pitch + shift) for n in notes)
+        centre = sum(n.pitch + shift for n in notes) / len(notes)
+        score = (inside, -abs(centre - 71))
+        if best is None or score > best[0]:
+            best = (score, shift)
+    assert best is not None
+    shift = best[1]
+    octave = round((71 - (sum(n.pitch for n in notes) / len(notes) + shift)) / 12) * 12
+    return [Note(n.pitch + shift + octave, n.start, n.end, n.velocity) for n in notes]
+
+
+def _fit(notes: list[Note], key: Key, chords: list[list[int]], beats_per_bar: float,
+         last: int | None) -> float:
+    """How well a 2-bar melody sits on its chords: chord tones on strong beats, notes in
+    the key, a smooth join with the previous phrase."""
+    score = 0.0
+    for n in notes:
+        bar = min(len(chords) - 1, int(n.start // beats_per_bar))
+        strong = (n.start % 1.0) == 0.0
+        if n.pitch % 12 in chords[bar]:
+            score += 1.5 if strong else 0.5
+        if not key.contains(n.pitch):
+            score -= 2.0
+    if last is not None:
+        score -= abs(notes[0].pitch - last) / 4
+    return score / max(1, len(notes))
+
+
+def _nearest_in_key(pitch: int, key: Key) -> int:
+    for step in (1, -1, 2, -2):
+        if key.contains(pitch + step):
+            return pitch + step
+    return pitch
+
+
+def _accent(start: float, beats_per_bar: float, velocity: int) -> int:
+    if start % beats_per_bar == 0:
+        return min(127, velocity + 10)
+    return velocity if start % 1.0 == 0 else max(1, velocity - 8)
+
+
+def _voicing(chords: list[list[int]], bpb: float, comp: str, velocity: int) -> list[Note]:
+    notes = []
+    for bar, pcs in enumerate(chords):
+        root = 48 + pcs[0]
+        voiced = sorted({root, 48 + pcs[1] + (12 if pcs[1] < pcs[0] else 0),
+                         48 + pcs[2] + (12 if pcs[2] < pcs[0] else 0)})
+        start = bar * bpb
+        if comp == "sustain":
+            notes += [Note(p, start, start + bpb, velocity) for p in voiced]
+        elif comp == "oom-pah-pah":
+            notes += [Note(p, start + b, start + b + 0.9, velocity) for b in range(1, int(bpb))
+                      for p in voiced]
+        elif comp == "eighths":
+            notes += [Note(p, start + b / 2, start + b / 2 + 0.45, velocity)
+                      for b in range(int(bpb * 2)) for p in voiced]
+        elif comp == "arpeggio":
+            pattern = voiced + [voiced[1] + 12 if len(voiced) > 1 else voiced[0]]
+            steps = int(bpb * 2)
+            notes += [Note(pattern[i % len(pattern)], start + i / 2, start + i / 2 + 0.5,
+                           velocity) for i in range(steps)]
+        else:  # "beat": a chord on every beat
+            notes += [Note(p, start + b, start + b + 0.8, velocity) for b in range(int(bpb))
+                      for p in voiced]
+    return notes
+
+
+def _bass(chords: list[list[int]], bpb: float, ts: tuple[int, int], velocity: int
+          ) -> list[Note]:
+    notes = []
+    for bar, pcs in enumerate(chords):
+        root, fifth = 36 + pcs[0], 36 + pcs[2] + (12 if pcs[2] < pcs[0] else 0)
+        start = bar * bpb
+        if ts[0] % 3 == 0 and ts[1] == 4:  # 3/4: root on one
+            notes.append(Note(root, start, start + 1, velocity))
+        elif bpb >= 4:
+            notes += [Note(root, start, start + 2, velocity),
+                      Note(fifth, start + 2, start + 4, velocity)]
+        else:  # 2/4, 6/8: root and fifth on the two main beats
+            half = bpb / 2
+            notes += [Note(root, start, start + half, velocity),
+                      Note(fifth, start + half, start + bpb, velocity)]
+    return notes
+
+
+def _drums(style: str | None, ts: tuple[int, int], bars: int, velocity: int) -> list[Note]:
+    bpb = ts[0] * 4 / ts[1]
+    hits: list[tuple[int, float]] = []
+    if ts == (3, 4):
+        hits = [(KICK, 0), (HAT, 1), (HAT, 2)]
+    elif ts[1] == 8:  # 6/8: two dotted-quarter pulses
+        hits = [(KICK, 0), (HAT, 0.5), (HAT, 1), (SNARE, 1.5), (HAT, 2), (HAT, 2.5)]
+    elif style == "march" or ts == (2, 4):
+        hits = [(KICK, 0), (SNARE, 0.5), (SNARE, 0.75), (KICK, 1), (SNARE, 1.5)]
+    else:
+        hits = [(KICK, 0), (SNARE, 1), (KICK, 2), (SNARE, 3)]
+        hits += [(HAT, b / 2) for b in range(int(bpb * 2))]
+    return [Note(pitch, bar * bpb + t, bar * bpb + t + 0.1,
+                 velocity if pitch != HAT else int(velocity * 0.7))
+            for bar in range(bars) for pitch, t in hits if t < bpb]
+
+
+def describe(p: Plan) -> dict[str, Any]:
+    return asdict(p)

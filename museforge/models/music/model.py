@@ -1,0 +1,236 @@
+"""The melody model at run time: the trained MusicVAE-style network behind the
+``MelodyModel`` protocol, plus what the music tools build on it (interpolation in z,
+variation by perturbing z, continuation by chunks).
+
+Importing this module is cheap; torch and the weights load on the first ``load_default()``
+(or ``MelodyVAEModel.from_dir``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from museforge.models.music.base import MusicError
+from museforge.models.music.data import (
+    MAX_PITCH,
+    MIN_PITCH,
+    STEPS_PER_BAR,
+    STEPS_PER_BEAT,
+    meter_index,
+    notes_to_tokens,
+    tokens_to_notes,
+)
+from museforge.models.music.piece import Note
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+FIFTH = 7  # semitones: the widest leap allowed where a continuation joins
+CONTINUE_CANDIDATES = 16
+CONTINUE_AMOUNT = 0.35  # how far each new chunk's latent moves from the previous one's
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """New notes after a melody (beats on the melody's own timeline, starting at the
+    first bar line after it ends), and the interval in semitones at each join."""
+
+    notes: list[Note]
+    start: float
+    joins: list[int]
+
+
+def slerp(za: Sequence[float], zb: Sequence[float], t: float) -> list[float]:
+    a, b = np.asarray(za, np.float64), np.asarray(zb, np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return list(map(float, (1 - t) * a + t * b))
+    omega = math.acos(float(np.clip(a @ b / (na * nb), -1.0, 1.0)))
+    if omega < 1e-6:
+        return list(map(float, (1 - t) * a + t * b))
+    s = math.sin(omega)
+    return list(map(float, math.sin((1 - t) * omega) / s * a + math.sin(t * omega) / s * b))
+
+
+class MelodyVAEModel:
+    """The committed melody VAE: 2-bar windows in 4/4 (C), 2/2 (C|), 2/4, 3/4 and 6/8,
+    pitches C3..C6 (MIDI 48..84), a sixteenth-note grid."""
+
+    name = "museforge-melody-vae"
+    pitch_range = (MIN_PITCH, MAX_PITCH)
+    time_signatures = ((4, 4), (2, 2), (2, 4), (3, 4), (6, 8))
+
+    def __init__(self, net: Any, config: dict[str, Any], revision: str) -> None:
+        self._net = net
+        self.config = config
+        self.revision = revision  # first 12 hex digits of the weights' sha256
+        self.latent_size: int = int(config["model"]["latent"])
+
+    @classmethod
+    def from_dir(cls, path: Path | str) -> MelodyVAEModel:
+        import torch
+        from safetensors.torch import load_file
+
+        from museforge.models.music.train import CONFIG_FILE, WEIGHTS_FILE
+        from museforge.models.music.vae import MelodyVAE, VAEConfig
+
+        path = Path(path)
+        weights = path / WEIGHTS_FILE
+        if not weights.exists():
+            raise MusicError(f"no melody model weights at {weights}; run "
+                             "`museforge train-music` to make them")
+        config = json.loads((path / CONFIG_FILE).read_text())
+        net = MelodyVAE(VAEConfig(**config["model"]))
+        state = {k: v.to(torch.float32) for k, v in load_file(str(weights)).items()}
+        net.load_state_dict(state)
+        net.eval()
+        revision = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        return cls(net, config, revision)
+
+    # -- the MelodyModel protocol
+    def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
+               seed: int = 0) -> list[list[Note]]:
+        """``n`` 2-bar melodies from the prior (z ~ N(0, I)), decoded at ``temperature``."""
+        import torch
+
+        if not 1 <= n <= 1024:
+            raise MusicError(f"can sample 1 to 1024 melodies at once, not {n}")
+        generator = torch.Generator().manual_seed(seed)
+        z = torch.randn(n, self.latent_size, generator=generator)
+        return [tokens_to_notes(row) for row in
+                self._generate(z, time_signature, temperature, generator)]
+
+    def encode(self, melody: Sequence[Note], time_signature: tuple[int, int]) -> list[float]:
+        """The latent mean of a 2-bar melody (notes in beats from 0, C3..C6)."""
+        return self.encode_many([melody], time_signature)[0]
+
+    def encode_many(self, melodies: Sequence[Sequence[Note]], time_signature: tuple[int, int],
+                    ) -> list[list[float]]:
+        import torch
+
+        meter = meter_index(time_signature)
+        tokens = np.stack([notes_to_tokens(list(m), time_signature) for m in melodies])
+        with torch.no_grad():
+            mu, _ = self._net.encode(torch.from_numpy(tokens), meter)
+        return mu.double().tolist()
+
+    def decode(self, z: Sequence[float], time_signature: tuple[int, int], *,
+               temperature: float = 0.0, seed: int = 0) -> list[Note]:
+        """A 2-bar melody from a latent (temperature 0: greedy, deterministic)."""
+        return self.decode_many([z], time_signature, temperature=temperature, seed=seed)[0]
+
+    def decode_many(self, zs: Sequence[Sequence[float]], time_signature: tuple[int, int], *,
+                    temperature: float = 0.0, seed: int = 0) -> list[list[Note]]:
+        import torch
+
+        z = torch.tensor(np.asarray(zs, np.float32))
+        if z.ndim != 2 or z.shape[1] != self.latent_size:
+            raise MusicError(f"a latent of this model has {self.latent_size} numbers")
+        generator = torch.Generator().manual_seed(seed)
+        return [tokens_to_notes(row) for row in
+                self._generate(z, time_signature, temperature, generator)]
+
+    def _generate(self, z: Any, time_signature: tuple[int, int], temperature: float,
+                  generator: Any) -> np.ndarray:
+        if not 0 <= temperature <= 5:
+            raise MusicError(f"temperature goes from 0 to 5, not {temperature}")
+        meter = meter_index(time_signature)
+        steps = 2 * STEPS_PER_BAR[meter]
+        return self._net.generate(z, meter, steps, temperature=temperature,
+                                  generator=generator).numpy()
+
+    # -- helpers for the music tools
+    def interpolate(self, za: Sequence[float], zb: Sequence[float], steps: int,
+                    ) -> list[list[float]]:
+        """``steps`` latents from ``za`` to ``zb`` (both included) along the great circle
+        (slerp), which keeps the in-between latents as typical as the ends."""
+        if not 2 <= steps <= 64:
+            raise MusicError(f"interpolation takes 2 to 64 steps, not {steps}")
+        return [slerp(za, zb, i / (steps - 1)) for i in range(steps)]
+
+    def perturb(self, z: Sequence[float], amount: float, *, seed: int = 0) -> list[float]:
+        """A latent ``amount`` (0..1) of the way from ``z`` to a fresh prior draw:
+        ``cos(a·π/2)·z + sin(a·π/2)·ε``; 0 gives ``z`` back, 1 an unrelated melody."""
+        if not 0 <= amount <= 1:
+            raise MusicError(f"amount goes from 0 to 1, not {amount}")
+        rng = np.random.default_rng(seed)
+        eps = rng.standard_normal(len(z))
+        angle = amount * math.pi / 2
+        return list(map(float, math.cos(angle) * np.asarray(z, np.float64)
+                        + math.sin(angle) * eps))
+
+    def continue_melody(self, notes: Sequence[Note], time_signature: tuple[int, int],
+                        bars: int, *, seed: int = 0, temperature: float = 0.5) -> Continuation:
+        """Extend a melody by ``bars`` bars, one 2-bar chunk at a time: each chunk is
+        decoded from a latent near the previous chunk's (``perturb`` by 0.35), and of
+        16 such candidates the first whose opening note lies within a fifth of the last
+        note heard is kept (failing that, the closest, moved by an octave when that
+        brings it within a fifth and keeps it in range)."""
+        if not 1 <= bars <= 256:
+            raise MusicError(f"can continue by 1 to 256 bars, not {bars}")
+        if not notes:
+            raise MusicError("there is no melody to continue")
+        meter = meter_index(time_signature)
+        bar_beats = STEPS_PER_BAR[meter] / STEPS_PER_BEAT
+        window = 2 * bar_beats
+        end = max(n.end for n in notes)
+        start = math.ceil(end / bar_beats - 1e-6) * bar_beats
+        context_from = max(0.0, start - window)
+        context = [Note(n.pitch, n.start - context_from, min(n.end, start) - context_from,
+                        n.velocity) for n in notes if n.start >= context_from - 1e-6
+                   and n.start < start]
+        last = max(notes, key=lambda n: (n.start, n.pitch)).pitch
+        z = self.encode(context, time_signature) if context else [0.0] * self.latent_size
+        rng_seed = seed
+        out: list[Note] = []
+        joins: list[int] = []
+        offset = start
+        remaining = bars
+        velocity = notes[-1].velocity
+        while remaining > 0:
+            candidates = [self.perturb(z, CONTINUE_AMOUNT, seed=rng_seed * 1000 + k)
+                          for k in range(CONTINUE_CANDIDATES)]
+            melodies = self.decode_many(candidates, time_signature, temperature=temperature,
+                                        seed=rng_seed)
+            if remaining == 1:  # the last bar of an odd count: the chunk's first bar
+                melodies = [[Note(n.pitch, n.start, min(n.end, bar_beats), n.velocity)
+                             for n in m if n.start < bar_beats - 1e-9] for m in melodies]
+            chunk = _pick_join(melodies, last)
+            rng_seed += 1
+            if chunk:
+                joins.append(chunk[0].pitch - last)
+                last = chunk[-1].pitch
+                z = self.encode(chunk, time_signature)
+            out.extend(Note(n.pitch, n.start + offset, n.end + offset, velocity)
+                       for n in chunk)
+            offset += min(2, remaining) * bar_beats
+            remaining -= 2
+        return Continuation(out, start, joins)
+
+
+def _pick_join(melodies: list[list[Note]], last: int) -> list[Note]:
+    sounding = [m for m in melodies if m]
+    if not sounding:
+        return []
+    for m in sounding:
+        if abs(m[0].pitch - last) <= FIFTH:
+            return m
+    best = min(sounding, key=lambda m: abs(m[0].pitch - last))
+    gap = best[0].pitch - last
+    shift = -12 * round(gap / 12)
+    lo, hi = min(n.pitch for n in best), max(n.pitch for n in best)
+    if MIN_PITCH <= lo + shift and hi + shift <= MAX_PITCH:
+        return [Note(n.pitch + shift, n.start, n.end, n.velocity) for n in best]
+    return best
+
+
+@lru_cache(maxsize=1)
+def load_default() -> MelodyVAEModel:
+    """The committed model (loaded once per process)."""
+    return MelodyVAEModel.from_dir(WEIGHTS_DIR)

@@ -1,0 +1,451 @@
+"""Music tools: compose_music, edit_music, vary_music, continue_music, interpolate_music.
+Composition and the latent operations use our melody model; edits are deterministic.
+Every version is stored as MIDI + OGG + piano roll with a recipe that re-makes it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from museforge.models.music import edit as ops
+from museforge.models.music.base import MelodyModel
+from museforge.models.music.piece import Note, Part, Piece
+from museforge.tools.base import (
+    Args,
+    Artifact,
+    ArtworkRef,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    tool,
+)
+from museforge.tools.imaging import new_seed
+from museforge.tools.musicing import (
+    MusicSource,
+    load_music,
+    melody_model,
+    music_call,
+    store_music_version,
+    store_new_music,
+)
+
+Meter = Literal["2/4", "3/4", "4/4", "6/8"]
+PartName = Literal["melody", "chords", "bass", "drums"]
+StyleName = Literal["lullaby", "waltz", "march", "jig", "reel", "ambient", "rock", "ballad",
+                    "folk"]
+Grid = Literal["1/4", "1/8", "1/16", "1/32"]
+GRID_BEATS = {"1/4": 1.0, "1/8": 0.5, "1/16": 0.25, "1/32": 0.125}
+SEED = Field(default=None, ge=0, le=2**32 - 1,
+             description="Seed for reproducible results; omit for a new random one.")
+
+
+def _key(value: str | None) -> str | None:
+    """The key spelled the usual way; an unknown key is refused (MusicError is a
+    ValueError, so pydantic reports it as this argument's error)."""
+    from museforge.models.music.theory import parse_key
+
+    return None if value is None else str(parse_key(value))
+
+
+def _instrument(value: str | None) -> str | None:
+    """The General MIDI name; an unknown one is refused with the closest name."""
+    from museforge.models.music.theory import instrument_program, program_name
+
+    return None if value is None else program_name(instrument_program(value))
+
+
+class _KeyAndInstrument(Args):
+    key: str | None = Field(default=None, max_length=20,
+                            description="A key like 'D minor' or 'Bb major'.")
+    instrument: str | None = Field(default=None, max_length=60,
+                                   description="A General MIDI instrument name.")
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, value: str | None) -> str | None:
+        return _key(value)
+
+    @field_validator("instrument")
+    @classmethod
+    def _valid_instrument(cls, value: str | None) -> str | None:
+        return _instrument(value)
+
+
+class ComposeArgs(_KeyAndInstrument):
+    prompt: str = Field(min_length=1, max_length=500,
+                        description="What the piece should be like, in words.")
+    mood: str | None = Field(default=None, max_length=40,
+                             description="calm, happy, sad, epic, mysterious, energetic...")
+    tempo: float | None = Field(default=None, ge=20, le=300, description="Beats per minute.")
+    bars: int = Field(default=8, ge=2, le=64, description="Length in bars (2-64).")
+    time_signature: Meter | None = Field(default=None, description="2/4, 3/4, 4/4 or 6/8.")
+    parts: list[PartName] | None = Field(default=None, max_length=4,
+                                         description="Which parts: melody, chords, bass, drums.")
+    style: StyleName | None = Field(default=None, description="A style of piece.")
+    seed: int | None = SEED
+    inspired_by: ArtworkRef | None = Field(
+        default=None, description="An artwork (picture or music) whose mood to follow.")
+
+
+class EditMusicArgs(_KeyAndInstrument):
+    artwork: ArtworkRef
+    transpose: int | None = Field(default=None, ge=-24, le=24,
+                                  description="Semitones up (positive) or down.")
+    mode: Literal["major", "minor"] | None = Field(
+        default=None, description="Change mode by scale degree (not a transposition).")
+    tempo: float | None = Field(default=None, ge=20, le=300, description="New tempo in bpm.")
+    tempo_scale: float | None = Field(default=None, ge=0.25, le=4.0,
+                                      description="Tempo factor: 1.1 = 10% faster.")
+    part: str = Field(default="melody", max_length=30,
+                      description="Which part `instrument` is for (default the melody).")
+    bars: int | None = Field(default=None, ge=1, le=256, description="Trim or loop to N bars.")
+    humanize: float | None = Field(default=None, ge=0.0, le=1.0,
+                                   description="Timing/velocity looseness 0..1 (seeded).")
+    quantize: Grid | None = Field(default=None, description="Snap notes to a grid: 1/16...")
+    seed: int | None = SEED
+
+    @model_validator(mode="after")
+    def _something(self) -> EditMusicArgs:
+        if all(getattr(self, f) is None for f in ("transpose", "key", "mode", "tempo",
+                                                   "tempo_scale", "instrument", "bars",
+                                                   "humanize", "quantize")):
+            raise ValueError("say what to change (transpose, key, mode, tempo, tempo_scale, "
+                             "instrument, bars, humanize or quantize)")
+        if self.tempo is not None and self.tempo_scale is not None:
+            raise ValueError("give tempo or tempo_scale, not both")
+        return self
+
+
+class VaryMusicArgs(Args):
+    artwork: ArtworkRef
+    amount: float = Field(default=0.3, ge=0.0, le=1.0,
+                          description="How far from the original, 0..1.")
+    count: int = Field(default=1, ge=1, le=4, description="How many variations (1-4).")
+    seed: int | None = SEED
+
+
+class ContinueArgs(Args):
+    artwork: ArtworkRef
+    bars: int = Field(default=4, ge=2, le=32, description="How many bars to add (2-32).")
+    seed: int | None = SEED
+
+
+class InterpolateArgs(Args):
+    artwork_a: ArtworkRef
+    artwork_b: ArtworkRef
+    steps: int = Field(default=4, ge=1, le=8, description="Steps between them (1-8).")
+
+
+# -- compose ---------------------------------------------------------------------------------
+
+
+@tool(ComposeArgs, family="music", kind="music", makes="artwork",
+      ref_kinds={"inspired_by": None})
+def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
+    """Compose a new piece from a description: a melody from our model with chords, bass
+    and drums around it. Optional: mood, key ('D minor'), tempo (bpm), bars, instrument (a
+    General MIDI name), time_signature, parts, style (lullaby, waltz, march, jig, reel,
+    ambient, rock...). The piece becomes a new artwork #N with MIDI, audio and a piano
+    roll."""
+    dumped = args.model_dump()
+    seed = args.seed if args.seed is not None else new_seed()
+    dumped["seed"] = seed
+    inspiration = None
+    if args.inspired_by:
+        dumped, inspiration = _inspired(ctx, args.inspired_by, dumped)
+    result = _compose(dumped, melody_model(ctx))
+    recipe = {"tool": "compose_music", "args": dumped, "seed": seed, "sources": [],
+              **result.recipe, "inspiration": inspiration}
+    made = store_new_music(ctx, args.prompt, args.prompt, recipe, result.piece)
+    r = result.recipe
+    return ToolResult(f"Composed {made.ref} “{_short(args.prompt)}”: {r['bars']} bars of "
+                      f"{r['mood']} {r['instrument']} in {r['key']}, {r['tempo']:g} bpm, "
+                      f"{'/'.join(str(x) for x in r['time_signature'])}.", [made])
+
+
+def _compose(args: dict[str, Any], model: MelodyModel) -> Any:
+    from museforge.models.music.composer import ComposeRequest, compose
+
+    ts = tuple(int(x) for x in args["time_signature"].split("/")) \
+        if args.get("time_signature") else None
+    req = ComposeRequest(prompt=args["prompt"], mood=args.get("mood"), key=args.get("key"),
+                         tempo=args.get("tempo"), bars=args.get("bars", 8),
+                         instrument=args.get("instrument"), time_signature=ts,  # type: ignore[arg-type]
+                         parts=args.get("parts"), style=args.get("style"), seed=args["seed"])
+    return music_call(lambda: compose(req, model))
+
+
+def _inspired(ctx: ToolContext, ref: str, args: dict[str, Any]
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fill what the person left open from another artwork (tools/crossmodal.py)."""
+    from museforge.tools import crossmodal
+    from museforge.tools.imaging import load_source
+
+    art, version = ctx.resolve(ref)
+    if art.kind == "image":
+        plan = crossmodal.music_from_image(load_source(ctx, ref).image, art.prompt)
+        chosen = {"mood": plan.mood, "key": plan.key, "tempo": plan.tempo,
+                  "instrument": plan.instrument}
+        why = plan.recipe()
+    else:
+        r = version.recipe
+        chosen = {k: r.get(k) for k in ("mood", "key", "tempo", "instrument") if r.get(k)}
+        why = {"why": {k: f"as in #{art.number}" for k in chosen}}
+    filled = {k: v for k, v in chosen.items() if args.get(k) is None}
+    return {**args, **filled}, {"from": f"#{art.number} v{version.number}", "filled": filled,
+                                **why}
+
+
+# -- edits ----------------------------------------------------------------------------------
+
+
+@tool(EditMusicArgs, family="music", kind="music", makes="version")
+def edit_music(ctx: ToolContext, args: EditMusicArgs) -> ToolResult:
+    """Edit a piece exactly: transpose (semitones), move to another key, switch mode
+    (major/minor by scale degree), set tempo (bpm) or scale it (tempo_scale 1.1 = 10%
+    faster), change the instrument of a part (default the melody), trim or loop to N bars,
+    humanize (0..1) or quantize (1/16...). The result is a new version."""
+    source = load_music(ctx, args.artwork)
+    dumped = args.model_dump()
+    if args.humanize is not None and args.seed is None:
+        dumped["seed"] = new_seed()
+    piece = music_call(lambda: apply_edit(source.piece, dumped))
+    recipe = {"tool": "edit_music", "args": dumped, "sources": [source.describe()],
+              "mood": source.version.recipe.get("mood")}
+    made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
+    return ToolResult(f"Edited #{made.artwork} ({_changes(args)}): now v{made.version}.",
+                      [made])
+
+
+def apply_edit(piece: Piece, a: dict[str, Any]) -> Piece:
+    """The edit in models/music/edit.py's fixed order (the same arguments, the same notes)."""
+    return ops.apply_edits(
+        piece, transpose=a.get("transpose"), key=a.get("key"), mode=a.get("mode"),
+        tempo=a.get("tempo"), tempo_scale=a.get("tempo_scale"), instrument=a.get("instrument"),
+        part=a.get("part") or "melody", bars=a.get("bars"), humanize=a.get("humanize"),
+        quantize=GRID_BEATS[a["quantize"]] if a.get("quantize") else None,
+        seed=int(a.get("seed") or 0))
+
+
+def _changes(args: EditMusicArgs) -> str:
+    said = []
+    if args.key:
+        said.append(f"to {args.key}")
+    if args.mode:
+        said.append(f"to {args.mode}")
+    if args.transpose:
+        said.append(f"transposed {args.transpose:+d}")
+    if args.tempo:
+        said.append(f"{args.tempo:g} bpm")
+    if args.tempo_scale:
+        said.append(f"tempo ×{args.tempo_scale:g}")
+    if args.instrument:
+        said.append(f"{args.part} on {args.instrument}")
+    if args.bars:
+        said.append(f"{args.bars} bars")
+    if args.quantize:
+        said.append(f"quantized to {args.quantize}")
+    if args.humanize:
+        said.append(f"humanized {args.humanize:g}")
+    return ", ".join(said)
+
+
+# -- the model's latent space: variations, continuation, interpolation ------------------------
+
+
+def _windows(piece: Piece) -> list[list[Note]]:
+    """The melody cut into 2-bar windows, each with notes timed from 0."""
+    melody = _melody(piece)
+    span = 2 * piece.beats_per_bar
+    count = max(1, int(-(-piece.end_beat // span)))
+    out: list[list[Note]] = [[] for _ in range(count)]
+    for n in melody.notes:
+        w = min(count - 1, int(n.start // span))
+        out[w].append(Note(n.pitch, n.start - w * span, min(n.end - w * span, span), n.velocity))
+    return out
+
+
+def _melody(piece: Piece) -> Part:
+    part = piece.part("melody") or next((p for p in piece.parts if not p.is_drum), None)
+    if part is None:
+        raise ToolError("this piece has no melody to work on")
+    return part
+
+
+def _with_melody(piece: Piece, windows: list[list[Note]]) -> Piece:
+    span = 2 * piece.beats_per_bar
+    old = _melody(piece)
+    notes = [Note(n.pitch, n.start + w * span, n.end + w * span, n.velocity or 80)
+             for w, window in enumerate(windows) for n in window]
+    parts = [p.copy(notes=notes) if p is old else p.copy() for p in piece.parts]
+    return piece.copy(parts=parts)
+
+
+def _into_range(window: list[Note], model: MelodyModel) -> tuple[list[Note], int]:
+    """The window moved by whole octaves into the model's pitch range (notes still
+    outside it folded in by octaves), and the shift to undo afterwards."""
+    low, high = getattr(model, "pitch_range", (0, 127))
+    centre = (min(n.pitch for n in window) + max(n.pitch for n in window)) / 2
+    shift = 12 * round(((low + high) / 2 - centre) / 12)
+    moved = []
+    for n in window:
+        pitch = n.pitch + shift
+        while pitch < low:
+            pitch += 12
+        while pitch > high:
+            pitch -= 12
+        moved.append(Note(pitch, n.start, n.end, n.velocity))
+    return moved, shift
+
+
+def _shifted(window: list[Note], shift: int) -> list[Note]:
+    return [Note(n.pitch - shift, n.start, n.end, n.velocity) for n in window]
+
+
+def vary_piece(piece: Piece, model: MelodyModel, amount: float, seed: int) -> Piece:
+    ts = piece.time_signature
+    windows = []
+    for i, window in enumerate(_windows(piece)):
+        if not window:
+            windows.append(window)
+            continue
+        inside, shift = _into_range(window, model)
+        z = model.encode(inside, ts)
+        moved = model.perturb(z, amount, seed=seed + i)  # type: ignore[attr-defined]
+        windows.append(_shifted(model.decode(moved, ts, temperature=0.0), shift))
+    return _with_melody(piece, windows)
+
+
+@tool(VaryMusicArgs, family="music", kind="music", makes="artwork")
+def vary_music(ctx: ToolContext, args: VaryMusicArgs) -> ToolResult:
+    """Make variations of a piece's melody with our model (a nudge in its latent space,
+    `amount` 0..1), keeping the chords, bass and drums. Each variation becomes a new
+    artwork #N, linked to the piece it came from."""
+    source = load_music(ctx, args.artwork)
+    model = melody_model(ctx)
+    seed = args.seed if args.seed is not None else new_seed()
+    made: list[Artifact] = []
+    for i in range(args.count):
+        piece = music_call(lambda i=i: vary_piece(source.piece, model, args.amount,  # type: ignore[misc]
+                                                  seed + 1000 * i))
+        recipe = {"tool": "vary_music", "args": args.model_dump(), "seed": seed + 1000 * i,
+                  "index": i, "sources": [source.describe()],
+                  "mood": source.version.recipe.get("mood"), **_model_of(model)}
+        title = f"variation of #{source.art.number}: {source.art.title}"
+        made.append(store_new_music(ctx, title, source.art.prompt, recipe, piece))
+    refs = ", ".join(a.ref for a in made)
+    return ToolResult(f"Made {len(made)} variation{'s' if len(made) > 1 else ''} of "
+                      f"#{source.art.number}: {refs}.", made)
+
+
+def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int) -> Piece:
+    melody = _melody(piece)
+    if not melody.notes:
+        raise ToolError("this piece has no melody notes to continue from")
+    inside, shift = _into_range(melody.notes, model)
+    cont = model.continue_melody(inside, piece.time_signature, bars,  # type: ignore[attr-defined]
+                                 seed=seed)
+    added = _shifted(list(cont.notes), shift)
+    total = piece.bars + bars
+    longer = ops.fit_bars(piece, total)  # the accompaniment loops on
+    parts = [p.copy(notes=[*melody.notes, *added]) if p.name == melody.name else p
+             for p in longer.parts]
+    return longer.copy(parts=parts)
+
+
+@tool(ContinueArgs, family="music", kind="music", makes="version")
+def continue_music(ctx: ToolContext, args: ContinueArgs) -> ToolResult:
+    """Extend a piece by N bars: our model continues the melody phrase by phrase from
+    where it ends, and the accompaniment carries on. The result is a new version."""
+    source = load_music(ctx, args.artwork)
+    seed = args.seed if args.seed is not None else new_seed()
+    model = melody_model(ctx)
+    piece = music_call(lambda: continue_piece(source.piece, model, args.bars, seed))
+    recipe = {"tool": "continue_music", "args": args.model_dump(), "seed": seed,
+              "sources": [source.describe()], "mood": source.version.recipe.get("mood"),
+              **_model_of(model)}
+    made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
+    return ToolResult(f"Continued #{made.artwork} by {args.bars} bars ({piece.bars} in all): "
+                      f"now v{made.version}.", [made])
+
+
+def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> list[Piece]:
+    ts = a.time_signature
+    wa, wb = _windows(a), _windows(b)
+    if b.time_signature != ts:
+        raise ToolError(f"the two pieces have different meters ({ts[0]}/{ts[1]} and "
+                        f"{b.time_signature[0]}/{b.time_signature[1]})")
+    count = min(len(wa), len(wb))
+    shift = _into_range([n for w in wa[:count] for n in w] or [Note(60, 0, 1)], model)[1]
+    za = [model.encode(_into_range(w, model)[0], ts) if w else None for w in wa[:count]]
+    zb = [model.encode(_into_range(w, model)[0], ts) if w else None for w in wb[:count]]
+    out = []
+    for step in range(1, steps + 1):
+        t = step / (steps + 1)
+        windows = []
+        for x, y in zip(za, zb, strict=True):
+            if x is None or y is None:
+                windows.append([])
+                continue
+            z = model.interpolate(x, y, steps + 2)[step]  # type: ignore[attr-defined]
+            windows.append(_shifted(model.decode(z, ts, temperature=0.0), shift))
+        trimmed = ops.fit_bars(a, 2 * count)
+        out.append(_with_melody(trimmed, windows).copy(title=f"{t:.0%} of the way"))
+    return out
+
+
+@tool(InterpolateArgs, family="music", kind="music", makes="artwork",
+      ref_kinds={"artwork_a": "music", "artwork_b": "music"})
+def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
+    """Morph one piece's melody into another's through our model's latent space (slerp):
+    a new artwork whose versions are the steps from the first piece to the second, over
+    the first piece's accompaniment."""
+    a, b = load_music(ctx, args.artwork_a), load_music(ctx, args.artwork_b)
+    if a.art.number == b.art.number and a.version.number == b.version.number:
+        raise ToolError("interpolating needs two different pieces")
+    model = melody_model(ctx)
+    pieces = music_call(lambda: interpolate_pieces(a.piece, b.piece, model, args.steps))
+    title = f"#{a.art.number} → #{b.art.number}"
+    made: Artifact | None = None
+    for i, piece in enumerate(pieces):
+        recipe = {"tool": "interpolate_music", "args": args.model_dump(), "index": i,
+                  "sources": [a.describe(), b.describe()], "mood": a.version.recipe.get("mood"),
+                  **_model_of(model)}
+        if made is None:
+            made = store_new_music(ctx, title, f"{a.art.prompt} to {b.art.prompt}", recipe,
+                                   piece)
+        else:
+            made = store_music_version(ctx, made.artwork, None, recipe, piece)
+    assert made is not None
+    return ToolResult(f"Interpolated #{a.art.number} into #{b.art.number} in "
+                      f"{len(pieces)} steps: {made.ref} v1–v{made.version}.", [made])
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
+                 model: MelodyModel) -> Piece:
+    name, args = recipe["tool"], recipe["args"]
+    if name == "compose_music":
+        return _compose(args, model).piece  # type: ignore[no-any-return]
+    if name == "edit_music":
+        return apply_edit(sources[0].piece, args)
+    if name == "vary_music":
+        return vary_piece(sources[0].piece, model, float(args["amount"]), int(recipe["seed"]))
+    if name == "continue_music":
+        return continue_piece(sources[0].piece, model, int(args["bars"]), int(recipe["seed"]))
+    if name == "interpolate_music":
+        steps = interpolate_pieces(sources[0].piece, sources[1].piece, model, int(args["steps"]))
+        return steps[int(recipe.get("index", 0))]
+    raise ToolError(f"cannot replay '{name}'")
+
+
+def _model_of(model: MelodyModel) -> dict[str, Any]:
+    return {"model": getattr(model, "name", "melody model"),
+            "model_revision": getattr(model, "revision", None)}
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
