@@ -122,7 +122,10 @@ class Assistant:
 
         t_plan = time.perf_counter()
         context = self._context(actor, session, focus)
-        plan = self._plan(message, context, result)
+        if not message.strip() and attachments:
+            plan = Plan()  # only files: bringing them in was the whole request
+        else:
+            plan = self._plan(message, context, result)
         result.planner = plan.planner or self.planner.name
         plan_ms = (time.perf_counter() - t_plan) * 1000
 

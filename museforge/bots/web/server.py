@@ -1,0 +1,81 @@
+"""Running the web chat (``museforge serve``): uvicorn over ``create_app``.
+
+On a loopback address it is the local user's own page; anywhere else it needs a token
+(``MUSEFORGE_WEB_TOKEN``), or it refuses to start. ``make_server`` gives the uvicorn
+server itself, for running it beside the Discord bot on one event loop and one queue
+(``await server.serve()``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any
+
+from museforge.bots.service import Studio
+from museforge.bots.web.app import create_app
+
+TOKEN_ENV = "MUSEFORGE_WEB_TOKEN"
+
+
+class ServeError(Exception):
+    """The server cannot start as asked (one line for the user)."""
+
+
+def serve(settings: Any, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web chat until Ctrl-C."""
+    token = web_token(settings)
+    check_bind(host, token)
+    studio = Studio.open(settings)
+    try:
+        server = make_server(studio, host, port, token)
+        print(f"museforge web chat on {address(host, port, token)}  (Ctrl-C stops it)",
+              flush=True)
+        server.run()
+    finally:
+        studio.close()
+
+
+def make_server(studio: Studio, host: str = "127.0.0.1", port: int = 8000,
+                token: str | None = None) -> Any:
+    """A ``uvicorn.Server`` for the web chat over ``studio`` (not started)."""
+    import uvicorn
+
+    check_bind(host, token)
+    config = uvicorn.Config(create_app(studio, token=token), host=host, port=port,
+                            log_level="warning", timeout_graceful_shutdown=3,
+                            proxy_headers=False)
+    return uvicorn.Server(config)
+
+
+def web_token(settings: Any) -> str | None:
+    """``settings.web_token`` (a SecretStr or str) or ``MUSEFORGE_WEB_TOKEN``."""
+    value = getattr(settings, "web_token", None)
+    if value is not None and hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    return (value or os.environ.get(TOKEN_ENV) or "").strip() or None
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    if token is None and not is_loopback(host):
+        raise ServeError(f"serving on {host} would show your sessions to anyone who can reach "
+                         f"this machine; set {TOKEN_ENV} to a long random string (the page is "
+                         "then opened once with ?token=...), or bind 127.0.0.1")
+    if token is not None and len(token) < 16:
+        raise ServeError(f"{TOKEN_ENV} is too short to guess-proof; use 16 characters or "
+                         "more (e.g. python -c 'import secrets; print(secrets.token_urlsafe())')")
+
+
+def address(host: str, port: int, token: str | None) -> str:
+    shown = "<this machine's address>" if host in ("0.0.0.0", "::") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
