@@ -49,10 +49,26 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MUSEFORGE_LLM_API_KEY", "OPENAI_API_KEY", "llm_api_key"),
     )
     planner: Literal["auto", "llm", "offline"] = "auto"
+    # Bounds on one turn of the LLM planner (a prompt must not fan out into hundreds of
+    # generations, nor hang a front-end on a dead endpoint).
+    llm_max_tool_calls: int = Field(default=8, ge=1, le=64,
+                                    description="Tool calls the model may make per message")
+    llm_max_round_trips: int = Field(default=4, ge=1, le=16,
+                                     description="Model requests per message")
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=3600,
+                                 description="Seconds to wait for one model request")
+    llm_retries: int = Field(default=2, ge=0, le=10, description=(
+        "Retries, with backoff, after a connection error, a timeout, HTTP 429 or 5xx"))
+    llm_fast_path: bool = Field(default=True, description=(
+        "Let unambiguous commands ('undo', 'revert #2 to v1') skip the model"))
+    llm_stream: bool = Field(default=True, description=(
+        "Stream the reply text to front-ends that show it as it comes"))
     image_backend: Literal["auto", "diffusers", "procedural", "openai"] = "auto"
     image_model: str = "sd-turbo"
     device: str | None = Field(default=None, description="cuda, cuda:1, mps, cpu; auto if unset")
     discord_token: SecretStr | None = None
+    web_token: SecretStr | None = Field(
+        default=None, description="Required to serve the web chat beyond 127.0.0.1")
 
     @classmethod
     def settings_customise_sources(

@@ -12,17 +12,19 @@ class PlannerUnavailable(Exception):
 
 
 def make_planner(settings: Any) -> Planner:
-    """The offline rules planner, or the LLM planner when an endpoint is configured."""
+    """The offline rules planner, or the LLM planner when an endpoint is configured (it
+    falls back to the offline planner per turn when ``MUSEFORGE_PLANNER=auto`` and the
+    model does not answer)."""
     kind = settings.planner_kind if settings is not None else "offline"
     if kind == "llm":
         try:
-            from museforge.assistant.llm import LLMPlanner  # type: ignore[import-not-found]
+            from museforge.assistant.llm import LLMPlanner
         except ImportError as exc:
             if settings.planner == "llm":
                 raise PlannerUnavailable(f"MUSEFORGE_PLANNER=llm but the LLM planner cannot "
                                          f"load: {exc}") from exc
         else:
-            return LLMPlanner.from_settings(settings)  # type: ignore[no-any-return]
+            return LLMPlanner.from_settings(settings)
     from museforge.assistant.offline import OfflinePlanner
 
     return OfflinePlanner()

@@ -41,6 +41,10 @@ class ArtworkBrief:
     number: int
     kind: str
     title: str
+    # Optional detail the LLM planner shows the model ("v3 of 4, last change adjust_image").
+    head: int | None = None
+    versions: int | None = None
+    operation: str | None = None
 
 
 @dataclass
@@ -50,6 +54,9 @@ class PlanContext:
     focus: list[ArtworkBrief] = field(default_factory=list)
     recent: list[ArtworkBrief] = field(default_factory=list)  # newest last
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
+    # What the conversation was about before ``history`` begins (a long session's running
+    # summary, written by the LLM planner's ``summarize``); empty for a short one.
+    summary: str = ""
 
 
 class Planner(Protocol):

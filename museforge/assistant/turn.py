@@ -36,6 +36,8 @@ from museforge.tools.registry import UnknownTool, get_tool
 log = logging.getLogger(__name__)
 RECENT_MESSAGES = 20  # how far back "it" looks
 RECENT_ARTWORKS = 12  # what a planner is told about
+HISTORY_WINDOW = 12  # messages a planner sees word for word
+SUMMARY_BATCH = 10  # older messages folded into the running summary at a time
 
 
 @dataclass
@@ -121,7 +123,8 @@ class Assistant:
             self._attach(ctx, Path(path), result, focus, plan_only)
 
         t_plan = time.perf_counter()
-        context = self._context(actor, session, focus)
+        context = self._context(actor, session, focus,
+                                before=user_msg.id if user_msg else None)
         if not message.strip() and attachments:
             plan = Plan()  # only files: bringing them in was the whole request
         else:
@@ -139,7 +142,9 @@ class Assistant:
 
         result.reply = self._reply(plan, result)
         if not plan_only and plan.calls:
-            result.reply = self._written_reply(message, context, plan, result) or result.reply
+            written = self._written_reply(message, context, plan, result)
+            if written:  # the model's words, after what happened to the files
+                result.reply = "\n".join([*self._file_lines(result), written])
         if not plan_only:
             total_ms = (time.perf_counter() - started) * 1000
             self.store.add_message(
@@ -148,6 +153,7 @@ class Assistant:
                 timings={"plan_ms": round(plan_ms, 2), "total_ms": round(total_ms, 2),
                          "tools_ms": round(sum(c.ms for c in result.calls), 2)},
             )
+            self._fold_summary(actor, session)
         return result
 
     # -- steps -------------------------------------------------------------------------
@@ -173,14 +179,50 @@ class Assistant:
             result.imported.append(artifact)
             focus[:] = [(artifact.artwork, artifact.kind)]
 
-    def _context(self, actor: Actor, session: SessionInfo,
-                 focus: list[tuple[int, str]]) -> PlanContext:
+    def _context(self, actor: Actor, session: SessionInfo, focus: list[tuple[int, str]],
+                 before: int | None = None) -> PlanContext:
         recent = self.store.recent_artworks(actor, session, RECENT_ARTWORKS)
-        briefs = {a.number: ArtworkBrief(a.number, a.kind, a.title) for a in recent}
+        briefs = {a.number: ArtworkBrief(a.number, a.kind, a.title, head=a.head_number,
+                                         versions=a.version_count) for a in recent}
+        history = [(m.role, m.text) for m in
+                   self.store.recent_messages(actor, session, HISTORY_WINDOW + 1)
+                   if before is None or m.id < before][-HISTORY_WINDOW:]
+        summary = self.store.summary(actor, session)[0] if self._summarizes else ""
         return PlanContext(
             focus=[briefs.get(n) or ArtworkBrief(n, k, "") for n, k in focus],
             recent=[briefs[a.number] for a in reversed(recent)],
+            history=history,
+            summary=summary,
         )
+
+    @property
+    def _summarizes(self) -> bool:
+        return callable(getattr(self.planner, "summarize", None))
+
+    def _fold_summary(self, actor: Actor, session: SessionInfo) -> None:
+        """Fold messages that left the planner's window into the running summary, a
+        batch at a time (only planners that read a summary keep one)."""
+        if not self._summarizes:
+            return
+        summary, upto = self.store.summary(actor, session)
+        window = self.store.recent_messages(actor, session, HISTORY_WINDOW + 3 * SUMMARY_BATCH)
+        older = [m for m in window[:-HISTORY_WINDOW] if upto is None or m.id > upto]
+        if len(older) < SUMMARY_BATCH:
+            return
+        try:
+            folded = self.planner.summarize(  # type: ignore[attr-defined]
+                summary, [(m.role, m.text) for m in older])
+        except Exception as exc:  # the summary can wait for the next turn
+            log.warning("could not update the summary: %s", exc)
+            return
+        if folded:
+            self.store.set_summary(actor, session, folded, older[-1].id)
+
+    @staticmethod
+    def _file_lines(result: TurnResult) -> list[str]:
+        lines = [f"I couldn't use {Path(e['file']).name}: {e['error']}"
+                 for e in result.errors if "file" in e]
+        return lines + [f"Added {a.title} as #{a.artwork}." for a in result.imported]
 
     def _plan(self, message: str, context: PlanContext, result: TurnResult) -> Plan:
         try:
@@ -280,9 +322,7 @@ class Assistant:
                 args[name] = resolver.resolve_one(str(value), kind)
 
     def _reply(self, plan: Plan, result: TurnResult) -> str:
-        head = [f"I couldn't use {Path(e['file']).name}: {e['error']}"
-                for e in result.errors if "file" in e]
-        head += [f"Added {a.title} as #{a.artwork}." for a in result.imported]
+        head = self._file_lines(result)
         body: list[str] = []
         for call in result.calls:
             if call.ok and call.ran:

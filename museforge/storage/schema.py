@@ -67,6 +67,10 @@ class ChatSession(Base):
     artwork_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A running summary of the conversation before the planner's window of recent
+    # messages, and the last message folded into it (0002).
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    summary_upto: Mapped[int | None] = mapped_column(Integer)
 
 
 class Message(Base):

@@ -212,6 +212,22 @@ class Store:
 
         return self._read(op)
 
+    def summary(self, actor: Actor, session: SessionInfo) -> tuple[str, int | None]:
+        """The session's running summary and the last message folded into it."""
+
+        def op(s: Session) -> tuple[str, int | None]:
+            row = self._session_row(s, actor, session.id)
+            return row.summary or "", row.summary_upto
+
+        return self._read(op)
+
+    def set_summary(self, actor: Actor, session: SessionInfo, text: str, upto: int) -> None:
+        def op(s: Session) -> None:
+            row = self._session_row(s, actor, session.id, lock=True)
+            row.summary, row.summary_upto = text, upto
+
+        self._write(op)
+
     # -- artworks and versions ----------------------------------------------------
 
     def create_artwork(
