@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         "Stream the reply text to front-ends that show it as it comes"))
     image_backend: Literal["auto", "diffusers", "procedural", "openai"] = "auto"
     image_model: str = "sd-turbo"
+    # The `openai` image backend (the OpenAI Images API or a compatible server).
+    image_api_base_url: str | None = Field(default=None, description="Images API base URL")
+    image_api_key: SecretStr | None = Field(default=None, description=(
+        "Images API key; falls back to MUSEFORGE_LLM_API_KEY, then OPENAI_API_KEY"))
+    image_api_model: str = Field(default="gpt-image-1", description="Images API model")
+    image_api_timeout_s: float = Field(default=180.0, gt=0, le=3600,
+                                       description="Seconds to wait for one image request")
+    image_api_retries: int = Field(default=2, ge=0, le=10,
+                                   description="Retries after a connection error or 429/5xx")
     device: str | None = Field(default=None, description="cuda, cuda:1, mps, cpu; auto if unset")
     discord_token: SecretStr | None = None
     web_token: SecretStr | None = Field(

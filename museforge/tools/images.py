@@ -327,15 +327,16 @@ def _short(text: str, n: int = 60) -> str:
 
 
 def _notes(ctx: ToolContext, result: ImageResult) -> str:
-    """Fallbacks a person should know of: said once per process for the backend choice,
-    every time for what a call had to do differently."""
+    """Fallbacks a person should know of, each said once per process."""
     said = []
     pending = ctx.services.get("notes")
     if pending:
         said.extend(pending)
         pending.clear()
+    heard = ctx.services.setdefault("said_notes", set())
     for note in result.recipe.get("notes", []) or []:
-        if "procedural painter" not in note:
+        if "procedural painter" not in note and note not in heard:
+            heard.add(note)  # a fallback is news once, not on every picture
             said.append(f"({note})")
     return (" " + " ".join(said)) if said else ""
 
