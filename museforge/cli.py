@@ -103,6 +103,65 @@ def ask(
                       markup=False, soft_wrap=True)
 
 
+# -- front-ends --------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (beyond 127.0.0.1 needs "
+                                           "MUSEFORGE_WEB_TOKEN).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web chat.")] = 8000,
+    with_discord: Annotated[bool, typer.Option(
+        "--discord", help="Run the Discord bot too, on the same job queue.")] = False,
+) -> None:
+    """Serve the web chat (and, with --discord, the Discord bot beside it)."""
+    from museforge.bots.web.server import ServeError, address, check_bind, make_server, web_token
+    from museforge.bots.web.server import serve as serve_web
+
+    settings = load_settings()
+    if not with_discord:
+        try:
+            serve_web(settings, host, port)
+        except ServeError as exc:
+            raise UsageError(str(exc)) from exc
+        return
+    import asyncio
+
+    from museforge.bots.discord.bot import BotSetupError, start, token_of
+    from museforge.bots.service import Studio
+
+    token = web_token(settings)
+    try:
+        check_bind(host, token)
+        discord_token = token_of(settings)
+    except (ServeError, BotSetupError) as exc:
+        raise UsageError(str(exc)) from exc
+    studio = Studio.open(settings)
+
+    async def both() -> None:
+        server = make_server(studio, host, port, token)
+        console.print(f"museforge web chat on {address(host, port, token)} and the Discord "
+                      "bot, on one queue (Ctrl-C stops both)", highlight=False, markup=False)
+        await asyncio.gather(server.serve(), start(studio, token=discord_token))
+
+    try:
+        asyncio.run(both())
+    except BotSetupError as exc:
+        raise UsageError(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass
+    finally:
+        studio.close()
+
+
+@app.command("discord")
+def discord_bot() -> None:
+    """Run the Discord bot (token from MUSEFORGE_DISCORD_TOKEN)."""
+    from museforge.bots.discord.bot import run
+
+    run(load_settings())
+
+
 # -- history, show, export -------------------------------------------------------------
 
 
