@@ -1,0 +1,124 @@
+"""A turn's result as Discord messages: the Discord implementation of the assistant's
+``Output`` interface collects what to show, then ``messages`` lays it out as one
+message per result (a batch of pictures, one picture, one piece of music) with its
+files attached and its buttons below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import discord
+
+from museforge.assistant.output import present
+from museforge.assistant.turn import TurnResult
+from museforge.bots.discord.views import result_view
+from museforge.tools.base import Artifact
+
+MAX_CONTENT = 2000
+MAX_FILES = 10
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord lets a bot send in an unboosted server
+MAX_MESSAGES = 5
+MUSIC_FILES = (("ogg", ""), ("png", "-roll"), ("mid", ""))
+
+
+class DiscordOutput:
+    """The Discord ``Output``: text is gathered for the message body, artifacts become
+    attachments, progress goes to the status line (``Status`` in runner.py)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.artifacts: list[Artifact] = []
+        self.errors: list[str] = []
+
+    def text(self, text: str) -> None:
+        self.texts.append(text)
+
+    def image(self, artifact: Artifact) -> None:
+        self.artifacts.append(artifact)
+
+    def audio(self, artifact: Artifact) -> None:
+        self.artifacts.append(artifact)
+
+    def progress(self, what: str, step: int, total: int) -> None:
+        pass  # shown live by the runner's status line, not in the final message
+
+    def error(self, text: str) -> None:
+        self.errors.append(text)
+
+
+@dataclass
+class Outgoing:
+    """One message to send or edit in."""
+
+    content: str
+    files: list[tuple[Path, str]] = field(default_factory=list)  # (path, filename shown)
+    view: discord.ui.View | None = None
+    status: bool = False  # a status line (replaced by the result), not the result itself
+
+    def discord_files(self) -> list[discord.File]:
+        # A discord.File is read once when sent: make fresh ones for every attempt.
+        return [discord.File(path, filename=name) for path, name in self.files]
+
+
+def files_of(a: Artifact) -> list[tuple[Path, str]]:
+    stem = f"museforge-{a.artwork}-v{a.version}"
+    if a.kind == "music":
+        return [(a.files[role], f"{stem}{suffix}.{role}") for role, suffix in MUSIC_FILES
+                if role in a.files]
+    return [(a.files["png"], f"{stem}.png")] if "png" in a.files else []
+
+
+def groups(result: TurnResult) -> list[tuple[str, list[Artifact]]]:
+    """(kind, artifacts) per message: an imported file alone, each call's pictures in
+    batches of up to four, each piece of music alone."""
+    out: list[tuple[str, list[Artifact]]] = []
+    batches = [[a] for a in result.imported] + [c.artifacts for c in result.calls if c.artifacts]
+    for made in batches:
+        images = [a for a in made if a.kind != "music"]
+        for i in range(0, len(images), 4):
+            chunk = images[i:i + 4]
+            out.append(("batch" if len(chunk) > 1 else "image", chunk))
+        out.extend(("music", [a]) for a in made if a.kind == "music")
+    return out
+
+
+def clip(text: str, limit: int = MAX_CONTENT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def messages(result: TurnResult, key: str, *, notes: list[str] | None = None,
+             upload_limit: int = DEFAULT_UPLOAD_LIMIT, cancelled: bool = False) -> list[Outgoing]:
+    """The messages that show ``result``; buttons carry the session ``key``."""
+    out = DiscordOutput()
+    present(result, out)
+    head = [*(notes or []), *out.texts, *out.errors]
+    if cancelled:
+        head.append("(Cancelled: what was finished is kept.)")
+    parts: list[Outgoing] = []
+    skipped: list[str] = []
+    shown = groups(result)
+    for kind, arts in shown[:MAX_MESSAGES]:
+        files: list[tuple[Path, str]] = []
+        size = 0
+        for a in arts:
+            for path, name in files_of(a):
+                bytes_ = path.stat().st_size if path.is_file() else upload_limit + 1
+                if size + bytes_ > upload_limit or len(files) >= MAX_FILES:
+                    skipped.append(name)
+                    continue
+                files.append((path, name))
+                size += bytes_
+        label = ", ".join(f"#{a.artwork} v{a.version}" for a in arts)
+        parts.append(Outgoing(f"**{label}** {arts[0].title}".strip(), files,
+                              result_view(kind, arts, key)))
+    if len(shown) > MAX_MESSAGES:
+        rest = ", ".join(f"#{a.artwork}" for _, arts in shown[MAX_MESSAGES:] for a in arts)
+        head.append(f"(Also made {rest}: /history lists everything.)")
+    if skipped:
+        head.append(f"(Too large to attach here: {', '.join(skipped)}; /export has them.)")
+    text = "\n".join(t for t in head if t)
+    if not parts:
+        return [Outgoing(clip(text or "Done."))]
+    parts[0].content = clip(text) if text else parts[0].content
+    return parts
