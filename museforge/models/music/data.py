@@ -39,7 +39,7 @@ VOCAB = FIRST_PITCH_TOKEN + MAX_PITCH - MIN_PITCH + 1
 # C| (2/2) share 4/4's grid: 16 steps a bar, beats every 4 steps.
 METERS: dict[tuple[int, int], int] = {(4, 4): 0, (2, 2): 0, (2, 4): 1, (3, 4): 2, (6, 8): 3}
 METER_NAMES = ("4/4", "2/4", "3/4", "6/8")
-METER_LABELS = ("4/4, C, 2/2, C|", "2/4", "3/4", "6/8")
+METER_LABELS = ("4/4 (C, 2/2, C|)", "2/4", "3/4", "6/8")
 N_METERS = len(METER_NAMES)
 STEPS_PER_BAR = (16, 8, 12, 12)
 BEAT_STEPS = (4, 4, 4, 6)  # 6/8 counts in dotted quarters
@@ -88,7 +88,7 @@ def notes_to_tokens(notes: list[Note] | tuple[Note, ...], time_signature: tuple[
     steps = window_steps(time_signature)
     tokens = np.zeros(steps, dtype=np.int64)
     tokens[0] = NOTE_OFF
-    ordered = sorted(notes, key=lambda n: (n.start, -n.pitch))
+    ordered = sorted(notes, key=lambda n: (n.start, n.pitch))
     end_beat = steps / STEPS_PER_BEAT
     for n in ordered:
         if not MIN_PITCH <= n.pitch <= MAX_PITCH:
@@ -102,7 +102,7 @@ def notes_to_tokens(notes: list[Note] | tuple[Note, ...], time_signature: tuple[
     for i, n in enumerate(ordered):
         s = starts[i]
         if i + 1 < len(ordered) and starts[i + 1] == s:
-            continue  # two onsets on one sixteenth: the later (higher) note wins
+            continue  # two onsets on one sixteenth: the higher note wins (the top line)
         e = max(s + 1, min(steps, round(n.end * STEPS_PER_BEAT)))
         if i + 1 < len(ordered):
             e = min(e, starts[i + 1])
@@ -315,6 +315,7 @@ def build_cache(path: Path, *, limit: int | None = None,
         pitch=np.concatenate(pitches) if pitches else np.zeros(0, np.int8),
         onset=np.concatenate(onsets) if onsets else np.zeros(0, bool),
         stats=np.array([len(tunes), failed, quantized, int(time.monotonic() - started)]),
+        limit=np.array(-1 if limit is None else limit),
     )
     tmp.replace(path)
     return path

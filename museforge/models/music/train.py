@@ -10,6 +10,7 @@ the run by the clock instead, which trades that away (the card says so)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -234,6 +235,7 @@ def train(out_dir: Path | str, *, seed: int = 0, minutes: float | None = None,
     with np.load(cache) as f:
         tune_source = f["tune_source"]
         parse_stats = [int(x) for x in f["stats"]]
+        parse_limit = int(f["limit"]) if "limit" in f else -1
         bar_meters = [tuple(int(x) for x in row) for row in f["bars"][:, 3:5]]
     known = sum(1 for ts in bar_meters if ts in METERS)
     training = {
@@ -241,6 +243,7 @@ def train(out_dir: Path | str, *, seed: int = 0, minutes: float | None = None,
         "steps_run": int(logs[-1]["step"]) if logs else 0,
         "schedule": schedule.__dict__,
         "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
         "train_seconds": round(fit_seconds),
         "train_cpu_seconds": round(fit_cpu_seconds),
         "total_seconds": None,
@@ -250,6 +253,7 @@ def train(out_dir: Path | str, *, seed: int = 0, minutes: float | None = None,
         "tunes_failed": parse_stats[1],
         "notes_rounded_to_grid": parse_stats[2],
         "parse_seconds": parse_stats[3],
+        "parse_limit": None if parse_limit < 0 else parse_limit,
         "bars": len(bar_meters),
         "bars_in_known_meters": known,
         "tunes_by_source": {name: int((tune_source == i).sum()) for i, name in
