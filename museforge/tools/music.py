@@ -193,6 +193,9 @@ def _inspired(ctx: ToolContext, ref: str, args: dict[str, Any]
         chosen = {k: r.get(k) for k in ("mood", "key", "tempo", "instrument") if r.get(k)}
         why = {"why": {k: f"as in #{art.number}" for k in chosen}}
     filled = {k: v for k, v in chosen.items() if args.get(k) is None}
+    if args.get("mood") or args.get("style"):
+        filled.pop("tempo", None)  # the pace the person asked for wins over the picture's
+        filled.pop("mood", None)
     return {**args, **filled}, {"from": f"#{art.number} v{version.number}", "filled": filled,
                                 **why}
 

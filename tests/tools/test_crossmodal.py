@@ -63,3 +63,21 @@ def test_a_picture_inspired_by_music_records_why(sqlite_store):
     assert recipe["inspiration"]["from"] == "#1 v1"
     assert "dusk" in recipe["prompt"] and recipe["style"] == "minimal"
     assert recipe["inspiration"]["why"]["style"] == "the Acoustic Grand Piano"
+
+
+def test_music_inspired_by_a_picture_takes_what_the_person_left_open(sqlite_store,
+                                                                     tiny_melody_model):
+    store = sqlite_store
+    me = Actor(store.local_user())
+    chat = store.session(me, Scope.local("x"))
+    assistant = Assistant(store, OfflinePlanner(), services={
+        "image": ProceduralPainter(), "melody": tiny_melody_model})
+    assistant.turn(me, chat, "paint a fox in the snow at night")
+    result = assistant.turn(me, chat, "compose a calm piece that fits it")
+    assert result.calls[0].ok, result.calls[0].error
+    recipe = store.resolve(me, chat, "#2")[1].recipe
+    inspiration = recipe["inspiration"]
+    assert inspiration["from"] == "#1 v1"
+    assert recipe["mood"] == "calm" and "tempo" not in inspiration["filled"]
+    assert recipe["key"] == inspiration["filled"]["key"] and recipe["key"].endswith("minor")
+    assert recipe["instrument"] == "Celesta"  # snow

@@ -163,3 +163,20 @@ def test_absurd_arguments_are_refused_with_a_reason(store, me, chat, assistant, 
     said = failed[0].error if failed else result.reply
     assert all(w in said for w in words), said
     assert [v.number for v in store.versions(me, chat, 1)] == [1]
+
+
+def test_music_through_ask_on_the_embedded_defaults():
+    """The committed melody model, the real CLI: a piece, then an edit, by the contract."""
+    from cliutil import ask, check_contract
+
+    out = ask("compose a calm piano piece in D minor")
+    check_contract(out)
+    call = out["tool_calls"][0]
+    assert call["name"] == "compose_music" and call["ok"], call
+    [art] = out["artifacts"]
+    assert art["kind"] == "music" and art["recipe"]["key"] == "D minor"
+    assert art["recipe"]["altered_share"] < 0.10  # the melody is the model's own
+    out = ask("a bit faster")
+    check_contract(out)
+    assert out["tool_calls"][0]["args"] == {"artwork": "#1", "tempo_scale": 1.1}
+    assert out["artifacts"][0]["version"] == 2
