@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -45,6 +44,7 @@ from museforge.assistant.llm_tools import (
 )
 from museforge.assistant.planning import CallOutcome, Plan, PlanContext, Planner
 from museforge.tools.base import Tool
+from museforge.urls import public_url
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -311,13 +311,3 @@ def _text(answer: BaseMessage) -> str:
 def _short(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def public_url(url: str) -> str:
-    """``url`` without credentials, query or fragment: what a reply may show."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))

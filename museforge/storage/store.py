@@ -399,28 +399,28 @@ class Store:
     # -- history: undo, redo, revert move the head; nothing is deleted ------------
 
     def undo(self, actor: Actor, session: SessionInfo, artwork: int) -> VersionInfo:
-        def op(s: Session) -> VersionInfo:
-            art = self._artwork_row(s, actor, session.id, artwork, lock=True)
-            if not art.undo_stack:
-                raise HistoryError(f"#{art.number} is at its first state; nothing to undo")
-            undo = list(art.undo_stack)
-            target = undo.pop()
-            art.redo_stack = [*art.redo_stack, art.head_version_id]
-            art.undo_stack = undo
-            art.head_version_id = target
-            return self._version_info(s, s.get(Version, target), art.number)
-
-        return self._write(op)
+        return self._step(actor, session, artwork, back=True)
 
     def redo(self, actor: Actor, session: SessionInfo, artwork: int) -> VersionInfo:
+        return self._step(actor, session, artwork, back=False)
+
+    def _step(self, actor: Actor, session: SessionInfo, artwork: int, *,
+              back: bool) -> VersionInfo:
+        """Undo (``back``) or redo: pop the target from one stack, push the head onto the
+        other."""
+
         def op(s: Session) -> VersionInfo:
             art = self._artwork_row(s, actor, session.id, artwork, lock=True)
-            if not art.redo_stack:
-                raise HistoryError(f"#{art.number} has nothing to redo")
-            redo = list(art.redo_stack)
-            target = redo.pop()
-            art.undo_stack = [*art.undo_stack, art.head_version_id]
-            art.redo_stack = redo
+            source = list(art.undo_stack if back else art.redo_stack)
+            if not source:
+                raise HistoryError(f"#{art.number} is at its first state; nothing to undo"
+                                   if back else f"#{art.number} has nothing to redo")
+            target = source.pop()
+            other = [*(art.redo_stack if back else art.undo_stack), art.head_version_id]
+            if back:
+                art.undo_stack, art.redo_stack = source, other
+            else:
+                art.redo_stack, art.undo_stack = source, other
             art.head_version_id = target
             return self._version_info(s, s.get(Version, target), art.number)
 

@@ -3,6 +3,7 @@ artwork's head or read the session; nothing is ever deleted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field
@@ -43,7 +44,14 @@ def _number(ref: str) -> int:
     return parsed.number
 
 
-def _moved(ctx: ToolContext, number: int, verb: str, before: int | None) -> ToolResult:
+def _move(ctx: ToolContext, ref: str, verb: str, move: Callable[[int], object]) -> ToolResult:
+    """Move ``ref``'s head with ``move(number)`` and say where it went."""
+    number = _number(ref)
+    before = ctx.store.artwork(ctx.actor, ctx.session, number).head_number
+    try:
+        move(number)
+    except HistoryError as exc:
+        raise ToolError(str(exc)) from exc
     art, version = ctx.resolve(f"#{number}")
     origin = f" (was v{before})" if before is not None and before != version.number else ""
     return ToolResult(f"{verb} #{number}: now at v{version.number}{origin}.",
@@ -54,25 +62,14 @@ def _moved(ctx: ToolContext, number: int, verb: str, before: int | None) -> Tool
 def undo(ctx: ToolContext, args: ArtworkArgs) -> ToolResult:
     """Undo the last change to an artwork: the version it showed before becomes current
     again. Nothing is deleted; `redo` brings the change back."""
-    number = _number(args.artwork)
-    before = ctx.store.artwork(ctx.actor, ctx.session, number).head_number
-    try:
-        ctx.store.undo(ctx.actor, ctx.session, number)
-    except HistoryError as exc:
-        raise ToolError(str(exc)) from exc
-    return _moved(ctx, number, "Undid the last change to", before)
+    return _move(ctx, args.artwork, "Undid the last change to",
+                 lambda n: ctx.store.undo(ctx.actor, ctx.session, n))
 
 
 @tool(ArtworkArgs, family="history")
 def redo(ctx: ToolContext, args: ArtworkArgs) -> ToolResult:
     """Redo the change to an artwork that was last undone."""
-    number = _number(args.artwork)
-    before = ctx.store.artwork(ctx.actor, ctx.session, number).head_number
-    try:
-        ctx.store.redo(ctx.actor, ctx.session, number)
-    except HistoryError as exc:
-        raise ToolError(str(exc)) from exc
-    return _moved(ctx, number, "Redid", before)
+    return _move(ctx, args.artwork, "Redid", lambda n: ctx.store.redo(ctx.actor, ctx.session, n))
 
 
 @tool(RevertArgs, family="history")
@@ -80,10 +77,8 @@ def revert(ctx: ToolContext, args: RevertArgs) -> ToolResult:
     """Make an earlier version of an artwork the current one again (for example v2 of
     #3). Later versions are kept; an edit made from here starts a new branch, and `undo`
     returns to the version that was current before."""
-    number = _number(args.artwork)
-    before = ctx.store.artwork(ctx.actor, ctx.session, number).head_number
-    ctx.store.revert(ctx.actor, ctx.session, number, args.version)
-    return _moved(ctx, number, "Reverted", before)
+    return _move(ctx, args.artwork, "Reverted",
+                 lambda n: ctx.store.revert(ctx.actor, ctx.session, n, args.version))
 
 
 @tool(ListArgs, family="history")

@@ -17,7 +17,6 @@ import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from PIL import Image
 
@@ -28,6 +27,7 @@ from museforge.models.image.base import (
     ImageResult,
     RunControl,
 )
+from museforge.urls import public_url
 
 DEFAULT_MODEL = "gpt-image-1"
 DEFAULT_TIMEOUT_S = 180.0  # a high-quality gpt-image-1 picture can take a minute or more
@@ -76,15 +76,6 @@ def nearest_size(width: int, height: int, sizes: tuple[Size, ...]) -> Size:
     return min(sizes, key=lambda s: (round(abs(math.log(s[0] / s[1] / aspect)), 6),
                                      abs(math.log(s[0] * s[1] / area))))
 
-
-def public_url(url: str) -> str:
-    """``url`` without credentials, query or fragment: what an error message may show."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def api_mask(mask: Image.Image, size: Size) -> Image.Image:
