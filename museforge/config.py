@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     image_api_retries: int = Field(default=2, ge=0, le=10,
                                    description="Retries after a connection error or 429/5xx")
     device: str | None = Field(default=None, description="cuda, cuda:1, mps, cpu; auto if unset")
+    workers: int = Field(default=1, ge=1, le=16, description=(
+        "Generations run at once by a server's job queue (1 keeps a GPU to one job)"))
     discord_token: SecretStr | None = None
     web_token: SecretStr | None = Field(
         default=None, description="Required to serve the web chat beyond 127.0.0.1")

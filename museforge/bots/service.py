@@ -28,12 +28,13 @@ class Studio:
     queue: JobQueue
 
     @classmethod
-    def open(cls, settings: Settings, *, workers: int = 1,
+    def open(cls, settings: Settings, *, workers: int | None = None,
              services: dict[str, Any] | None = None) -> Studio:
         store = Store.open(settings)
         assistant = Assistant(store, make_planner(settings), settings=settings,
                               services=services)
-        return cls(settings, store, assistant, JobQueue(workers=workers))
+        return cls(settings, store, assistant,
+                   JobQueue(workers=workers or getattr(settings, "workers", 1)))
 
     def close(self) -> None:
         self.queue.close()
