@@ -19,6 +19,7 @@ import numpy as np
 from museforge.models.music.base import MusicError
 from museforge.models.music.midi import format_duration, validate_piece
 from museforge.models.music.piece import Piece
+from museforge.models.quiet import quiet_import
 
 RENDERERS = ("auto", "fluidsynth", "numpy")
 TAIL_SECONDS = 1.0  # room for the last notes' release
@@ -43,8 +44,8 @@ class RenderedAudio(NamedTuple):
 def fluidsynth_problem() -> str | None:
     """Why FluidSynth cannot render here, or None when it can."""
     try:
-        import fluidsynth  # noqa: F401  (pyfluidsynth loads libfluidsynth on import)
-        import pretty_midi.fluidsynth as pm_fluidsynth
+        quiet_import("fluidsynth")  # pyfluidsynth loads libfluidsynth on import
+        pm_fluidsynth = quiet_import("pretty_midi.fluidsynth")
     except (ImportError, OSError) as exc:
         return f"the FluidSynth library or pyfluidsynth is missing ({exc})"
     if not pm_fluidsynth._HAS_FLUIDSYNTH:
@@ -92,7 +93,7 @@ def _fluidsynth(piece: Piece, sample_rate: int, total: int) -> np.ndarray:
     ships. (``PrettyMIDI.fluidsynth()`` renders each instrument in a pass of its own and
     holds every result at once: time and memory grow with the number of parts, and a
     user's 64-part, 10-minute file would want 64 full-length buffers.)"""
-    from pretty_midi.fluidsynth import get_fluidsynth_instance
+    get_fluidsynth_instance = quiet_import("pretty_midi.fluidsynth").get_fluidsynth_instance
 
     synth, soundfont, _ = get_fluidsynth_instance(None, 0, sample_rate)
     try:

@@ -32,6 +32,7 @@ from museforge.models.music.theory import (
     program_name,
     spell_key,
 )
+from museforge.models.quiet import quiet_import
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -388,7 +389,7 @@ def validate_piece(piece: Piece) -> None:
 
 def to_pretty_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
     """The piece as a ``pretty_midi.PrettyMIDI`` (times in seconds at the piece's tempo)."""
-    import pretty_midi
+    pretty_midi = quiet_import("pretty_midi")
 
     validate_piece(piece)
     midi = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=piece.tempo)
@@ -441,7 +442,7 @@ def load_midi(data: bytes, *, filename: str = "", limits: MidiLimits = MidiLimit
     if scanned.notes == 0:
         raise MusicError("the MIDI file has no notes")
 
-    import pretty_midi
+    pretty_midi = quiet_import("pretty_midi")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
