@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from museforge.storage import db
 from museforge.storage.assets import AssetFile, AssetStore
 from museforge.storage.errors import HistoryError, NotFound
+from museforge.storage.maintenance import Maintenance
 from museforge.storage.models import (
     LOCAL_EXTERNAL_ID,
     LOCAL_PLATFORM,
@@ -44,10 +45,9 @@ from museforge.storage.schema import (
 T = TypeVar("T")
 KINDS = ("image", "music")
 ROLES = ("user", "assistant", "tool")
-ORPHAN_MIN_AGE_S = 60
 
 
-class Store:
+class Store(Maintenance):
     def __init__(self, url: str, home: Path, *, migrate: bool = True):
         self.url = url
         self.home = Path(home)
@@ -446,53 +446,13 @@ class Store:
         art.redo_stack = []
         art.head_version_id = version_id
 
-    # -- export, integrity, orphans -----------------------------------------------
+    # -- export (integrity and orphans: storage/maintenance.py) -------------------
 
     def export_data(self, actor: Actor, session: SessionInfo) -> SessionExport:
         out = SessionExport(session=session, messages=self.history(actor, session))
         for art in self.list_artworks(actor, session):
             out.artworks.append((art, self.versions(actor, session, art.number)))
         return out
-
-    def orphans(self) -> list[str]:
-        """Files under assets/ that no row names (left by a crash), temp files included."""
-        referenced = set(self._read(lambda s: list(s.scalars(select(Asset.path)))))
-        return [p for p in self.assets.all_files() if p not in referenced]
-
-    def clean_orphans(self) -> list[str]:
-        """Delete the orphans older than a minute; return what was deleted."""
-        removed = []
-        for rel in self.orphans():
-            path = self.assets.abspath(rel)
-            # A file younger than a minute may belong to a write in progress: written (or
-            # reused by AssetStore.put, which makes it young again), its row not yet committed.
-            if _age_s(path) < ORPHAN_MIN_AGE_S:
-                continue
-            path.unlink(missing_ok=True)
-            removed.append(rel)
-        return removed
-
-    def integrity_problems(self, *, hash_files: bool = False) -> list[str]:
-        """Empty when the database is sound and every asset row names a whole file."""
-        import hashlib
-
-        problems: list[str] = []
-        if self.engine.dialect.name == "sqlite":
-            with self.engine.connect() as conn:
-                result = [r[0] for r in conn.execute(text("PRAGMA integrity_check"))]
-                if result != ["ok"]:
-                    problems.extend(f"sqlite: {r}" for r in result)
-                fk = list(conn.execute(text("PRAGMA foreign_key_check")))
-                problems.extend(f"foreign key: {tuple(r)}" for r in fk)
-        for asset in self._read(lambda s: [_plain(a) for a in s.scalars(select(Asset))]):
-            path = self.assets.abspath(asset["path"])
-            if not path.is_file():
-                problems.append(f"missing file {asset['path']}")
-            elif path.stat().st_size != asset["size"]:
-                problems.append(f"partial file {asset['path']}")
-            elif hash_files and hashlib.sha256(path.read_bytes()).hexdigest() != asset["sha256"]:
-                problems.append(f"corrupt file {asset['path']}")
-        return problems
 
     # -- rows, with access checked ------------------------------------------------
 
@@ -573,19 +533,6 @@ def _check_access(actor: Actor, row: ChatSession, name: str) -> None:
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _age_s(path: Path) -> float:
-    import time
-
-    try:
-        return time.time() - path.stat().st_mtime
-    except OSError:
-        return 1e9
-
-
-def _plain(asset: Asset) -> dict[str, Any]:
-    return {"path": asset.path, "size": asset.size, "sha256": asset.sha256}
 
 
 def _utc(value: datetime) -> datetime:
