@@ -130,16 +130,7 @@ class OpenAIImageBackend:
         run = run or RunControl()
         size, notes = self._size(req.width, req.height)
         prompt = _prompt(req.styled_prompt, req.negative_prompt)
-        per = min(req.count, self.family.max_n)
-        calls = math.ceil(req.count / per)
-        images: list[Image.Image] = []
-        revised: list[str] = []
-        for i in range(calls):
-            n = min(per, req.count - len(images))
-            got, words = self._decode(self._call(
-                "generate", run, i, calls, prompt=prompt, n=n, size=size, **self.family.b64))
-            images += got
-            revised += words
+        images, revised = self._batched("generate", run, req.count, prompt=prompt, size=size)
         recipe = self._recipe("text2img", req, prompt, size, notes, revised)
         return ImageResult(images, _seeds(req, len(images)), recipe)
 
@@ -200,17 +191,8 @@ class OpenAIImageBackend:
         files: dict[str, Any] = {"image": ("image.png", png_bytes(source), "image/png")}
         if mask is not None:
             files["mask"] = ("mask.png", png_bytes(api_mask(mask, source.size)), "image/png")
-        per = min(req.count, self.family.max_n)
-        calls = math.ceil(req.count / per)
-        images: list[Image.Image] = []
-        revised: list[str] = []
-        for i in range(calls):
-            n = min(per, req.count - len(images))
-            got, words = self._decode(self._call(
-                "edit", run, i, calls, prompt=prompt, n=n, size=size, **files,
-                **self.family.b64))
-            images += got
-            revised += words
+        images, revised = self._batched("edit", run, req.count, prompt=prompt, size=size,
+                                        **files)
         if any(im.size != source.size for im in images):
             notes.append(f"the API returned {images[0].width}×{images[0].height}; resized "
                          f"to the picture's {source.width}×{source.height}")
@@ -221,6 +203,22 @@ class OpenAIImageBackend:
         recipe = self._recipe(mode, req.with_(width=source.width, height=source.height),
                               prompt, size, notes + size_notes, revised, **extra)
         return ImageResult(images, _seeds(req, len(images)), recipe)
+
+    def _batched(self, endpoint: str, run: RunControl, count: int,
+                 **params: Any) -> tuple[list[Image.Image], list[str]]:
+        """``count`` pictures in as few requests as the model allows (dall-e-3: one each),
+        and the prompts the API says it used."""
+        per = min(count, self.family.max_n)
+        calls = math.ceil(count / per)
+        images: list[Image.Image] = []
+        revised: list[str] = []
+        for i in range(calls):
+            n = min(per, count - len(images))
+            got, words = self._decode(self._call(endpoint, run, i, calls, n=n, **params,
+                                                 **self.family.b64))
+            images += got
+            revised += words
+        return images, revised
 
     def _call(self, endpoint: str, run: RunControl, i: int, calls: int, **params: Any) -> Any:
         """One request, with cancellation checked before and after it."""
