@@ -30,6 +30,20 @@ ArtworkRef = Annotated[
 Kind = Literal["image", "music"]
 
 
+TITLE_CHARS = 80  # an artwork's title as tools write it
+
+
+def file_title(path: Path, fallback: str) -> str:
+    """A title from a person's file name: printable characters only, bounded."""
+    return "".join(ch for ch in path.stem if ch.isprintable())[:TITLE_CHARS] or fallback
+
+
+def source_record(art: ArtworkInfo, version: VersionInfo, role: str) -> dict[str, Any]:
+    """How a recipe names the version it was made from (and the file's hash)."""
+    return {"artwork": art.number, "version": version.number,
+            "sha256": version.files[role].stem}
+
+
 class ToolError(Exception):
     """A failure the user (or the model) can act on; its text is shown as is."""
 

@@ -25,10 +25,17 @@ from museforge.models.image.base import (
 )
 from museforge.models.image.editor import EditError
 from museforge.storage.models import ArtworkInfo, FileIn, VersionInfo
-from museforge.tools.base import Artifact, Cancelled, ToolContext, ToolError
+from museforge.tools.base import (
+    TITLE_CHARS,
+    Artifact,
+    Cancelled,
+    ToolContext,
+    ToolError,
+    file_title,
+    source_record,
+)
 
 MAX_SIDE = 4096  # no image tool makes a picture wider or taller than this
-TITLE_CHARS = 80
 
 
 def new_seed() -> int:
@@ -100,8 +107,7 @@ class Source:
         return str(self.version.recipe.get("prompt") or self.art.prompt or self.art.title)
 
     def describe(self) -> dict[str, Any]:
-        return {"artwork": self.art.number, "version": self.version.number,
-                "sha256": self.version.files["png"].stem}
+        return source_record(self.art, self.version, "png")
 
 
 def load_source(ctx: ToolContext, ref: str) -> Source:
@@ -201,7 +207,7 @@ def import_image(ctx: ToolContext, path: Path, dry_run: bool = False) -> Artifac
         raise ToolError(str(exc)) from exc
     if dry_run:
         return None
-    title = "".join(ch for ch in path.stem if ch.isprintable())[:TITLE_CHARS] or "image"
+    title = file_title(path, "image")
     recipe = {"tool": "import", "args": {}, "prompt": "", "size": [image.width, image.height],
               "sources": [], "original_sha256": hashlib.sha256(data).hexdigest(),
               "backend": {"backend": "import"}}

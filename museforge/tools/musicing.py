@@ -13,10 +13,16 @@ from typing import Any, TypeVar
 from museforge.models.music.base import MelodyModel, MusicError
 from museforge.models.music.piece import Piece
 from museforge.storage.models import ArtworkInfo, FileIn, VersionInfo
-from museforge.tools.base import Artifact, ToolContext, ToolError
+from museforge.tools.base import (
+    TITLE_CHARS,
+    Artifact,
+    ToolContext,
+    ToolError,
+    file_title,
+    source_record,
+)
 
 T = TypeVar("T")
-TITLE_CHARS = 80
 
 
 def melody_model(ctx: ToolContext) -> MelodyModel:
@@ -44,8 +50,7 @@ class MusicSource:
     piece: Piece
 
     def describe(self) -> dict[str, Any]:
-        return {"artwork": self.art.number, "version": self.version.number,
-                "sha256": self.version.files["mid"].stem}
+        return source_record(self.art, self.version, "mid")
 
 
 def load_music(ctx: ToolContext, ref: str) -> MusicSource:
@@ -126,7 +131,7 @@ def import_midi(ctx: ToolContext, path: Path, dry_run: bool = False) -> Artifact
     piece = music_call(lambda: load_midi(data, filename=path.name))
     if dry_run:
         return None
-    title = "".join(ch for ch in path.stem if ch.isprintable())[:TITLE_CHARS] or "melody"
+    title = file_title(path, "melody")
     piece.title = title
     recipe = {"tool": "import", "args": {}, "sources": [],
               "original_sha256": hashlib.sha256(data).hexdigest()}
