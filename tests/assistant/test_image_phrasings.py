@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-Call = tuple[str, dict[str, Any]]
+from phrasing import Call, check_table_shape, run_table
 
 
 def gen(prompt: str, **kw: Any) -> list[Call]:
@@ -160,43 +159,14 @@ def three_images(paint, remember):
     remember([3])
 
 
-def _matches(got: list[Call], want: list[Call]) -> bool:
-    if len(got) != len(want):
-        return False
-    return all(g[0] == w[0] and all(_same(g[1].get(k), v) for k, v in w[1].items())
-               for g, w in zip(got, want, strict=True))
 
 
-def _same(got: Any, want: Any) -> bool:
-    if isinstance(want, float) and isinstance(got, int | float):
-        return abs(got - want) < 0.051
-    return got == want
 
 
 def test_the_image_phrasing_table_is_big_and_has_no_duplicates():
-    phrasings = [p.lower() for p, _ in PHRASINGS]
-    assert len(phrasings) >= 60
-    assert len(set(phrasings)) == len(phrasings)
+    check_table_shape(PHRASINGS, 60)
 
 
 def test_the_offline_planner_understands_image_requests(me, chat, assistant, three_images,
-                                                         heads, capsys):
-    before = heads()
-    misses = []
-    for phrase, want in PHRASINGS:
-        result = assistant.turn(me, chat, phrase, plan_only=True)
-        got = [(c.name, c.args) for c in result.calls]
-        ok = _matches(got, want) and all(c.ok for c in result.calls)
-        if not ok:
-            errors = [c.error for c in result.calls if c.error]
-            misses.append(f"  {phrase!r}: got {got or result.reply[:60]!r} {errors or ''}, "
-                          f"want {want}")
-    hits = len(PHRASINGS) - len(misses)
-    accuracy = hits / len(PHRASINGS)
-    with capsys.disabled():
-        print(f"\nimage phrasings: {hits}/{len(PHRASINGS)} = {accuracy:.1%}")
-    assert heads() == before, "a --plan-only turn moved a head"
-    report = "\n".join(misses)
-    assert accuracy >= 0.9, f"{len(misses)} image phrasings missed:\n{report}"
-    if misses:
-        print(f"missed:\n{report}")
+        heads, capsys):
+    run_table("image phrasings", PHRASINGS, assistant, me, chat, heads, capsys)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-Call = tuple[str, dict[str, Any]]
+from phrasing import Call, check_table_shape, run_table
 
 
 def compose(**kw: Any) -> list[Call]:
@@ -108,43 +107,14 @@ def music_session(paint, remember):
     remember([2], kind="music")
 
 
-def _same(got: Any, want: Any) -> bool:
-    if isinstance(want, float) and isinstance(got, int | float):
-        return abs(got - want) < 0.051
-    if isinstance(want, str) and isinstance(got, str):
-        return want.lower() == got.lower()
-    return got == want
 
 
-def _matches(got: list[Call], want: list[Call]) -> bool:
-    return len(got) == len(want) and all(
-        g[0] == w[0] and all(_same(g[1].get(k), v) for k, v in w[1].items())
-        for g, w in zip(got, want, strict=True))
 
 
 def test_the_music_phrasing_table_is_big_and_has_no_duplicates():
-    phrasings = [p.lower() for p, _ in PHRASINGS]
-    assert len(phrasings) >= 50
-    assert len(set(phrasings)) == len(phrasings)
+    check_table_shape(PHRASINGS, 50)
 
 
 def test_the_offline_planner_understands_music_requests(me, chat, assistant, music_session,
-                                                         heads, capsys):
-    before = heads()
-    misses = []
-    for phrase, want in PHRASINGS:
-        result = assistant.turn(me, chat, phrase, plan_only=True)
-        got = [(c.name, c.args) for c in result.calls]
-        if not (_matches(got, want) and all(c.ok for c in result.calls)):
-            errors = [c.error for c in result.calls if c.error]
-            misses.append(f"  {phrase!r}: got {got or result.reply[:60]!r} {errors or ''}, "
-                          f"want {want}")
-    hits = len(PHRASINGS) - len(misses)
-    accuracy = hits / len(PHRASINGS)
-    with capsys.disabled():
-        print(f"\nmusic phrasings: {hits}/{len(PHRASINGS)} = {accuracy:.1%}")
-    assert heads() == before
-    report = "\n".join(misses)
-    assert accuracy >= 0.9, f"{len(misses)} music phrasings missed:\n{report}"
-    if misses:
-        print(f"missed:\n{report}")
+        heads, capsys):
+    run_table("music phrasings", PHRASINGS, assistant, me, chat, heads, capsys)

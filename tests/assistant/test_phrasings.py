@@ -9,11 +9,8 @@ touched was #3, so "it" is #3.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-
-Call = tuple[str, dict[str, Any]]
+from phrasing import Call, check_table_shape, run_table
 
 
 def undo(n: int, times: int = 1) -> list[Call]:
@@ -201,39 +198,12 @@ def session_with_four(paint, remember):
     remember([3])
 
 
-def _matches(got: list[Call], want: list[Call]) -> bool:
-    if len(got) != len(want):
-        return False
-    return all(g[0] == w[0] and all(g[1].get(k) == v for k, v in w[1].items())
-               for g, w in zip(got, want, strict=True))
 
 
 def test_the_phrasing_table_is_big_and_has_no_duplicates():
-    phrasings = [p.lower() for p, _ in PHRASINGS]
-    assert len(phrasings) >= 60
-    assert len(set(phrasings)) == len(phrasings)
+    check_table_shape(PHRASINGS, 60)
 
 
-def test_the_offline_planner_understands_how_people_ask(me, chat, assistant,
-                                                        session_with_four, heads, capsys):
-    before = heads()
-    misses = []
-    for text, want in PHRASINGS:
-        result = assistant.turn(me, chat, text, plan_only=True)
-        got = [(c.name, c.args) for c in result.calls]
-        ok = _matches(got, want)
-        if ok and not want:  # refused: the reply says what it can do instead
-            ok = "Here is what I can do" in result.reply
-        if ok and want:  # every reference resolved
-            ok = all(c.ok for c in result.calls)
-        if not ok:
-            misses.append(f"  {text!r}: got {got or result.reply[:60]!r}, want {want}")
-    hits = len(PHRASINGS) - len(misses)
-    accuracy = hits / len(PHRASINGS)
-    with capsys.disabled():
-        print(f"\nphrasings: {hits}/{len(PHRASINGS)} = {accuracy:.1%}")
-    assert heads() == before, "a --plan-only turn moved a head"
-    report = "\n".join(misses)
-    assert accuracy >= 0.9, f"{len(misses)} phrasings missed:\n{report}"
-    if misses:  # also shown on success, with -rA
-        print(f"missed:\n{report}")
+def test_the_offline_planner_understands_how_people_ask(me, chat, assistant, session_with_four,
+        heads, capsys):
+    run_table("phrasings", PHRASINGS, assistant, me, chat, heads, capsys)
