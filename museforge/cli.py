@@ -369,6 +369,51 @@ def eval_music(
     _print_figures(card_figures(figures))
 
 
+@app.command("train-planner")
+def train_planner(
+    epochs: Annotated[int, typer.Option(help="Training epochs (full batch).")] = 300,
+) -> None:
+    """Train the offline planner's intent model on the training families of the request
+    corpus; writes the weights and figures.json (the model card quotes it)."""
+    from museforge.assistant.intent.build import measure, train_model, write_figures
+    from museforge.assistant.intent.evaluate import report
+    from museforge.assistant.intent.model import TrainSettings
+
+    model, info = train_model(TrainSettings(epochs=epochs))
+    scores = measure(model)
+    baseline = measure(None, "rules")
+    write_figures(info, scores, baseline)
+    for name, score in scores.items():
+        console.print(report(score, name), highlight=False, markup=False)
+    for name, score in baseline.items():
+        console.print(f"rules alone, {name}: right {score.accuracy:.3f}, wrong actions "
+                      f"{score.wrong_rate:.3f}", highlight=False, markup=False)
+
+
+@app.command("eval-planner")
+def eval_planner(
+    planner: Annotated[str, typer.Option(
+        help="offline (rules + intent model), rules (rules alone) or llm (the configured "
+             "endpoint).")] = "offline",
+    part: Annotated[str, typer.Option(
+        help="train, held_out, unseen or all.")] = "all",
+    misses: Annotated[int, typer.Option(help="List this many misses per part.")] = 0,
+) -> None:
+    """Score a planner on the request corpus (real --plan-only turns in a scratch store)."""
+    from museforge.assistant.intent.build import measure
+    from museforge.assistant.intent.evaluate import report
+    from museforge.assistant.intent.model import default_model
+
+    if planner not in ("offline", "rules", "llm"):
+        raise UsageError("--planner is offline, rules or llm")
+    if part not in ("train", "held_out", "unseen", "all"):
+        raise UsageError("--part is train, held_out, unseen or all")
+    scores = measure(default_model(), planner)
+    for name, score in scores.items():
+        if part in ("all", name):
+            console.print(report(score, name, misses), highlight=False, markup=False)
+
+
 def _print_figures(figures: dict[str, Any]) -> None:
     table = Table("figure", "value")
     for name, value in figures.items():

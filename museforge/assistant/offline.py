@@ -1,38 +1,105 @@
-"""The offline planner: rules and slot filling, no model. It splits a message into
-requests ("paint a fox and then make it grayscale"), gives each to the rule that
-recognises it best, and says briefly what it can do when none does."""
+"""The offline planner: rules, slot filling and a small learned intent model, no LLM.
+
+A message is read (text-speak spelled out, typos of known words fixed), split into
+requests ("paint a fox and then make it grayscale"), and each request is decided:
+
+1. the rules recognise what they were written for and fill its arguments;
+2. the intent model (``intent/``, trained on a corpus of requests, measured on families
+   it never saw) says which kind of action the request asks for; where it is confident
+   and the rules disagree or found nothing, it wins and the rules of its intent fill
+   the arguments;
+3. which tool follows from the artwork the request is about (``intents.py``): "make it
+   sadder" on music is the minor mode, on a picture a cooler, darker adjustment;
+4. when neither is sure, it asks one short question and runs nothing; what it cannot
+   do (3D, video, sung lyrics, other file formats) it says so.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 
-from museforge.assistant import language, prompts
-from museforge.assistant.planning import Plan, PlanContext, PlannedCall
+from museforge.assistant import intents, language, prompts, spelling
+from museforge.assistant.intent.corpus import LABEL_OF_TOOL
+from museforge.assistant.intent.model import IntentModel, Prediction, default_model
+from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
 from museforge.assistant.rules import Rule, all_rules
 
 _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\W*$",
                    re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good\s+(morning|evening|afternoon)|thanks|thank\s+you"
                        r"|cool|nice|great|ok|okay)\b[\s!.]*$", re.I)
-_POLITE = re.compile(r"^\s*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|will\s+you|"
-                     r"i(?:'d|\s+would)\s+like\s+(?:you\s+)?to|i\s+want\s+(?:you\s+)?to|"
-                     r"let's|lets|now|ok(?:ay)?|and|so|hey)\b[\s,]*)+", re.I)
+_POLITE = re.compile(
+    r"^\s*(?:(?:please|kindly|can\s+you|could\s+you|would\s+you|will\s+you|"
+    r"would\s+you\s+(?:be\s+so\s+kind\s+as\s+to|mind)|do\s+you\s+think\s+you\s+could|"
+    r"i(?:'d|\s+would)\s+(?:like|love)\s+(?:you\s+)?to|i\s+want\s+(?:you\s+)?to|"
+    r"i\s+need\s+you\s+to|(?:are\s+you\s+)?able\s+to|is\s+it\s+possible\s+to|"
+    r"let's|lets|now|ok(?:ay)?|and|so|hey|hi|hello|yo|um+|hmm+|well|alright|right|"
+    r"museforge|@museforge)\b[\s,!:]*)+", re.I)
+
+# Below these the model does not overrule the rules / act alone / even ask.
+OVERRULE = 0.6
+ACT = 0.5
+ASK = 0.3
+KEEP_RULE = 0.03  # the model gives the rules' intent at least this much: keep the rules
+
+_REFUSALS = [
+    (re.compile(r"\b(?:3\s*-?\s*d|three[\s-]dimensional)\b(?!\s+(?:style|look|effect|"
+                r"render(?:ing)?\s+style))|\b(?:stl|obj|fbx|glb|gltf)\s+(?:file|model)|"
+                r"\bmesh\b|\bprintable\s+model", re.I),
+     "I can't make 3D models; I can paint a picture of it (try “a picture of …, 3D "
+     "render style”)."),
+    (re.compile(r"\b(?:video|animat\w*|movie|film\s+clip|moving\s+picture|motion|gif|"
+                r"cinemagraph|timelapse|time-lapse|frames?\s+per\s+second|fps)\b", re.I),
+     "I can't make videos or animations; I can paint still pictures and compose music "
+     "(a series of pictures: “three pictures of …”)."),
+    (re.compile(r"\b(?:lyrics|sing(?:s|ing)?|sung|vocals?|vocal\s+track|singer|rap(?:s|ping)?|"
+                r"words\s+to\s+(?:the|this|a)\s+(?:song|tune)|voice\s+over|voiceover|"
+                r"narrat\w*|speech|text[\s-]to[\s-]speech)\b", re.I),
+     "I can't write or sing lyrics; I compose instrumental music (a choir or voice sound "
+     "can play the melody: “play it on the choir”)."),
+    (re.compile(r"\b(?:mp3|wav|flac|aac|m4a|svg|pdf|eps|psd|tiff?|ai\s+file|vector|"
+                r"sheet\s+music|score\s+pdf|musicxml|\.?abc\s+(?:file|notation)|notation)\b",
+                re.I),
+     "I can't write that format; pictures come as PNG, music as MIDI, OGG audio and a "
+     "piano-roll PNG (`museforge export` gives them all)."),
+]
+_REFUSE_ASKS = re.compile(
+    r"\b(?:make|create|generate|render|turn|convert|export|save|give|send|produce|build|"
+    r"animate|sing|write|add|compose|design|model|print|output|can|could|as|into|in|to)\b",
+    re.I)
+
+
+@dataclass
+class Decision:
+    calls: list[PlannedCall] = field(default_factory=list)
+    question: str | None = None
+    refusal: str | None = None
+    chat: str | None = None
 
 
 class OfflinePlanner:
     name = "offline"
 
-    def __init__(self, rules: list[Rule] | None = None):
+    def __init__(self, rules: list[Rule] | None = None,
+                 model: IntentModel | None | bool = True):
         self.rules = sorted(rules if rules is not None else all_rules(),
                             key=lambda r: -r.priority)
+        # True: the committed model; None/False: the rules alone.
+        self.model = default_model() if model is True else (model or None)
+        self._weak = False
 
     def plan(self, message: str, context: PlanContext) -> Plan:
+        titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
+        message = spelling.normalise(message, titles)
         if _HELP.match(message):
-            return Plan(reply=prompts.CAPABILITIES)
+            return Plan(reply=prompts.CAPABILITIES, answer="chat")
         if _GREETING.match(message):
-            return Plan(reply=prompts.GREETING)
+            return Plan(reply=prompts.GREETING, answer="chat")
         calls: list[PlannedCall] = []
         unknown: list[str] = []
+        said: list[str] = []
+        answer = None
         lead = ""  # "on #2, redo": a request may name its artwork up front
         for request in language.split_requests(message, self._starts_request):
             if _only_a_reference(request):
@@ -40,30 +107,166 @@ class OfflinePlanner:
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
-            matched = self.match(request, context)
-            if matched is None:
-                unknown.append(request)
+            decision = self.decide(request, context)
+            if decision.calls:
+                calls.extend(decision.calls)
+                context = _after(context, decision.calls)
+            elif decision.refusal:
+                said.append(decision.refusal)
+                answer = answer or "refuse"
+            elif decision.question:
+                said.append(decision.question)
+                answer = answer or "ask"
+            elif decision.chat:
+                said.append(decision.chat)
+                answer = answer or "chat"
             else:
-                calls.extend(matched)
+                unknown.append(request)
         if lead:
             unknown.append(lead)
-        if not calls:
-            return Plan(reply=prompts.not_understood(message))
-        reply = prompts.partly_understood(unknown) if unknown else None
-        return Plan(calls=calls, reply=reply)
+        if not calls and not said:
+            return Plan(reply=prompts.not_understood(message), answer="unknown")
+        if unknown:
+            said.append(prompts.partly_understood(unknown))
+        return Plan(calls=calls, reply="\n".join(said) or None,
+                    answer=None if calls else answer)
 
-    def match(self, request: str, context: PlanContext) -> list[PlannedCall] | None:
-        text = _POLITE.sub("", request).strip()
+    # -- one request ---------------------------------------------------------------------
+
+    def decide(self, request: str, context: PlanContext) -> Decision:
+        text = _POLITE.sub("", request).strip(" ,.!?") or request
+        pred = self.model.predict(text) if self.model is not None else None
+        refusal = _refusal(text, pred)
+        if refusal:
+            return Decision(refusal=refusal)
+        found = intents.targets(text, context)
+        # The artwork the request names becomes "it" for the slot fillers, so "play the
+        # piano melody on cello" is "play it on cello" about the piano melody.
+        local, said = context, text
+        if found and not (pred is not None and pred.label in _HISTORY and
+                          _HISTORY_RULE.search(text)):
+            first = found[0]
+            said = text[: first.span[0]] + "it" + text[first.span[1]:]
+            if first.kind and first.ref.startswith("#"):
+                number = int(first.ref[1:].split()[0])
+                brief = next((b for b in context.recent if b.number == number),
+                             ArtworkBrief(number, first.kind, ""))
+                local = replace(context, focus=[brief])
+        rule_calls = self._rules(text, said, local)
+        label = _label(rule_calls)
+        chosen: str | None = label
+        calls = rule_calls
+        if rule_calls and label not in _CREATE and not context.recent and pred is not None \
+                and pred.label in _CREATE and pred.p >= ASK:
+            rule_calls, label = [], None  # nothing exists yet: an edit can't be what is meant
+        if rule_calls and self._weak and pred is not None and pred.label != label \
+                and pred.p >= ASK and pred.label in intents.BUILDERS:
+            rule_calls, label = [], None  # a catch-all rule yields to a clear intent
+        if pred is not None and not (rule_calls and (
+                pred.label == label or pred.p_of(label or "") >= KEEP_RULE
+                or pred.p < OVERRULE)):
+            if pred.label == "chat" and pred.p >= ACT and not rule_calls:
+                return Decision(chat=prompts.capabilities())
+            if pred.label == "ask" and pred.p >= ACT and not rule_calls:
+                return Decision(question=prompts.what_change(local))
+            if pred.label in intents.BUILDERS and \
+                    pred.p >= (OVERRULE if rule_calls else ACT):
+                chosen = pred.label
+                calls = []
+        if chosen is None:
+            return Decision(question=_question(pred, context) if pred else None)
+        if chosen in _CREATE:
+            calls = intents.BUILDERS[chosen](text, context)
+        elif chosen == "blend":
+            calls = intents.blend_targets(text, found, context) or calls \
+                or intents.BUILDERS[chosen](text, context)
+        elif chosen in intents.REBUILT or not calls:
+            calls = intents.BUILDERS[chosen](said, local) or calls
+        if not calls and rule_calls:
+            calls = rule_calls
+        if not calls:
+            return Decision(question=_question(pred, context) if pred else None)
+        return Decision(calls=_retarget(calls, found))
+
+    def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
             if rule.when.search(text):
-                calls = rule.build(text, context)
+                calls = rule.build(said, context)
                 if calls:  # a rule that recognises a request but fills nothing passes it on
+                    self._weak = rule.priority < 0  # a catch-all ("a ..." is a picture)
                     return calls
-        return None
+        self._weak = False
+        return []
+
+    def match(self, request: str, context: PlanContext) -> list[PlannedCall] | None:
+        """The calls for one request, or None (kept for callers that want only calls)."""
+        return self.decide(request, context).calls or None
 
     def _starts_request(self, text: str) -> bool:
         text = _POLITE.sub("", text).lstrip()
         return any(r.starts is not None and r.starts.match(text) for r in self.rules)
+
+
+_CREATE = ("generate_image", "compose_music")
+_HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
+_HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v\d+|back|"
+                           r"original|list|history)\b", re.I)
+_PRONOUNS = ("it", "that", "this", "this one", "that one", "the one", "the result")
+
+
+def _retarget(calls: list[PlannedCall], found: list[intents.Target]) -> list[PlannedCall]:
+    """Calls about "it" are about the artwork the request named."""
+    if not found:
+        return calls
+    values = {str(c.args.get("artwork")) for c in calls if "artwork" in c.args}
+    if len(values) != 1:
+        return calls
+    for call in calls:
+        value = call.args.get("artwork")
+        if isinstance(value, str) and not value.startswith(("#", "latest")) \
+                or value in _PRONOUNS:
+            ref = found[0].ref
+            call.args["artwork"] = ref.split(" v")[0] if call.name == "revert" else ref
+    return calls
+
+
+def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
+    """The conversation as the next request of the same message sees it: what the last
+    call made is "it" ("compose a reel, then give me 3 variations")."""
+    last = calls[-1]
+    kind = {"generate_image": "image", "compose_music": "music", "vary_image": "image",
+            "vary_music": "music", "blend_images": "image",
+            "interpolate_music": "music"}.get(last.name)
+    if kind is None:
+        return context
+    number = max([0, *(b.number for b in context.recent)]) + 1
+    brief = ArtworkBrief(number, kind, str(last.args.get("prompt", "")))
+    return replace(context, focus=[brief], recent=[*context.recent, brief])
+
+
+def _label(calls: list[PlannedCall]) -> str | None:
+    return LABEL_OF_TOOL.get(calls[0].name) if calls else None
+
+
+def _refusal(text: str, pred: Prediction | None) -> str | None:
+    for pattern, sentence in _REFUSALS:
+        if pattern.search(text) and (_REFUSE_ASKS.search(text) or
+                                     (pred is not None and pred.label == "refuse")):
+            if pred is None or pred.p_of("refuse") >= 0.2 or pred.label == "refuse":
+                return sentence
+    return None
+
+
+def _question(pred: Prediction, context: PlanContext) -> str | None:
+    """One short question when the model has two plausible readings; None when it has
+    none worth asking about (the reply then says what it can do)."""
+    options = [(label, p) for label, p in pred.ranked[:2] if label in intents.DESCRIBE]
+    if not options or options[0][1] < ASK:
+        return None
+    if len(options) == 2 and options[1][1] >= ASK / 2:
+        return (f"Do you want me to {intents.DESCRIBE[options[0][0]]} or "
+                f"{intents.DESCRIBE[options[1][0]]}?")
+    return f"Do you want me to {intents.DESCRIBE[options[0][0]]}?"
 
 
 _LEADING = re.compile(r"^(?:on|for|with|to|in|about|as\s+for|regarding)\s+", re.I)

@@ -17,6 +17,10 @@ class PlannedCall:
 class Plan:
     calls: list[PlannedCall] = field(default_factory=list)
     reply: str | None = None  # said when there is nothing to run, or beside the results
+    # When nothing is to run, what kind of answer the reply is: "ask" (a question),
+    # "refuse" (something it cannot do), "chat" (a greeting, help), "unknown" (not
+    # understood); None when there are calls.
+    answer: str | None = None
     # Which planner really planned this turn ("llm", "offline", "offline-fallback"...),
     # when it is not the configured one; recorded with the message.
     planner: str | None = None

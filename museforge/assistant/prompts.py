@@ -50,6 +50,17 @@ def partly_understood(requests: list[str]) -> str:
     return f"I didn't understand {listed}, so I skipped that part."
 
 
+def what_change(context: PlanContext) -> str:
+    """The question for a request too vague to act on ("change it", "fix it")."""
+    focus = context.focus[0] if len(context.focus) == 1 else None
+    what = f"#{focus.number}" if focus else "it"
+    if focus is not None and focus.kind == "music":
+        return (f"What should I change about {what}? For example: faster, in D minor, on "
+                "the violin, a variation, or 8 more bars.")
+    return (f"What should I change about {what}? For example: warmer, brighter, crop to "
+            "16:9, “make it snowy”, or a variation.")
+
+
 def failed(tool: str, error: str) -> str:
     what = tool.replace("_", " ")
     return f"I couldn't {what}: {error}"

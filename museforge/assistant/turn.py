@@ -67,6 +67,9 @@ class TurnResult:
     calls: list[CallRecord] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     imported: list[Artifact] = field(default_factory=list)
+    # When nothing ran: "ask", "refuse", "chat", "unknown" (from the planner) or "say" (the
+    # calls were refused with a reason: "there is no #9 in this session").
+    answer: str | None = None
 
     @property
     def artifacts(self) -> list[Artifact]:
@@ -140,6 +143,9 @@ class Assistant:
                 if record.touched:
                     resolver.focus = list(record.touched)
 
+        result.answer = plan.answer
+        if result.calls and not any(c.ok for c in result.calls):
+            result.answer = "say"
         result.reply = self._reply(plan, result)
         if not plan_only and plan.calls:
             written = self._written_reply(message, context, plan, result)

@@ -5,6 +5,7 @@ bars, humanize, quantize), vary, continue and interpolate, in the words people u
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from museforge.assistant import language
 from museforge.assistant.planning import PlanContext, PlannedCall
@@ -39,14 +40,70 @@ _INSTRUMENT_RE = re.compile(r"\b(?:on|with|for|using|played\s+on|to|into|as)\s+(
 
 
 _PLAY_ON_RE = re.compile(r"\bplay(?:ed)?\b.*?\bon\s+(?:a|an|the)\s+([a-z][\w()' -]*?)\s*$", re.I)
+# Instrument words that also mean something else: only "on the X" / "for X" / "X solo".
+_AMBIGUOUS_INSTRUMENTS = {"keys", "lead", "pad", "bottle", "tom", "voice", "bells", "chimes",
+                          "horn", "bass", "strings", "orchestra", "tremolo", "sawtooth",
+                          "8-bit", "chiptune", "oohs", "aahs", "synth", "square lead",
+                          "saw lead", "vocals", "choir", "seashore", "helicopter", "applause",
+                          "gunshot", "telephone ring", "breath noise", "rain", "atmosphere",
+                          "goblins", "echoes", "soundtrack", "crystal", "ice rain", "brightness",
+                          "fifths", "sweep", "halo", "bowed", "metallic", "space voice",
+                          "reverse cymbal", "guitar fret noise", "bird tweet", "agogo", "warm"}
 
 
-def _instrument_in(text: str) -> str | None:
-    m = _INSTRUMENT_RE.search(text)
-    if m:
-        return next((g.lower() for g in m.groups() if g), None)
-    # "play it on the violn": whatever is named is passed on; the tool suggests the
-    # closest General MIDI name when it is not one.
+@lru_cache(maxsize=1)
+def _instrument_names() -> frozenset[str]:
+    """Every instrument name the tool accepts, as people write it (lower case)."""
+    from museforge.models.music.base import MusicError
+    from museforge.models.music.theory import GM_PROGRAMS, INSTRUMENT_ALIASES, \
+        instrument_program
+
+    names = set(INSTRUMENT_ALIASES)
+    for gm in GM_PROGRAMS:
+        words = re.sub(r"[^a-z0-9 ]+", " ", gm.lower()).split()
+        for n in range(1, len(words) + 1):
+            for i in range(len(words) - n + 1):
+                names.add(" ".join(words[i:i + n]))
+    good = set()
+    for name in names:
+        try:
+            instrument_program(name)
+        except (MusicError, ValueError):
+            continue
+        if not name.isdigit() and len(name) > 2:
+            good.add(name)
+    good |= {"whistle", "tin whistle", "steelpan", "steel pan", "steel drums", "bagpipes",
+             "church organ", "upright bass", "spanish guitar", "pizzicato strings"}
+    return frozenset(good)
+
+
+def _instrument_in(text: str, anywhere: bool = True) -> str | None:
+    """The instrument a request names (the longest name found); ambiguous words like
+    "bass" or "keys" only after "on"/"for"/"with" or before "solo"."""
+    names = _instrument_names()
+    words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)?", text.lower())
+    best: tuple[int, int, str] | None = None
+    for n in (3, 2, 1):
+        for i in range(len(words) - n + 1):
+            phrase = " ".join(words[i:i + n])
+            candidates = [phrase, phrase[:-1]] if phrase.endswith("s") else [phrase]
+            hit = next((c for c in candidates if c in names), None)
+            if hit is None:
+                continue
+            if hit in _AMBIGUOUS_INSTRUMENTS:
+                before = words[max(0, i - 2):i]
+                after = words[i + n:i + n + 1]
+                if not (set(before) & {"on", "for", "with", "using", "to"} or
+                        after in (["solo"], ["melody"], ["line"])):
+                    continue
+            if words[i + n:i + n + 1] in (["line"], ["part"], ["drum"], ["notes"]):
+                continue
+            if best is None or n > best[0]:
+                best = (n, i, hit)
+        if best:
+            break
+    if best:
+        return best[2]
     m = _PLAY_ON_RE.search(text)
     return m.group(1).lower() if m else None
 
@@ -63,6 +120,129 @@ def kind_of(ref: str, context: PlanContext) -> str | None:
     return None
 
 
+# -- slots said anywhere in a sentence -----------------------------------------------------
+
+_MODES = r"(?:major|minor|maj|min|dorian|mixolydian|lydian|phrygian|aeolian|ionian|locrian)"
+_LETTER = r"([A-G](?:#|b|♯|♭|\s+(?:sharp|flat))?)"
+_KEY_FULL = re.compile(r"(?<![\w'])" + _LETTER + r"\s*-?\s*(" + _MODES + r"|m)(?![\w'])", re.I)
+_KEY_BARE = re.compile(r"\b(?:in|key(?:\s+of)?|key:|to)\s+" + _LETTER + r"(?![\w#♯♭'-])"
+                       r"(?!\s*(?:minor|major|min|maj|m)\b)")
+_CHORD_KEY = re.compile(r"\b([A-G](?:#|b)?)(m)\b")  # "c#m", "Am"
+_GENERIC_MODE = re.compile(r"\b(?:(?:a|some|any)\s+)?(minor|major)(?:[\s-]+key|\s+mode)\b|"
+                           r"\bin\s+(?:the\s+)?(minor|major)\b(?!\s+(?:second|third|sixth|"
+                           r"seventh))", re.I)
+
+
+def key_in(text: str) -> str | None:
+    """"in D minor", "D dorian", "key of G", "in Bb", "c#m" -> "D minor"...; a bare letter
+    is major. "a minor key" is a mode, not A minor (see ``generic_mode``)."""
+    for m in _KEY_FULL.finditer(text):
+        letter, mode = m.group(1), m.group(2).lower()
+        after = text[m.end():m.end() + 6].lower()
+        if letter.islower() and (after.startswith((" key", "-key")) or
+                                 letter == "a" and re.match(r"\s*(?:key|mode|chord)", after)):
+            continue  # "a minor key"
+        if letter.islower() and letter != "a" and letter != "b" and mode in ("m",):
+            continue
+        if letter.lower() == "a" and letter.islower() and not re.search(
+                r"\b(?:in|key\s+of|to)\s+a\s+" + re.escape(m.group(2)), text, re.I):
+            continue  # "a minor tune": an article
+        mode = "minor" if mode in ("m", "min") else "major" if mode == "maj" else mode
+        return f"{letter[0].upper()}{letter[1:].replace(' sharp', '#').replace(' flat', 'b')} {mode}"
+    m = _KEY_BARE.search(text)
+    if m:
+        letter = m.group(1).replace(" sharp", "#").replace(" flat", "b")
+        return f"{letter} major"
+    return None
+
+
+def generic_mode(text: str) -> str | None:
+    """"in a minor key", "minor-key", "in minor": the mode without a tonic."""
+    m = _GENERIC_MODE.search(text)
+    if m and not re.search(r"\b(?:in|key\s+of|to)\s+A\s+(?:minor|major)\b(?!\s+key)", text):
+        return (m.group(1) or m.group(2)).lower()
+    return None
+
+
+_TEMPO_FORMS = [
+    re.compile(r"\b(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|bmp|b\.p\.m\.?|beats?\s+(?:per|a|an)\s+"
+               r"minute)\b", re.I),
+    re.compile(r"(?:♩|crotchet|quarter(?:[\s-]+note)?|tempo|bpm|metronome|mm)\s*(?:=|:|-|of|is|"
+               r"at|to)?\s*(?:about\s+|around\s+)?(\d{2,3}(?:\.\d+)?)\b", re.I),
+]
+
+
+def tempo_in(text: str) -> float | None:
+    for form in _TEMPO_FORMS:
+        m = form.search(text)
+        if m:
+            return float(m.group(1))
+    m = re.search(r"\b((?:a\s+)?(?:hundred(?:\s+and)?\s+)?[a-z]+(?:[\s-][a-z]+)?)\s+(?:bpm|beats?\s+"
+                  r"(?:per|a)\s+minute)\b", text, re.I)
+    if m:
+        return _words_number(m.group(1))
+    return None
+
+
+def _words_number(phrase: str) -> float | None:
+    words = phrase.lower().replace("-", " ").split()
+    total = 0
+    if words and words[0] in ("a", "one") and len(words) > 1 and words[1] == "hundred":
+        words = words[1:]
+    if words and words[0] == "hundred":
+        total, words = 100, [w for w in words[1:] if w != "and"]
+    rest = language.to_number(" ".join(words)) if words else 0
+    if rest is None:
+        return None
+    value = total + float(rest)
+    return value if value >= 20 else None
+
+
+_METER_WORDS = [
+    (r"\b(2/4|3/4|4/4|6/8)\b", None),
+    (r"\bwaltz\s+time\b|\b(?:three|3)[\s-]+(?:four|4)\b(?:\s+time)?", "3/4"),
+    (r"\bcommon\s+time\b|\b(?:four|4)[\s-]+(?:four|4)\b(?:\s+time)?", "4/4"),
+    (r"\b(?:six|6)[\s-]+(?:eight|8)\b(?:\s+time)?|\bcompound\s+duple\b|\bjig\s+time\b", "6/8"),
+    (r"\b(?:two|2)[\s-]+(?:four|4)\b(?:\s+time)?|\bmarch\s+time\b", "2/4"),
+]
+
+
+def meter_in(text: str) -> str | None:
+    for pattern, meter in _METER_WORDS:
+        m = re.search(pattern, text, re.I)
+        if m:
+            return meter or m.group(1)
+    return None
+
+
+def bars_in(text: str) -> int | None:
+    m = re.search(r"\b" + NUM + r"[\s-]+(?:bars?|measures?)\b", text, re.I)
+    if m:
+        value = language.to_number(m.group(1))
+        return int(value) if value else None
+    return None
+
+
+MOOD_LIST = (
+    "calm", "peaceful", "tender", "happy", "bright", "energetic", "epic", "sad", "melancholic",
+    "melancholy", "dark", "mysterious", "tense", "gentle", "soft", "cheerful", "upbeat",
+    "romantic", "dramatic", "spooky", "relaxing", "relaxed", "joyful", "gloomy", "heroic",
+    "playful", "grumpy", "sneaky", "grand", "silly", "meditative", "dreamy", "wistful",
+    "nostalgic", "hopeful", "triumphant", "somber", "sombre", "mournful", "eerie", "serene",
+    "soothing", "lively", "bouncy", "jolly", "angry", "anxious", "majestic", "quirky",
+    "whimsical", "haunting", "uplifting", "moody", "chill", "cozy", "cosy", "festive",
+    "funky", "groovy", "aggressive", "ominous", "lonely", "sleepy", "brooding", "bittersweet",
+    "carefree", "fierce", "mellow", "exciting", "quiet", "joyous", "sentimental", "reflective",
+    "contemplative", "solemn", "stately", "tranquil", "intense", "cheeky", "pensive",
+)
+
+
+def mood_in(text: str) -> str | None:
+    low = text.lower()
+    found = [(m.start(), w) for w in MOOD_LIST for m in [re.search(rf"\b{w}\b", low)] if m]
+    return min(found)[1] if found else None
+
+
 # -- compose --------------------------------------------------------------------------------
 
 _COMPOSE = re.compile(
@@ -72,7 +252,8 @@ _COMPOSE = re.compile(
     r"image|painting|drawing|photo|poster|scene)\b)", re.I)
 
 
-_SEED_RE = re.compile(r",?\s*\b(?:with\s+)?seed\s*(?:=|:|of|#)?\s*(\d{1,10})\b", re.I)
+_SEED_RE = re.compile(r",?\s*\b(?:with\s+|using\s+)?(?:the\s+|a\s+)?seed\s*(?:=|:|of|#|"
+                      r"set\s+to|is|number)?\s*(\d{1,10})\b", re.I)
 
 
 def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
@@ -88,18 +269,21 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
               or "picture" in m.group(1) or "image" in m.group(1) or "one" in m.group(1)):
         args["inspired_by"] = language.natural_ref(m.group(1)) or m.group(1)
         text = text[: m.start()] + " " + m.group(2)
-    key = _KEY_RE.search(text)
+    key = key_in(text)
+    generic = generic_mode(text)
     if key:
-        args["key"] = f"{key.group(1)} {_mode_word(key.group(2))}"
-    tempo = _TEMPO_RE.search(text)
+        args["key"] = key
+    elif generic:  # "a minor-key tune": the mode, on the tonic the key circle starts from
+        args["key"] = "A minor" if generic == "minor" else "C major"
+    tempo = tempo_in(text)
     if tempo:
-        args["tempo"] = float(tempo.group(1))
-    bars = _BARS_RE.search(text)
-    if bars and language.to_number(bars.group(1)):
-        args["bars"] = int(language.to_number(bars.group(1)) or 8)
-    meter = _METER_RE.search(text)
+        args["tempo"] = tempo
+    bars = bars_in(text)
+    if bars:
+        args["bars"] = bars
+    meter = meter_in(text)
     if meter:
-        args["time_signature"] = meter.group(1) or "3/4"
+        args["time_signature"] = meter
     inst = _instrument_in(text)
     if inst:
         args["instrument"] = inst
@@ -107,7 +291,7 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
     style = next((s for s in STYLE_WORDS if re.search(rf"\b{s}s?\b", low)), None)
     if style:
         args["style"] = style
-    mood = next((w for w in MOODS if re.search(rf"\b{w}\b", low)), None)
+    mood = mood_in(text)
     if mood:
         args["mood"] = mood
     parts = _parts(low)
@@ -173,30 +357,26 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
         scale = 0.5
     elif re.search(r"\b(?:much|a\s+lot|way|far|really|very)\b", low):
         scale = 2.5
-    if re.search(r"\bdouble[\s-]time|twice\s+as\s+fast\b", low):
-        args["tempo_scale"] = 2.0
-    elif re.search(r"\bhalf[\s-]time|twice\s+as\s+slow\b", low):
-        args["tempo_scale"] = 0.5
-    elif re.search(r"\b(faster|quicker|speed\s+(?:it\s+)?up|up\s*tempo|pick\s+up)", low):
-        args["tempo_scale"] = round(1 + 0.2 * scale, 2)
-    elif re.search(r"\b(slower|slow\s+(?:it\s+)?down|more\s+slowly|less\s+fast)", low):
-        args["tempo_scale"] = round(1 / (1 + 0.2 * scale), 2)
-    tempo = _TEMPO_RE.search(text)
+    tempo_scale = tempo_scale_in(low, scale)
+    if tempo_scale:
+        args["tempo_scale"] = tempo_scale
+    tempo = tempo_in(text)
     if tempo:
         args.pop("tempo_scale", None)
-        args["tempo"] = float(tempo.group(1))
+        args["tempo"] = tempo
     semis = _semitones(low)
     if semis:
         args["transpose"] = semis
-    key = _KEY_RE.search(text)
+    key = key_in(text)
+    mode = generic_mode(text) or (_MODE.search(text).group(1).lower()  # type: ignore[union-attr]
+                                  if _MODE.search(text) else None)
     if key and re.search(r"\b(?:in|to|into|key)\b", low):
-        args["key"] = f"{key.group(1)} {_mode_word(key.group(2))}"
-    else:
-        mode = _MODE.search(text)
-        if mode:
-            args["mode"] = mode.group(1).lower()
+        args["key"] = key
+    elif mode:
+        args["mode"] = mode
     inst = _instrument_in(text)
-    if inst and _INSTR_CHANGE.search(text):
+    if inst and (_INSTR_CHANGE.search(text) or re.search(
+            r"\b(?:instead|version|swap|switch|try|change|on|as|to|into|be|sound\s+like)\b", low)):
         args["instrument"] = inst
         part = re.search(r"\b(?:the\s+)?(melody|chords|bass|tune)\b(?!\s+guitar)", low)
         if part and part.group(1) != "tune":
@@ -204,9 +384,19 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     length = _LENGTH.search(text)
     if length and language.to_number(length.group(1)):
         args["bars"] = int(language.to_number(length.group(1)) or 8)
-    if re.search(r"\b(humani[sz]e|looser|less\s+robotic|more\s+human|swing\s+it)\b", low):
+    elif not re.search(r"\b(?:more|add|another|extra|additional|further)\b", low):
+        bars = bars_in(text)
+        if bars:
+            args["bars"] = bars
+    if re.search(r"\b(humani[sz]e|looser|loosen|less\s+(?:robotic|mechanical|stiff|rigid)|"
+                 r"more\s+(?:human|natural|relaxed\s+feel)|swing\s+it|robotic|mechanical|stiff|"
+                 r"rigid|like\s+a\s+(?:real|human)\s+(?:player|person)|played\s+by\s+a\s+human|"
+                 r"humani[sz]ation|robot|programmed|more\s+played|feel\s+more\s+(?:live|alive))",
+                 low):
         args["humanize"] = 0.5 if scale == 1.0 else min(1.0, 0.5 * scale)
-    if re.search(r"\b(quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to)\b", low):
+    if re.search(r"\b(quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to|tidy|clean\s+up|"
+                 r"straighten|sloppy|messy|on\s+the\s+beat|in\s+time|fix\s+the\s+(?:timing|rhythm)|"
+                 r"lock\s+(?:it\s+)?to)\b", low):
         grid = re.search(r"\b(quarters?|eighths?|sixteenths?|thirty[\s-]?seconds?|1/4|1/8|1/16|"
                          r"1/32)\b", low)
         names = {"quarter": "1/4", "eighth": "1/8", "sixteenth": "1/16", "thirty": "1/32"}
@@ -219,8 +409,55 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     return [PlannedCall("edit_music", {"artwork": ref, **args})]
 
 
+_SPEED = r"(?:speed|tempo|pace|time)"
+
+
+def tempo_scale_in(low: str, scale: float = 1.0) -> float | None:
+    """How much faster or slower: "half speed" 0.5, "double the tempo" 2, "10% faster"
+    1.1, "1.5x speed", "by a quarter" 1.25, "too fast" (slower), "a bit faster"."""
+    pct = re.search(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent)\s+(faster|quicker|slower)", low)
+    if pct:
+        f = float(pct.group(1)) / 100
+        return round(1 + f, 3) if pct.group(2) != "slower" else round(1 - f, 3)
+    m = re.search(r"\b(\d+(?:\.\d+)?)\s*x\s*(?:the\s+)?(?:speed|tempo|faster)\b|\bx\s*(\d(?:\.\d+)?)\s*"
+                  r"(?:speed|tempo)\b", low)
+    if m:
+        return float(m.group(1) or m.group(2))
+    if re.search(r"\b(?:half|halve)\s+(?:the\s+)?" + _SPEED + r"|\bhalf[\s-](?:speed|tempo|time)\b|"
+                 r"\btwice\s+as\s+slow\b|\bhalf\s+as\s+fast\b", low):
+        return 0.5
+    if re.search(r"\bdouble\s+(?:the\s+)?" + _SPEED + r"|\bdouble[\s-](?:speed|tempo|time)\b|"
+                 r"\btwice\s+as\s+fast\b|\btwice\s+the\s+" + _SPEED, low):
+        return 2.0
+    if re.search(r"\bthree[\s-]quarters?\s+(?:the\s+)?(?:speed|tempo)\b", low):
+        return 0.75
+    m = re.search(r"\b(?:speed|faster|up)\b.*\bby\s+(?:a\s+)?(quarter|third|half|tenth|fifth)\b", low)
+    if m:
+        return round(1 + {"quarter": 0.25, "third": 1 / 3, "half": 0.5, "tenth": 0.1,
+                          "fifth": 0.2}[m.group(1)], 3)
+    if re.search(r"\btoo\s+(?:fast|quick|rushed|hurried|frantic)|\brushed\b|\bless\s+(?:fast|rushed|"
+                 r"hurried|quick)|\b(?:slow(?:er|ed)?|slo+w+er)\b|\bslow\s+(?:it\s+)?down|\bease\s+"
+                 r"(?:off|up|back)|\brelax\s+the\s+" + _SPEED + r"|\b(?:take|bring|dial)\s+(?:it\s+)?"
+                 r"down\s+a\s+(?:notch|bit)|\blower\s+the\s+" + _SPEED + r"|\breduce\s+the\s+" +
+                 _SPEED + r"|\bdecrease\s+the\s+" + _SPEED + r"|\bmore\s+slowly|\blazier|\bcalmer\s+"
+                 r"pace", low):
+        return round(1 / (1 + 0.2 * scale), 2)
+    if re.search(r"\btoo\s+(?:slow|sluggish|draggy|plodding)|\bdrags?\b|\bdragging\b|\bsluggish|"
+                 r"\bfaster|\bquicker|\bspeed\s+(?:it\s+)?up|\bup\s*(?:the\s+)?tempo|\bpick\s+up|"
+                 r"\bpush\s+the\s+" + _SPEED + r"|\b(?:raise|increase|boost|bump)\s+(?:up\s+)?"
+                 r"the\s+" + _SPEED + r"|\bzipp(?:y|ier)|\bsnapp(?:y|ier)|\bbrisker|\bhurry\b|"
+                 r"\bmore\s+(?:pace|drive|urgent)|\bspeedier", low):
+        return round(1 + 0.2 * scale, 2)
+    return None
+
+
 def _semitones(low: str) -> int:
     low = re.sub(r"#\s*\d+(?:\s*v\s*\d+)?", " ", low)
+    low = re.sub(r"\bsemis\b", "semitones", low)
+    low = re.sub(r"\b(?:drop|bring)\b", "down", low)
+    m = re.fullmatch(r"\s*([+-]\s*\d+)\s*(?:semitones?|st)?\s*", low)
+    if m:
+        return int(m.group(1).replace(" ", ""))
     down = re.search(r"\b(down|lower|lower\s+it|decrease|minus)\b", low) is not None
     m = re.search(r"(?:transpose|shift|move|up|down|raise|lower|by|pitch)\D{0,20}?([+-]?\s*\d+)"
                   r"\s*(?:semitones?|half[\s-]steps?|st\b)?", low)
@@ -254,11 +491,31 @@ def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
     low = text.lower()
     amount = 0.6 if re.search(r"\b(strong|wild|big|bold|a\s+lot|very\s+different|radical)\b",
                               low) else 0.3
+    if re.search(r"\b(?:subtle|slight|small|little|gentle|minor)\b", low):
+        amount = 0.2
+    m = re.search(r"\bamount\s*(?:of|=|:)?\s*(0?\.\d+|1(?:\.0)?)\b|\bby\s+(\d{1,3})\s*%", low)
+    if m:
+        amount = float(m.group(1)) if m.group(1) else int(m.group(2)) / 100
     args: dict[str, object] = {"artwork": ref, "amount": amount}
-    m = re.search(r"\b" + NUM + r"\s+(?:variations?|variants?|versions?)\b", low)
-    if m and (language.to_number(m.group(1)) or 1) > 1:
-        args["count"] = min(4, int(language.to_number(m.group(1)) or 1))
+    count = variation_count(low)
+    if count > 1:
+        args["count"] = count
     return [PlannedCall("vary_music", args)]
+
+
+def variation_count(low: str) -> int:
+    """"three variations", "a few alternatives" (3), "several" (4), "a couple" (2)."""
+    m = re.search(r"\b" + NUM + r"\s+(?:\w+\s+)?(?:variations?|variants?|versions?|alternatives?|"
+                  r"options|takes|more)\b", low)
+    if m and (language.to_number(m.group(1)) or 1) > 1:
+        return min(4, int(language.to_number(m.group(1)) or 1))
+    if re.search(r"\bseveral\b", low):
+        return 4
+    if re.search(r"\ba\s+few\b|\bsome\s+(?:more\s+)?(?:variations|alternatives|options)", low):
+        return 3
+    if re.search(r"\b(?:a\s+)?couple\b|\bpair\b", low):
+        return 2
+    return 1
 
 
 _CONTINUE = re.compile(r"\b(continue|keep\s+going|extend(?!\s+(?:the\s+)?(?:canvas|frame|picture|"
