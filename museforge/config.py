@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     image_api_retries: int = Field(default=2, ge=0, le=10,
                                    description="Retries after a connection error or 429/5xx")
     device: str | None = Field(default=None, description="cuda, cuda:1, mps, cpu; auto if unset")
+    max_generations: int = Field(default=4, ge=1, le=16, description=(
+        "New artworks one message may start (a pasted essay must not start 32 "
+        "generations); calls past it are left out and the reply says so."))
     workers: int = Field(default=1, ge=1, le=16, description=(
         "Generations run at once by a server's job queue (1 keeps a GPU to one job)"))
     discord_token: SecretStr | None = None

@@ -143,8 +143,8 @@ class OfflinePlanner:
         # The artwork the request names becomes "it" for the slot fillers, so "play the
         # piano melody on cello" is "play it on cello" about the piano melody.
         local, said = context, text
-        if found and not (pred is not None and pred.label in _HISTORY and
-                          _HISTORY_RULE.search(text)):
+        if len(found) == 1 and not (pred is not None and pred.label in _HISTORY and
+                                    _HISTORY_RULE.search(text)):
             first = found[0]
             said = text[: first.span[0]] + "it" + text[first.span[1]:]
             if first.kind and first.ref.startswith("#"):
@@ -154,19 +154,23 @@ class OfflinePlanner:
                 local = replace(context, focus=[brief])
         rule_calls = self._rules(text, said, local)
         label = _label(rule_calls)
-        chosen: str | None = label
-        calls = rule_calls
+        if not rule_calls and _ELSEWHERE.match(text):
+            return Decision()  # said as not understood, with what it can do
         if rule_calls and label not in _CREATE and not context.recent and pred is not None \
                 and pred.label in _CREATE and pred.p >= ASK:
             rule_calls, label = [], None  # nothing exists yet: an edit can't be what is meant
         if rule_calls and self._weak and pred is not None and pred.label != label \
                 and pred.p >= ASK and pred.label in intents.BUILDERS:
             rule_calls, label = [], None  # a catch-all rule yields to a clear intent
-        if pred is not None and not (rule_calls and (
-                pred.label == label or pred.p_of(label or "") >= KEEP_RULE
-                or pred.p < OVERRULE)):
+        chosen: str | None = label
+        calls = rule_calls
+        keep = rule_calls and (pred is None or pred.label == label or pred.p < OVERRULE
+                               or pred.p_of(label or "") >= KEEP_RULE
+                               # "make #2 look like a watercolor" edits #2
+                               or (found and label not in _CREATE and pred.label in _CREATE))
+        if pred is not None and not keep:
             if pred.label == "chat" and pred.p >= ACT and not rule_calls:
-                return Decision(chat=prompts.capabilities())
+                return Decision(chat=prompts.not_understood(request))
             if pred.label == "ask" and pred.p >= ACT and not rule_calls:
                 return Decision(question=prompts.what_change(local))
             if pred.label in intents.BUILDERS and \
@@ -175,6 +179,12 @@ class OfflinePlanner:
                 calls = []
         if chosen is None:
             return Decision(question=_question(pred, context) if pred else None)
+        if chosen == "revert" and language.version_number(text) is None \
+                and not re.search(r"#\s*\d+\s*v\s*\d+", text):
+            chosen, calls = "undo", []  # "revert that", "go back a version": one step back
+        if chosen == "generate_image" and found and re.match(
+                r"^(?:make|turn|change|get|have|render|give)\s+(?:#\s*\d+|it|this|that)\b", text, re.I):
+            chosen, calls = "edit", []  # "make #2 look like a watercolor" edits #2
         if chosen in _CREATE:
             calls = intents.BUILDERS[chosen](text, context)
         elif chosen == "blend":
@@ -191,7 +201,7 @@ class OfflinePlanner:
     def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
             if rule.when.search(text):
-                calls = rule.build(said, context)
+                calls = rule.build(text if rule.tool in _HISTORY else said, context)
                 if calls:  # a rule that recognises a request but fills nothing passes it on
                     self._weak = rule.priority < 0  # a catch-all ("a ..." is a picture)
                     return calls
@@ -207,6 +217,15 @@ class OfflinePlanner:
         return any(r.starts is not None and r.starts.match(text) for r in self.rules)
 
 
+# Requests for things no tool here does ("book me a flight", "translate this"): said
+# plainly, never turned into a picture of the words.
+_ELSEWHERE = re.compile(
+    r"^(?:book|order|buy|purchase|call|phone|email|e-mail|text|message|send|translate|"
+    r"summari[sz]e|explain|solve|calculate|compute|find|search|google|look\s+up|remind|"
+    r"schedule|debug|proofread|download|install|delete\s+my|pay|transfer|tell\s+me\s+(?:a|the|"
+    r"about|what|who|how|why|when|where)|what(?:'s|\s+is)\s+the\s+(?:weather|time|capital|"
+    r"date|news|score)|who\s+(?:is|was|won|are)|do\s+my|fix\s+my|check\s+my|read\s+my)\b",
+    re.I)
 _CREATE = ("generate_image", "compose_music")
 _HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
 _HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v\d+|back|"

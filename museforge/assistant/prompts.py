@@ -61,6 +61,12 @@ def what_change(context: PlanContext) -> str:
             "16:9, “make it snowy”, or a variation.")
 
 
+def capped(limit: int, left_out: int) -> str:
+    calls = "request" if left_out == 1 else "requests"
+    return (f"I make at most {limit} new artworks per message, so I left out {left_out} "
+            f"{calls}; ask again for more (MUSEFORGE_MAX_GENERATIONS changes the limit).")
+
+
 def failed(tool: str, error: str) -> str:
     what = tool.replace("_", " ")
     return f"I couldn't {what}: {error}"

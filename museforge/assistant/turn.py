@@ -133,6 +133,7 @@ class Assistant:
         else:
             plan = self._plan(message, context, result)
         result.planner = plan.planner or self.planner.name
+        plan = self._cap(plan)
         plan_ms = (time.perf_counter() - t_plan) * 1000
 
         resolver = Resolver(self.store, actor, session, focus=list(focus))
@@ -163,6 +164,35 @@ class Assistant:
         return result
 
     # -- steps -------------------------------------------------------------------------
+
+    def _cap(self, plan: Plan) -> Plan:
+        """At most ``max_generations`` new artworks per message; what is left out is said."""
+        limit = int(getattr(self.settings, "max_generations", 4) or 4)
+        kept: list[PlannedCall] = []
+        dropped: list[PlannedCall] = []
+        made = 0
+        for call in plan.calls:
+            try:
+                makes = get_tool(call.name).makes == "artwork"
+            except UnknownTool:
+                makes = False
+            count = call.args.get("count", 1)
+            n = (max(1, int(count)) if isinstance(count, int) else 1) if makes else 0
+            if made + n > limit and n:
+                room = limit - made
+                if room > 0 and "count" in call.args:
+                    kept.append(PlannedCall(call.name, {**call.args, "count": room}))
+                    made = limit
+                dropped.append(call)
+                continue
+            made += n
+            kept.append(call)
+        if not dropped:
+            return plan
+        note = prompts.capped(limit, len(dropped))
+        reply = f"{plan.reply}\n{note}" if plan.reply else note
+        return Plan(calls=kept, reply=reply, answer=plan.answer, planner=plan.planner,
+                    state=plan.state)
 
     def _focus(self, actor: Actor, session: SessionInfo) -> list[tuple[int, str]]:
         """What "it" means at the start of the turn: the artworks the last call that
