@@ -133,7 +133,7 @@ class Assistant:
         else:
             plan = self._plan(message, context, result)
         result.planner = plan.planner or self.planner.name
-        plan = self._cap(plan)
+        plan, capped = self._cap(plan)
         plan_ms = (time.perf_counter() - t_plan) * 1000
 
         resolver = Resolver(self.store, actor, session, focus=list(focus))
@@ -151,7 +151,8 @@ class Assistant:
         if not plan_only and plan.calls:
             written = self._written_reply(message, context, plan, result)
             if written:  # the model's words, after what happened to the files
-                result.reply = "\n".join([*self._file_lines(result), written])
+                result.reply = "\n".join([*self._file_lines(result), written,
+                                          *([capped] if capped else [])])
         if not plan_only:
             total_ms = (time.perf_counter() - started) * 1000
             self.store.add_message(
@@ -165,7 +166,7 @@ class Assistant:
 
     # -- steps -------------------------------------------------------------------------
 
-    def _cap(self, plan: Plan) -> Plan:
+    def _cap(self, plan: Plan) -> tuple[Plan, str | None]:
         """At most ``max_generations`` new artworks per message; what is left out is said."""
         limit = int(getattr(self.settings, "max_generations", 4) or 4)
         kept: list[PlannedCall] = []
@@ -188,11 +189,11 @@ class Assistant:
             made += n
             kept.append(call)
         if not dropped:
-            return plan
+            return plan, None
         note = prompts.capped(limit, len(dropped))
         reply = f"{plan.reply}\n{note}" if plan.reply else note
         return Plan(calls=kept, reply=reply, answer=plan.answer, planner=plan.planner,
-                    state=plan.state)
+                    state=plan.state), note
 
     def _focus(self, actor: Actor, session: SessionInfo) -> list[tuple[int, str]]:
         """What "it" means at the start of the turn: the artworks the last call that
