@@ -49,9 +49,9 @@ MOOD_MUSIC: list[tuple[str, dict[str, object]]] = [
 MOOD_IMAGE: list[tuple[str, dict[str, object]]] = [
     (r"sad(?:der)?|gloom(?:y|ier)|moodier|melanchol\w*|somber|sombre|bleak(?:er)?|"
      r"depressing|ominous|spookier|eerie|creepier", {"warmth": -0.3, "brightness": 0.85}),
-    (r"happ(?:y|ier)|cheer(?:y|ier|ful)|joyful|sunnier|uplifting|jolly|jollier|livelier",
+    (r"happ(?:y|ier)|cheer(?:y|ier|ful)?|joyful|sunnier|uplifting|jolly|jollier|livelier",
      {"warmth": 0.3, "brightness": 1.15}),
-    (r"calm(?:er)?|peaceful|serene|gentler|dreamier|softer", {"saturation": 0.8,
+    (r"calm(?:er)?|peaceful|serene|gentler|dreamier", {"saturation": 0.8,
                                                               "blur": 1.0}),
 ]
 
@@ -102,7 +102,7 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         add(f"#{m.group(1)}", b.kind if b else None, m)
     pool = _pool(ctx)
     ords = "|".join(sorted(_ORD, key=len, reverse=True))
-    for m in re.finditer(r"\bthe\s+(" + ords + r")(?:\s+(" + _REF_NOUN + r"))?\b"
+    for m in re.finditer(r"\b(?:the|and|&)\s+(" + ords + r")(?:\s+(" + _REF_NOUN + r")s?)?\b"
                          r"(?!\s+(?:change|edit|step|version|two|three|\d))", text, I):
         n = _ORD[m.group(1).lower()]
         if m.group(1).lower() in ("last", "latest") and not m.group(2):
@@ -300,8 +300,83 @@ def complaint_args(text: str) -> dict[str, object]:
     return _mood_args(text, COMPLAINTS)
 
 
+_PROPS = [(r"brightness|bright|light(?:ness)?|exposure", "brightness"),
+          (r"contrast", "contrast"),
+          (r"saturation|saturated|colou?rs?|colou?rfulness|vibrance|vibrancy", "saturation"),
+          (r"sharpness|sharp|detail|crispness", "sharpness"),
+          (r"warmth|warm", "warmth")]
+_UP = (r"up|increase|increased|raise|boost|crank(?:ed)?(?:\s+up)?|more|higher|bump(?:ed)?(?:\s+up)?|"
+       r"add|push|turn\s+up|amp(?:ed)?\s+up|pump(?:ed)?\s+up|enhance|stronger")
+_DOWN = (r"down|decrease|decreased|reduce|reduced|lower|lowered|less|tone(?:d)?\s+down|soften|"
+         r"cut|drop|dial(?:led)?\s+(?:back|down)|turn\s+down|weaker|too\s+strong|too\s+much")
+
+
+def property_args(text: str) -> dict[str, object]:
+    """"crank up the contrast", "contrast up a bit", "less bright", "reduce the saturation by
+    20%", "half the brightness", "twice as bright", "tone the colours down"."""
+    low = text.lower()
+    args: dict[str, object] = {}
+    pct = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent)", low)
+    for words, name in _PROPS:
+        prop = re.search(r"\b(?:" + words + r")\b", low)
+        if not prop:
+            continue
+        near = low[max(0, prop.start() - 40):prop.end() + 40]
+        if re.search(r"\b(?:half|halve)\b", near):
+            args[name] = 0.5
+            continue
+        if re.search(r"\b(?:twice|double)\b", near):
+            args[name] = 2.0
+            continue
+        up = re.search(r"\b(?:" + _UP + r")\b", near)
+        down = re.search(r"\b(?:" + _DOWN + r")\b", near)
+        if not up and not down:
+            continue
+        sign = -1 if down and (not up or down.start() < up.start() or "too" in down.group(0)) \
+            else 1
+        amount = float(pct.group(1)) / 100 if pct else (
+            0.15 if re.search(r"\b(?:bit|little|touch|tad|slightly|notch)\b", near) else
+            0.5 if re.search(r"\b(?:lot|much|way|really|loads|heaps|crank)", near) else 0.3)
+        if name == "warmth":
+            args[name] = round(sign * min(1.0, amount), 2)
+        else:
+            args[name] = round(max(0.05, 1 + sign * amount), 3)
+    return args
+
+
+_FILTERS = [
+    (r"black\s*(?:&|and|n)\s*white|b\s*&\s*w|\bb/w\b|gr[ae]y\s*scale|monochrome|colou?rless|"
+     r"no\s+colou?rs?|noir", "grayscale"),
+    (r"sepia|old[\s-]+(?:timey|photo|fashioned)|antique|vintage\s+photo", "sepia"),
+    (r"invert(?:ed)?|negative|flip\s+the\s+colou?rs|reverse\s+the\s+colou?rs", "invert"),
+    (r"posteri[sz]e\w*|poster\s+effect", "posterize"),
+    (r"vignett\w*|darken\s+the\s+(?:corners|edges)|dark\s+(?:corners|edges)", "vignette"),
+    (r"emboss(?:ed)?", "emboss"),
+]
+
+
+def filter_args(text: str) -> dict[str, object]:
+    for pattern, name in _FILTERS:
+        if re.search(r"\b(?:" + pattern + r")", text, I):
+            return {"filter": name}
+    m = re.search(r"\bhue\b.*?(-?\d+)\s*(?:°|degrees?)?|(?:colou?r\s+wheel|colou?rs?\s+round|"
+                  r"hue)\D{0,40}?(-?\d+)\s*(?:°|degrees?)|(-?\d+)\s*(?:°|degrees?)\s+(?:hue|round\s+"
+                  r"the\s+colou?r\s+wheel)", text, I)
+    if m:
+        return {"hue_shift": float(m.group(1) or m.group(2) or m.group(3))}
+    if re.search(r"\b(?:hue|colou?r\s+wheel)\b", text, I):
+        return {"hue_shift": 30.0}
+    return {}
+
+
 def edit_image(text: str, ref: str | None) -> list[PlannedCall]:
-    fixes = complaint_args(text)
+    if re.search(r"\b(?:sky|background|foreground|ground|backdrop)\b", text, I):
+        painted = inpaint(text, PlanContext())
+        if painted:
+            return _with_ref(painted, "artwork", ref)
+    fixes = {**filter_args(text), **property_args(text), **complaint_args(text)}
+    for k, v in _mood_args(text, MOOD_IMAGE).items():
+        fixes.setdefault(k, v)
     if fixes:
         return _with_ref([PlannedCall("adjust_image", {"artwork": "it", **fixes})],
                          "artwork", ref)
@@ -317,6 +392,47 @@ def edit_image(text: str, ref: str | None) -> list[PlannedCall]:
     if not calls:
         calls = images._edit(text, PlanContext())
     return _with_ref(calls, "artwork", ref)
+
+
+_REGIONS = (r"top\s+left|top\s+right|bottom\s+left|bottom\s+right|left\s+half|right\s+half|"
+            r"top\s+half|bottom\s+half|background|backdrop|foreground|sky|ground|center|centre|"
+            r"middle|top|bottom|left|right")
+
+
+def inpaint(text: str, ctx: PlanContext) -> list[PlannedCall]:
+    """"swap the sky for a rainbow", "make the background a jungle", "give it a desert
+    background", "background -> a wheat field", "put a boat in the middle"."""
+    m = re.search(r"\b(" + _REGIONS + r")\b", text, I)
+    if not m:
+        return []
+    region = m.group(1).lower().replace("centre", "center").replace("middle", "center") \
+        .replace("backdrop", "background")
+    after = re.sub(r"^\s+(?:of|in|on)\s+(?:it|this|that|#\d+|the\s+\w+(?:\s+(?:picture|image|"
+                   r"painting|pic|one))?)\b", "", text[m.end():], flags=I)
+    before = text[: m.start()]
+    prompt = None
+    for pattern in (r"^(?:\s+(?:in|of|on)\s+(?:it|#\d+|the\s+\w+(?:\s+\w+)?))?\s*(?:with|for|to|into|"
+                    r"->|=>|:|should\s+be|be(?:\s+full\s+of)?|as|is)\s+(?:a\s+|an\s+|some\s+)?(.+)$",
+                    r"^(?:\s+(?:in|of|on)\s+(?:it|#\d+|the\s+\w+(?:\s+\w+)?))?\s+(?!with\b)"
+                    r"(?:a\s+|an\s+)?(.+)$"):
+        pm = re.search(pattern, after, I) if after.strip() else None
+        if pm and region not in ("top", "bottom", "left", "right", "center") or (
+                pm and re.match(r"\s*(?:with|to|into|->|:)", after)):
+            prompt = pm.group(1) if pm else None
+            break
+    if prompt is None:
+        bm = re.search(r"\b(?:put|add|place|paint|draw|give\s+(?:it|#\d+|the\s+\w+))\s+(.+?)\s*"
+                       r"(?:(?:in|into|on|at|to|along|across)\s+the\s*)?$", before, I)
+        if bm:
+            prompt = bm.group(1)
+    if not prompt:
+        return []
+    prompt = re.sub(r"\s+(?:instead|please|pls|thanks)\b.*$", "", prompt, flags=I)
+    prompt = " ".join(re.sub(r"^(?:a|an|the|some)\s+", "", prompt.strip(" .,!?"), flags=I)
+                      .split())
+    if not prompt or re.fullmatch(r"(?:it|#\d+)", prompt):
+        return []
+    return [PlannedCall("inpaint_image", {"artwork": "it", "region": region, "prompt": prompt})]
 
 
 def _mood_args(text: str, table: list[tuple[str, dict[str, object]]]) -> dict[str, object]:
@@ -460,7 +576,7 @@ BUILDERS: dict[str, Build] = {
     "continue_music": continue_music,
     "upscale_image": for_image(images._upscale),
     "reframe_image": for_image(images._reframe),
-    "inpaint_image": for_image(images._inpaint),
+    "inpaint_image": for_image(lambda t, c: images._inpaint(t, c) or inpaint(t, c)),
     "add_text": for_image(images._add_text),
     "undo": for_history(history._repeat("undo")),
     "redo": for_history(history._repeat("redo")),
@@ -477,6 +593,20 @@ REBUILT = ("edit", "vary", "continue_music", "upscale_image", "reframe_image")
 def blend_targets(text: str, found: list[Target], ctx: PlanContext) -> list[PlannedCall]:
     """"blend the fox and the whale", "morph the piano one into the jig"."""
     refs = [t for t in found if t.ref.startswith("#")]
+    low = text.lower()
+    if len(refs) == 1 and re.search(r"\b(?:it|this|that)\b", low) and len(ctx.focus) == 1:
+        it = Target(f"#{ctx.focus[0].number}", ctx.focus[0].kind, (-1, -1))
+        first_it = re.search(r"\b(?:it|this|that)\b", low)
+        refs = [it, refs[0]] if first_it and first_it.start() < refs[0].span[0] else [refs[0], it]
+    if len(refs) < 2:
+        bare = re.findall(r"\b(\d{1,2})\b", re.sub(r"\b\d+\s*(?:steps?|%)", " ", low))
+        known = {b.number: b.kind for b in ctx.recent}
+        if len(bare) >= 2 and all(int(n) in known for n in bare):
+            refs = [Target(f"#{n}", known[int(n)], (0, 0)) for n in bare]
+    if len(refs) < 2 and re.search(r"\ball\b|\bevery\b|\bthem\b|\bthese\b", low):
+        pool = [b for b in ctx.focus] if len(ctx.focus) > 1 else \
+            [b for b in ctx.recent if b.kind == "image"]
+        refs = [Target(f"#{b.number}", b.kind, (0, 0)) for b in pool][-4:]
     if len(refs) < 2:
         return []
     kinds = {t.kind for t in refs}

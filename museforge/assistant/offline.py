@@ -124,6 +124,7 @@ class OfflinePlanner:
                 unknown.append(request)
         if lead:
             unknown.append(lead)
+        calls = _dedupe(calls)
         if not calls and not said:
             return Plan(reply=prompts.not_understood(message), answer="unknown")
         if unknown:
@@ -139,7 +140,8 @@ class OfflinePlanner:
         refusal = _refusal(text, pred)
         if refusal:
             return Decision(refusal=refusal)
-        found = intents.targets(text, context)
+        # Quoted words are content ("write 'Jig Night' on it"), never a reference.
+        found = intents.targets(_QUOTES.sub(lambda m: " " * len(m.group(0)), text), context)
         # The artwork the request names becomes "it" for the slot fillers, so "play the
         # piano melody on cello" is "play it on cello" about the piano melody.
         local, said = context, text
@@ -226,6 +228,7 @@ _ELSEWHERE = re.compile(
     r"about|what|who|how|why|when|where)|what(?:'s|\s+is)\s+the\s+(?:weather|time|capital|"
     r"date|news|score)|who\s+(?:is|was|won|are)|do\s+my|fix\s+my|check\s+my|read\s+my)\b",
     re.I)
+_QUOTES = re.compile(r"[\"“”][^\"“”]*[\"“”]|(?<!\w)'[^']+'(?!\w)")
 _CREATE = ("generate_image", "compose_music")
 _HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
 _HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v\d+|back|"
@@ -247,6 +250,18 @@ def _retarget(calls: list[PlannedCall], found: list[intents.Target]) -> list[Pla
             ref = found[0].ref
             call.args["artwork"] = ref.split(" v")[0] if call.name == "revert" else ref
     return calls
+
+
+def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
+    """"it looks flat, give it more contrast": one request said twice is one call (undo
+    and redo repeat on purpose)."""
+    out: list[PlannedCall] = []
+    for call in calls:
+        if out and call.name not in ("undo", "redo") and call.name == out[-1].name \
+                and call.args == out[-1].args:
+            continue
+        out.append(call)
+    return out
 
 
 def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:

@@ -57,6 +57,8 @@ mountain mountains forest ocean beach lake river harbour harbor city village str
 sunset sunrise night dusk dawn morning evening winter summer autumn spring snow snowy
 """.split())
 
+COMPARATIVES = set("bluer redder greener yellower greyer grayer pinker warmer cooler "
+                   "moodier sunnier snowier cozier cosier punchier zippier dreamier".split())
 ENGLISH = Path(__file__).parent / "data" / "english.txt.gz"
 
 
@@ -91,7 +93,8 @@ def _fix(token: str, targets: frozenset[str]) -> str:
     low = token.lower()
     if low in TEXT_SPEAK:
         return _keep_case(token, TEXT_SPEAK[low])
-    if not low.isalpha() or low in targets or len(low) < 3 or low in english():
+    if not low.isalpha() or low in targets or len(low) < 3 or low in english() \
+            or low in COMPARATIVES:
         return token
     squeezed = re.sub(r"(\w)\1{2,}", r"\1\1", low)  # "sloooower", "pleeease"
     if squeezed != low:

@@ -16,7 +16,10 @@ NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(language.UNITS, key=len, reverse=True
 STYLE_WORDS = {
     "watercolor": "watercolor", "watercolour": "watercolor", "water color": "watercolor",
     "oil painting": "oil", "oil paint": "oil", "in oils": "oil", "oil": "oil",
-    "pixel art": "pixel art", "pixel-art": "pixel art", "8-bit": "pixel art", "16-bit": "pixel art",
+    "pixel art": "pixel art", "pixel-art": "pixel art", "pixelart": "pixel art",
+    "8-bit": "pixel art", "16-bit": "pixel art", "water colour": "watercolor",
+    "watercolours": "watercolor", "watercolors": "watercolor", "oils": "oil",
+    "minimalistic": "minimal", "sketches": "sketch", "pencil sketch": "sketch",
     "pixelated": "pixel art", "sketch": "sketch", "pencil drawing": "sketch",
     "pencil": "sketch", "charcoal": "sketch", "line drawing": "sketch", "neon": "neon",
     "synthwave": "neon", "minimal": "minimal", "minimalist": "minimal", "flat design": "minimal",
@@ -24,23 +27,26 @@ STYLE_WORDS = {
     "anime": "anime", "manga": "anime", "cartoon": "anime",
 }
 _STYLE_RE = re.compile(
-    r"(?:,\s*|\s+)(?:(?:in\s+(?:the\s+style\s+of\s+|a\s+|an\s+)?|as\s+(?:a\s+|an\s+)?)?"
+    r"(?:^|,\s*|\s+)(?:(?:in\s+(?:the\s+style\s+of\s+|a\s+|an\s+)?|as\s+(?:a\s+|an\s+)?)?"
     r"(?:" + "|".join(re.escape(k) for k in sorted(STYLE_WORDS, key=len, reverse=True)) +
-    r")(?:\s+style)?)\b", I)
+    r")(?:\s+(?:style|sign\s+style|art|painting|colou?rs))?)\b", I)
 ASPECT_WORDS = [
     (r"\bwide\s*screen\b|\bwide\b|\bcinematic\b|\b16\s*[:x]\s*9\b", "16:9"),
     (r"\bpanoram(?:a|ic)\b|\bultra[\s-]?wide\b", "21:9"),
     (r"\bsquare\b", "1:1"),
-    (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode)\b|\bvertical\b|"
-     r"\bphone\s+wallpaper\b|\bstory\s+format\b", "9:16"),
+    (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode|crop)\b|\bvertical\b|"
+     r"\bphone\s+wallpapers?\b|\bwallpapers?\s+for\s+(?:my|a)\s+phone\b|\block\s*screen\b|"
+     r"\bfor\s+(?:my|a)\s+phone\b|\bstory\s+format\b|(?<=,\s)portrait\b|\bportrait(?=,)|"
+     r"\b(?:to|as)\s+(?:a\s+)?portrait\b|\bportrait\s*$|\btall\b", "9:16"),
     (r"\blandscape\s+(?:format|orientation|mode)\b", "3:2"),
 ]
-_RATIO_RE = re.compile(r"\b(\d{1,2})\s*[:x]\s*(\d{1,2})\b(?!\s*px)")
-_SIZE_RE = re.compile(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b")
+_RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)")
+_SIZE_RE = re.compile(r"\b(\d{3,4})\s*(?:[x×]|\s+by\s+)\s*(\d{3,4})\b")
 _SEED_RE = re.compile(r"\bseed\s*(?:=|:|of|#)?\s*(\d{1,10})\b", I)
 _STEPS_RE = re.compile(r"\b(\d{1,3})\s+steps\b", I)
-_WITHOUT_RE = re.compile(r"\b(?:without|with\s+no|no)\s+([\w\s'-]+?)(?=$|[,.;]|\s+(?:and|in|at|"
-                         r"on|with)\b)", I)
+_WITHOUT_RE = re.compile(r"\b(?:without|with\s+no|no|don't\s+(?:include|add|show|put)\s+(?:any\s+)?|"
+                         r"do\s+not\s+(?:include|add|show)\s+(?:any\s+)?)\s*([\w\s'-]+?)"
+                         r"(?=$|[,.;]|\s+(?:and|in|at|on|with)\b)", I)
 _INSPIRED_RE = re.compile(
     r"\b(?:that\s+(?:fits|matches|goes\s+with|suits)|to\s+(?:fit|match|go\s+with|suit)|"
     r"inspired\s+by|based\s+on|(?:for|like)\s+(?=the\s+(?:song|music|melody|piece|tune)))"
@@ -93,14 +99,15 @@ def _aspect_of(text: str) -> tuple[str | None, str]:
 
 
 def _count_of(text: str) -> tuple[int, str]:
-    m = re.search(r"\b" + NUM + r"\s+(?:different\s+|new\s+)?(?:" + _IMAGE_NOUN +
-                  r"|options|takes|variants|variations|versions)\b(?:\s+of)?", text, I)
+    m = re.search(r"\b" + NUM + r"\s+(?:[a-z-]+\s+){0,2}?(?:" + _IMAGE_NOUN +
+                  r"|options|takes|variants|variations|versions|watercolou?rs|sketches|oils)\b"
+                  r"(?:\s+of)?", text, I)
     if m:
         n = language.to_number(m.group(1))
         if n is not None and n >= 1:
             return int(n), text[: m.start()] + text[m.end():]
-    m = re.search(r"\b(?:a\s+few|some|several)\s+(?:" + _IMAGE_NOUN + r"|options)\b(?:\s+of)?",
-                  text, I)
+    m = re.search(r"\b(?:a\s+few|some|several)\s+(?:[a-z-]+\s+)?(?:" + _IMAGE_NOUN +
+                  r"|options|watercolou?rs|sketches)\b(?:\s+of)?", text, I)
     if m:
         return 4 if "several" in m.group(0).lower() else 3, text[: m.start()] + text[m.end():]
     return 1, text
@@ -127,6 +134,8 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         args["width"], args["height"] = int(size.group(1)), int(size.group(2))
         text = _SIZE_RE.sub(" ", text)
     style, text = _style_of(text)
+    if style is None and re.match(r"^(?:please\s+)?(?:can\s+you\s+)?sketch\b", text.strip(), I):
+        style = "sketch"
     aspect, text = _aspect_of(text)
     count, text = _count_of(text)
     negatives = [_clean(n) for n in _WITHOUT_RE.findall(text)]
@@ -326,12 +335,15 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 _UPSCALE = re.compile(
     r"\b(upscale|up-scale|upres|enlarge|super[\s-]?resolution|higher[\s-]resolution|"
     r"high[\s-]res|hi[\s-]res|in\s+hd|hd\s+version|4k|make\s+(?:it|#\d+|this|that)\s+"
-    r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels)\b", I)
+    r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels|(?:twice|\d+\s*(?:x|times))\s+"
+    r"(?:as\s+)?(?:big|bigger|larger|large)|double\s+(?:the\s+)?(?:size|resolution)|"
+    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger)\b", I)
 
 
 def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
-    factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4k|quadruple)\b", low) else 2
+    factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4\s*times|4k|quadruple)\b",
+                            low) else 2
     cleaned = re.sub(r"\b\d\s*x\b|\bx\s*\d\b|\b4k\b", " ", text, flags=I)
     return [PlannedCall("upscale_image", {"artwork": language.natural_ref(cleaned) or "it",
                                           "factor": factor})]
