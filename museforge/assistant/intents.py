@@ -132,6 +132,9 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         hit = _by_subject(m.group(1), ctx)
         if hit:
             add(*hit, m)
+    for m in re.finditer(r"\b(?:the|this|that|my)\s+(picture|image|painting|photo|drawing|song|music|"
+                         r"piece|melody|tune|track)\b", text, I):
+        add(" ".join(m.group(0).lower().split()), _kind_of_noun(m.group(1)), m)
     for i, t in enumerate(found):  # "v2 of the whale"
         before = text[: t.span[0]]
         v = re.search(r"\b(?:v|version\s*)(\d+)\s+of\s+$", before, I)
@@ -255,11 +258,9 @@ def edit(text: str, ctx: PlanContext) -> list[PlannedCall]:
     image_cue = bool(IMAGE_ONLY.search(text))
     if kind is None:
         kind = "music" if music_cue and not image_cue else "image"
-    if kind == "image" and music_cue and not image_cue and ref is None \
-            and has_kind(ctx, "music"):
-        kind, ref = "music", "latest music"
-    elif kind == "music" and image_cue and not music_cue and ref is None \
-            and has_kind(ctx, "image"):
+    if kind == "image" and music_cue and not image_cue and ref is None:
+        kind, ref = "music", "latest music"  # an error when there is none: said, not guessed
+    elif kind == "music" and image_cue and not music_cue and ref is None:
         kind, ref = "image", "latest image"
     return edit_music(text, ref) if kind == "music" else edit_image(text, ref)
 
@@ -509,8 +510,10 @@ _LINK = (r"(?:(?:that|which|to)\s+(?:fits?|match(?:es)?|goes?\s+with|suits?|acco
 _THING = (r"(?:it|this|that|#\s*\d+(?:\s*v\s*\d+)?|(?:the|this|that|my|your)\s+(?:\w+\s+){0,2}?"
           r"(?:" + MUSIC_NOUN + "|" + IMAGE_NOUN + r"|one(?:\s+with\s+(?:the\s+)?[\w-]+)?)s?|"
           r"the\s+[a-z][\w'-]+)")
-_SOUND_LIKE = re.compile(r"\bwhat\s+(?:would|does|might|could)\s+(.+?)\s+sound\s+like\b", I)
-_LOOK_LIKE = re.compile(r"\bwhat\s+(?:would|does|might|could)\s+(.+?)\s+look\s+like\b", I)
+_SOUND_LIKE = re.compile(r"\b(?:what|how)\s+(?:would|does|might|could)\s+(.+?)\s+sound(?:\s+like)?\b",
+                         I)
+_LOOK_LIKE = re.compile(r"\b(?:what|how)\s+(?:would|does|might|could)\s+(.+?)\s+look(?:\s+like)?\b",
+                        I)
 
 
 def inspired(text: str, ctx: PlanContext, new_kind: str) -> tuple[str | None, str]:
@@ -546,6 +549,59 @@ def _other_ref(phrase: str, ctx: PlanContext, other: str) -> str | None:
     if phrase.lower() in ("it", "this", "that") and focus_kind(ctx) == other:
         return phrase.lower()
     return None
+
+
+_MAKE_IMAGE = re.compile(
+    r"\b(?:covers?|cover\s+art|album\s+(?:art|cover)|artwork|art|pictures?|pics?|images?|"
+    r"illustrations?|illustrate|paintings?|paint|draw|drawing|posters?|visual|visuals|ideas|"
+    r"visuali[sz]e|visuali[sz]ation|wallpaper|look(?:s)?\s+like|look\b|picture\s+(?:it|this|that))"
+    r"\b", I)
+_MAKE_MUSIC = re.compile(
+    r"\b(?:music|song|tune|melody|piece|soundtrack|score|sound(?:s)?\s+like|sound\b|jingle|"
+    r"theme|jig|reel|waltz|lullaby|ballad|march|hornpipe|air|compose|bars|bpm|"
+    r"in\s+[A-G](?:#|b)?(?:\s+(?:major|minor))?)\b", I)
+_PRONOUN_REF = re.compile(r"\b(?:it|this|that)\b(?!\s+(?:one\s+with|is|was|'s))", I)
+
+
+def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
+    """A new artwork made to fit one of the other kind: ("generate_image" or
+    "compose_music", the reference, the request without it). "a cover for this song",
+    "what would this painting sound like", "set the lighthouse to music", "cover art"."""
+    refs: list[tuple[str, str | None, tuple[int, int]]] = [
+        (t.ref, t.kind, t.span) for t in targets(text, ctx)]
+    for m in re.finditer(r"\b(?:the|this|that|my|your)\s+(?:\w+\s+)?(" + MUSIC_NOUN + "|" +
+                         IMAGE_NOUN + r")s?\b", text, I):
+        if not any(a <= m.start() < b for _, _, (a, b) in refs):
+            kind = "music" if re.fullmatch(MUSIC_NOUN, m.group(1), I) else "image"
+            refs.append((_named_ref(m.group(0), kind, ctx), kind, (m.start(), m.end())))
+    if not refs:
+        pm = _PRONOUN_REF.search(text)
+        if pm and focus_kind(ctx):
+            refs.append(("it", focus_kind(ctx), (pm.start(), pm.end())))
+    for ref, kind, (a, b) in refs:
+        rest = text[:a] + " " + text[b:]
+        if kind == "music" and _MAKE_IMAGE.search(rest) and not _edits_music(rest):
+            return "generate_image", ref, rest
+        if kind == "image" and _MAKE_MUSIC.search(rest) and not _MAKE_IMAGE.search(
+                re.sub(r"\b(?:sound|sounds)\s+like\b", " ", rest)):
+            return "compose_music", ref, rest
+    if not refs and re.search(r"\b(?:cover\s+art|album\s+(?:art|cover)|a\s+cover|visuali[sz]e)\b",
+                              text, I) and focus_kind(ctx) == "music":
+        return "generate_image", "it", text
+    return None
+
+
+def _named_ref(phrase: str, kind: str, ctx: PlanContext) -> str:
+    low = " ".join(phrase.lower().split())
+    if re.fullmatch(r"(?:the|this|that|my)\s+(?:picture|image|painting|photo|drawing|song|music|"
+                    r"piece|melody|tune|track)", low):
+        return low
+    return f"latest {kind}" if has_kind(ctx, kind) else low
+
+
+def _edits_music(rest: str) -> bool:
+    return bool(re.search(r"\b(?:faster|slower|transpose|tempo|key|instrument|play(?:ed)?\s+on)\b",
+                          rest, I))
 
 
 def generate_image(text: str, ctx: PlanContext) -> list[PlannedCall]:

@@ -23,7 +23,7 @@ from museforge.assistant import intents, language, prompts, spelling
 from museforge.assistant.intent.corpus import LABEL_OF_TOOL
 from museforge.assistant.intent.model import IntentModel, Prediction, default_model
 from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
-from museforge.assistant.rules import Rule, all_rules
+from museforge.assistant.rules import Rule, all_rules, images, music
 
 _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\W*$",
                    re.I)
@@ -50,10 +50,15 @@ _REFUSALS = [
      "I can't make 3D models; I can paint a picture of it (try “a picture of …, 3D "
      "render style”)."),
     (re.compile(r"\b(?:video|animat\w*|movie|film\s+clip|moving\s+picture|motion|gif|"
-                r"cinemagraph|timelapse|time-lapse|frames?\s+per\s+second|fps)\b", re.I),
+                r"cinemagraph|timelapse|time-lapse|frames?\s+per\s+second|fps)\b|"
+                r"\b\d+\s*(?:-\s*)?(?:second|sec|minute|min)s?\s+(?:long\s+)?clip\b|"
+                r"\bmake\s+(?:it|#\d+|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:actually\s+)?(?:move|swim|fly|"
+                r"walk|run|dance|spin|sparkle\s+and\s+move|blink|wave)\b|\b(?:waves?|clouds?|it|they)"
+                r"\s+(?:move|moving)\b|\bacross\s+the\s+screen\b", re.I),
      "I can't make videos or animations; I can paint still pictures and compose music "
      "(a series of pictures: “three pictures of …”)."),
     (re.compile(r"\b(?:lyrics|sing(?:s|ing)?|sung|vocals?|vocal\s+track|singer|rap(?:s|ping)?|"
+                r"a\s+cappella|acapella|real\s+voices?|human\s+voices?|"
                 r"words\s+to\s+(?:the|this|a)\s+(?:song|tune)|voice\s+over|voiceover|"
                 r"narrat\w*|speech|text[\s-]to[\s-]speech)\b", re.I),
      "I can't write or sing lyrics; I compose instrumental music (a choir or voice sound "
@@ -76,6 +81,7 @@ class Decision:
     question: str | None = None
     refusal: str | None = None
     chat: str | None = None
+    said: str | None = None  # a specific reason nothing can run ("#2 has no v7")
 
 
 class OfflinePlanner:
@@ -111,6 +117,9 @@ class OfflinePlanner:
             if decision.calls:
                 calls.extend(decision.calls)
                 context = _after(context, decision.calls)
+            elif decision.said:
+                said.append(decision.said)
+                answer = answer or "say"
             elif decision.refusal:
                 said.append(decision.refusal)
                 answer = answer or "refuse"
@@ -154,6 +163,8 @@ class OfflinePlanner:
                 brief = next((b for b in context.recent if b.number == number),
                              ArtworkBrief(number, first.kind, ""))
                 local = replace(context, focus=[brief])
+        if _HOW_TO.match(text):
+            return Decision(chat=prompts.capabilities())
         rule_calls = self._rules(text, said, local)
         label = _label(rule_calls)
         if not rule_calls and _ELSEWHERE.match(text):
@@ -164,6 +175,12 @@ class OfflinePlanner:
         if rule_calls and self._weak and pred is not None and pred.label != label \
                 and pred.p >= ASK and pred.label in intents.BUILDERS:
             rule_calls, label = [], None  # a catch-all rule yields to a clear intent
+        fresh = _NEW_PIECE.match(text)
+        if fresh and not found and label in ("edit", "vary"):
+            # "a jig in 6/8 on the fiddle" is a new piece, not "it" on the fiddle
+            rule_calls = intents.BUILDERS["compose_music" if fresh.group(1) else
+                                          "generate_image"](text, context)
+            label = _label(rule_calls)
         chosen: str | None = label
         calls = rule_calls
         keep = rule_calls and (pred is None or pred.label == label or pred.p < OVERRULE
@@ -179,6 +196,23 @@ class OfflinePlanner:
                     pred.p >= (OVERRULE if rule_calls else ACT):
                 chosen = pred.label
                 calls = []
+        linked = intents.crossmodal(text, context) if (
+            chosen in _CREATE or chosen is None or not found or pred is None
+            or pred.label in _CREATE) else None
+        if linked and (chosen in _CREATE or pred is None or pred.label in _CREATE
+                       or pred.p < OVERRULE):
+            tool, ref, rest = linked
+            calls = (images._generate if tool == "generate_image" else music._compose)(
+                rest, context)
+            if calls:
+                calls[0].args["inspired_by"] = ref
+                if tool == "generate_image" and re.fullmatch(
+                        r"(?:a\s+|an\s+|some\s+)?(?:\d+\s+)?(?:album\s+)?(?:cover|poster|picture|"
+                        r"image|painting|artwork|art|illustration|visual)s?(?:\s+art|\s+ideas?)?"
+                        r"(?:\s+(?:for|of|to|that\s+fits|like))?", str(calls[0].args.get("prompt", "")),
+                        re.I):
+                    calls[0].args["prompt"] = "a picture"
+                return Decision(calls=calls)
         if chosen is None:
             return Decision(question=_question(pred, context) if pred else None)
         if chosen == "revert" and language.version_number(text) is None \
@@ -198,7 +232,14 @@ class OfflinePlanner:
             calls = rule_calls
         if not calls:
             return Decision(question=_question(pred, context) if pred else None)
-        return Decision(calls=_retarget(calls, found))
+        calls = _retarget(calls, found)
+        if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
+                str(calls[0].args.get("instruction", ""))):
+            return Decision(question=prompts.what_change(local))
+        missing = _missing_version(calls, context)
+        if missing:
+            return Decision(said=missing)
+        return Decision(calls=calls)
 
     def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
@@ -228,6 +269,13 @@ _ELSEWHERE = re.compile(
     r"about|what|who|how|why|when|where)|what(?:'s|\s+is)\s+the\s+(?:weather|time|capital|"
     r"date|news|score)|who\s+(?:is|was|won|are)|do\s+my|fix\s+my|check\s+my|read\s+my)\b",
     re.I)
+_NEW_PIECE = re.compile(
+    r"^(?:a|an|some|another|one|two|three|four)\s+(?!bit\b|little\b|lot\b|touch\b|tad\b|"
+    r"few\s+(?:more|bars)|couple\s+of\s+(?:more|bars)|variation|version|different)"
+    r"(?:[\w'-]+\s+){0,3}?(?:(jigs?|reels?|waltz(?:es)?|lullab(?:y|ies)|ballads?|marches|march|"
+    r"hornpipes?|airs?|songs?|tunes?|melod(?:y|ies)|pieces?|tracks?|polkas?|minuets?|"
+    r"nocturnes?|fanfares?|anthems?|jingles?|themes?)|(pictures?|paintings?|drawings?|"
+    r"images?|photos?|portraits?|posters?|sketches|watercolou?rs?|illustrations?))\b", re.I)
 _QUOTES = re.compile(r"[\"“”][^\"“”]*[\"“”]|(?<!\w)'[^']+'(?!\w)")
 _CREATE = ("generate_image", "compose_music")
 _HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
@@ -250,6 +298,39 @@ def _retarget(calls: list[PlannedCall], found: list[intents.Target]) -> list[Pla
             ref = found[0].ref
             call.args["artwork"] = ref.split(" v")[0] if call.name == "revert" else ref
     return calls
+
+
+_HOW_TO = re.compile(
+    r"^(?:how\s+(?:do|can|would|should|could)\s+i\b|how\s+to\b|what(?:'s|\s+is)\s+the\s+difference|"
+    r"what\s+(?:kind|sort|type)s?\s+of\b|what\s+(?:edits|changes|things|styles|instruments|"
+    r"formats|commands)\b|which\s+(?:styles|instruments|formats|commands)\b|are\s+you\s+able\s+to\s+"
+    r"\w+\s+\w+\s+or\b|do\s+you\s+(?:support|know\s+how)|can\s+you\s+(?:also\s+)?(?:make|do|edit|"
+    r"change|compose|paint)\s+(?:music|songs|pictures|images|art|videos?)\s*(?:too|as\s+well|also|"
+    r"or\s+.*)?\s*\?*$|can\s+i\s+(?:go\s+back|undo|change|edit|use|refer|pick)\b.*\?\s*$|"
+    r"what\s+does\s+\w+\s+do\b)", re.I)
+_VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
+             "great best improve improved fix fixed change changed something anything stuff "
+             "more less a an the this that #2 can you please somehow just bit little lot "
+             "cooler? it's its be do some".split()) - {"cooler?"}
+
+
+def _vague(instruction: str) -> bool:
+    words = re.findall(r"[#\w']+", instruction.lower())
+    return bool(words) and all(w in _VAGUE or w.startswith("#") for w in words)
+
+
+def _missing_version(calls: list[PlannedCall], context: PlanContext) -> str | None:
+    """"revert #2 to v7" when #2 has three versions: said, not tried."""
+    for call in calls:
+        version, ref = call.args.get("version"), call.args.get("artwork")
+        if call.name != "revert" or not isinstance(version, int) or not isinstance(ref, str):
+            continue
+        m = re.fullmatch(r"#(\d+)", ref)
+        brief = next((b for b in context.recent if m and b.number == int(m.group(1))), None)
+        if brief is not None and brief.versions and version > brief.versions:
+            return (f"#{brief.number} has {brief.versions} version"
+                    f"{'s' if brief.versions != 1 else ''}; there is no v{version}.")
+    return None
 
 
 def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:

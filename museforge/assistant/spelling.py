@@ -55,6 +55,7 @@ fox cat dog wolf bear deer rabbit bird owl horse lion tiger dragon whale fish pe
 castle house lighthouse tower cabin ship boat tree flower rose sunflower mushroom
 mountain mountains forest ocean beach lake river harbour harbor city village street
 sunset sunrise night dusk dawn morning evening winter summer autumn spring snow snowy
+stl obj fbx glb gltf mp3 wav flac svg pdf gif midi ogg png jpg jpeg webp abc
 """.split())
 
 COMPARATIVES = set("bluer redder greener yellower greyer grayer pinker warmer cooler "

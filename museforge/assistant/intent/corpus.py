@@ -96,10 +96,26 @@ def read(path: Path) -> list[Line]:
 
 
 def split(lines: Iterable[Line]) -> tuple[list[Line], list[Line]]:
+    """(training part, held-out part): by family; a held-out line whose words also appear
+    in the training part ("undo", "#2 brighter") is left out, since it is not unseen."""
     train, held = [], []
     for line in lines:
         (held if line.held_out else train).append(line)
-    return train, held
+    return train, not_in(held, train)
+
+
+def not_in(lines: Iterable[Line], train: Iterable[Line]) -> list[Line]:
+    seen = {_norm(line.text) for line in train}
+    return [line for line in lines if _norm(line.text) not in seen]
+
+
+def unseen(train: Iterable[Line]) -> list[Line]:
+    """The independent held-out set, less any line whose words are in ``train``."""
+    return not_in(load(UNSEEN), train) if UNSEEN.exists() else []
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 # -- conversation states -------------------------------------------------------------------
