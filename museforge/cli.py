@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from museforge.config import Settings, load_settings
-from museforge.storage.errors import DatabaseUnavailable, StorageError
+from museforge.storage.errors import DatabaseUnavailable, NotFound, StorageError
 from museforge.storage.models import Actor, SessionInfo, VersionInfo
 from museforge.storage.store import Store
 
@@ -37,14 +37,25 @@ class UsageError(Exception):
     """Bad arguments: exit status 2."""
 
 
-def open_store(settings: Settings | None = None) -> tuple[Settings, Store, Actor]:
+def open_store(settings: Settings | None = None, *, create: bool = True
+               ) -> tuple[Settings, Store, Actor]:
+    """The configured store and the local user. ``create=False``: a SQLite database that
+    does not exist yet is not made (an empty in-memory one stands in for it)."""
     settings = settings or load_settings()
-    store = Store.open(settings)
+    store = Store.open(settings, create=create)
     return settings, store, Actor(store.local_user())
 
 
 def local_session(store: Store, actor: Actor, name: str) -> SessionInfo:
     return store.local_session(actor, name)
+
+
+def _has_session(store: Store, actor: Actor, name: str) -> bool:
+    try:
+        store.local_session(actor, name)
+    except NotFound:
+        return False
+    return True
 
 
 def build_assistant(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
@@ -88,7 +99,13 @@ def ask(
     """Run one turn and print the reply (or, with --json, the whole turn)."""
     from museforge.storage.models import Scope
 
-    settings, store, actor = open_store()
+    # --plan-only writes nothing: no database file is made, and a session that does not
+    # exist yet is planned in as an empty one instead of being created.
+    settings, store, actor = open_store(create=not plan_only)
+    if plan_only and not store.in_memory and not _has_session(store, actor, session):
+        store.close()
+        store = Store.scratch(settings.home)
+        actor = Actor(store.local_user())
     with store:
         assistant = build_assistant(settings, store)
         info = store.session(actor, Scope.local(session))
@@ -229,8 +246,8 @@ def show(
         console.print(tree)
         console.print(f"\n[bold]v{chosen.number}[/] recipe:")
         console.print_json(json.dumps(chosen.recipe, default=str))
-        for role, path in chosen.files.items():
-            console.print(f"  {role}: {path}", highlight=False, markup=False)
+        for role, path in chosen.files.items():  # whole, on one line, even when piped
+            console.print(f"  {role}: {path}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -245,7 +262,8 @@ def export(
     with store:
         info = local_session(store, actor, session)
         index = export_session(store.export_data(actor, info), dest)
-    console.print(f"Exported '{session}' to {index}", highlight=False, markup=False)
+    console.print(f"Exported '{session}' to {index}", highlight=False, markup=False,
+                  soft_wrap=True)
 
 
 @app.command()
@@ -375,14 +393,14 @@ def train_planner(
 ) -> None:
     """Train the offline planner's intent model on the training families of the request
     corpus; writes the weights and figures.json (the model card quotes it)."""
-    from museforge.assistant.intent.build import measure, train_model, write_figures
+    from museforge.assistant.intent.build import measure, train_model, write_card, write_figures
     from museforge.assistant.intent.evaluate import report
     from museforge.assistant.intent.model import TrainSettings
 
     model, info = train_model(TrainSettings(epochs=epochs))
     scores = measure(model)
     baseline = measure(None, "rules")
-    write_figures(info, scores, baseline)
+    write_card(write_figures(info, scores, baseline))
     for name, score in scores.items():
         console.print(report(score, name), highlight=False, markup=False)
     for name, score in baseline.items():

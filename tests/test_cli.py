@@ -5,9 +5,11 @@ exit statuses, and the terminal chat driven through a pipe."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
-from cliutil import SESSION, ask, check_contract, museforge
+from cliutil import MUSEFORGE, SESSION, ask, check_contract, museforge
 
 from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
 
@@ -219,3 +221,60 @@ def test_text_that_looks_like_markup_is_printed_as_written(studio):
     missing = museforge("history", "[/nope]")
     assert missing.returncode == 1
     assert "no session '[/nope]'" in missing.stderr
+
+
+def test_plan_only_on_a_fresh_data_dir_creates_nothing(tmp_path):
+    home = tmp_path / "fresh" / "museforge"  # neither folder exists yet
+    env = dict(os.environ, MUSEFORGE_HOME=str(home), COLUMNS="200")
+
+    done = subprocess.run(
+        [MUSEFORGE, "ask", "paint a fox in the snow and make it warmer", "--plan-only",
+         "--json"], capture_output=True, text=True, env=env, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    # Planned as in an empty session: "it" is the picture the first call would make.
+    assert [(c["name"], c["args"], c["ok"]) for c in out["tool_calls"]] == [
+        ("generate_image", {"prompt": "a fox in the snow"}, True),
+        ("adjust_image", {"artwork": "#1", "warmth": 0.3}, True),
+    ]
+    assert out["artifacts"] == []
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_plan_only_does_not_create_a_session_it_plans_in(studio):
+    out = ask("make #1 warmer", "--plan-only")  # "studio" exists: its #1 resolves
+    assert out["tool_calls"][0]["ok"] is True
+    done = museforge("ask", "make #1 warmer", "--session", "scratch", "--plan-only",
+                     "--json")
+
+    assert done.returncode == 0, done.stderr
+    [call] = json.loads(done.stdout)["tool_calls"]
+    assert call["ok"] is False  # a new session is empty: there is no #1 in it
+    assert [s.name for s in studio.store.list_sessions(studio.me)] == [SESSION]
+    assert studio.messages() == 0
+
+
+def test_show_and_export_print_long_paths_whole_when_piped(tmp_path):
+    from museforge.storage.store import Store
+
+    home = tmp_path / ("a-rather-long-folder-name-" * 5) / "home"
+    with Store(f"sqlite:///{home / 'museforge.db'}", home) as store:
+        made = Studio(store)
+        _, current = store.resolve(made.me, made.chat, "#1")
+    png = str(current.files["png"])
+    assert len(png) > 200
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["MUSEFORGE_HOME"] = str(home)
+
+    def run(*argv: str) -> str:  # stdout is a pipe, as in `museforge show ... | cat`
+        done = subprocess.run([MUSEFORGE, *argv], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    shown = run("show", "#1", "--session", SESSION)
+    assert f"  png: {png}\n" in shown
+    dest = home.parent / "gallery"
+    exported = run("export", SESSION, str(dest))
+    assert exported == f"Exported '{SESSION}' to {dest / 'index.html'}\n"

@@ -11,11 +11,13 @@ from typing import TypeVar
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import StaticPool
 
 from museforge.storage.errors import DatabaseUnavailable
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+MEMORY_URL = "sqlite://"  # a private in-memory SQLite database
 SQLITE_BUSY_TIMEOUT_S = 30
 RETRIES = 5
 # PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock, unique race
@@ -30,6 +32,20 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return _PASSWORD.sub(r"\1***@", url)
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """True when ``url`` names a SQLite database file that does not exist (yet)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return False
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return False
+    if database.startswith("file:"):  # a URI filename: leave it to SQLite
+        return False
+    return not Path(database).expanduser().exists()
 
 
 def make_engine(url: str) -> Engine:
@@ -64,8 +80,11 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
             raise DatabaseUnavailable(
                 f"cannot create the folder for {safe_url(url)}: {exc.strerror}"
             ) from exc
+    memory = not database or database == ":memory:"
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        # In memory, every connection would be a database of its own: share one.
+        **({"poolclass": StaticPool} if memory else {}),
     )
 
     @event.listens_for(engine, "connect")

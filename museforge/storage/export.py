@@ -48,8 +48,8 @@ def export_session(data: SessionExport, dest: Path) -> Path:
         f"<title>museforge — {html.escape(s.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(s.title or s.name)}</h1>",
         f"<p class='meta'>session <b>{html.escape(s.name)}</b> · started "
-        f"{s.created_at:%Y-%m-%d %H:%M} UTC · {len(data.artworks)} artworks · "
-        f"{len(data.messages)} messages</p>",
+        f"{s.created_at:%Y-%m-%d %H:%M} UTC · {_count(len(data.artworks), 'artwork')} · "
+        f"{_count(len(data.messages), 'message')}</p>",
         "<h2>Conversation</h2>",
     ]
     for m in data.messages:
@@ -98,3 +98,7 @@ def zip_export(folder: Path, zip_path: Path) -> Path:
             if path.is_file():
                 zf.write(path, path.relative_to(folder))
     return zip_path
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -59,8 +59,23 @@ class Store(Maintenance):
             db.upgrade(self.engine)
 
     @classmethod
-    def open(cls, settings: Any) -> Store:
-        return cls(settings.resolved_database_url, settings.home)
+    def open(cls, settings: Any, *, create: bool = True) -> Store:
+        """The configured database. With ``create=False``, a SQLite file that does not
+        exist yet is not made: an empty in-memory database (migrated, gone at close)
+        stands in for it, so a caller that only reads writes nothing to disk."""
+        url = settings.resolved_database_url
+        if not create and db.sqlite_file_missing(url):
+            return cls.scratch(settings.home)
+        return cls(url, settings.home)
+
+    @classmethod
+    def scratch(cls, home: Path) -> Store:
+        """An empty, migrated in-memory database; nothing of it reaches the disk."""
+        return cls(db.MEMORY_URL, home)
+
+    @property
+    def in_memory(self) -> bool:
+        return self.url == db.MEMORY_URL
 
     def close(self) -> None:
         self.engine.dispose()

@@ -4,7 +4,7 @@ artwork's head or read the session; nothing is ever deleted."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -35,6 +35,11 @@ class ListArgs(Args):
     kind: Literal["image", "music", "all"] = Field(
         default="all", description="Which artworks: 'image', 'music' or 'all'."
     )
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    """'1 artwork', '2 artworks'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _number(ref: str) -> int:
@@ -87,12 +92,13 @@ def list_artworks(ctx: ToolContext, args: ListArgs) -> ToolResult:
     optionally only images or only music."""
     kind = None if args.kind == "all" else args.kind
     arts = ctx.store.list_artworks(ctx.actor, ctx.session, kind)
-    what = {"image": "images", "music": "music pieces", None: "artworks"}[kind]
+    one, many = {"image": ("image", "images"), "music": ("music piece", "music pieces"),
+                 None: ("artwork", "artworks")}[kind]
     if not arts:
-        return ToolResult(f"There are no {what} in this conversation yet.")
+        return ToolResult(f"There are no {many} in this conversation yet.")
     lines = [f"#{a.number} {a.kind} “{a.title}” (v{a.head_number} of {a.version_count})"
              for a in arts]
-    return ToolResult(f"{len(arts)} {what}:\n" + "\n".join(lines), touched=[])
+    return ToolResult(f"{count(len(arts), one, many)}:\n" + "\n".join(lines), touched=[])
 
 
 @tool(ArtworkArgs, family="history")
@@ -106,6 +112,85 @@ def show_versions(ctx: ToolContext, args: ArtworkArgs) -> ToolResult:
     for v in versions:
         origin = f"from v{v.parent_number}" if v.parent_number else "original"
         mark = "  ← current" if v.number == art.head_number else ""
-        lines.append(f"v{v.number} {v.operation} ({origin}){mark}")
-    return ToolResult(f"#{number} “{art.title}” has {len(versions)} versions:\n"
+        change = describe_change(v.recipe, number)
+        lines.append(f"v{v.number} {v.operation}{' ' + change if change else ''} "
+                     f"({origin}){mark}")
+    return ToolResult(f"#{number} “{art.title}” has {count(len(versions), 'version')}:\n"
                       + "\n".join(lines), touched=[(number, art.kind)])
+
+
+# -- what a version changed, from its recipe ---------------------------------------------
+
+# Arguments that say nothing about the change itself.
+_QUIET = {"seed", "count", "index"}
+# Free text, quoted; multipliers (×) and offsets (signed); and shorter names.
+_TEXT = {"prompt", "instruction", "text", "negative_prompt"}
+_TIMES = {"brightness", "contrast", "saturation", "sharpness", "tempo_scale", "factor",
+          "zoom_out"}
+_SIGNED = {"warmth", "hue_shift", "transpose", "rotate"}
+_LABELS = {"tempo_scale": "tempo", "hue_shift": "hue", "zoom_out": "zoom out", "factor": "",
+           "time_signature": "meter"}
+_UNITS = {"hue_shift": "°", "rotate": "°", "blur": " px", "tempo": " bpm"}
+
+
+def describe_change(recipe: dict[str, Any], number: int) -> str:
+    """The key arguments of the operation that made a version, from its recipe:
+    "warmth +0.3", "tempo ×1.1", "instrument Violin", "of #1, #2". Arguments that change
+    nothing (a multiplier of 1, an offset of 0, unset), seeds, and the artwork itself are
+    left out."""
+    from museforge.tools.registry import UnknownTool, get_tool
+
+    args = recipe.get("args")
+    if not isinstance(args, dict) or not args:
+        return ""
+    try:
+        fields = get_tool(str(recipe.get("tool"))).args.model_fields
+    except UnknownTool:
+        fields = {}
+    said: list[str] = []
+    others: list[str] = []
+    for name, value in args.items():
+        if name == "inspired_by" and value:
+            said.append(f"inspired by {value}")
+            continue
+        if name.startswith("artwork"):
+            refs = value if isinstance(value, list) else [value]
+            others += [str(r) for r in refs if r and str(r) != f"#{number}"]
+            continue
+        field = fields.get(name)
+        if name in _QUIET or value is None or value in ("", []):
+            continue
+        if field is not None and value == field.default and _neutral(name, value):
+            continue
+        said.append(_arg(name, value))
+    said.sort(key=lambda words: not words.startswith("“"))  # the words first
+    if others:
+        said.insert(0, "of " + ", ".join(others))
+    return ", ".join(said)
+
+
+def _neutral(name: str, default: Any) -> bool:
+    """A default that means "no change" (brightness ×1, warmth 0, the melody part), not
+    one that is the change itself (upscale ×2, continue by 4 bars)."""
+    if name in _TIMES:
+        return bool(default == 1)
+    return name == "part" or default in (0, False)
+
+
+def _arg(name: str, value: Any) -> str:
+    label = _LABELS.get(name, name.replace("_", " "))
+    unit = _UNITS.get(name, "")
+    if name in _TEXT:
+        text = " ".join(str(value).split())
+        return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
+    if isinstance(value, bool):
+        return label if value else f"no {label}"
+    if isinstance(value, int | float):
+        if name in _TIMES:
+            return f"{label} ×{value:g}".lstrip()
+        if name in _SIGNED:
+            return f"{label} {value:+g}{unit}"
+        return f"{label} {value:g}{unit}"
+    if isinstance(value, list):
+        return f"{label} {'+'.join(str(v) for v in value)}"
+    return f"{label} {value}"

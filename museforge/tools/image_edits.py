@@ -146,8 +146,34 @@ def reframe_image(ctx: ToolContext, args: ReframeArgs) -> ToolResult:
     check_size(image.width, image.height)
     recipe = _recipe("reframe_image", dumped, source, image, backend=backend_recipe)
     made = store_new_version(ctx, source, recipe, image)
-    return ToolResult(f"Reframed #{made.artwork} to {image.width}×{image.height}: now v"
-                      f"{made.version}.", [made])
+    said = _reframing(args, made.artwork, source.image.size, image.size)
+    return ToolResult(f"{said}: now v{made.version}.", [made])
+
+
+def _reframing(args: ReframeArgs, number: int, before: tuple[int, int],
+               after: tuple[int, int]) -> str:
+    """What reframe_image did, in the order it did it: "Rotated #1 90° clockwise and
+    flipped it horizontally", "Cropped #1 to 16:9 (896×504)"."""
+    size = f"{after[0]}×{after[1]}"
+    done: list[str] = []
+    if args.rotate:
+        turn = "" if abs(args.rotate) in (180, 360) else (
+            " clockwise" if args.rotate > 0 else " counterclockwise")
+        done.append(f"rotated {{it}} {abs(args.rotate):g}°{turn}")
+    if args.flip:
+        way = "horizontally and vertically" if args.flip == "both" else f"{args.flip}ly"
+        done.append(f"flipped {{it}} {way}")
+    if args.aspect:
+        done.append(f"cropped {{it}} to {''.join(args.aspect.split())}")
+    if args.width or args.height:
+        done.append(f"resized {{it}} to {size}")
+    if args.zoom_out:
+        done.append(f"zoomed {{it}} out ×{args.zoom_out:g}, painting in the new border")
+    said = [step.format(it=f"#{number}" if i == 0 else "it") for i, step in enumerate(done)]
+    text = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    if after != before and not (args.width or args.height):
+        text += f" ({size})"  # the new size, where the words do not already say it
+    return text[0].upper() + text[1:]
 
 
 def _zoom(backend: ImageBackend, image: Image.Image, prompt: str, args: dict[str, Any],

@@ -22,6 +22,7 @@ from museforge.models.media import read_png_text
 from museforge.storage.models import Actor, Scope
 from museforge.storage.schema import Version
 from museforge.tools.base import ToolContext
+from museforge.tools.registry import get_tool
 from museforge.tools.replay import replay
 
 
@@ -188,3 +189,24 @@ def test_every_image_tool_is_reachable_through_ask_on_the_embedded_defaults():
         assert "procedural painter" not in out["reply"]  # ...and only once
     names = [json.loads(museforge("history", "studio", "--json").stdout)]
     assert names
+
+
+def test_reframe_says_what_it_did(store, me, chat):
+    ctx = ToolContext(store, me, chat, services={"image": ProceduralPainter()})
+
+    def reframe(**args):
+        return get_tool("reframe_image").run(ctx, {"artwork": "#1", **args}).message
+
+    get_tool("generate_image").run(ctx, {"prompt": "a lighthouse", "seed": 1,
+                                         "aspect": "3:2"})
+    w, h = store.resolve(me, chat, "#1")[1].recipe["size"]
+    assert reframe(rotate=90, flip="horizontal") == (
+        f"Rotated #1 90° clockwise and flipped it horizontally ({h}×{w}): now v2.")
+    assert reframe(flip="vertical") == "Flipped #1 vertically: now v3."
+    assert reframe(rotate=-90) == f"Rotated #1 90° counterclockwise ({w}×{h}): now v4."
+    assert reframe(flip="both") == "Flipped #1 horizontally and vertically: now v5."
+    assert reframe(aspect="1:1") == f"Cropped #1 to 1:1 ({h}×{h}): now v6."
+    assert reframe(width=200) == "Resized #1 to 200×200: now v7."
+    assert reframe(rotate=180) == "Rotated #1 180°: now v8."
+    assert reframe(zoom_out=1.5, seed=1) == (
+        "Zoomed #1 out ×1.5, painting in the new border (304×304): now v9.")

@@ -14,6 +14,7 @@ import soundfile
 
 from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
+from museforge.models.media import read_png_text
 from museforge.models.music.midi import load_midi
 from museforge.models.music.theory import parse_key
 from museforge.storage.models import Actor, Scope
@@ -180,3 +181,24 @@ def test_music_through_ask_on_the_embedded_defaults():
     check_contract(out)
     assert out["tool_calls"][0]["args"] == {"artwork": "#1", "tempo_scale": 1.1}
     assert out["artifacts"][0]["version"] == 2
+
+
+def test_the_piano_roll_title_follows_the_instrument_and_the_key(store, me, chat, assistant):
+    def roll_title() -> str:
+        _, version = store.resolve(me, chat, "#1")
+        return read_png_text(version.files["png"].read_bytes())["Title"]
+
+    _, failed = say(assistant, me, chat, "compose a calm piano piece in G major, seed 4")
+    assert not failed, failed
+    assert " · Acoustic Grand Piano · G major · " in roll_title()
+
+    _, failed = say(assistant, me, chat, "play it on the violin")
+    assert not failed, failed
+    assert " · Violin · G major · " in roll_title()
+    assert "Acoustic Grand Piano" not in roll_title()
+
+    _, failed = say(assistant, me, chat, "in D minor")
+    assert not failed, failed
+    title = roll_title()
+    assert " · Violin · D minor · " in title
+    assert "in D minor" in title and "G major" not in title  # the name's key too

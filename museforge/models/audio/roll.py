@@ -1,18 +1,20 @@
 """A piano-roll picture of a Piece, to show music in a chat: one color per part, the
 drums in a lane of their own below the pitches, bar lines, the pitch range fitted to the
-notes, and the key, tempo and time signature in the title. Pillow only; the same piece
-always gives the same PNG bytes."""
+notes, and the lead instrument, key, tempo and time signature in the title (also kept as
+the PNG's ``Title`` text). Pillow only; the same piece always gives the same PNG bytes."""
 
 from __future__ import annotations
 
 import io
 import math
+import re
 
 from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 
 from museforge.models.music.base import MusicError
 from museforge.models.music.piece import Piece
-from museforge.models.music.theory import pitch_name
+from museforge.models.music.theory import GM_PROGRAMS, parse_key, pitch_name
 
 BACKGROUND = (250, 250, 247)
 ROW_SHADE = (238, 238, 233)  # black-key rows
@@ -31,6 +33,8 @@ DRUM_ROWS = (("kick", (35, 36)), ("snare", (37, 38, 39, 40)), ("hats", (42, 44, 
 _LEFT, _RIGHT, _TOP, _BOTTOM = 38, 10, 30, 18
 _DRUM_LANE = 40
 _MIN_SPAN = 13  # semitones shown at least (an octave and one)
+# A key named in a title ("... in G major"): a capital letter, so "a minor" is no key.
+_TITLE_KEY = re.compile(r"\b[A-G](?:#|b|♯|♭)?[\s-]+(?:major|minor)\b")
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -48,11 +52,32 @@ def _part_colors(piece: Piece) -> list[tuple[int, int, int]]:
     return colors
 
 
-def _heading(piece: Piece, title: str | None) -> str:
+def heading(piece: Piece, title: str | None = None) -> str:
+    """The roll's title: "a calm tune · Violin · D minor · 77 bpm · 4/4". The instrument
+    is the lead's (the melody, else the first pitched part), so it follows an edit."""
     num, den = piece.time_signature
     facts = f"{piece.key} · {piece.tempo:g} bpm · {num}/{den}"
-    name = piece.title if title is None else title
+    lead = next((p for p in piece.parts if p.name == "melody" and not p.is_drum),
+                next((p for p in piece.parts if not p.is_drum), None))
+    if lead is not None and 0 <= lead.program < len(GM_PROGRAMS):
+        facts = f"{GM_PROGRAMS[lead.program]} · {facts}"
+    name = _with_key(piece.title if title is None else title, piece.key)
     return f"{name} · {facts}" if name else facts
+
+
+def _with_key(name: str, key: str) -> str:
+    """The title with the one key it names, if another, replaced by the piece's key: "a
+    calm tune in G major" moved to D minor is "a calm tune in D minor"."""
+    found = list(_TITLE_KEY.finditer(name))
+    if len(found) != 1:
+        return name
+    try:
+        said, now = parse_key(found[0].group(0)), parse_key(key)
+    except MusicError:
+        return name
+    if said == now:
+        return name
+    return name[:found[0].start()] + str(now) + name[found[0].end():]
 
 
 def piano_roll_png(piece: Piece, *, title: str | None = None, width: int = 800,
@@ -149,10 +174,10 @@ def piano_roll_png(piece: Piece, *, title: str | None = None, width: int = 800,
                 draw.rectangle([x, top, x + 2, top + lane_row_h - 2],
                                fill=_velocity_shade(color, note.velocity))
 
-    heading = _heading(piece, title)
-    draw.text((plot_left, 8), heading, fill=INK, font=large)
+    said = heading(piece, title)
+    draw.text((plot_left, 8), said, fill=INK, font=large)
     # Legend, right-aligned on the title line, as many parts as fit beside the title.
-    title_end = plot_left + draw.textlength(heading, font=large) + 12
+    title_end = plot_left + draw.textlength(said, font=large) + 12
     x = plot_right
     for part, color in reversed(list(zip(piece.parts, colors, strict=True))):
         needed = draw.textlength(part.name, font=small) + 12
@@ -164,7 +189,9 @@ def piano_roll_png(piece: Piece, *, title: str | None = None, width: int = 800,
         x -= 10
 
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False)
+    info = PngInfo()
+    info.add_itxt("Title", said)
+    image.save(buffer, "PNG", optimize=False, pnginfo=info)
     return buffer.getvalue()
 
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from museforge.models.audio.roll import BACKGROUND, ROLE_COLORS, piano_roll_png
+from museforge.models.audio.roll import BACKGROUND, ROLE_COLORS, heading, piano_roll_png
 from museforge.models.music.base import MusicError
 from museforge.models.music.piece import Note, Part, Piece
 
@@ -63,3 +63,21 @@ def test_odd_pieces_still_draw(piece):
 def test_absurd_sizes_are_refused():
     with pytest.raises(MusicError, match="320..4000"):
         piano_roll_png(quartet(), width=100_000)
+
+
+def test_the_title_names_the_lead_instrument_and_is_kept_in_the_png():
+    piece = quartet()
+    assert heading(piece) == "Quartet · Acoustic Grand Piano · E minor · 96 bpm · 4/4"
+    piece.parts[0].program = 40  # the melody now on the violin
+    data = piano_roll_png(piece)
+    assert Image.open(io.BytesIO(data)).text["Title"] == (
+        "Quartet · Violin · E minor · 96 bpm · 4/4")
+    drums = Piece([Part("drums", 0, True, [Note(36, 0, 0.1)])], tempo=120, key="C major")
+    assert heading(drums, title="Beat") == "Beat · C major · 120 bpm · 4/4"
+
+
+def test_a_key_named_in_the_title_follows_the_piece():
+    piece = quartet()  # in E minor
+    assert heading(piece, title="A tune in G major").startswith("A tune in E minor · ")
+    assert heading(piece, title="Etude in E minor").startswith("Etude in E minor · ")
+    assert heading(piece, title="a minor tune").startswith("a minor tune · ")
