@@ -30,7 +30,16 @@ from museforge.assistant.references import Resolver
 from museforge.storage.errors import StorageError
 from museforge.storage.models import Actor, SessionInfo
 from museforge.storage.store import Store
-from museforge.tools.base import Artifact, ProgressFn, Tool, ToolContext, ToolError, ToolResult
+from museforge.tools.base import (
+    Artifact,
+    Cancelled,
+    Change,
+    ProgressFn,
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolResult,
+)
 from museforge.tools.registry import UnknownTool, get_tool
 
 log = logging.getLogger(__name__)
@@ -51,12 +60,17 @@ class CallRecord:
     artifacts: list[Artifact] = field(default_factory=list)
     touched: list[tuple[int, str]] = field(default_factory=list)
     ran: bool = True
+    cancelled: bool = False  # stopped (or never started) by the cancel
 
-    def stored(self) -> dict[str, Any]:
-        return {"name": self.name, "args": self.args, "ok": self.ok, "error": self.error,
-                "result": self.message, "ms": round(self.ms, 2),
-                "artifacts": [f"#{a.artwork} v{a.version}" for a in self.artifacts],
-                "touched": [list(t) for t in self.touched]}
+    def stored(self, *, turn_cancelled: bool = False) -> dict[str, Any]:
+        out = {"name": self.name, "args": self.args, "ok": self.ok, "error": self.error,
+               "result": self.message, "ms": round(self.ms, 2),
+               "artifacts": [f"#{a.artwork} v{a.version}" for a in self.artifacts],
+               "touched": [list(t) for t in self.touched]}
+        if turn_cancelled:
+            # Nothing of a cancelled turn is what "it" means next, nor what undo acts on.
+            out.update(touched=[], cancelled=True)
+        return out
 
 
 @dataclass
@@ -70,6 +84,11 @@ class TurnResult:
     # When nothing ran: "ask", "refuse", "chat", "unknown" (from the planner) or "say" (the
     # calls were refused with a reason: "there is no #9 in this session").
     answer: str | None = None
+    # The cancel came while the turn ran: its tool stopped at the next step, the rest of
+    # its calls did not run, nothing more was stored, and ``kept`` is what it had stored
+    # before the cancel (the reply names it: "#3 was already made ... and is kept").
+    cancelled: bool = False
+    kept: list[Change] = field(default_factory=list)
 
     @property
     def artifacts(self) -> list[Artifact]:
@@ -139,6 +158,7 @@ class Assistant:
         resolver = Resolver(self.store, actor, session, focus=list(focus))
         for planned in plan.calls:
             for call in self._expand(planned, resolver):
+                # Once cancelled, each call left is listed as cancelled, not run.
                 record = self._call(ctx, resolver, call, plan_only)
                 result.calls.append(record)
                 if record.touched:
@@ -148,7 +168,11 @@ class Assistant:
         if result.calls and not any(c.ok for c in result.calls):
             result.answer = "say"
         result.reply = self._reply(plan, result)
-        if not plan_only and plan.calls:
+        if cancel.is_set():
+            # From here on nothing is stored but this reply, which says what was kept.
+            result.cancelled, result.kept = True, list(ctx.changes)
+            result.reply = cancelled_reply(result.kept)
+        elif not plan_only and plan.calls:
             written = self._written_reply(message, context, plan, result)
             if written:  # the model's words, after what happened to the files
                 result.reply = "\n".join([*self._file_lines(result), written,
@@ -157,7 +181,8 @@ class Assistant:
             total_ms = (time.perf_counter() - started) * 1000
             self.store.add_message(
                 actor, session, "assistant", result.reply,
-                tool_calls=[c.stored() for c in result.calls], planner=result.planner,
+                tool_calls=[c.stored(turn_cancelled=result.cancelled) for c in result.calls],
+                planner=result.planner,
                 timings={"plan_ms": round(plan_ms, 2), "total_ms": round(total_ms, 2),
                          "tools_ms": round(sum(c.ms for c in result.calls), 2)},
             )
@@ -312,7 +337,7 @@ class Assistant:
             record.error = str(exc)
             return record
         if ctx.cancel.is_set():
-            record.error = "cancelled"
+            record.error, record.ran, record.cancelled = "cancelled", False, True
             return record
         try:
             self._resolve_refs(tool, args, resolver)
@@ -328,8 +353,14 @@ class Assistant:
             record.touched = _predicted_touch(tool, args, resolver)
             return record
         t0 = time.perf_counter()
+        changed = len(ctx.changes)
         try:
             out: ToolResult = tool.run(ctx, args)
+        except Cancelled:
+            # Stopped at a step, or its result was thrown away before it was stored;
+            # what it had stored before the cancel (a batch's first pictures) is kept.
+            record.error, record.cancelled = "cancelled", True
+            record.artifacts = self._artifacts(ctx, ctx.changes[changed:])
         except (ToolError, StorageError) as exc:
             record.error = str(exc)
         except Exception as exc:  # a bug in a tool must not end the turn
@@ -342,6 +373,20 @@ class Assistant:
             record.touched = list(out.touched)
         record.ms = (time.perf_counter() - t0) * 1000
         return record
+
+    def _artifacts(self, ctx: ToolContext, changes: list[Change]) -> list[Artifact]:
+        """The versions ``changes`` made (or moved to), as front-ends show them."""
+        out: list[Artifact] = []
+        for change in dict.fromkeys(changes):
+            try:
+                art, version = self.store.resolve(ctx.actor, ctx.session,
+                                                  f"#{change.artwork} v{change.version}")
+            except StorageError as exc:  # shown without it; the reply still names it
+                log.warning("could not read back #%s v%s: %s", change.artwork,
+                            change.version, exc)
+                continue
+            out.append(Artifact.of(art, version))
+        return out
 
     @staticmethod
     def _resolve_refs(tool: Tool, args: dict[str, Any], resolver: Resolver) -> None:
@@ -395,6 +440,38 @@ def _predicted_touch(tool: Tool, args: dict[str, Any],
         number = int(ref[1:].split()[0])
         return [(number, tool.kind or dict(resolver.focus).get(number, "image"))]
     return []
+
+
+def cancelled_reply(kept: Sequence[Change]) -> str:
+    """What a cancelled turn says: exactly what it had stored before the cancel.
+
+    "Cancelled; nothing was made." / "Cancelled. #3 was already made before the cancel
+    and is kept." / "... The change to #1 (now at v2) was also done before the cancel
+    and is kept."
+    """
+    made = list(dict.fromkeys(f"#{c.artwork}" if c.what == "artwork"
+                              else f"#{c.artwork} v{c.version}"
+                              for c in kept if c.what != "head"))
+    moved = list(dict.fromkeys(f"#{c.artwork} (now at v{c.version})"
+                               for c in kept if c.what == "head"))
+    if not made and not moved:
+        return "Cancelled; nothing was made."
+    parts = ["Cancelled."]
+    if made:
+        one = len(made) == 1
+        parts.append(f"{_join(made)} {'was' if one else 'were'} already made before the "
+                     f"cancel and {'is' if one else 'are'} kept.")
+    if moved:
+        one = len(moved) == 1
+        also = " also" if made else " already"
+        parts.append(f"The change{'' if one else 's'} to {_join(moved)} "
+                     f"{'was' if one else 'were'}{also} done before the cancel and "
+                     f"{'is' if one else 'are'} kept.")
+    return " ".join(parts)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _stored_max(resolver: Resolver) -> list[int]:

@@ -8,6 +8,7 @@ import base64
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -102,6 +103,9 @@ class TerminalChat:
         c.print("Bye — your work is saved.")
 
     def say(self, message: str) -> TurnResult | None:
+        """One turn. It runs in a thread so that Ctrl-C can cancel it: the tool stops at
+        its next step and nothing more is stored. The turn is still waited for, so that
+        nothing of it can land after the next one."""
         cancel = threading.Event()
         box: dict[str, TurnResult] = {}
         with self.console.status("thinking…", spinner="dots") as status:
@@ -111,22 +115,17 @@ class TerminalChat:
                 box["result"] = self.assistant.turn(
                     self.actor, self.session, message, progress=out.progress, cancel=cancel)
 
-            worker = threading.Thread(target=work, name="museforge-turn", daemon=True)
-            worker.start()
-            while worker.is_alive():
-                try:
-                    worker.join(0.1)
-                except KeyboardInterrupt:
-                    cancel.set()
-                    status.update("cancelling…")
+            _run_until_done(work, cancel,
+                            lambda: status.update("cancelling… (stopping at the next step)"))
         out = TerminalOutput(self.console)
         result = box.get("result")
         if result is None:
             out.error("That turn did not finish.")
             return None
-        present(result, out)
-        if cancel.is_set():
-            self.console.print("[yellow]Cancelled; the session is kept.[/]")
+        present(result, out)  # a cancelled turn's reply says what, if anything, was kept
+        if cancel.is_set() and not result.cancelled:
+            self.console.print("[yellow]It had already finished when you cancelled; "
+                               "everything is kept.[/]")
         return result
 
     def command(self, line: str) -> bool:
@@ -156,6 +155,36 @@ class TerminalChat:
         else:
             c.print(f"Unknown command /{escape(name)}. /help lists them.")
         return True
+
+
+def _run_until_done(work: Callable[[], None], cancel: threading.Event,
+                    on_cancel: Callable[[], None]) -> None:
+    """Run ``work`` in a thread and wait for it to end. Ctrl-C sets ``cancel`` and the
+    wait goes on; a second Ctrl-C is no different.
+
+    The end is an event of our own, not ``Thread.join``/``is_alive``: a Ctrl-C that
+    interrupts ``join`` can leave the thread marked as stopped while it still runs
+    (CPython's bpo-45274 handling), and the chat would move on while the turn went on
+    storing in the background."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="museforge-turn", daemon=True).start()
+    told = False
+    while True:
+        try:
+            while not done.wait(0.1):
+                if cancel.is_set() and not told:
+                    told = True
+                    on_cancel()
+            return
+        except KeyboardInterrupt:
+            cancel.set()
 
 
 def _read_line() -> str | None:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,10 +61,54 @@ class Args(BaseModel):
 
 ProgressFn = Callable[[str, int, int], None]  # (what, step, total)
 
+# The store's writes that change what a session holds: a new artwork, a new version, a
+# head moved. A tool makes them through ``ctx.store``, which checks the cancel first.
+CHANGES: dict[str, Literal["artwork", "version", "head"]] = {
+    "create_artwork": "artwork", "add_version": "version",
+    "undo": "head", "redo": "head", "revert": "head"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a tool wrote to the store: a new artwork (``#3``), a new version of one
+    (``#3 v2``), or its head moved (undo, redo, revert)."""
+
+    what: Literal["artwork", "version", "head"]
+    artwork: int
+    version: int
+
+
+class GuardedStore:
+    """The store as a tool sees it. Each write that changes the session checks the
+    cancel right before it is made, so that a result computed while the person was
+    cancelling is thrown away instead of stored; each change made is noted in
+    ``ctx.changes`` (what a cancelled turn says it kept). Reads pass straight through.
+    A cancel that arrives while a write is already under way (milliseconds) finds it
+    made: it is kept, and said to be."""
+
+    def __init__(self, store: Store, ctx: ToolContext):
+        self.inner = store
+        self._ctx = ctx
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.inner, name)
+        what = CHANGES.get(name)
+        if what is None:
+            return value
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            self._ctx.check_cancelled()
+            out = value(*args, **kwargs)
+            version = out[1] if isinstance(out, tuple) else out
+            self._ctx.changes.append(Change(what, version.artwork_number, version.number))
+            return out
+
+        return write
+
 
 @dataclass
 class ToolContext:
-    store: Store
+    store: Store  # tools write through it; a cancel stops any later write (GuardedStore)
     actor: Actor
     session: SessionInfo
     settings: Any = None
@@ -72,6 +116,11 @@ class ToolContext:
     progress: ProgressFn | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     services: dict[str, Any] = field(default_factory=dict)  # backends, keyed by room
+    changes: list[Change] = field(default_factory=list)  # what was written, in order
+
+    def __post_init__(self) -> None:
+        raw = self.store.inner if isinstance(self.store, GuardedStore) else self.store
+        self.store = cast(Store, GuardedStore(raw, self))
 
     def report(self, what: str, step: int, total: int) -> None:
         self.check_cancelled()

@@ -93,8 +93,8 @@ def messages(result: TurnResult, key: str, *, notes: list[str] | None = None,
     out = DiscordOutput()
     present(result, out)
     head = [*(notes or []), *out.texts, *out.errors]
-    if cancelled:
-        head.append("(Cancelled: what was finished is kept.)")
+    if cancelled and not result.cancelled:  # a cancelled turn's reply says what it kept
+        head.append("(It had already finished when the cancel came; everything is kept.)")
     parts: list[Outgoing] = []
     skipped: list[str] = []
     shown = groups(result)

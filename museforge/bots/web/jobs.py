@@ -185,9 +185,9 @@ class WebJobs:
                 final, wj.error = "failed", f"could not show the result ({exc})"
                 event = {"event": "failed", "error": wj.error}
             else:
-                if wj.job is not None and wj.job.cancel_event.is_set():
+                if result.cancelled:  # it stopped at a step; its reply says what was kept
                     final, wj.error = "cancelled", "cancelled"
-                # a turn cancelled half-way still shows what it made
+                # a turn cancelled half-way still shows what it made before the cancel
                 event = {"event": "done", "result": wj.result.model_dump(mode="json")}
         finally:
             self.uploads.discard(wj.uploads)

@@ -1,0 +1,58 @@
+"""The terminal chat's Ctrl-C: it cancels the running turn (the tool stops at its next
+step, nothing more is stored), the chat waits for the turn to end before the next one,
+and the reply says what was kept."""
+
+from __future__ import annotations
+
+import _thread
+import io
+from typing import Any
+
+from rich.console import Console
+
+from museforge.assistant.offline import OfflinePlanner
+from museforge.assistant.turn import Assistant
+from museforge.bots.terminal import TerminalChat
+from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
+from museforge.models.image.procedural import ProceduralPainter
+from museforge.storage.models import Actor, Scope
+
+
+class CtrlCWhilePainting(ProceduralPainter):
+    """Presses Ctrl-C (a KeyboardInterrupt in the main thread) once, as the picture
+    starts, and goes on painting only after the chat has set the turn's cancel."""
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def generate(self, req: GenerateRequest, run: RunControl | None = None) -> ImageResult:
+        if self.armed:
+            self.armed = False
+            assert run is not None and run.cancel is not None
+            _thread.interrupt_main()
+            assert run.cancel.wait(10), "Ctrl-C did not cancel the turn"
+        return super().generate(req, run)
+
+
+def test_ctrl_c_cancels_the_running_turn_and_nothing_of_it_is_stored(sqlite_store):
+    store = sqlite_store
+    me = Actor(store.local_user())
+    chat = store.session(me, Scope.local("default"))
+    painter = CtrlCWhilePainting()
+    assistant = Assistant(store, OfflinePlanner(), services={"image": painter})
+    screen = io.StringIO()
+    term = TerminalChat(assistant, me, chat, Console(file=screen, width=200))
+    assert term.say("paint a fox in the snow").calls[0].ok
+    assert term.say("warmer").calls[0].ok
+
+    painter.armed = True
+    result: Any = term.say("paint a whale")  # Ctrl-C is pressed while it paints
+
+    assert result is not None and result.cancelled
+    assert result.reply == "Cancelled; nothing was made."
+    assert "Cancelled; nothing was made." in screen.getvalue()
+    assert [(a.number, a.head_number) for a in store.list_artworks(me, chat)] == [(1, 2)]
+    undone = term.say("undo")
+    assert undone is not None
+    assert undone.reply == "Undid the last change to #1: now at v1 (was v2)."
+    assert [(a.number, a.head_number) for a in store.list_artworks(me, chat)] == [(1, 1)]
