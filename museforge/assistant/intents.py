@@ -27,7 +27,8 @@ MUSIC_NOUN = (r"(?:song|tune|music|melody|piece|track|jig|reel|waltz|lullaby|bal
               r"hornpipe|air|theme|soundtrack|composition)")
 # Words that only make sense for one kind of artwork.
 MUSIC_ONLY = re.compile(
-    r"\b(?:faster|slower|speed|tempo|bpm|pace|transpose|semitones?|octaves?|key|pitch|"
+    r"\b(?:faster|slower|slow|speed|tempo|bpm|pace|transpose|semitones?|octaves?|key|pitch|"
+    r"robotic|humani[sz]e|dorian|mixolydian|lydian|phrygian|groove|swing|quantize|staccato|"
     r"instrument|bars?|humani[sz]e|quanti[sz]e|rhythm|timing|swing|notes?|chords?|bass|"
     r"melody|tune|song|music|piece|track|major|minor|played|play|louder|quieter)\b", I)
 IMAGE_ONLY = re.compile(
@@ -54,6 +55,27 @@ MOOD_IMAGE: list[tuple[str, dict[str, object]]] = [
     (r"calm(?:er)?|peaceful|serene|gentler|dreamier", {"saturation": 0.8,
                                                               "blur": 1.0}),
 ]
+
+
+_MUSIC_WORDS = re.compile(
+    r"\b(?:music|musical|song|songs|tune|tunes|melody|melodies|jig|jigs|reel|reels|waltz|"
+    r"lullaby|ballad|hornpipe|air|polka|minuet|nocturne|fanfare|anthem|jingle|march|"
+    r"soundtrack|symphony|sonata|concerto|etude|étude|prelude|fugue|chorale|hymn|shanty|"
+    r"lament|serenade|overture|riff|groove|bpm|tempo|chords?|bassline|arpeggio|"
+    r"staccato|legato|pizzicato|crescendo|major|minor|dorian|mixolydian|lydian|phrygian|"
+    r"bars|measures|[2346]/[248]|three[\s-]four|six[\s-]eight|waltz\s+time|"
+    r"jazz|ambient|techno|dance\s+track|lo-?fi|hip[\s-]?hop|funk|"
+    r"reggae|bossa|tango|samba|salsa|ragtime|orchestral|duet|trio|quartet)\b|"
+    r"\b(?:rock|folk|blues|classical|dance|march|air|solo|beat)\s+(?:song|tune|track|piece|music|"
+    r"number|melody)\b", I)
+
+
+def music_words(text: str) -> bool:
+    """Music vocabulary (forms, styles, theory, instruments) decides the modality of a
+    request that names no artwork, over the picture default."""
+    if _MUSIC_WORDS.search(text):
+        return True
+    return music._instrument_in(text) is not None and not re.search(IMAGE_NOUN, text, I)
 
 
 def kind_named(text: str) -> str | None:
@@ -123,6 +145,9 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         if not hit:
             continue
         named = [w for w in words if _in_titles(w.group(0), ctx)]
+        lead = [w.group(0).lower() for w in words if w.start() < named[0].start()]
+        if any(w not in _LEAD_OK and w not in history._NOT_A_NAME for w in lead):
+            continue  # "the hue of the castle": the castle is named further on
         end = m.end() + named[-1].end()
         tail = re.match(r"\s+" + _REF_NOUN + r"s?\b", text[end:], I)
         end += tail.end() if tail else 0
@@ -133,7 +158,8 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         if hit:
             add(*hit, m)
     for m in re.finditer(r"\b(?:the|this|that|my)\s+(picture|image|painting|photo|drawing|song|music|"
-                         r"piece|melody|tune|track)\b", text, I):
+                         r"piece|melody|tune|track)\b(?!\s+(?:box|boxes|stand|video|hall|room|sheet|"
+                         r"lesson|teacher|school|festival|frame|book))", text, I):
         add(" ".join(m.group(0).lower().split()), _kind_of_noun(m.group(1)), m)
     for i, t in enumerate(found):  # "v2 of the whale"
         before = text[: t.span[0]]
@@ -143,6 +169,9 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
     return sorted(found, key=lambda t: t.span[0])
 
 
+_LEAD_OK = {"one", "ones", "picture", "pic", "image", "painting", "drawing", "photo", "song",
+            "tune", "music", "piece", "melody", "track", "with", "of", "about", "showing",
+            "featuring", "at", "in", "the", "a", "an", "little", "big", "old", "new", "nice"}
 _JOINS = {"and", "or", "into", "to", "with", "vs", "versus", "then", "but", "is", "looks",
           "sounds", "a", "an", "on", "by", "from"}
 
@@ -277,6 +306,8 @@ def edit_music(text: str, ref: str | None) -> list[PlannedCall]:
 # Complaints say what is wrong, so the edit goes the other way: "it's too dark" brightens.
 COMPLAINTS: list[tuple[str, dict[str, object]]] = [
     (r"too\s+(?:dark|dim|murky|gloomy|shadowy)|(?:not|isn't|isnt)\s+bright\s+enough|"
+     r"(?:it'?s|it\s+is|looks|seems|is)\s+(?:a\s+(?:bit|little)\s+|rather\s+|quite\s+|kind\s+of\s+|"
+     r"kinda\s+|so\s+|very\s+|really\s+)(?:dark|dim|murky)\b|"
      r"under[\s-]?exposed|can't\s+see\s+(?:anything|much)", {"brightness": 1.25}),
     (r"too\s+(?:bright|light|washed\s+with\s+light|glaring)|over[\s-]?exposed|blown\s+out|"
      r"(?:not|isn't|isnt)\s+dark\s+enough", {"brightness": 0.8}),
@@ -293,7 +324,8 @@ COMPLAINTS: list[tuple[str, dict[str, object]]] = [
     (r"too\s+(?:sharp|crisp|harsh|grainy|noisy)", {"blur": 1.0}),
     (r"too\s+flat|(?:looks|is)\s+flat|(?:not|isn't|isnt)\s+enough\s+contrast|"
      r"too\s+little\s+contrast", {"contrast": 1.3}),
-    (r"too\s+(?:contrasty|much\s+contrast)", {"contrast": 0.8}),
+    (r"too\s+(?:contrasty|contrast|much\s+contrast)|contrast\s+is\s+(?:way\s+)?too\s+(?:strong|high|"
+     r"much)", {"contrast": 0.8}),
 ]
 
 
@@ -376,7 +408,10 @@ def edit_image(text: str, ref: str | None) -> list[PlannedCall]:
         if painted:
             return _with_ref(painted, "artwork", ref)
     fixes = {**filter_args(text), **property_args(text), **complaint_args(text)}
-    for k, v in _mood_args(text, MOOD_IMAGE).items():
+    calm = text
+    for pattern, _ in COMPLAINTS:  # "too gloomy, cheer it up": the complaint is no mood
+        calm = re.sub(r"\b(?:" + pattern + r")", " ", calm, flags=I)
+    for k, v in _mood_args(calm, MOOD_IMAGE).items():
         fixes.setdefault(k, v)
     if fixes:
         return _with_ref([PlannedCall("adjust_image", {"artwork": "it", **fixes})],
@@ -479,6 +514,9 @@ def blend(text: str, ctx: PlanContext) -> list[PlannedCall]:
 
 
 def continue_music(text: str, ctx: PlanContext) -> list[PlannedCall]:
+    if re.search(r"\b(?:only|just\s+the\s+first|trim|cut|shorten|chop|keep\s+(?:only|just))\b",
+                 text, I):
+        return edit(text, ctx)  # "keep only 8 bars" shortens it
     ref, kind = referent(text, ctx)
     calls = music._continue(text, PlanContext())
     if kind == "image" and ref is None:
@@ -560,6 +598,8 @@ _MAKE_MUSIC = re.compile(
     r"\b(?:music|song|tune|melody|piece|soundtrack|score|sound(?:s)?\s+like|sound\b|jingle|"
     r"theme|jig|reel|waltz|lullaby|ballad|march|hornpipe|air|compose|bars|bpm|"
     r"in\s+[A-G](?:#|b)?(?:\s+(?:major|minor))?)\b", I)
+_MUSIC_NOUN_CUE = re.compile(r"\b(?:music|song|tune|melody|piece|soundtrack|score|sound(?:s)?\s+"
+                             r"like|jingle|theme|jig|reel|waltz|lullaby|ballad|hornpipe)\b", I)
 _PRONOUN_REF = re.compile(r"\b(?:it|this|that)\b(?!\s+(?:one\s+with|is|was|'s))", I)
 
 
@@ -582,8 +622,10 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
         rest = text[:a] + " " + text[b:]
         if kind == "music" and _MAKE_IMAGE.search(rest) and not _edits_music(rest):
             return "generate_image", ref, rest
-        if kind == "image" and _MAKE_MUSIC.search(rest) and not _MAKE_IMAGE.search(
-                re.sub(r"\b(?:sound|sounds)\s+like\b", " ", rest)):
+        cue = _MAKE_MUSIC.search(rest)
+        if kind == "image" and cue and not _MAKE_IMAGE.search(
+                re.sub(r"\b(?:sound|sounds)\s+like\b", " ", rest)) and not (
+                ref == "it" and not _MUSIC_NOUN_CUE.search(rest)):
             return "compose_music", ref, rest
     if not refs and re.search(r"\b(?:cover\s+art|album\s+(?:art|cover)|a\s+cover|visuali[sz]e)\b",
                               text, I) and focus_kind(ctx) == "music":
@@ -677,6 +719,43 @@ def blend_targets(text: str, found: list[Target], ctx: PlanContext) -> list[Plan
     calls = images._blend(text, ctx)
     args = calls[0].args if calls else {}
     return [PlannedCall("blend_images", {**args, "artworks": [t.ref for t in refs[:4]]})]
+
+
+# -- strong cues, for when neither the rules nor the model are sure ----------------------
+
+_TEXT_CUE = re.compile(
+    r"^(?:write|caption(?:\s+it)?|add\s+(?:the\s+)?(?:text|caption|words?|title)|text|title|"
+    r"label(?:\s+it)?|put\s+(?:the\s+)?(?:text|words?|caption))\s*(?::|-|saying|that\s+says|"
+    r"reading)?\s+(.+?)\s*(?:(?:at|in|on|to)\s+(?:the\s+)?(top\s+left|top\s+right|bottom\s+left|"
+    r"bottom\s+right|top|bottom|center|centre|middle)(?:\s+corner)?|(?:on|across)\s+(?:it|the\s+"
+    r"(?:picture|image|painting)|#\d+))?\s*(?:(?:at|in)\s+the\s+(top|bottom|center|middle))?$", I)
+_CONTENT_EDIT = re.compile(
+    r"^(?:replace|swap)\s+(?:the\s+)?(\w[\w\s]*?)\s+(?:with|for)\s+(.+)$|"
+    r"^(?:put|add|place|paint|draw|stick)\s+(.+?)\s+(?:in|into|on|onto)\s+(?:it|the\s+(?:picture|image|"
+    r"painting|scene))$|^(?:turn|change|transform|make)\s+(?:the\s+)?(\w[\w\s]*?)\s+into\s+(.+)$", I)
+
+
+def strong_cue(text: str, ctx: PlanContext) -> list[PlannedCall]:
+    """Calls that the words alone make certain, whatever the model says."""
+    if focus_kind(ctx) == "music" and not re.search(IMAGE_NOUN, text, I):
+        return []
+    m = _TEXT_CUE.match(text.strip())
+    if m:
+        words = m.group(1).strip(" '\"“”‘’")
+        position = (m.group(2) or m.group(3) or "bottom").lower().replace("centre", "center") \
+            .replace("middle", "center")
+        if words:
+            return [PlannedCall("add_text", {"artwork": "it", "text": words,
+                                             "position": position})]
+    if re.search(r"\b(?:" + _REGIONS + r")\b", text, I) and re.search(
+            r"\b(?:replace|swap|repaint|redo|put|add|place|paint|draw|make|give|fill|change|be|"
+            r"should|->)\b|->", text, I):
+        painted = inpaint(text, ctx)
+        if painted:
+            return painted
+    if _CONTENT_EDIT.match(text.strip()):
+        return [PlannedCall("edit_image", {"artwork": "it", "instruction": text.strip()})]
+    return []
 
 
 # What each intent is, in a question ("Do you want me to edit it or make a new one?").

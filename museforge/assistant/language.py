@@ -63,8 +63,8 @@ def times(text: str) -> int:
         if value is not None:
             return int(value)
     # "the last two changes", "go back three steps", "two more undos"
-    m = re.search(r"\b(" + _NUM + r")\s+(?:more\s+)?(?:changes|edits|steps|undos|redos|versions)\b",
-                  low)
+    m = re.search(r"\b(" + _NUM + r")\s+(?:of\s+)?(?:(?:more|the)\s+)?(?:changes|edits|steps|undos|redos|"
+                  r"versions)\b", low)
     if m:
         value = to_number(m.group(1))
         if value is not None:
@@ -75,7 +75,7 @@ def times(text: str) -> int:
 # -- splitting a message into requests -------------------------------------------------
 
 _SEQ = re.compile(
-    r"\s*(?:;|\.\s+|,?\s*\band\s+then\b|,?\s*\bthen\b|,?\s*\bafter\s+that\b|"
+    r"\s*(?:;|\.\s+|,\s*plus\b|,?\s*\band\s+then\b|,?\s*\bthen\b|,?\s*\bafter\s+that\b|"
     r",?\s*\bafterwards\b|,?\s*\band\s+also\b|,?\s*\balso\b)\s*",
     re.I,
 )
@@ -155,7 +155,8 @@ def version_number(text: str) -> int | None:
     m = re.search(r"\b(" + "|".join(ORDINALS) + r")\s+version\b", stripped, re.I)
     if m:
         return ORDINALS[m.group(1).lower()]
-    m = re.search(r"\b(?:the\s+)?original\b", stripped, re.I)
+    m = re.search(r"\b(?:the\s+)?original(?:ly)?\b|\bhow\s+it\s+(?:first|originally)\s+(?:was|looked|"
+                  r"sounded)\b|\bthe\s+(?:very\s+)?(?:beginning|start)\b", stripped, re.I)
     return 1 if m else None
 
 

@@ -27,15 +27,35 @@ from museforge.assistant.rules import Rule, all_rules, images, music
 
 _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\W*$",
                    re.I)
-_GREETING = re.compile(r"^\s*(hi|hello|hey|good\s+(morning|evening|afternoon)|thanks|thank\s+you"
-                       r"|cool|nice|great|ok|okay)\b[\s!.]*$", re.I)
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|hiya|yo|good\s+(?:morning|evening|afternoon|night)|thanks|thank\s+you|"
+    r"thx|ty|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
+    r"love\s+it|i\s+love\s+it|great\s+(?:job|work)|nice\s+(?:one|work|job)|well\s+done|lol|haha+|"
+    r"bye|goodbye|see\s+(?:you|ya)(?:\s+later)?|"
+    r"you'?re\s+(?:awesome|great|the\s+best|amazing)|that'?s\s+(?:funny|"
+    r"great|cool|nice|perfect|lovely|amazing|it)|mate|a\s+lot|so\s+much|very\s+much|"
+    r"museforge)\b[\s!.,?]*)+$", re.I)
+_SMALL_TALK = re.compile(
+    r"^\s*(?:how(?:'s|\s+is)\s+it\s+going|how\s+are\s+you(?:\s+doing)?(?:\s+today)?|"
+    r"what'?s\s+up|i'?m\s+bored|who\s+are\s+you|what\s+are\s+you|are\s+you\s+(?:a\s+)?"
+    r"(?:robot|bot|human|real|an?\s+ai)|do\s+you\s+(?:dream|sleep|like\s+\w+))[\s!.?]*$", re.I)
+_FILLER = re.compile(
+    r"^\s*(?:h+m+|oops|whoops|ugh|argh|meh|nope|nah|no|yes|yeah|yep|ok(?:ay)?|actually|"
+    r"well|oh|ah|hmm+|erm|um+|uh|so|right|alright|sorry|wait|i\s+changed\s+my\s+mind|"
+    r"on\s+second\s+thought|never\s*mind|like|go\s+wild|go\s+crazy|ok\s+so(?:\s+like)?|so\s+like|hi|hello|hey|"
+    r"i\s+(?:don't|didn't|do\s+not|did\s+not)\s+like\s+(?:it|that|this)(?:\s+(?:much|at\s+all))?|"
+    r"if\s+it'?s\s+not\s+too\s+much\s+trouble|that'?s\s+(?:wrong|bad|not\s+right|worse|awful)|"
+    r"not\s+(?:quite|great|good)|hm+\s+no)(?:[\s,!.]+(?:h+m+|oops|ugh|nope|no|yes|yeah|ok|"
+    r"actually|well|oh|ah|sorry|wait))*[\s,!.]*$", re.I)
 _POLITE = re.compile(
     r"^\s*(?:(?:please|kindly|can\s+you|could\s+you|would\s+you|will\s+you|"
     r"would\s+you\s+(?:be\s+so\s+kind\s+as\s+to|mind)|do\s+you\s+think\s+you\s+could|"
     r"i(?:'d|\s+would)\s+(?:like|love)\s+(?:you\s+)?to|i\s+want\s+(?:you\s+)?to|"
     r"i\s+need\s+you\s+to|(?:are\s+you\s+)?able\s+to|is\s+it\s+possible\s+to|"
     r"let's|lets|now|ok(?:ay)?|and|so|hey|hi|hello|yo|um+|hmm+|well|alright|right|"
-    r"museforge|@museforge)\b[\s,!:]*)+", re.I)
+    r"museforge|@museforge|what\s+i(?:'d|\s+would)\s+(?:love|like)\s+is|what\s+i\s+(?:want|need)\s+is|"
+    r"all\s+i\s+want\s+is|i(?:'m|\s+am)\s+(?:after|looking\s+for)|looking\s+for)\b[\s,!:]*)+",
+    re.I)
 
 # Below these the model does not overrule the rules / act alone / even ask.
 OVERRULE = 0.6
@@ -71,8 +91,8 @@ _REFUSALS = [
 ]
 _REFUSE_ASKS = re.compile(
     r"\b(?:make|create|generate|render|turn|convert|export|save|give|send|produce|build|"
-    r"animate|sing|write|add|compose|design|model|print|output|can|could|as|into|in|to)\b",
-    re.I)
+    r"animate|sing|write|add|compose|design|model|print|output|can|could|as|into|in|to|"
+    r"download|need|want|get|file|version|clip|of)\b", re.I)
 
 
 @dataclass
@@ -102,14 +122,23 @@ class OfflinePlanner:
             return Plan(reply=prompts.CAPABILITIES, answer="chat")
         if _GREETING.match(message):
             return Plan(reply=prompts.GREETING, answer="chat")
+        if _SMALL_TALK.match(message):
+            return Plan(reply=prompts.capabilities(), answer="chat")
+        if _HOW_TO.match(message.strip()):
+            return Plan(reply=prompts.capabilities(), answer="chat")
+        answered = self._answer(message, context)
+        if answered is not None:
+            return answered
         calls: list[PlannedCall] = []
         unknown: list[str] = []
         said: list[str] = []
         answer = None
         lead = ""  # "on #2, redo": a request may name its artwork up front
         for request in language.split_requests(message, self._starts_request):
-            if _only_a_reference(request):
-                lead = request
+            if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
+                continue  # "hmm, undo that": the "hmm" asks for nothing
+            if _only_a_reference(request) and not self.decide(request, context).calls:
+                lead = request  # "on #2," - unless it asks for something itself
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
@@ -141,6 +170,31 @@ class OfflinePlanner:
         return Plan(calls=calls, reply="\n".join(said) or None,
                     answer=None if calls else answer)
 
+    def _answer(self, message: str, context: PlanContext) -> Plan | None:
+        """"#2" or "the music" right after the planner asked which one: the earlier request,
+        about that artwork."""
+        if len(context.history) < 2:
+            return None
+        (role_q, question), (role_r, request) = context.history[-1], context.history[-2]
+        if role_q != "assistant" or role_r != "user" or not question.rstrip().endswith("?"):
+            return None
+        bare = _POLITE.sub("", message).strip(" ,.!?")
+        found = intents.targets(bare, context)
+        if len(found) != 1 or not _only_a_reference(bare) and found[0].span != (0, len(bare)):
+            return None
+        target = found[0]
+        focus = context.focus
+        if target.ref.startswith("#"):
+            number = int(target.ref[1:].split()[0])
+            focus = [b for b in context.recent if b.number == number] or focus
+        plan = self.plan(request, replace(context, focus=focus, history=[]))
+        for call in plan.calls:
+            if isinstance(call.args.get("artwork"), str):
+                call.args["artwork"] = target.ref  # the answer is the artwork asked about
+            elif call.args.get("inspired_by") in _PRONOUNS:
+                call.args["inspired_by"] = target.ref
+        return plan if plan.calls else None
+
     # -- one request ---------------------------------------------------------------------
 
     def decide(self, request: str, context: PlanContext) -> Decision:
@@ -163,8 +217,22 @@ class OfflinePlanner:
                 brief = next((b for b in context.recent if b.number == number),
                              ArtworkBrief(number, first.kind, ""))
                 local = replace(context, focus=[brief])
-        if _HOW_TO.match(text):
+            elif first.kind:  # "the picture": that kind's "it", or its latest
+                same = [b for b in context.focus if b.kind == first.kind] or \
+                    [b for b in context.recent if b.kind == first.kind][-1:]
+                if same:
+                    local = replace(context, focus=same[:1])
+        if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        if len(found) >= 2 and _BLEND_WORDS.search(text):
+            kinds = {t.kind for t in found[:2]}
+            if kinds == {"image", "music"}:
+                return Decision(said="I can blend two pictures or morph one piece of music into "
+                                     "another, but not a picture into music (or back): try “a "
+                                     "picture that fits #N” or “music for #N”.")
+            blended = intents.blend_targets(text, found, context)
+            if blended:
+                return Decision(calls=blended)
         rule_calls = self._rules(text, said, local)
         label = _label(rule_calls)
         if not rule_calls and _ELSEWHERE.match(text):
@@ -172,6 +240,11 @@ class OfflinePlanner:
         if rule_calls and label not in _CREATE and not context.recent and pred is not None \
                 and pred.label in _CREATE and pred.p >= ASK:
             rule_calls, label = [], None  # nothing exists yet: an edit can't be what is meant
+        if rule_calls and self._weak:
+            cued = intents.strong_cue(said, local)
+            if cued:
+                rule_calls, label = cued, _label(cued)
+                self._weak = False
         if rule_calls and self._weak and pred is not None and pred.label != label \
                 and pred.p >= ASK and pred.label in intents.BUILDERS:
             rule_calls, label = [], None  # a catch-all rule yields to a clear intent
@@ -185,6 +258,9 @@ class OfflinePlanner:
         calls = rule_calls
         keep = rule_calls and (pred is None or pred.label == label or pred.p < OVERRULE
                                or pred.p_of(label or "") >= KEEP_RULE
+                               # the model's "edit" is broad; a rule's upscale/reframe/... is not
+                               or (pred.label == "edit" and not self._weak
+                                   and label in _SPECIFIC)
                                # "make #2 look like a watercolor" edits #2
                                or (found and label not in _CREATE and pred.label in _CREATE))
         if pred is not None and not keep:
@@ -197,10 +273,12 @@ class OfflinePlanner:
                 chosen = pred.label
                 calls = []
         linked = intents.crossmodal(text, context) if (
-            chosen in _CREATE or chosen is None or not found or pred is None
-            or pred.label in _CREATE) else None
+            (chosen in _CREATE or chosen is None or not found or pred is None
+             or pred.label in _CREATE or _LINKED.search(text)) and not (
+                _HISTORY_START.match(text) and not re.search(r"\b(?:sound|look)s?\b", text))) \
+            else None
         if linked and (chosen in _CREATE or pred is None or pred.label in _CREATE
-                       or pred.p < OVERRULE):
+                       or pred.p < OVERRULE or _LINKED.search(text)):
             tool, ref, rest = linked
             calls = (images._generate if tool == "generate_image" else music._compose)(
                 rest, context)
@@ -214,7 +292,25 @@ class OfflinePlanner:
                     calls[0].args["prompt"] = "a picture"
                 return Decision(calls=calls)
         if chosen is None:
+            fallback = _fallback(text, said, local, found, pred)
+            if fallback:
+                return Decision(calls=_retarget(fallback, found, context, text))
             return Decision(question=_question(pred, context) if pred else None)
+        if chosen == "generate_image" and intents.music_words(text) \
+                and not re.search(r"\b" + intents.IMAGE_NOUN + r"s?\b", text, re.I):
+            chosen, calls = "compose_music", []  # music words decide over the picture default
+        elif chosen == "compose_music" and not intents.music_words(text) \
+                and re.search(r"\b" + intents.IMAGE_NOUN + r"s?\b", text, re.I) \
+                and not intents.inspired(text, context, "music")[0]:
+            chosen, calls = "generate_image", []
+        named = [t for t in found if t.kind is not None]
+        if chosen in _CREATE and named and named[0].kind == (
+                "music" if chosen == "compose_music" else "image") \
+                and len(text[: named[0].span[0]].split()) <= 1 \
+                and not re.search(r"\b(?:new|another|fresh|second|like|similar|based\s+on|"
+                                  r"inspired|variations?|version\s+of|fits?|match(?:es)?|"
+                                  r"go(?:es)?\s+with|suits?|for)\b", text, re.I):
+            chosen, calls = "edit", []  # "play the jig on a sitar" edits the jig
         if chosen == "revert" and language.version_number(text) is None \
                 and not re.search(r"#\s*\d+\s*v\s*\d+", text):
             chosen, calls = "undo", []  # "revert that", "go back a version": one step back
@@ -232,18 +328,19 @@ class OfflinePlanner:
             calls = rule_calls
         if not calls:
             return Decision(question=_question(pred, context) if pred else None)
-        calls = _retarget(calls, found)
+        calls = _retarget(calls, found, context, text)
+        if chosen in ("undo", "redo", "show_versions") and len(found) > 1 \
+                and len(calls) == 1 and all(t.ref.startswith("#") for t in found):
+            calls = [PlannedCall(calls[0].name, {**calls[0].args, "artwork": t.ref})
+                     for t in found]  # "undo the whale and the fox"
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
-        missing = _missing_version(calls, context)
-        if missing:
-            return Decision(said=missing)
         return Decision(calls=calls)
 
     def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
-            if rule.when.search(text):
+            if rule.when.search(text) or (said != text and rule.when.search(said)):
                 calls = rule.build(text if rule.tool in _HISTORY else said, context)
                 if calls:  # a rule that recognises a request but fills nothing passes it on
                     self._weak = rule.priority < 0  # a catch-all ("a ..." is a picture)
@@ -276,16 +373,89 @@ _NEW_PIECE = re.compile(
     r"hornpipes?|airs?|songs?|tunes?|melod(?:y|ies)|pieces?|tracks?|polkas?|minuets?|"
     r"nocturnes?|fanfares?|anthems?|jingles?|themes?)|(pictures?|paintings?|drawings?|"
     r"images?|photos?|portraits?|posters?|sketches|watercolou?rs?|illustrations?))\b", re.I)
+_LINKED = re.compile(r"\b(?:inspired\s+by|based\s+on|to\s+go\s+with|that\s+(?:fits|matches|suits)|"
+                     r"sounds?\s+like|looks?\s+like|soundtrack|cover\s+art|album\s+art|"
+                     r"set\s+.+\s+to\s+music|into\s+(?:music|a\s+song|a\s+tune)|score\s+(?:it|this|the))\b",
+                     re.I)
+_SPECIFIC = ("upscale_image", "reframe_image", "inpaint_image", "add_text", "vary",
+             "continue_music", "blend", "undo", "redo", "revert", "show_versions",
+             "list_artworks")
+_BLEND_WORDS = re.compile(r"\b(?:blend|mix|combine|merge|fuse|morph|interpolate|crossfade|"
+                          r"mash\s*up|transition)\b", re.I)
 _QUOTES = re.compile(r"[\"“”][^\"“”]*[\"“”]|(?<!\w)'[^']+'(?!\w)")
 _CREATE = ("generate_image", "compose_music")
+_HISTORY_START = re.compile(r"^(?:show|list|undo|redo|revert|restore|go\s+back|what|which|how\s+many)\b",
+                            re.I)
 _HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
 _HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v\d+|back|"
                            r"original|list|history)\b", re.I)
 _PRONOUNS = ("it", "that", "this", "this one", "that one", "the one", "the result")
 
 
-def _retarget(calls: list[PlannedCall], found: list[intents.Target]) -> list[PlannedCall]:
-    """Calls about "it" are about the artwork the request named."""
+_REFERS = re.compile(r"\b(?:it|this|that|these|those|them|its|it's)\b|#\s*\d|\bthe\s+(?:first|second|"
+                     r"third|fourth|last|latest|other|previous|\d+(?:st|nd|rd|th))\b|"
+                     r"\bthe\s+(?:two|both)\b", re.I)
+# Words of commands that are not a scene to paint: never read as a description.
+_COMMAND = re.compile(
+    r"\b(?:show|list|undo|redo|revert|version|versions|interpolate|morph|blend|vary|variations?|"
+    r"alternatives?|again|part|bars?|print|too|less|more|longer|shorter|faster|slower|louder|"
+    r"quieter|keep|fix|edit|change|remove|delete|crop|rotate|upscale|zoom|go\s+wild|help)\b", re.I)
+_ASKING = re.compile(r"^(?:what|how|why|when|where|who|which|is|are|do|does|did|can|could|"
+                     r"should|would|will)\b|\?\s*$", re.I)
+
+
+def _fallback(text: str, said: str, local: PlanContext, found: list[intents.Target],
+              pred: Prediction | None = None) -> list[PlannedCall]:
+    """When neither the rules nor the model are sure: what the words alone make certain
+    (a caption, a region to repaint, an adjustment of a picture, an edit of a piece), and
+    otherwise a description of a scene with nothing else to do is a request to make it
+    (music when music words say so)."""
+    cued = intents.strong_cue(said, local)
+    if cued:
+        return cued
+    kind = intents.focus_kind(local)
+    if kind == "image" or (found and found[0].kind == "image"):
+        fixes = {**intents.filter_args(said), **intents.property_args(said),
+                 **intents.complaint_args(said)}
+        if fixes:
+            return [PlannedCall("adjust_image", {"artwork": "it", **fixes})]
+    if kind == "music" or (found and found[0].kind == "music"):
+        edited = music._edit(said, local)
+        if edited:
+            return edited
+    if found or _REFERS.search(text) or _ASKING.search(text.strip()) or _COMMAND.search(text):
+        return []
+    if pred is not None and pred.label not in _CREATE and pred.p >= ASK \
+            and pred.p_of("generate_image") + pred.p_of("compose_music") < 0.15:
+        return []  # the model reads something else here: ask rather than paint the words
+    words = [w for w in re.findall(r"[a-z]{3,}", text.lower())
+             if w in spelling.english() or w in spelling.LEXICON]
+    content = [w for w in words if w not in _FUNCTION_WORDS]
+    if not content or (len(re.findall(r"\w+", text)) < 2 and content[0] not in spelling.LEXICON):
+        return []
+    if intents.music_words(text):
+        return music._compose(text, local)
+    return images._generate(text, local)
+
+
+_FUNCTION_WORDS = set("""the and but for with from that this these those what which who
+whom whose have has had was were are been being can could would should will shall may
+might must not just very really also too then than there here some any all each every
+other another such only own same into onto over under about again once more most less
+please thanks thank you your yours mine our ours their them they she her him his its
+yes yeah nope okay well actually maybe perhaps""".split())
+_ALL = re.compile(r"\b(?:all|both|each|every|them|these|those)\b", re.I)
+
+
+def _retarget(calls: list[PlannedCall], found: list[intents.Target], context: PlanContext,
+              text: str) -> list[PlannedCall]:
+    """Calls about "it" are about the artwork the request named; "make them all black and
+    white" after a batch is about each of them."""
+    if not found and len(context.focus) > 1 and _ALL.search(text):
+        for call in calls:
+            if call.args.get("artwork") in _PRONOUNS:
+                call.args["artwork"] = "them"
+        return calls
     if not found:
         return calls
     values = {str(c.args.get("artwork")) for c in calls if "artwork" in c.args}
@@ -307,7 +477,11 @@ _HOW_TO = re.compile(
     r"\w+\s+\w+\s+or\b|do\s+you\s+(?:support|know\s+how)|can\s+you\s+(?:also\s+)?(?:make|do|edit|"
     r"change|compose|paint)\s+(?:music|songs|pictures|images|art|videos?)\s*(?:too|as\s+well|also|"
     r"or\s+.*)?\s*\?*$|can\s+i\s+(?:go\s+back|undo|change|edit|use|refer|pick)\b.*\?\s*$|"
-    r"what\s+does\s+\w+\s+do\b)", re.I)
+    r"what\s+does\s+\w+\s+do\b|can\s+you\s+(?:also\s+)?(?:make|do|write|compose|paint|draw|create|"
+    r"edit)\s+(?:music|songs|tunes|pictures|images|art|videos?|drawings|paintings|melodies|"
+    r"photos)\b[^?]*\?$|.*\bwhat\s+(?:else\s+)?can\s+you\s+do\b|what\s+are\s+you\s+able\s+to|"
+    r"how\s+(?:long|many|big|large)\s+can\b|do\s+you\s+(?:keep|save|store|remember)\b|"
+    r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b)", re.I)
 _VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
              "great best improve improved fix fixed change changed something anything stuff "
              "more less a an the this that #2 can you please somehow just bit little lot "
@@ -317,20 +491,6 @@ _VAGUE = set("make it look feel better good nicer nice different interesting pre
 def _vague(instruction: str) -> bool:
     words = re.findall(r"[#\w']+", instruction.lower())
     return bool(words) and all(w in _VAGUE or w.startswith("#") for w in words)
-
-
-def _missing_version(calls: list[PlannedCall], context: PlanContext) -> str | None:
-    """"revert #2 to v7" when #2 has three versions: said, not tried."""
-    for call in calls:
-        version, ref = call.args.get("version"), call.args.get("artwork")
-        if call.name != "revert" or not isinstance(version, int) or not isinstance(ref, str):
-            continue
-        m = re.fullmatch(r"#(\d+)", ref)
-        brief = next((b for b in context.recent if m and b.number == int(m.group(1))), None)
-        if brief is not None and brief.versions and version > brief.versions:
-            return (f"#{brief.number} has {brief.versions} version"
-                    f"{'s' if brief.versions != 1 else ''}; there is no v{version}.")
-    return None
 
 
 def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
@@ -364,11 +524,18 @@ def _label(calls: list[PlannedCall]) -> str | None:
 
 
 def _refusal(text: str, pred: Prediction | None) -> str | None:
+    """What it cannot do, said. A picture *of* something that moves or sings ("a photo of a
+    man singing", "a poster for a movie") is still a picture: the model's confident
+    "make a picture" vetoes the refusal."""
     for pattern, sentence in _REFUSALS:
-        if pattern.search(text) and (_REFUSE_ASKS.search(text) or
-                                     (pred is not None and pred.label == "refuse")):
-            if pred is None or pred.p_of("refuse") >= 0.2 or pred.label == "refuse":
-                return sentence
+        if not pattern.search(text):
+            continue
+        if pred is not None and pred.label in _CREATE and pred.p >= 0.6 \
+                and pred.p_of("refuse") < 0.1:
+            return None
+        if _REFUSE_ASKS.search(text) or pred is None or pred.label == "refuse" \
+                or pred.p_of("refuse") >= 0.2:
+            return sentence
     return None
 
 
@@ -384,7 +551,8 @@ def _question(pred: Prediction, context: PlanContext) -> str | None:
     return f"Do you want me to {intents.DESCRIBE[options[0][0]]}?"
 
 
-_LEADING = re.compile(r"^(?:on|for|with|to|in|about|as\s+for|regarding)\s+", re.I)
+_LEADING = re.compile(r"^(?:on|for|with|to|in|about|as\s+for|regarding|take|use|grab|from|"
+                      r"start\s+from)\s+", re.I)
 
 
 def _only_a_reference(text: str) -> bool:

@@ -58,8 +58,10 @@ sunset sunrise night dusk dawn morning evening winter summer autumn spring snow 
 stl obj fbx glb gltf mp3 wav flac svg pdf gif midi ogg png jpg jpeg webp abc
 """.split())
 
+SHORT_VERBS = set("make draw undo redo crop flip zoom blur play show give turn take list edit "
+                  "vary mix paint".split())
 COMPARATIVES = set("bluer redder greener yellower greyer grayer pinker warmer cooler "
-                   "moodier sunnier snowier cozier cosier punchier zippier dreamier".split())
+                   "contrasty moodier sunnier snowier cozier cosier punchier zippier dreamier".split())
 ENGLISH = Path(__file__).parent / "data" / "english.txt.gz"
 
 
@@ -109,7 +111,9 @@ def _fix(token: str, targets: frozenset[str]) -> str:
 
 @lru_cache(maxsize=64)
 def _targets(extra: frozenset[str]) -> frozenset[str]:
-    return frozenset(LEXICON | _instruments()
+    # Instrument names are not corrected here: the music tool says "did you mean Violin?"
+    # for a name it does not know, so a misspelt instrument is said, never swapped.
+    return frozenset((LEXICON - _instruments())
                      | {w for w in extra if len(w) >= 3 and w.isalpha()})
 
 
@@ -120,7 +124,7 @@ def closest(word: str, targets: frozenset[str]) -> str | None:
         skeleton = [t for t in targets if _consonants(t) == word and len(t) <= len(word) + 3]
         return skeleton[0] if len(skeleton) == 1 else None
     if len(word) == 3:  # "mak" -> "make" (a letter missing at the end), "jgi" -> "jig"
-        ends = [t for t in targets if (len(t) == 4 and t.startswith(word))
+        ends = [t for t in targets if (len(t) == 4 and t.startswith(word) and t in SHORT_VERBS)
                 or (len(t) == 3 and t[0] == word[0] and sorted(t) == sorted(word))]
         return ends[0] if len(ends) == 1 else None
     limit = 2 if len(word) >= 7 else 1

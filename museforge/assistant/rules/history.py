@@ -14,7 +14,7 @@ I = re.IGNORECASE  # noqa: E741
 # "the last change", "the past three edits", "the thing you undid": steps, not artworks.
 _STEPS = re.compile(
     r"\b(?:the\s+)?(?:(?:very\s+)?last|latest|past|previous|most\s+recent)\s+(?:"
-    + language.NUMBER_PATTERN + r"\s+)?(?:changes?|edits?|steps?|things?|actions?|"
+    + language.NUMBER_PATTERN + r"\s+(?:of\s+)?)?(?:changes?|edits?|steps?|things?|actions?|"
     r"undos?)\b(?:\s+(?:you|i|we)\s+(?:did|made|undid))?", I)
 
 
@@ -91,7 +91,7 @@ def _versions(text: str, ctx: PlanContext) -> list[PlannedCall]:
 _VERSION = (r"v\s*\d+|version\s+\w+|(?:first|original|second|third|fourth|fifth)\s+version|"
             r"original")
 _UNDO = re.compile(
-    r"\b(undo|un-do|take\s+(?:that|it|this)\s+back|go\s+back(?:\s+one)?(?:\s+step)?|"
+    r"\b(undo|un-do|ctrl[\s+-]*z|cmd[\s+-]*z|scrap\s+(?:that|the\s+last|it)|take\s+back\s+(?:the|that|my)|take\s+(?:that|it|this)\s+back|go\s+back(?:\s+one)?(?:\s+step)?|"
     r"step\s+back|back\s+up|revert|"
     r"cancel\s+(?:that|the\s+last)(?:\s+(?:change|edit))?|scratch\s+that|never\s*mind\s+that|"
     r"put\s+it\s+back\s+(?:the\s+way|as)\s+it\s+was|(?:i\s+)?liked\s+it\s+better\s+before|"
@@ -99,7 +99,7 @@ _UNDO = re.compile(
     r"(?:the\s+)?previous\s+version|(?:like|how|the\s+way)\s+it\s+(?:was|used\s+to\s+be)"
     r"(?=(?:\s+(?:before|again))?\W*$))\b", I)
 _REDO = re.compile(
-    r"\b(redo(?!\s+the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
+    r"\b(ctrl[\s+-]*(?:y|shift[\s+-]*z)|cmd[\s+-]*shift[\s+-]*z|bring\s+(?:that|the)\s+(?:change|edit)\s+back|redo(?!\s+the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
     r"center|centre|colou?rs?|lighting|face|eyes))|re-do|undo\s+(?:the|that|my)\s+undo|bring\s+(?:it|that|the\s+change)\s+back|"
     r"go\s+forward|step\s+forward|put\s+(?:the\s+change|it|that)\s+back(?!\s+(?:the\s+way|as))|"
     r"(?:put|bring)\s+back\s+(?:the\s+)?(?:change|edit|what)|"
@@ -116,12 +116,15 @@ _LIST = re.compile(
     r"\b(list|show(?:\s+me)?|what|which|see|view|display|how\s+many)\b.*?\b(artworks?|images?|"
     r"pictures?|paintings?|music|songs?|pieces?|melodies|tunes|everything|all\s+of\s+(?:it|them)|"
     r"(?:have|did)\s+(?:we|i)\s+(?:made|make|created?|done|do))\b|"
-    r"\bwhat\s+(?:(?:have|did)\s+)?(?:we|i|you)(?:'ve)?\s+(?:got|made|make|created?|done|"
-    r"drawn|painted|composed)\b|\bmy\s+(?:gallery|artworks|creations)\b", I)
+    r"\bwhat\s+(?:(?:have|did|do)\s+)?(?:we|i|you)(?:'ve)?\s+(?:got|made|make|created?|done|"
+    r"drawn|painted|composed|have)\b|\bmy\s+(?:gallery|artworks|creations|stuff|work|things)\b|"
+    r"\blist\s+(?:them|it|all|everything|the\s+\w+)\b", I)
 _VERSIONS = re.compile(
-    r"\b(versions?\s+(?:of|for|history)|(?:what|which)\s+versions?|version\s+(?:tree|history)|"
+    r"\b((?<!\ba\s)(?<!\ban\s)(?<!similar\s)(?<!crazier\s)(?<!wilder\s)(?<!varied\s)"
+    r"(?<!different\s)(?<!new\s)versions?\s+(?:of|for|history)|(?:what|which)\s+versions?|version\s+(?:tree|history)|"
     r"history\s+of|(?:show|list|see)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?versions?|"
-    r"how\s+many\s+versions|versions?\s+(?:does|do|has|have)|(?:edit|change)\s+history)\b", I)
+    r"how\s+many\s+versions|versions?\s+(?:does|do|has|have)|(?:edit|change)\s+history|"
+    r"version\s+list|list\s+(?:of\s+)?(?:the\s+)?versions|versions\s+list)\b", I)
 
 RULES = [
     Rule("revert", _REVERT, _revert, priority=3,

@@ -76,13 +76,19 @@ def _clean(text: str) -> str:
 
 
 def _style_of(text: str) -> tuple[str | None, str]:
-    m = _STYLE_RE.search(text)
-    if not m:
-        return None, text
-    phrase = m.group(0).lower()
-    style = next(v for k, v in sorted(STYLE_WORDS.items(), key=lambda kv: -len(kv[0]))
-                 if re.search(r"\b" + re.escape(k) + r"\b", phrase))
-    return style, text[: m.start()] + text[m.end():]
+    style = None
+    for _ in range(3):  # "sketch an owl in pencil": both say sketch
+        m = _STYLE_RE.search(text)
+        if not m:
+            break
+        phrase = m.group(0).lower()
+        found = next(v for k, v in sorted(STYLE_WORDS.items(), key=lambda kv: -len(kv[0]))
+                     if re.search(r"\b" + re.escape(k) + r"\b", phrase))
+        if style is not None and found != style:
+            break
+        style = found
+        text = text[: m.start()] + " " + text[m.end():]
+    return style, text
 
 
 def _aspect_of(text: str) -> tuple[str | None, str]:
@@ -133,11 +139,14 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if size:
         args["width"], args["height"] = int(size.group(1)), int(size.group(2))
         text = _SIZE_RE.sub(" ", text)
+    count, _ = _count_of(text)  # before styles: "three widescreen watercolours of"
     style, text = _style_of(text)
     if style is None and re.match(r"^(?:please\s+)?(?:can\s+you\s+)?sketch\b", text.strip(), I):
         style = "sketch"
     aspect, text = _aspect_of(text)
-    count, text = _count_of(text)
+    _, text = _count_of(text)
+    text = re.sub(r"^\s*(?:\d+|two|three|four|five|six|a\s+few|some|several)\s+(?:of\s+)?", " ", text,
+                  flags=I) if count > 1 else text
     negatives = [_clean(n) for n in _WITHOUT_RE.findall(text)]
     text = _WITHOUT_RE.sub(" ", text)
     prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\b\s*(?:me\b\s*|us\b\s*)?", "",
@@ -165,7 +174,8 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 # -- variations ------------------------------------------------------------------------------
 
 _VARY = re.compile(
-    r"\b(variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
+    r"\b((?:crazier|wilder|different|similar|varied|alternative|alternate|another)\s+(?:version|take|"
+    r"one)s?|variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
     r"something\s+similar|similar\s+ones?|(?:another|different)\s+take|"
     r"another\s+version\s+of|reroll|re-roll|try\s+again|another\s+one\s+like)\b", I)
 
@@ -281,7 +291,8 @@ def _adjust(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 # -- reframing, upscaling ----------------------------------------------------------------------
 
 _REFRAME = re.compile(
-    r"\b(crop|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
+    r"\b(\d{2,4}\s*(?:px|pixels?)\s+(?:wide|tall|high|across)|(?:size|dimensions?)\s+(?:to|of)\s+\d|"
+    r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
     r"zoom\s*out|zoom\s+back|pull\s+back|extend\s+(?:the\s+)?(?:canvas|frame|picture|image|"
     r"scene|borders?)|outpaint\w*|widen\s+the\s+(?:view|shot|frame)|show\s+more\s+of|"
     r"make\s+(?:it|#\d+|this|that)\s+(?:square|wider|widescreen|vertical|portrait|"
@@ -292,6 +303,25 @@ _REFRAME = re.compile(
 def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
     args: dict[str, object] = {}
+    if re.search(r"\bhue\b|colou?r\s+wheel|\bflip\s+the\s+colou?rs|\bnegative\b", low):
+        return []  # colours, not the frame: adjust_image
+    turn = re.search(r"\b(?:turn|rotate|tilt|spin)\b.*?\b(?:a\s+)?(quarter|half)[\s-]turn|\b(?:tilt|turn|"
+                     r"rotate|spin)\b.*?(-?\d+)\s*(?:°|degrees?|deg)\b", low)
+    if turn:
+        angle = 90.0 if turn.group(1) == "quarter" else 180.0 if turn.group(1) == "half" \
+            else float(turn.group(2))
+        if re.search(r"\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|left|ccw)\b", low):
+            angle = -abs(angle)
+        args["rotate"] = angle
+    size = _SIZE_RE.search(low)
+    if size and re.search(r"\b(?:resize|size|scale|set|make|dimensions?|crop)\b", low):
+        args["width"], args["height"] = int(size.group(1)), int(size.group(2))
+    px = re.search(r"\b(\d{2,4})\s*(?:px|pixels?)\s+(wide|tall|high|across)\b", low)
+    if px:
+        args["width" if px.group(2) in ("wide", "across") else "height"] = int(px.group(1))
+    if args:
+        ref = language.natural_ref(re.sub(r"\b\d+\s*(?:°|degrees?|px|pixels?)\b", " ", text)) or "it"
+        return [PlannedCall("reframe_image", {"artwork": ref, **args})]
     if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|show\s+more",
                  low):
         m = re.search(r"\b" + NUM + r"\s*(?:x|times)\b|(\d(?:\.\d+)?)x\b", low)
@@ -337,7 +367,8 @@ _UPSCALE = re.compile(
     r"high[\s-]res|hi[\s-]res|in\s+hd|hd\s+version|4k|make\s+(?:it|#\d+|this|that)\s+"
     r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels|(?:twice|\d+\s*(?:x|times))\s+"
     r"(?:as\s+)?(?:big|bigger|larger|large)|double\s+(?:the\s+)?(?:size|resolution)|"
-    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger)\b", I)
+    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|(?:ready|good\s+enough|big\s+enough)\s+"
+    r"(?:for|to)\s+(?:a\s+)?(?:big\s+|large\s+)?print(?:ing)?)\b", I)
 
 
 def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:

@@ -79,7 +79,10 @@ def _instrument_names() -> frozenset[str]:
 
 def _instrument_in(text: str, anywhere: bool = True) -> str | None:
     """The instrument a request names (the longest name found); ambiguous words like
-    "bass" or "keys" only after "on"/"for"/"with" or before "solo"."""
+    "bass" or "keys" only after "on"/"for"/"with" or before "solo". "instead of the
+    piano" names the one being replaced, not the new one."""
+    text = re.sub(r"\b(?:instead\s+of|rather\s+than|not\s+(?:on\s+)?(?:the\s+)?|from\s+(?:the\s+)?)"
+                  r"\s*(?:the\s+|a\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s*(?:,|to\b|$))", " ", text, flags=re.I)
     names = _instrument_names()
     words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)?", text.lower())
     best: tuple[int, int, str] | None = None
@@ -165,7 +168,7 @@ def generic_mode(text: str) -> str | None:
 
 
 _TEMPO_FORMS = [
-    re.compile(r"\b(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|bmp|b\.p\.m\.?|beats?\s+(?:per|a|an)\s+"
+    re.compile(r"\b(\d+(?:\.\d+)?)\s*-?\s*(?:bpm|bmp|b\.p\.m\.?|beats?\s+(?:per|a|an)\s+"
                r"minute)\b", re.I),
     re.compile(r"(?:♩|crotchet|quarter(?:[\s-]+note)?|tempo|bpm|metronome|mm)\s*(?:=|:|-|of|is|"
                r"at|to)?\s*(?:about\s+|around\s+)?(\d{2,3}(?:\.\d+)?)\b", re.I),
@@ -177,8 +180,9 @@ def tempo_in(text: str) -> float | None:
         m = form.search(text)
         if m:
             return float(m.group(1))
-    m = re.search(r"\b((?:a\s+)?(?:hundred(?:\s+and)?\s+)?[a-z]+(?:[\s-][a-z]+)?)\s+(?:bpm|beats?\s+"
-                  r"(?:per|a)\s+minute)\b", text, re.I)
+    words = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|" \
+        r"seventy|eighty|ninety|hundred|and|a|[\s-])+"
+    m = re.search(r"\b(" + words + r")\s*(?:bpm|beats?\s+(?:per|a)\s+minute)\b", text, re.I)
     if m:
         return _words_number(m.group(1))
     return None
@@ -276,7 +280,7 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
     elif generic:  # "a minor-key tune": the mode, on the tonic the key circle starts from
         args["key"] = "A minor" if generic == "minor" else "C major"
     tempo = tempo_in(text)
-    if tempo:
+    if tempo is not None:
         args["tempo"] = tempo
     bars = bars_in(text)
     if bars:
@@ -351,6 +355,8 @@ _HUMANIZE = re.compile(r"\b(humani[sz]e|looser|less\s+robotic|more\s+human|swing
 
 def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     low = text.lower()
+    if re.match(r"\s*(?:undo|redo|revert|restore|go\s+back)\b", low):
+        return []  # "undo the last thing on the fiddle tune": history
     args: dict[str, object] = {}
     scale = 1.0
     if re.search(r"\b(?:a\s+(?:tiny\s+)?bit|slightly|a\s+little|a\s+touch|a\s+tad)\b", low):
@@ -361,7 +367,7 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     if tempo_scale:
         args["tempo_scale"] = tempo_scale
     tempo = tempo_in(text)
-    if tempo:
+    if tempo is not None:
         args.pop("tempo_scale", None)
         args["tempo"] = tempo
     semis = _semitones(low)
