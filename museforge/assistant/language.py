@@ -52,8 +52,12 @@ def to_number(text: str) -> float | None:
 
 
 def times(text: str) -> int:
-    """How many times a request says to do something: 'twice', '3 times', 'three times'."""
+    """How many times a request says to do something: 'twice', '3 times', 'three times',
+    'undo undo'."""
     low = text.lower()
+    repeated = re.search(r"\b(undo|redo)(?:[\s,!.]+\1\b)+", low)  # "undo undo"
+    if repeated:
+        return len(re.findall(r"\b" + repeated.group(1) + r"\b", repeated.group(0)))
     for word, n in TIMES.items():
         if re.search(rf"\b{word}\b", low):
             return n
@@ -63,7 +67,8 @@ def times(text: str) -> int:
         if value is not None:
             return int(value)
     # "the last two changes", "go back three steps", "two more undos"
-    m = re.search(r"\b(" + _NUM + r")\s+(?:of\s+)?(?:(?:more|the)\s+)?(?:changes|edits|steps|undos|redos|"
+    m = re.search(r"\b(" + _NUM + r")\s+(?:of\s+)?(?:(?:more|the)\s+)?(?:changes|edits|steps|"
+                                  r"undos|redos|"
                   r"versions)\b", low)
     if m:
         value = to_number(m.group(1))
@@ -76,7 +81,7 @@ def times(text: str) -> int:
 
 _SEQ = re.compile(
     r"\s*(?:;|\.\s+|,\s*plus\b|,?\s*\band\s+then\b|,?\s*\bthen\b|,?\s*\bafter\s+that\b|"
-    r",?\s*\bafterwards\b|,?\s*\band\s+also\b|,?\s*\balso\b)\s*",
+    r",?\s*\bafterwards\b|,?\s*\band\s+also\b|,\s*also\b)\s*",
     re.I,
 )
 
@@ -155,7 +160,8 @@ def version_number(text: str) -> int | None:
     m = re.search(r"\b(" + "|".join(ORDINALS) + r")\s+version\b", stripped, re.I)
     if m:
         return ORDINALS[m.group(1).lower()]
-    m = re.search(r"\b(?:the\s+)?original(?:ly)?\b|\bhow\s+it\s+(?:first|originally)\s+(?:was|looked|"
+    m = re.search(r"\b(?:the\s+)?original(?:ly)?\b|\bhow\s+it\s+(?:first|originally)\s+(?:was|"
+                  r"looked|"
                   r"sounded)\b|\bthe\s+(?:very\s+)?(?:beginning|start)\b", stripped, re.I)
     return 1 if m else None
 

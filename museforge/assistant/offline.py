@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from museforge.assistant import intents, language, prompts, spelling
+from museforge.assistant import intents, language, linking, naming, prompts, slots, spelling
 from museforge.assistant.intent.corpus import LABEL_OF_TOOL
 from museforge.assistant.intent.model import IntentModel, Prediction, default_model
 from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
@@ -53,6 +53,9 @@ _POLITE = re.compile(
     r"i(?:'d|\s+would)\s+(?:like|love)\s+(?:you\s+)?to|i\s+want\s+(?:you\s+)?to|"
     r"i\s+need\s+you\s+to|(?:are\s+you\s+)?able\s+to|is\s+it\s+possible\s+to|"
     r"let's|lets|now|ok(?:ay)?|and|so|hey|hi|hello|yo|um+|hmm+|well|alright|right|"
+    r"pretty\s+please|any\s+chance\s+(?:of|you\s+could)|(?:could|can|may)\s+i\s+(?:please\s+)?"
+    r"(?:have|get)|do\s+me|if\s+it'?s\s+not\s+too\s+much\s+trouble|i\s+was\s+wondering\s+if\s+"
+    r"(?:you\s+could|i\s+could\s+(?:have|get))|would\s+it\s+be\s+possible\s+to|"
     r"museforge|@museforge|what\s+i(?:'d|\s+would)\s+(?:love|like)\s+is|what\s+i\s+(?:want|need)\s+is|"
     r"all\s+i\s+want\s+is|i(?:'m|\s+am)\s+(?:after|looking\s+for)|looking\s+for)\b[\s,!:]*)+",
     re.I)
@@ -74,11 +77,13 @@ _REFUSALS = [
                 r"\b\d+\s*(?:-\s*)?(?:second|sec|minute|min)s?\s+(?:long\s+)?clip\b|"
                 r"\bmake\s+(?:it|#\d+|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:actually\s+)?(?:move|swim|fly|"
                 r"walk|run|dance|spin|sparkle\s+and\s+move|blink|wave)\b|\b(?:waves?|clouds?|it|they)"
-                r"\s+(?:move|moving)\b|\bacross\s+the\s+screen\b", re.I),
+                r"\s+(?:move|moving)\b|\bacross\s+the\s+screen\b|\b(?:short|little|quick)\s+clip\b|"
+                r"\bblink(?:s|ing)?\b|\blike\s+moving\b", re.I),
      "I can't make videos or animations; I can paint still pictures and compose music "
      "(a series of pictures: “three pictures of …”)."),
     (re.compile(r"\b(?:lyrics|sing(?:s|ing)?|sung|vocals?|vocal\s+track|singer|rap(?:s|ping)?|"
-                r"a\s+cappella|acapella|real\s+voices?|human\s+voices?|"
+                r"a\s+cappella|acapella|real\s+voices?|human\s+voices?|voice\s+(?:reading|saying|"
+                r"narrating|speaking)|read(?:s|ing)?\s+(?:a|the|my)\s+(?:poem|story|text)|"
                 r"words\s+to\s+(?:the|this|a)\s+(?:song|tune)|voice\s+over|voiceover|"
                 r"narrat\w*|speech|text[\s-]to[\s-]speech)\b", re.I),
      "I can't write or sing lyrics; I compose instrumental music (a choir or voice sound "
@@ -92,7 +97,7 @@ _REFUSALS = [
 _REFUSE_ASKS = re.compile(
     r"\b(?:make|create|generate|render|turn|convert|export|save|give|send|produce|build|"
     r"animate|sing|write|add|compose|design|model|print|output|can|could|as|into|in|to|"
-    r"download|need|want|get|file|version|clip|of)\b", re.I)
+    r"download|need|want|get|file|version|clip|of|put|have|use|with|sung)\b", re.I)
 
 
 @dataclass
@@ -134,15 +139,28 @@ class OfflinePlanner:
         said: list[str] = []
         answer = None
         lead = ""  # "on #2, redo": a request may name its artwork up front
-        for request in language.split_requests(message, self._starts_request):
+        pieces = language.split_requests(message, self._starts_request)
+        if len(pieces) > 1 and _BACK_TO_A_VERSION.search(message) \
+                and not _SEQUENCED.search(message) and len(language.explicit_refs(message)) <= 1:
+            pieces = [message.strip(" .!?")]  # "v2 of the whale was best, go back to it"
+        for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
-            if _only_a_reference(request) and not self.decide(request, context).calls:
+            if (_only_a_reference(request) or _names_only(request, context)) \
+                    and not self.decide(request, context).calls:
                 lead = request  # "on #2," - unless it asks for something itself
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
             decision = self.decide(request, context)
+            if decision.calls and calls and _only_arguments(request, decision.calls, calls[-1]):
+                # "a heron in reeds. watercolour pls": more about the picture just asked for
+                for k, v in decision.calls[0].args.items():
+                    if k != "prompt":
+                        calls[-1].args.setdefault(k, v)
+                continue
+            if decision.calls and calls and _only_a_remark(calls[-1]):
+                calls.pop()  # "the castle looks freezing, give it some warmth": the remark
             if decision.calls:
                 calls.extend(decision.calls)
                 context = _after(context, decision.calls)
@@ -179,7 +197,7 @@ class OfflinePlanner:
         if role_q != "assistant" or role_r != "user" or not question.rstrip().endswith("?"):
             return None
         bare = _POLITE.sub("", message).strip(" ,.!?")
-        found = intents.targets(bare, context)
+        found = naming.targets(bare, context)
         if len(found) != 1 or not _only_a_reference(bare) and found[0].span != (0, len(bare)):
             return None
         target = found[0]
@@ -200,11 +218,11 @@ class OfflinePlanner:
     def decide(self, request: str, context: PlanContext) -> Decision:
         text = _POLITE.sub("", request).strip(" ,.!?") or request
         pred = self.model.predict(text) if self.model is not None else None
-        refusal = _refusal(text, pred)
+        refusal = _refusal(request, pred)
         if refusal:
             return Decision(refusal=refusal)
         # Quoted words are content ("write 'Jig Night' on it"), never a reference.
-        found = intents.targets(_QUOTES.sub(lambda m: " " * len(m.group(0)), text), context)
+        found = naming.targets(_QUOTES.sub(lambda m: " " * len(m.group(0)), text), context)
         # The artwork the request names becomes "it" for the slot fillers, so "play the
         # piano melody on cello" is "play it on cello" about the piano melody.
         local, said = context, text
@@ -224,6 +242,9 @@ class OfflinePlanner:
                     local = replace(context, focus=same[:1])
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        if re.search(r"\b(?:one|two)\s+of\s+(?:the|my|them|these|those|em)\b", text, re.I) \
+                and not language.explicit_refs(text):
+            return Decision(question=prompts.which_ones(context))
         if len(found) >= 2 and _BLEND_WORDS.search(text):
             kinds = {t.kind for t in found[:2]}
             if kinds == {"image", "music"}:
@@ -237,16 +258,24 @@ class OfflinePlanner:
         label = _label(rule_calls)
         if not rule_calls and _ELSEWHERE.match(text):
             return Decision()  # said as not understood, with what it can do
-        if rule_calls and label not in _CREATE and not context.recent and pred is not None \
+        if rule_calls and label == "edit" and not context.recent and not _REFERS.search(text):
+            # nothing exists yet and nothing is named: "a slow ballad on the saxophone" is
+            # a new piece, not an edit of "it"
+            make = "compose_music" if naming.music_words(text) or rule_calls[0].name == \
+                "edit_music" else "generate_image"
+            rule_calls = intents.BUILDERS[make](text, context)
+            label = _label(rule_calls)
+        elif rule_calls and label not in _CREATE and not context.recent and pred is not None \
                 and pred.label in _CREATE and pred.p >= ASK:
             rule_calls, label = [], None  # nothing exists yet: an edit can't be what is meant
         if rule_calls and self._weak:
-            cued = intents.strong_cue(said, local)
+            cued = slots.strong_cue(said, local)
             if cued:
                 rule_calls, label = cued, _label(cued)
                 self._weak = False
         if rule_calls and self._weak and pred is not None and pred.label != label \
-                and pred.p >= ASK and pred.label in intents.BUILDERS:
+                and pred.p >= ASK and pred.label in intents.BUILDERS \
+                and not (found and pred.label in _CREATE):
             rule_calls, label = [], None  # a catch-all rule yields to a clear intent
         fresh = _NEW_PIECE.match(text)
         if fresh and not found and label in ("edit", "vary"):
@@ -272,7 +301,7 @@ class OfflinePlanner:
                     pred.p >= (OVERRULE if rule_calls else ACT):
                 chosen = pred.label
                 calls = []
-        linked = intents.crossmodal(text, context) if (
+        linked = linking.crossmodal(text, context) if (
             (chosen in _CREATE or chosen is None or not found or pred is None
              or pred.label in _CREATE or _LINKED.search(text)) and not (
                 _HISTORY_START.match(text) and not re.search(r"\b(?:sound|look)s?\b", text))) \
@@ -287,8 +316,8 @@ class OfflinePlanner:
                 if tool == "generate_image" and re.fullmatch(
                         r"(?:a\s+|an\s+|some\s+)?(?:\d+\s+)?(?:album\s+)?(?:cover|poster|picture|"
                         r"image|painting|artwork|art|illustration|visual)s?(?:\s+art|\s+ideas?)?"
-                        r"(?:\s+(?:for|of|to|that\s+fits|like))?", str(calls[0].args.get("prompt", "")),
-                        re.I):
+                        r"(?:\s+(?:for|of|to|that\s+fits|like))?",
+                        str(calls[0].args.get("prompt", "")), re.I):
                     calls[0].args["prompt"] = "a picture"
                 return Decision(calls=calls)
         if chosen is None:
@@ -296,26 +325,26 @@ class OfflinePlanner:
             if fallback:
                 return Decision(calls=_retarget(fallback, found, context, text))
             return Decision(question=_question(pred, context) if pred else None)
-        if chosen == "generate_image" and intents.music_words(text) \
-                and not re.search(r"\b" + intents.IMAGE_NOUN + r"s?\b", text, re.I):
+        if chosen == "generate_image" and naming.music_words(text) \
+                and not re.search(r"\b" + naming.IMAGE_NOUN + r"s?\b", text, re.I):
             chosen, calls = "compose_music", []  # music words decide over the picture default
-        elif chosen == "compose_music" and not intents.music_words(text) \
-                and re.search(r"\b" + intents.IMAGE_NOUN + r"s?\b", text, re.I) \
-                and not intents.inspired(text, context, "music")[0]:
+        elif chosen == "compose_music" and not naming.music_words(text) \
+                and re.search(r"\b" + naming.IMAGE_NOUN + r"s?\b", text, re.I) \
+                and not linking.inspired(text, context, "music")[0]:
             chosen, calls = "generate_image", []
         named = [t for t in found if t.kind is not None]
         if chosen in _CREATE and named and named[0].kind == (
                 "music" if chosen == "compose_music" else "image") \
                 and len(text[: named[0].span[0]].split()) <= 1 \
                 and not re.search(r"\b(?:new|another|fresh|second|like|similar|based\s+on|"
-                                  r"inspired|variations?|version\s+of|fits?|match(?:es)?|"
-                                  r"go(?:es)?\s+with|suits?|for)\b", text, re.I):
+                                  r"inspired|variations?|version\s+of)\b", text, re.I):
             chosen, calls = "edit", []  # "play the jig on a sitar" edits the jig
         if chosen == "revert" and language.version_number(text) is None \
                 and not re.search(r"#\s*\d+\s*v\s*\d+", text):
             chosen, calls = "undo", []  # "revert that", "go back a version": one step back
         if chosen == "generate_image" and found and re.match(
-                r"^(?:make|turn|change|get|have|render|give)\s+(?:#\s*\d+|it|this|that)\b", text, re.I):
+                r"^(?:make|turn|change|get|have|render|give)\s+(?:#\s*\d+|it|this|that)\b",
+                text, re.I):
             chosen, calls = "edit", []  # "make #2 look like a watercolor" edits #2
         if chosen in _CREATE:
             calls = intents.BUILDERS[chosen](text, context)
@@ -329,6 +358,9 @@ class OfflinePlanner:
         if not calls:
             return Decision(question=_question(pred, context) if pred else None)
         calls = _retarget(calls, found, context, text)
+        mismatch = _wrong_kind(calls, found, context)
+        if mismatch:
+            return Decision(said=mismatch)
         if chosen in ("undo", "redo", "show_versions") and len(found) > 1 \
                 and len(calls) == 1 and all(t.ref.startswith("#") for t in found):
             calls = [PlannedCall(calls[0].name, {**calls[0].args, "artwork": t.ref})
@@ -367,7 +399,7 @@ _ELSEWHERE = re.compile(
     r"date|news|score)|who\s+(?:is|was|won|are)|do\s+my|fix\s+my|check\s+my|read\s+my)\b",
     re.I)
 _NEW_PIECE = re.compile(
-    r"^(?:a|an|some|another|one|two|three|four)\s+(?!bit\b|little\b|lot\b|touch\b|tad\b|"
+    r"^(?:a|an|some|another|one|two|three|four|new|a\s+new)\s+(?!bit\b|little\b|lot\b|touch\b|tad\b|"
     r"few\s+(?:more|bars)|couple\s+of\s+(?:more|bars)|variation|version|different)"
     r"(?:[\w'-]+\s+){0,3}?(?:(jigs?|reels?|waltz(?:es)?|lullab(?:y|ies)|ballads?|marches|march|"
     r"hornpipes?|airs?|songs?|tunes?|melod(?:y|ies)|pieces?|tracks?|polkas?|minuets?|"
@@ -381,10 +413,12 @@ _SPECIFIC = ("upscale_image", "reframe_image", "inpaint_image", "add_text", "var
              "continue_music", "blend", "undo", "redo", "revert", "show_versions",
              "list_artworks")
 _BLEND_WORDS = re.compile(r"\b(?:blend|mix|combine|merge|fuse|morph|interpolate|crossfade|"
-                          r"mash\s*up|transition)\b", re.I)
+                          r"mash\s*up|transition|double\s+exposure|as\s+one\s+picture)\b|\s\+\s",
+                          re.I)
 _QUOTES = re.compile(r"[\"“”][^\"“”]*[\"“”]|(?<!\w)'[^']+'(?!\w)")
 _CREATE = ("generate_image", "compose_music")
-_HISTORY_START = re.compile(r"^(?:show|list|undo|redo|revert|restore|go\s+back|what|which|how\s+many)\b",
+_HISTORY_START = re.compile(r"^(?:show|list|undo|redo|revert|restore|go\s+back|what|which|"
+                            r"how\s+many)\b",
                             re.I)
 _HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
 _HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v\d+|back|"
@@ -392,7 +426,8 @@ _HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v
 _PRONOUNS = ("it", "that", "this", "this one", "that one", "the one", "the result")
 
 
-_REFERS = re.compile(r"\b(?:it|this|that|these|those|them|its|it's)\b|#\s*\d|\bthe\s+(?:first|second|"
+_REFERS = re.compile(r"\b(?:it|this|that|these|those|them|its|it's)\b|#\s*\d|\bthe\s+(?:first|"
+                     r"second|"
                      r"third|fourth|last|latest|other|previous|\d+(?:st|nd|rd|th))\b|"
                      r"\bthe\s+(?:two|both)\b", re.I)
 # Words of commands that are not a scene to paint: never read as a description.
@@ -404,19 +439,19 @@ _ASKING = re.compile(r"^(?:what|how|why|when|where|who|which|is|are|do|does|did|
                      r"should|would|will)\b|\?\s*$", re.I)
 
 
-def _fallback(text: str, said: str, local: PlanContext, found: list[intents.Target],
+def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Target],
               pred: Prediction | None = None) -> list[PlannedCall]:
     """When neither the rules nor the model are sure: what the words alone make certain
     (a caption, a region to repaint, an adjustment of a picture, an edit of a piece), and
     otherwise a description of a scene with nothing else to do is a request to make it
     (music when music words say so)."""
-    cued = intents.strong_cue(said, local)
+    cued = slots.strong_cue(said, local)
     if cued:
         return cued
-    kind = intents.focus_kind(local)
+    kind = naming.focus_kind(local)
     if kind == "image" or (found and found[0].kind == "image"):
-        fixes = {**intents.filter_args(said), **intents.property_args(said),
-                 **intents.complaint_args(said)}
+        fixes = {**slots.filter_args(said), **slots.property_args(said),
+                 **slots.complaint_args(said)}
         if fixes:
             return [PlannedCall("adjust_image", {"artwork": "it", **fixes})]
     if kind == "music" or (found and found[0].kind == "music"):
@@ -433,7 +468,7 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[intents.Targ
     content = [w for w in words if w not in _FUNCTION_WORDS]
     if not content or (len(re.findall(r"\w+", text)) < 2 and content[0] not in spelling.LEXICON):
         return []
-    if intents.music_words(text):
+    if naming.music_words(text):
         return music._compose(text, local)
     return images._generate(text, local)
 
@@ -447,7 +482,7 @@ yes yeah nope okay well actually maybe perhaps""".split())
 _ALL = re.compile(r"\b(?:all|both|each|every|them|these|those)\b", re.I)
 
 
-def _retarget(calls: list[PlannedCall], found: list[intents.Target], context: PlanContext,
+def _retarget(calls: list[PlannedCall], found: list[naming.Target], context: PlanContext,
               text: str) -> list[PlannedCall]:
     """Calls about "it" are about the artwork the request named; "make them all black and
     white" after a batch is about each of them."""
@@ -456,6 +491,11 @@ def _retarget(calls: list[PlannedCall], found: list[intents.Target], context: Pl
             if call.args.get("artwork") in _PRONOUNS:
                 call.args["artwork"] = "them"
         return calls
+    for call in calls:  # "the of this one" (a rule's leftover): it is "this one"
+        value = call.args.get("artwork")
+        if isinstance(value, str) and not value.startswith(("#", "latest")) \
+                and re.search(r"\b(?:this|that)\s+one\b|\bit\b", value) and value not in _PRONOUNS:
+            call.args["artwork"] = "it"
     if not found:
         return calls
     values = {str(c.args.get("artwork")) for c in calls if "artwork" in c.args}
@@ -481,6 +521,7 @@ _HOW_TO = re.compile(
     r"edit)\s+(?:music|songs|tunes|pictures|images|art|videos?|drawings|paintings|melodies|"
     r"photos)\b[^?]*\?$|.*\bwhat\s+(?:else\s+)?can\s+you\s+do\b|what\s+are\s+you\s+able\s+to|"
     r"how\s+(?:long|many|big|large)\s+can\b|do\s+you\s+(?:keep|save|store|remember)\b|"
+    r"how\s+(?:do|does)\s+(?:the\s+)?\w+\s+work\b|what\s+does\s+.{1,30}\s+mean\b|"
     r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b)", re.I)
 _VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
              "great best improve improved fix fixed change changed something anything stuff "
@@ -491,6 +532,80 @@ _VAGUE = set("make it look feel better good nicer nice different interesting pre
 def _vague(instruction: str) -> bool:
     words = re.findall(r"[#\w']+", instruction.lower())
     return bool(words) and all(w in _VAGUE or w.startswith("#") for w in words)
+
+
+_BACK_TO_A_VERSION = re.compile(
+    r"(?=.*\b(?:v\s*\d+|version\s+\w+|\d+(?:st|nd|rd|th)\s+version|(?:first|second|third)\s+"
+    r"version)\b)(?=.*\b(?:go\s+back|restore|revert|back\s+to|return\s+to|switch\s+back)\b)", re.I)
+_SEQUENCED = re.compile(r"\bthen\b|\bafter\s+that\b|;|\band\s+also\b", re.I)
+_MUSIC_ARGS = ("key", "mode", "instrument", "bars", "tempo", "time_signature")
+_GENERIC_PROMPT = re.compile(r"^(?:a|an|some)?\s*(?:picture|piece\s+of\s+music|music|image|"
+                             r"version|one|it)?\s*$", re.I)
+
+
+def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall) -> bool:
+    """A piece that only says more about the artwork the previous piece asked for: a style,
+    an aspect, a count, what to leave out ("vertical", "no people", "watercolour pls")."""
+    if len(new) == 1 and new[0].name == "edit_music" and last.name == "compose_music" \
+            and not re.match(r"^\s*(?:make|turn|play|transpose|change|switch|put|set|speed|slow)\b",
+                             request, re.I):
+        # "a melody inspired by the lighthouse, slow, in D minor": more about the new piece
+        extra = {k: v for k, v in new[0].args.items() if k in _MUSIC_ARGS}
+        if extra and set(new[0].args) - {"artwork", "tempo_scale", "part"} <= set(_MUSIC_ARGS):
+            if "mode" in extra and "key" not in extra:
+                extra["key"] = f"{'A' if extra['mode'] == 'minor' else 'C'} {extra.pop('mode')}"
+            new[0].args = {"prompt": "", **{k: v for k, v in extra.items() if k != "mode"}}
+            return True
+    if len(new) != 1 or new[0].name != last.name or last.name not in _CREATE:
+        return False
+    prompt = str(new[0].args.get("prompt", ""))
+    return bool(_GENERIC_PROMPT.match(prompt)) and "inspired_by" not in new[0].args
+
+
+def _only_a_remark(call: PlannedCall) -> bool:
+    """"it looks freezing": a remark about an artwork, not an instruction, when another
+    request follows it."""
+    return call.name == "edit_image" and bool(re.match(
+        r"^(?:it|this|that|it's|its)\s+(?:looks?|feels?|seems?|is|sounds?)\b",
+        str(call.args.get("instruction", "")), re.I))
+
+
+def _names_only(request: str, context: PlanContext) -> bool:
+    """"lighthouse," / "number two," / "the 3rd one": a piece that only names an artwork."""
+    bare = _POLITE.sub("", request).strip(" ,.!?:-")
+    found = naming.targets(bare, context)
+    if len(found) != 1:
+        return False
+    a, b = found[0].span
+    rest = (bare[:a] + bare[b:]).strip(" ,.!?:-")
+    return not rest
+
+
+_TOOL_KIND = {"adjust_image": "image", "edit_image": "image", "reframe_image": "image",
+              "vary_image": "image", "upscale_image": "image", "inpaint_image": "image",
+              "add_text": "image", "edit_music": "music", "vary_music": "music",
+              "continue_music": "music"}
+
+
+def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],
+                context: PlanContext) -> str | None:
+    """"transpose the fox", "crop the jig": the named artwork is of the other kind; said,
+    never sent to an artwork the person did not name."""
+    if not found or not found[0].kind:
+        return None
+    for call in calls:
+        want = _TOOL_KIND.get(call.name)
+        if want and want != found[0].kind and call.args.get("artwork") in (
+                found[0].ref, "latest music", "latest image"):
+            what = "a picture" if found[0].kind == "image" else "a piece of music"
+            verb = call.name.split("_")[0]
+            title = next((f" “{b.title}”" for b in context.recent
+                          if found[0].ref.startswith("#")
+                          and b.number == int(found[0].ref[1:].split()[0])), "")
+            name = found[0].ref if found[0].ref.startswith("#") else "that"
+            return (f"{name}{title} is {what}; I can't {verb} it that way "
+                    f"({call.name.replace('_', ' ')} works on {want}).")
+    return None
 
 
 def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:

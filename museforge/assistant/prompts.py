@@ -61,9 +61,21 @@ def what_change(context: PlanContext) -> str:
             "16:9, “make it snowy”, or a variation.")
 
 
+def which_ones(context: PlanContext) -> str:
+    listed = ", ".join(f"#{b.number} “{b.title}”" for b in context.recent[-6:])
+    return f"Which ones? Name them by number: {listed}." if listed else "Which ones?"
+
+
+def refused_file_stops(left_out: int) -> str:
+    what = "that request" if left_out == 1 else f"those {left_out} requests"
+    return (f"Since I couldn't use the file, I didn't run {what} (it was meant for the file); "
+            "attach another file, or name the artwork as #N.")
+
+
 def capped(limit: int, left_out: int) -> str:
     calls = "request" if left_out == 1 else "requests"
-    return (f"I make at most {limit} new artworks per message, so I left out {left_out} "
+    artworks = "artwork" if limit == 1 else "artworks"
+    return (f"I make at most {limit} new {artworks} per message, so I left out {left_out} "
             f"{calls}; ask again for more (MUSEFORGE_MAX_GENERATIONS changes the limit).")
 
 

@@ -60,8 +60,8 @@ stl obj fbx glb gltf mp3 wav flac svg pdf gif midi ogg png jpg jpeg webp abc
 
 SHORT_VERBS = set("make draw undo redo crop flip zoom blur play show give turn take list edit "
                   "vary mix paint".split())
-COMPARATIVES = set("bluer redder greener yellower greyer grayer pinker warmer cooler "
-                   "contrasty moodier sunnier snowier cozier cosier punchier zippier dreamier".split())
+COMPARATIVES = set("bluer redder greener yellower greyer grayer pinker warmer cooler contrasty "
+                   "moodier sunnier snowier cozier cosier punchier zippier dreamier".split())
 ENGLISH = Path(__file__).parent / "data" / "english.txt.gz"
 
 
@@ -85,14 +85,15 @@ def _instruments() -> frozenset[str]:
 def normalise(text: str, extra: Iterable[str] = ()) -> str:
     """``text`` with text-speak spelled out and typos of known words fixed; ``extra``
     adds words that count as known targets (the session's artwork titles)."""
-    targets = _targets(frozenset(w.lower() for w in extra))
+    titled = frozenset(w.lower() for w in extra if len(w) >= 3 and w.isalpha())
+    targets = _targets(titled)
     out = []
     for token in re.split(r"(\s+|[,.;!?()\"“”]+)", text):
-        out.append(_fix(token, targets) if token and token.strip() else token)
+        out.append(_fix(token, targets, titled) if token and token.strip() else token)
     return "".join(out)
 
 
-def _fix(token: str, targets: frozenset[str]) -> str:
+def _fix(token: str, targets: frozenset[str], titled: frozenset[str] = frozenset()) -> str:
     low = token.lower()
     if low in TEXT_SPEAK:
         return _keep_case(token, TEXT_SPEAK[low])
@@ -105,7 +106,8 @@ def _fix(token: str, targets: frozenset[str]) -> str:
             if form in targets or form in english() or form in TEXT_SPEAK:
                 return _keep_case(token, TEXT_SPEAK.get(form, form))
         low = squeezed
-    best = closest(low, targets)
+    # the session's own words first: "the paino one" is the piano piece, not "paint"
+    best = (closest(low, titled) if titled else None) or closest(low, targets)
     return _keep_case(token, best) if best else token
 
 

@@ -7,6 +7,7 @@ on, and the rest of the turn still runs.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -153,6 +154,7 @@ class Assistant:
             plan = self._plan(message, context, result)
         result.planner = plan.planner or self.planner.name
         plan, capped = self._cap(plan)
+        plan = self._without_refused_files(plan, result, message)
         plan_ms = (time.perf_counter() - t_plan) * 1000
 
         resolver = Resolver(self.store, actor, session, focus=list(focus))
@@ -190,6 +192,22 @@ class Assistant:
         return result
 
     # -- steps -------------------------------------------------------------------------
+
+    @staticmethod
+    def _without_refused_files(plan: Plan, result: TurnResult, message: str) -> Plan:
+        """A refused attachment stops what was meant for it: "upscale it" with a broken
+        file must not upscale the previous artwork. Calls that name their artwork ("undo
+        #1") still run."""
+        if not any("file" in e for e in result.errors) or not plan.calls:
+            return plan
+        about_it = re.search(r"\b(?:it|this|that|these|those|them)\b", message, re.I) is not None
+        kept = [c for c in plan.calls if _names_its_artworks(c, about_it)]
+        if len(kept) == len(plan.calls):
+            return plan
+        note = prompts.refused_file_stops(len(plan.calls) - len(kept))
+        return Plan(calls=kept, reply=f"{plan.reply}\n{note}" if plan.reply else note,
+                    answer=plan.answer if kept else "say", planner=plan.planner,
+                    state=plan.state)
 
     def _cap(self, plan: Plan) -> tuple[Plan, str | None]:
         """At most ``max_generations`` new artworks per message; what is left out is said."""
@@ -349,6 +367,15 @@ class Assistant:
             record.error = str(exc)
             return record
         if plan_only:
+            version = args.get("version")
+            ref = args.get("artwork")
+            if isinstance(version, int) and isinstance(ref, str) and ref.startswith("#") \
+                    and int(ref[1:].split()[0]) not in resolver.provisional:
+                try:  # "revert #2 to v7": resolving only reads, and says what is missing
+                    resolver.resolve_one(f"{ref.split()[0]} v{version}")
+                except (ToolError, StorageError) as exc:
+                    record.error = str(exc)
+                    return record
             record.ok = True
             record.touched = _predicted_touch(tool, args, resolver)
             return record
@@ -421,6 +448,22 @@ class Assistant:
             body = [said, *body] if not result.calls else [*body, said]
         parts = head + body
         return "\n".join(parts) if parts else "Done."
+
+
+def _names_its_artworks(call: PlannedCall, about_it: bool) -> bool:
+    """Every artwork argument is an explicit "#N" (so the call was not about a file); a new
+    artwork asked for without "it"/"this" ("paint a fox") was not about the file either."""
+    try:
+        tool = get_tool(call.name)
+    except UnknownTool:
+        return False
+    refs = [call.args.get(name) for name in tool.ref_fields]
+    if not any(refs) and tool.makes == "nothing":
+        return True  # "list my artworks"
+    if not any(refs):
+        return not about_it  # "paint one like this" was about the file
+    flat = [r for v in refs if v for r in (v if isinstance(v, list) else [v])]
+    return all(isinstance(r, str) and r.strip().startswith("#") for r in flat)
 
 
 def _predicted_touch(tool: Tool, args: dict[str, Any],

@@ -141,3 +141,18 @@ def test_errors_name_the_real_problem(me, chat, assistant, paint):
     assert not call.ok and "#9" in call.error
     [call] = plan(assistant, me, chat, "continue the music for 8 bars").calls
     assert not call.ok and "music" in call.error
+
+
+def test_a_refused_attachment_stops_what_was_meant_for_it(store, me, chat, assistant, paint,
+                                                          heads, tmp_path):
+    paint("a fox in the snow", versions=2)
+    broken = tmp_path / "photo.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+
+    result = assistant.turn(me, chat, "upscale it", attachments=[broken])
+
+    assert result.calls == [] and result.errors and "photo.png" in result.reply
+    assert "didn't run" in result.reply
+    assert heads() == {1: 2} and len(store.list_artworks(me, chat)) == 1
+    named = assistant.turn(me, chat, "undo #1", attachments=[broken])
+    assert [(c.name, c.ok) for c in named.calls] == [("undo", True)]

@@ -33,8 +33,9 @@ def training_pairs(lines: list[corpus.Line]) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def train_model(settings: TrainSettings = TrainSettings(),
+def train_model(settings: TrainSettings | None = None,
                 out: Path = WEIGHTS) -> tuple[IntentModel, dict[str, Any]]:
+    settings = settings or TrainSettings()
     lines = corpus.load()
     train_lines, _ = corpus.split(lines)
     texts, labels = training_pairs(train_lines)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from museforge.assistant.intent.corpus import STATES, VERSIONS, Line, call_matches
-from museforge.assistant.planning import Planner
 from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
 from museforge.storage.store import Store
 

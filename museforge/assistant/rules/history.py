@@ -99,7 +99,7 @@ _UNDO = re.compile(
     r"(?:the\s+)?previous\s+version|(?:like|how|the\s+way)\s+it\s+(?:was|used\s+to\s+be)"
     r"(?=(?:\s+(?:before|again))?\W*$))\b", I)
 _REDO = re.compile(
-    r"\b(ctrl[\s+-]*(?:y|shift[\s+-]*z)|cmd[\s+-]*shift[\s+-]*z|bring\s+(?:that|the)\s+(?:change|edit)\s+back|redo(?!\s+the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
+    r"\b(un-?undo|ctrl[\s+-]*(?:y|shift[\s+-]*z)|cmd[\s+-]*shift[\s+-]*z|bring\s+(?:that|the)\s+(?:change|edit)\s+back|redo(?!\s+the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
     r"center|centre|colou?rs?|lighting|face|eyes))|re-do|undo\s+(?:the|that|my)\s+undo|bring\s+(?:it|that|the\s+change)\s+back|"
     r"go\s+forward|step\s+forward|put\s+(?:the\s+change|it|that)\s+back(?!\s+(?:the\s+way|as))|"
     r"(?:put|bring)\s+back\s+(?:the\s+)?(?:change|edit|what)|"
@@ -118,7 +118,8 @@ _LIST = re.compile(
     r"(?:have|did)\s+(?:we|i)\s+(?:made|make|created?|done|do))\b|"
     r"\bwhat\s+(?:(?:have|did|do)\s+)?(?:we|i|you)(?:'ve)?\s+(?:got|made|make|created?|done|"
     r"drawn|painted|composed|have)\b|\bmy\s+(?:gallery|artworks|creations|stuff|work|things)\b|"
-    r"\blist\s+(?:them|it|all|everything|the\s+\w+)\b", I)
+    r"\blist\s+(?:them|it|all|everything|the\s+\w+)\b|\b(?:inventory|catalog(?:ue)?|overview|"
+    r"rundown)\s+of\s+(?:my|our|the|all)", I)
 _VERSIONS = re.compile(
     r"\b((?<!\ba\s)(?<!\ban\s)(?<!similar\s)(?<!crazier\s)(?<!wilder\s)(?<!varied\s)"
     r"(?<!different\s)(?<!new\s)versions?\s+(?:of|for|history)|(?:what|which)\s+versions?|version\s+(?:tree|history)|"

@@ -20,6 +20,7 @@ STYLE_WORDS = {
     "8-bit": "pixel art", "16-bit": "pixel art", "water colour": "watercolor",
     "watercolours": "watercolor", "watercolors": "watercolor", "oils": "oil",
     "minimalistic": "minimal", "sketches": "sketch", "pencil sketch": "sketch",
+    "aquarelle": "watercolor", "gouache": "watercolor", "ink wash": "watercolor",
     "pixelated": "pixel art", "sketch": "sketch", "pencil drawing": "sketch",
     "pencil": "sketch", "charcoal": "sketch", "line drawing": "sketch", "neon": "neon",
     "synthwave": "neon", "minimal": "minimal", "minimalist": "minimal", "flat design": "minimal",
@@ -31,8 +32,8 @@ _STYLE_RE = re.compile(
     r"(?:" + "|".join(re.escape(k) for k in sorted(STYLE_WORDS, key=len, reverse=True)) +
     r")(?:\s+(?:style|sign\s+style|art|painting|colou?rs))?)\b", I)
 ASPECT_WORDS = [
+    (r"\bpanoram(?:a|ic)\b|\bultra[\s-]?wide\b|\bsuper[\s-]?wide\b", "21:9"),
     (r"\bwide\s*screen\b|\bwide\b|\bcinematic\b|\b16\s*[:x]\s*9\b", "16:9"),
-    (r"\bpanoram(?:a|ic)\b|\bultra[\s-]?wide\b", "21:9"),
     (r"\bsquare\b", "1:1"),
     (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode|crop)\b|\bvertical\b|"
      r"\bphone\s+wallpapers?\b|\bwallpapers?\s+for\s+(?:my|a)\s+phone\b|\block\s*screen\b|"
@@ -42,9 +43,11 @@ ASPECT_WORDS = [
 ]
 _RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)")
 _SIZE_RE = re.compile(r"\b(\d{3,4})\s*(?:[x×]|\s+by\s+)\s*(\d{3,4})\b")
-_SEED_RE = re.compile(r"\bseed\s*(?:=|:|of|#)?\s*(\d{1,10})\b", I)
+_SEED_RE = re.compile(r"\bseed\b[^\d]{0,24}?(\d{1,10})\b", I)
 _STEPS_RE = re.compile(r"\b(\d{1,3})\s+steps\b", I)
-_WITHOUT_RE = re.compile(r"\b(?:without|with\s+no|no|don't\s+(?:include|add|show|put)\s+(?:any\s+)?|"
+_WITHOUT_RE = re.compile(r"\b(?:without(?:\s+any)?|with\s+no|no|minus(?:\s+the)?|"
+                         r"leave\s+out(?:\s+any|\s+the)?|don't\s+(?:want|include|add|show|"
+                         r"put)\s+(?:any\s+)?|"
                          r"do\s+not\s+(?:include|add|show)\s+(?:any\s+)?)\s*([\w\s'-]+?)"
                          r"(?=$|[,.;]|\s+(?:and|in|at|on|with)\b)", I)
 _INSPIRED_RE = re.compile(
@@ -105,6 +108,19 @@ def _aspect_of(text: str) -> tuple[str | None, str]:
 
 
 def _count_of(text: str) -> tuple[int, str]:
+    m = re.search(r"\b(?:x|×)\s*([2-9])\b|\b([2-9])\s*x\b(?!\s*\d)|\b" + NUM +
+                  r"\s+(?:of\s+(?:them|em|those)|different|separate|distinct|options|versions\s+of|takes\s+on)\b|\b(a\s+pair|a\s+"
+                  r"dozen|a\s+couple)\s+(?:of\s+(?:them|em))?", text, I)
+    if m:
+        word = next(g for g in m.groups() if g)
+        n = language.to_number(word) or {"a pair": 2, "a dozen": 12, "a couple": 2}.get(
+            " ".join(word.lower().split()), 1)
+        if n and n >= 1:
+            return int(n), text[: m.start()] + " " + text[m.end():]
+    return _count_words(text)
+
+
+def _count_words(text: str) -> tuple[int, str]:
     m = re.search(r"\b" + NUM + r"\s+(?:[a-z-]+\s+){0,2}?(?:" + _IMAGE_NOUN +
                   r"|options|takes|variants|variations|versions|watercolou?rs|sketches|oils)\b"
                   r"(?:\s+of)?", text, I)
@@ -145,8 +161,9 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         style = "sketch"
     aspect, text = _aspect_of(text)
     _, text = _count_of(text)
-    text = re.sub(r"^\s*(?:\d+|two|three|four|five|six|a\s+few|some|several)\s+(?:of\s+)?", " ", text,
-                  flags=I) if count > 1 else text
+    if count > 1:
+        text = re.sub(r"^\s*(?:\d+|two|three|four|five|six|a\s+few|some|several)\s+(?:of\s+)?",
+                      " ", text, flags=I)
     negatives = [_clean(n) for n in _WITHOUT_RE.findall(text)]
     text = _WITHOUT_RE.sub(" ", text)
     prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\b\s*(?:me\b\s*|us\b\s*)?", "",
@@ -175,15 +192,17 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 _VARY = re.compile(
     r"\b((?:crazier|wilder|different|similar|varied|alternative|alternate|another)\s+(?:version|take|"
-    r"one)s?|variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
+    r"one)s?|alternatives|remix|takes?\s+on|spins?\s+on|near[\s-]copies|similar\s+(?:of|to)|"
+    r"re-?imagine|variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
     r"something\s+similar|similar\s+ones?|(?:another|different)\s+take|"
     r"another\s+version\s+of|reroll|re-roll|try\s+again|another\s+one\s+like)\b", I)
 
 
 def _vary(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
-    strong = re.search(r"\b(strong|wild|big|bold|very\s+different|more\s+different|radical|"
-                       r"dramatic|loose)\b", low)
+    strong = re.search(r"\b(strong|wild|wilder|big|bold|very\s+different|more\s+different|radical|"
+                       r"dramatic|loose|heavily|loads|a\s+lot|crazier|crazy|differently|"
+                       r"unrecogni[sz]able|totally|completely)\b", low)
     count, _ = _count_of(re.sub(r"\bvariations?\b", "pictures", text, flags=I))
     if count == 1:
         m = re.search(r"\b" + NUM + r"\s+(?:more|other)\b", low)
@@ -305,7 +324,8 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     args: dict[str, object] = {}
     if re.search(r"\bhue\b|colou?r\s+wheel|\bflip\s+the\s+colou?rs|\bnegative\b", low):
         return []  # colours, not the frame: adjust_image
-    turn = re.search(r"\b(?:turn|rotate|tilt|spin)\b.*?\b(?:a\s+)?(quarter|half)[\s-]turn|\b(?:tilt|turn|"
+    turn = re.search(r"\b(?:turn|rotate|tilt|spin)\b.*?\b(?:a\s+)?(quarter|half)[\s-]turn|"
+                     r"\b(?:tilt|turn|"
                      r"rotate|spin)\b.*?(-?\d+)\s*(?:°|degrees?|deg)\b", low)
     if turn:
         angle = 90.0 if turn.group(1) == "quarter" else 180.0 if turn.group(1) == "half" \
@@ -320,7 +340,8 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if px:
         args["width" if px.group(2) in ("wide", "across") else "height"] = int(px.group(1))
     if args:
-        ref = language.natural_ref(re.sub(r"\b\d+\s*(?:°|degrees?|px|pixels?)\b", " ", text)) or "it"
+        unnumbered = re.sub(r"\b\d+\s*(?:°|degrees?|px|pixels?)\b", " ", text)
+        ref = language.natural_ref(unnumbered) or "it"
         return [PlannedCall("reframe_image", {"artwork": ref, **args})]
     if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|show\s+more",
                  low):
@@ -373,8 +394,8 @@ _UPSCALE = re.compile(
 
 def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
-    factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4\s*times|4k|quadruple)\b",
-                            low) else 2
+    factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4\s*times|4k|quadruple|by\s+4|"
+                            r"by\s+four)\b", low) else 2
     cleaned = re.sub(r"\b\d\s*x\b|\bx\s*\d\b|\b4k\b", " ", text, flags=I)
     return [PlannedCall("upscale_image", {"artwork": language.natural_ref(cleaned) or "it",
                                           "factor": factor})]

@@ -55,8 +55,7 @@ _AMBIGUOUS_INSTRUMENTS = {"keys", "lead", "pad", "bottle", "tom", "voice", "bell
 def _instrument_names() -> frozenset[str]:
     """Every instrument name the tool accepts, as people write it (lower case)."""
     from museforge.models.music.base import MusicError
-    from museforge.models.music.theory import GM_PROGRAMS, INSTRUMENT_ALIASES, \
-        instrument_program
+    from museforge.models.music.theory import GM_PROGRAMS, INSTRUMENT_ALIASES, instrument_program
 
     names = set(INSTRUMENT_ALIASES)
     for gm in GM_PROGRAMS:
@@ -82,7 +81,8 @@ def _instrument_in(text: str, anywhere: bool = True) -> str | None:
     "bass" or "keys" only after "on"/"for"/"with" or before "solo". "instead of the
     piano" names the one being replaced, not the new one."""
     text = re.sub(r"\b(?:instead\s+of|rather\s+than|not\s+(?:on\s+)?(?:the\s+)?|from\s+(?:the\s+)?)"
-                  r"\s*(?:the\s+|a\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s*(?:,|to\b|$))", " ", text, flags=re.I)
+                  r"\s*(?:the\s+|a\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s*(?:,|to\b|$))", " ", text,
+                  flags=re.I)
     names = _instrument_names()
     words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)?", text.lower())
     best: tuple[int, int, str] | None = None
@@ -151,11 +151,14 @@ def key_in(text: str) -> str | None:
                 r"\b(?:in|key\s+of|to)\s+a\s+" + re.escape(m.group(2)), text, re.I):
             continue  # "a minor tune": an article
         mode = "minor" if mode in ("m", "min") else "major" if mode == "maj" else mode
-        return f"{letter[0].upper()}{letter[1:].replace(' sharp', '#').replace(' flat', 'b')} {mode}"
+        tonic = letter[0].upper() + letter[1:].replace(" sharp", "#").replace(" flat", "b")
+        return f"{tonic} {mode}"
     m = _KEY_BARE.search(text)
     if m:
         letter = m.group(1).replace(" sharp", "#").replace(" flat", "b")
-        return f"{letter} major"
+        mode = re.search(r"\b(dorian|mixolydian|lydian|phrygian|locrian|aeolian|ionian)\b", text,
+                         re.I)
+        return f"{letter} {mode.group(1).lower() if mode else 'major'}"
     return None
 
 
@@ -172,6 +175,12 @@ _TEMPO_FORMS = [
                r"minute)\b", re.I),
     re.compile(r"(?:♩|crotchet|quarter(?:[\s-]+note)?|tempo|bpm|metronome|mm)\s*(?:=|:|-|of|is|"
                r"at|to)?\s*(?:about\s+|around\s+)?(\d{2,3}(?:\.\d+)?)\b", re.I),
+    re.compile(r"\b(?:tempo|bpm|speed)\b(?:\s+[a-z#\d]+){0,3}?\s+(?:to|at|=)\s+(?:about\s+|around\s+)?"
+               r"(\d{2,3}(?:\.\d+)?)\b", re.I),
+    re.compile(r"\b(?:slow|speed|bring|drop|take|set|put|push|pull|play)\w*\b.{0,30}?\b(?:to|at)\s+"
+               r"(?:about\s+|around\s+|roughly\s+)?(\d{2,3})\b(?!\s*(?:bars?|%|semitones?|x\b|times))",
+               re.I),
+    re.compile(r"\b(?:pace|tempo)\b.{0,20}?\b(?:about|around|roughly)\s+(\d{2,3})\b", re.I),
 ]
 
 
@@ -180,8 +189,8 @@ def tempo_in(text: str) -> float | None:
         m = form.search(text)
         if m:
             return float(m.group(1))
-    words = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|" \
-        r"seventy|eighty|ninety|hundred|and|a|[\s-])+"
+    words = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
+             r"sixty|seventy|eighty|ninety|hundred|and|a|[\s-])+")
     m = re.search(r"\b(" + words + r")\s*(?:bpm|beats?\s+(?:per|a)\s+minute)\b", text, re.I)
     if m:
         return _words_number(m.group(1))
@@ -425,7 +434,8 @@ def tempo_scale_in(low: str, scale: float = 1.0) -> float | None:
     if pct:
         f = float(pct.group(1)) / 100
         return round(1 + f, 3) if pct.group(2) != "slower" else round(1 - f, 3)
-    m = re.search(r"\b(\d+(?:\.\d+)?)\s*x\s*(?:the\s+)?(?:speed|tempo|faster)\b|\bx\s*(\d(?:\.\d+)?)\s*"
+    m = re.search(r"\b(\d+(?:\.\d+)?)\s*x\s*(?:the\s+)?(?:speed|tempo|faster)\b|"
+                  r"\bx\s*(\d(?:\.\d+)?)\s*"
                   r"(?:speed|tempo)\b", low)
     if m:
         return float(m.group(1) or m.group(2))
@@ -437,15 +447,19 @@ def tempo_scale_in(low: str, scale: float = 1.0) -> float | None:
         return 2.0
     if re.search(r"\bthree[\s-]quarters?\s+(?:the\s+)?(?:speed|tempo)\b", low):
         return 0.75
-    m = re.search(r"\b(?:speed|faster|up)\b.*\bby\s+(?:a\s+)?(quarter|third|half|tenth|fifth)\b", low)
+    m = re.search(r"\b(?:speed|faster|up)\b.*\bby\s+(?:a\s+)?(quarter|third|half|tenth|fifth)\b",
+                  low)
     if m:
         return round(1 + {"quarter": 0.25, "third": 1 / 3, "half": 0.5, "tenth": 0.1,
                           "fifth": 0.2}[m.group(1)], 3)
-    if re.search(r"\btoo\s+(?:fast|quick|rushed|hurried|frantic)|\brushed\b|\bless\s+(?:fast|rushed|"
+    if re.search(r"\btoo\s+(?:fast|quick|rushed|hurried|frantic)|\brushed\b|\bless\s+(?:fast|"
+                 r"rushed|"
                  r"hurried|quick)|\b(?:slow(?:er|ed)?|slo+w+er)\b|\bslow\s+(?:it\s+)?down|\bease\s+"
-                 r"(?:off|up|back)|\brelax\s+the\s+" + _SPEED + r"|\b(?:take|bring|dial)\s+(?:it\s+)?"
+                 r"(?:off|up|back)|\brelax\s+the\s+" + _SPEED + r"|\b(?:take|bring|"
+                                                                r"dial)\s+(?:it\s+)?"
                  r"down\s+a\s+(?:notch|bit)|\blower\s+the\s+" + _SPEED + r"|\breduce\s+the\s+" +
-                 _SPEED + r"|\bdecrease\s+the\s+" + _SPEED + r"|\bmore\s+slowly|\blazier|\bcalmer\s+"
+                 _SPEED + r"|\bdecrease\s+the\s+" + _SPEED + r"|\bmore\s+slowly|\blazier|"
+                                                             r"\bcalmer\s+"
                  r"pace", low):
         return round(1 / (1 + 0.2 * scale), 2)
     if re.search(r"\btoo\s+(?:slow|sluggish|draggy|plodding)|\bdrags?\b|\bdragging\b|\bsluggish|"
@@ -486,7 +500,7 @@ def _semitones(low: str) -> int:
 # -- vary, continue, interpolate -----------------------------------------------------------
 
 _VARY = re.compile(r"\b(variations?|variants?|vary|riff\s+on|remix|re-?imagine|"
-                   r"another\s+take)\b", I)
+                   r"another\s+take|alternatives?|switch\s+it\s+up|mix\s+it\s+up|same\s+vibe)\b", I)
 
 
 def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
@@ -524,7 +538,10 @@ def variation_count(low: str) -> int:
     return 1
 
 
-_CONTINUE = re.compile(r"\b(continue|keep\s+going|extend(?!\s+(?:the\s+)?(?:canvas|frame|picture|"
+_CONTINUE = re.compile(r"\b((?:the\s+)?next\s+(?:part|section|bit|phrase)|"
+                       r"(?:a\s+)?[bc]\s+(?:part|section)|"
+                       r"(?:a\s+)?(?:second|new|another)\s+(?:part|section)|keep\s+it\s+going|"
+                       r"continue|keep\s+going|extend(?!\s+(?:the\s+)?(?:canvas|frame|picture|"
                        r"image|scene|borders?))|carry\s+on|go\s+on|longer|"
                        r"add\s+(?:" + NUM + r"\s+)?(?:more\s+)?bars?|more\s+bars|develop\s+it"
                        r"|what\s+comes\s+next)\b", I)

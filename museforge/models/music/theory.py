@@ -281,6 +281,8 @@ INSTRUMENT_ALIASES: dict[str, int] = {
     "double bass": 32, "jazz bass": 32, "slap bass": 36, "synth bass": 38,
     "fiddle": 110, "strings": 48, "string ensemble": 48, "string section": 48,
     "orchestra": 48, "synth strings": 50, "harp": 46, "pizzicato": 45, "tremolo": 44,
+    "tin whistle": 78, "penny whistle": 78, "low whistle": 78, "uilleann pipes": 109,
+    "celeste": 8,
     "choir": 52, "voice": 53, "vocals": 53, "aahs": 52, "oohs": 53,
     "horn": 60, "horns": 61, "brass": 61, "synth brass": 62,
     "sax": 65, "saxophone": 65, "soprano saxophone": 64, "alto saxophone": 65,
