@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from museforge.assistant import naming
 from museforge.assistant.linking import compose_music, generate_image
 from museforge.assistant.naming import (
     IMAGE_ONLY,
@@ -27,6 +28,7 @@ from museforge.assistant.slots import (
     COMPLAINTS,
     MOOD_IMAGE,
     MOOD_MUSIC,
+    MUSIC_COMPLAINTS,
     _mood_args,
     complaint_args,
     filter_args,
@@ -63,6 +65,9 @@ def edit(text: str, ctx: PlanContext) -> list[PlannedCall]:
 
 
 def edit_music(text: str, ref: str | None) -> list[PlannedCall]:
+    fixes = _mood_args(text, MUSIC_COMPLAINTS)
+    if fixes:
+        return _with_ref([PlannedCall("edit_music", {"artwork": "it", **fixes})], "artwork", ref)
     calls = music._edit(text, PlanContext())
     if not calls:
         args = _mood_args(text, MOOD_MUSIC)
@@ -185,6 +190,14 @@ def blend_targets(text: str, found: list[Target], ctx: PlanContext) -> list[Plan
     """"blend the fox and the whale", "morph the piano one into the jig"."""
     refs = [t for t in found if t.ref.startswith("#")]
     low = text.lower()
+    numbered = {t.ref for t in refs}
+    for word in re.findall(r"[a-z][\w'-]{2,}", low):  # "the fox, whale and lighthouse"
+        hit = naming._by_subject(word, ctx)
+        if hit and hit[0].startswith("#") and hit[0] not in numbered:
+            at = low.find(word)
+            refs.append(Target(hit[0], hit[1], (at, at + len(word))))
+            numbered.add(hit[0])
+    refs.sort(key=lambda t: t.span[0])
     if len(refs) == 1 and re.search(r"\b(?:it|this|that)\b", low) and len(ctx.focus) == 1:
         it = Target(f"#{ctx.focus[0].number}", ctx.focus[0].kind, (-1, -1))
         first_it = re.search(r"\b(?:it|this|that)\b", low)

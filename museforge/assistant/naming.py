@@ -117,7 +117,7 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
     for m in re.finditer(r"\b" + _DET + r"\s+(?:(?:one|" + _REF_NOUN + r")\s+(?:with|of|"
                          r"about|showing|featuring|at|in)\s+(?:the\s+|a\s+|an\s+)?)?", text, I):
         words = []
-        for w in list(re.finditer(r"[a-z][\w'-]*|[,;.!?]", text[m.end():m.end() + 60], I))[:4]:
+        for w in list(re.finditer(r"[a-z][\w'-]*|[,;.!?+&→]", text[m.end():m.end() + 60], I))[:4]:
             if w.group(0).lower() in _JOINS or not w.group(0)[0].isalpha():
                 break
             words.append(w)

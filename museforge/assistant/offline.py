@@ -146,7 +146,8 @@ class OfflinePlanner:
         for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
-            if (_only_a_reference(request) or _names_only(request, context)) \
+            if (_only_a_reference(request) or _names_only(request, context)
+                    or _REGION_ONLY.match(request)) \
                     and not self.decide(request, context).calls:
                 lead = request  # "on #2," - unless it asks for something itself
                 continue
@@ -412,7 +413,8 @@ _LINKED = re.compile(r"\b(?:inspired\s+by|based\s+on|to\s+go\s+with|that\s+(?:fi
 _SPECIFIC = ("upscale_image", "reframe_image", "inpaint_image", "add_text", "vary",
              "continue_music", "blend", "undo", "redo", "revert", "show_versions",
              "list_artworks")
-_BLEND_WORDS = re.compile(r"\b(?:blend|mix|combine|merge|fuse|morph|interpolate|crossfade|"
+_BLEND_WORDS = re.compile(r"\b(?:gradually\s+turn|go\s+from|smoothly|→|->)|"
+                          r"\b(?:blend|mix|combine|merge|fuse|morph|interpolate|crossfade|"
                           r"mash\s*up|transition|double\s+exposure|as\s+one\s+picture)\b|\s\+\s",
                           re.I)
 _QUOTES = re.compile(r"[\"“”][^\"“”]*[\"“”]|(?<!\w)'[^']+'(?!\w)")
@@ -454,6 +456,9 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
                  **slots.complaint_args(said)}
         if fixes:
             return [PlannedCall("adjust_image", {"artwork": "it", **fixes})]
+        if found and found[0].kind == "image" and len(said.split()) >= 3:
+            # "the whale should be jumping out of the water": a change in words
+            return [PlannedCall("edit_image", {"artwork": "it", "instruction": said})]
     if kind == "music" or (found and found[0].kind == "music"):
         edited = music._edit(said, local)
         if edited:
@@ -537,6 +542,9 @@ def _vague(instruction: str) -> bool:
 _BACK_TO_A_VERSION = re.compile(
     r"(?=.*\b(?:v\s*\d+|version\s+\w+|\d+(?:st|nd|rd|th)\s+version|(?:first|second|third)\s+"
     r"version)\b)(?=.*\b(?:go\s+back|restore|revert|back\s+to|return\s+to|switch\s+back)\b)", re.I)
+_REGION_ONLY = re.compile(
+    r"^\s*(?:in\s+|on\s+|at\s+)?(?:the\s+)?(?:top|bottom|left|right|middle|center|centre|sky|"
+    r"background|foreground)(?:\s+(?:left|right|side|corner|half|part))?\s*[,:]?\s*$", re.I)
 _SEQUENCED = re.compile(r"\bthen\b|\bafter\s+that\b|;|\band\s+also\b", re.I)
 _MUSIC_ARGS = ("key", "mode", "instrument", "bars", "tempo", "time_signature")
 _GENERIC_PROMPT = re.compile(r"^(?:a|an|some)?\s*(?:picture|piece\s+of\s+music|music|image|"

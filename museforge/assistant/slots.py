@@ -13,14 +13,24 @@ from museforge.assistant.planning import PlanContext, PlannedCall
 
 I = re.IGNORECASE  # noqa: E741
 
+# Complaints about music: the edit goes the other way ("too gloomy" is the major mode).
+MUSIC_COMPLAINTS: list[tuple[str, dict[str, object]]] = [
+    (r"too\s+(?:gloomy|sad|dark|depressing|mournful|minor)", {"mode": "major"}),
+    (r"too\s+(?:happy|cheerful|jolly|bright|sunny|sweet)", {"mode": "minor"}),
+    (r"too\s+(?:sleepy|slow|sluggish|draggy|lazy)|nudge\s+it\s+along|drags", {"tempo_scale": 1.15}),
+    (r"(?:too|a\s+(?:touch|bit|little)|rather|kinda)\s+(?:hurried|rushed|frantic|fast)",
+     {"tempo_scale": 0.87}),
+]
 MOOD_MUSIC: list[tuple[str, dict[str, object]]] = [
     (r"sad(?:der)?|gloom(?:y|ier)|dark(?:er)?|moodier|melanchol\w*|minor|mournful|somber|"
+     r"heartbr\w+|tragic|tearful|weepy|"
      r"sombre|spooky|spookier|eerie|ominous", {"mode": "minor"}),
-    (r"happ(?:y|ier)|cheer(?:y|ier|ful)|joyful|brighter|sunnier|uplifting|major|jolly|jollier",
-     {"mode": "major"}),
+    (r"happ(?:y|ier)|cheer(?:y|ier|ful)|joyful|brighter|sunnier|uplifting|major|jolly|jollier|"
+     r"cheer\s+(?:it|the\s+\w+)\s+up|brighten", {"mode": "major"}),
     (r"calm(?:er)?|relax(?:ed|ing)|chill(?:er)?|mellow(?:er)?|gentler|softer|peaceful|"
      r"dreamier|sleepier|laid[\s-]back|lazier", {"tempo_scale": 0.85}),
-    (r"energetic|livelier|lively|punchier|exciting|more\s+energy|upbeat|driving|intense|"
+    (r"energetic|livelier|lively|liven\s+(?:it|the\s+\w+)?\s*up|punchier|exciting|more\s+energy|"
+     r"upbeat|driving|intense|"
      r"bouncier|groovier|danceable", {"tempo_scale": 1.15}),
 ]
 MOOD_IMAGE: list[tuple[str, dict[str, object]]] = [
@@ -200,6 +210,7 @@ def _mood_args(text: str, table: list[tuple[str, dict[str, object]]]) -> dict[st
 
 _TEXT_CUE = re.compile(
     r"^(?:write|caption(?:\s+it)?|add\s+(?:the\s+)?(?:text|caption|words?|title)|text|title|"
+    r"overlay(?:\s+text)?|"
     r"label(?:\s+it)?|put\s+(?:the\s+)?(?:text|words?|caption))\s*(?::|-|saying|that\s+says|"
     r"reading)?\s+(.+?)\s*(?:(?:at|in|on|to)\s+(?:the\s+)?(top\s+left|top\s+right|bottom\s+left|"
     r"bottom\s+right|top|bottom|center|centre|middle)(?:\s+corner)?|(?:on|across)\s+(?:it|the\s+"
@@ -218,8 +229,10 @@ def strong_cue(text: str, ctx: PlanContext) -> list[PlannedCall]:
     m = _TEXT_CUE.match(text.strip())
     if m:
         words = m.group(1).strip(" '\"“”‘’")
-        position = (m.group(2) or m.group(3) or "bottom").lower().replace("centre", "center") \
-            .replace("middle", "center")
+        position = (m.group(2) or m.group(3) or ("center" if re.search(
+            r"\bcent(?:er|re)d\b", text, I) else "bottom")).lower().replace(
+            "centre", "center").replace("middle", "center")
+        words = re.sub(r"\s*\bcent(?:er|re)d\b\s*$", "", words, flags=I)
         if words:
             return [PlannedCall("add_text", {"artwork": "it", "text": words,
                                              "position": position})]

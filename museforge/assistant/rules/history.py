@@ -99,7 +99,7 @@ _UNDO = re.compile(
     r"(?:the\s+)?previous\s+version|(?:like|how|the\s+way)\s+it\s+(?:was|used\s+to\s+be)"
     r"(?=(?:\s+(?:before|again))?\W*$))\b", I)
 _REDO = re.compile(
-    r"\b(un-?undo|ctrl[\s+-]*(?:y|shift[\s+-]*z)|cmd[\s+-]*shift[\s+-]*z|bring\s+(?:that|the)\s+(?:change|edit)\s+back|redo(?!\s+the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
+    r"\b(un-?undo|ctrl[\s+-]*(?:y|shift[\s+-]*z)|cmd[\s+-]*shift[\s+-]*z|bring\s+(?:that|the)\s+(?:change|edit)\s+back|redo(?!\s+(?:just\s+|only\s+)?the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
     r"center|centre|colou?rs?|lighting|face|eyes))|re-do|undo\s+(?:the|that|my)\s+undo|bring\s+(?:it|that|the\s+change)\s+back|"
     r"go\s+forward|step\s+forward|put\s+(?:the\s+change|it|that)\s+back(?!\s+(?:the\s+way|as))|"
     r"(?:put|bring)\s+back\s+(?:the\s+)?(?:change|edit|what)|"

@@ -384,7 +384,7 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 
 _UPSCALE = re.compile(
-    r"\b(upscale|up-scale|upres|enlarge|super[\s-]?resolution|higher[\s-]resolution|"
+    r"\b(upscale|up-scale|upres|enlarge|super[\s-]?resolution|higher[\s-]res(?:olution)?|"
     r"high[\s-]res|hi[\s-]res|in\s+hd|hd\s+version|4k|make\s+(?:it|#\d+|this|that)\s+"
     r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels|(?:twice|\d+\s*(?:x|times))\s+"
     r"(?:as\s+)?(?:big|bigger|larger|large)|double\s+(?:the\s+)?(?:size|resolution)|"

@@ -41,7 +41,8 @@ _INSTRUMENT_RE = re.compile(r"\b(?:on|with|for|using|played\s+on|to|into|as)\s+(
 
 _PLAY_ON_RE = re.compile(r"\bplay(?:ed)?\b.*?\bon\s+(?:a|an|the)\s+([a-z][\w()' -]*?)\s*$", re.I)
 # Instrument words that also mean something else: only "on the X" / "for X" / "X solo".
-_AMBIGUOUS_INSTRUMENTS = {"keys", "lead", "pad", "bottle", "tom", "voice", "bells", "chimes",
+_AMBIGUOUS_INSTRUMENTS = {"vibes", "keys", "lead", "pad", "bottle", "tom", "voice", "bells",
+                          "chimes",
                           "horn", "bass", "strings", "orchestra", "tremolo", "sawtooth",
                           "8-bit", "chiptune", "oohs", "aahs", "synth", "square lead",
                           "saw lead", "vocals", "choir", "seashore", "helicopter", "applause",
@@ -153,7 +154,7 @@ def key_in(text: str) -> str | None:
         mode = "minor" if mode in ("m", "min") else "major" if mode == "maj" else mode
         tonic = letter[0].upper() + letter[1:].replace(" sharp", "#").replace(" flat", "b")
         return f"{tonic} {mode}"
-    m = _KEY_BARE.search(text)
+    m = _KEY_BARE.search(text) or re.search(r"(?:^|,\s*)([A-G](?:b|#)?)\s*(?=,|$)", text)
     if m:
         letter = m.group(1).replace(" sharp", "#").replace(" flat", "b")
         mode = re.search(r"\b(dorian|mixolydian|lydian|phrygian|locrian|aeolian|ionian)\b", text,
@@ -181,6 +182,9 @@ _TEMPO_FORMS = [
                r"(?:about\s+|around\s+|roughly\s+)?(\d{2,3})\b(?!\s*(?:bars?|%|semitones?|x\b|times))",
                re.I),
     re.compile(r"\b(?:pace|tempo)\b.{0,20}?\b(?:about|around|roughly)\s+(\d{2,3})\b", re.I),
+    re.compile(r"\b(?:at|like|around|about|roughly)\s+(\d{2,3})\b(?!\s*(?:bars?|measures?|%|"
+               r"semitones?|px|pixels?|degrees?|°|x\b|times|steps|seconds?|minutes?|years?))",
+               re.I),
 ]
 
 
@@ -213,7 +217,7 @@ def _words_number(phrase: str) -> float | None:
 
 _METER_WORDS = [
     (r"\b(2/4|3/4|4/4|6/8)\b", None),
-    (r"\bwaltz\s+time\b|\b(?:three|3)[\s-]+(?:four|4)\b(?:\s+time)?", "3/4"),
+    (r"\bwaltz[\s-]+time\b|\b(?:three|3)[\s-]+(?:four|4)\b(?:\s+time)?|\bin\s+three\b", "3/4"),
     (r"\bcommon\s+time\b|\b(?:four|4)[\s-]+(?:four|4)\b(?:\s+time)?", "4/4"),
     (r"\b(?:six|6)[\s-]+(?:eight|8)\b(?:\s+time)?|\bcompound\s+duple\b|\bjig\s+time\b", "6/8"),
     (r"\b(?:two|2)[\s-]+(?:four|4)\b(?:\s+time)?|\bmarch\s+time\b", "2/4"),
@@ -406,16 +410,22 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     if re.search(r"\b(humani[sz]e|looser|loosen|less\s+(?:robotic|mechanical|stiff|rigid)|"
                  r"more\s+(?:human|natural|relaxed\s+feel)|swing\s+it|robotic|mechanical|stiff|"
                  r"rigid|like\s+a\s+(?:real|human)\s+(?:player|person)|played\s+by\s+a\s+human|"
-                 r"humani[sz]ation|robot|programmed|more\s+played|feel\s+more\s+(?:live|alive))",
+                 r"humani[sz]ation|robot|programmed|more\s+played|feel\s+more\s+(?:live|alive)|"
+                 r"sloppier|less\s+tight|pub\s+session|on\s+purpose)",
                  low):
         args["humanize"] = 0.5 if scale == 1.0 else min(1.0, 0.5 * scale)
-    if re.search(r"\b(quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to|tidy|clean\s+up|"
+    if re.search(r"\b(quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to|"
+                 r"snap\s+(?:it|the\s+\w+(?:\s+\w+)?)\s+to|grid\s+it|onto\s+(?:quavers|crotchets|semiquavers|eighths|sixteenths)|"
+                 r"tidy|clean\s+up|"
                  r"straighten|sloppy|messy|on\s+the\s+beat|in\s+time|fix\s+the\s+(?:timing|rhythm)|"
                  r"lock\s+(?:it\s+)?to)\b", low):
-        grid = re.search(r"\b(quarters?|eighths?|sixteenths?|thirty[\s-]?seconds?|1/4|1/8|1/16|"
-                         r"1/32)\b", low)
-        names = {"quarter": "1/4", "eighth": "1/8", "sixteenth": "1/16", "thirty": "1/32"}
-        g = grid.group(1) if grid else "1/16"
+        grid = re.search(r"\b(quarters?|crotchets?|eighths?|quavers?|sixteenths?|semiquavers?|"
+                         r"demisemiquavers?|thirty[\s-]?seconds?|1/4|1/8|1/16|1/32)\b|(1/(?:4|8|16|32))",
+                         low)
+        names = {"quarter": "1/4", "crotchet": "1/4", "eighth": "1/8", "quaver": "1/8",
+                 "sixteenth": "1/16", "semiquaver": "1/16", "thirty": "1/32",
+                 "demisemiquaver": "1/32"}
+        g = (grid.group(1) or grid.group(2)) if grid else "1/16"
         args["quantize"] = next((v for k, v in names.items() if g.startswith(k)), g)
     if not args:
         return []
@@ -513,6 +523,9 @@ def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
                               low) else 0.3
     if re.search(r"\b(?:subtle|slight|small|little|gentle|minor)\b", low):
         amount = 0.2
+    if re.search(r"\b(?:go\s+far|far\s+out|wild(?:ly)?|a\s+lot|radically|completely|"
+                 r"drastic\w*)\b", low):
+        amount = 0.7
     m = re.search(r"\bamount\s*(?:of|=|:)?\s*(0?\.\d+|1(?:\.0)?)\b|\bby\s+(\d{1,3})\s*%", low)
     if m:
         amount = float(m.group(1)) if m.group(1) else int(m.group(2)) / 100
@@ -526,7 +539,7 @@ def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
 def variation_count(low: str) -> int:
     """"three variations", "a few alternatives" (3), "several" (4), "a couple" (2)."""
     m = re.search(r"\b" + NUM + r"\s+(?:\w+\s+)?(?:variations?|variants?|versions?|alternatives?|"
-                  r"options|takes|more)\b", low)
+                  r"options|takes|spins|more)\b", low)
     if m and (language.to_number(m.group(1)) or 1) > 1:
         return min(4, int(language.to_number(m.group(1)) or 1))
     if re.search(r"\bseveral\b", low):
@@ -552,7 +565,8 @@ def _continue(text: str, context: PlanContext) -> list[PlannedCall]:
     if kind_of(ref, context) == "image":
         return []
     low = text.lower()
-    m = re.search(r"\b" + NUM + r"\s+(?:more\s+)?bars?\b", low)
+    m = re.search(r"\b" + NUM + r"\s+(?:more\s+)?(?:bars?|measures?)\b", low) or re.search(
+        r"\b(?:add|another|with)\s+" + NUM + r"\s+more\b", low)
     bars = int(language.to_number(m.group(1)) or 4) if m else 4
     return [PlannedCall("continue_music", {"artwork": ref, "bars": max(2, min(32, bars))})]
 
@@ -572,7 +586,7 @@ def _interpolate(text: str, context: PlanContext) -> list[PlannedCall]:
         refs = [f"#{musics[0]}", f"#{musics[1]}"]
     if not all(kind_of(r, context) == "music" for r in refs[:2]):
         return []  # two pictures: blend_images
-    m = re.search(r"\b(?:in\s+)?" + NUM + r"\s+steps?\b", text, I)
+    m = re.search(r"\b(?:in\s+|over\s+)?" + NUM + r"[\s-]+(?:steps?|stages?)\b", text, I)
     args: dict[str, object] = {"artwork_a": refs[0], "artwork_b": refs[1]}
     if m and language.to_number(m.group(1)):
         args["steps"] = max(1, min(8, int(language.to_number(m.group(1)) or 4)))
