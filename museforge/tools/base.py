@@ -170,6 +170,33 @@ class ToolResult:
             self.touched = [(a.artwork, a.kind) for a in self.artifacts]
 
 
+def version_ref(art: ArtworkInfo, version: VersionInfo) -> str:
+    """How a reply names the version a tool worked on: ``#2``, or ``#2 v1`` when that is
+    not the artwork's current version."""
+    return art.ref if version.number == art.head_number else f"{art.ref} v{version.number}"
+
+
+def said_and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def nothing_changed(art: ArtworkInfo, version: VersionInfo, already: list[str],
+                    idle: list[str] | None = None) -> ToolResult:
+    """The result of an edit that would change nothing, found before anything is stored:
+    no version, the head where it was, and a reply that says why. ``already`` is what the
+    version already is ("in D minor", "square (1:1)"); ``idle`` the arguments that move
+    nothing by themselves ("transposing by 0 semitones"), said when ``already`` is empty.
+    It is still about the artwork, so "it" goes on meaning it."""
+    ref = version_ref(art, version)
+    if already:
+        said = f"{ref} is already {said_and(already)}"
+    else:
+        text = said_and(idle or ["that"])
+        said = f"{text[0].upper()}{text[1:]} leaves {ref} as it is"
+    return ToolResult(f"{said}; nothing changed.", touched=[(art.number, art.kind)])
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str

@@ -1,18 +1,28 @@
 """Deterministic image edits: adjust_image, reframe_image, add_text (Pillow, instant,
 CPU). ``reframe_image`` with ``zoom_out`` extends the canvas through the image backend
-(outpainting). Every edit is a new version whose recipe replays it exactly."""
+(outpainting). Every edit is a new version whose recipe replays it exactly; one that
+would change nothing (a square picture cropped to 1:1) makes none and says so."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from PIL import Image
+from PIL import Image, ImageChops
 from pydantic import Field, model_validator
 
 from museforge.models.image import editor
 from museforge.models.image.base import GenerateRequest, ImageBackend, ImageResult
 from museforge.models.image.editor import EditError
-from museforge.tools.base import Args, ArtworkRef, ToolContext, ToolError, ToolResult, tool
+from museforge.tools.base import (
+    Args,
+    ArtworkRef,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    nothing_changed,
+    tool,
+    version_ref,
+)
 from museforge.tools.imaging import (
     call_backend,
     check_size,
@@ -92,10 +102,18 @@ def adjust_image(ctx: ToolContext, args: AdjustArgs) -> ToolResult:
     vignette...). Exact and instant; the result is a new version."""
     source = load_source(ctx, args.artwork)
     image = _adjust(source.image, args.model_dump())
+    if _same_pixels(source.image, image):  # "black and white" on a black-and-white picture
+        return ToolResult(f"{version_ref(source.art, source.version)} already looks like "
+                          f"that ({_changes(args)}); nothing changed.",
+                          touched=[(source.art.number, source.art.kind)])
     recipe = _recipe("adjust_image", args.model_dump(), source, image)
     made = store_new_version(ctx, source, recipe, image)
     return ToolResult(f"Adjusted #{made.artwork} ({_changes(args)}): now v{made.version}.",
                       [made])
+
+
+def _same_pixels(a: Image.Image, b: Image.Image) -> bool:
+    return a.size == b.size and a.mode == b.mode and ImageChops.difference(a, b).getbbox() is None
 
 
 def _adjust(image: Image.Image, args: dict[str, Any]) -> Image.Image:
@@ -128,6 +146,9 @@ def reframe_image(ctx: ToolContext, args: ReframeArgs) -> ToolResult:
     `flip` it, resize to `width`/`height`, or `zoom_out` (a factor > 1) to extend the
     canvas and paint what lies beyond the edges. The result is a new version."""
     source = load_source(ctx, args.artwork)
+    same = _frame_unchanged(args, source.image.size)
+    if same is not None:
+        return nothing_changed(source.art, source.version, *same)
     dumped = args.model_dump()
     backend_recipe: dict[str, Any] = {}
     try:
@@ -148,6 +169,38 @@ def reframe_image(ctx: ToolContext, args: ReframeArgs) -> ToolResult:
     made = store_new_version(ctx, source, recipe, image)
     said = _reframing(args, made.artwork, source.image.size, image.size)
     return ToolResult(f"{said}: now v{made.version}.", [made])
+
+
+def _frame_unchanged(args: ReframeArgs, size: tuple[int, int]
+                     ) -> tuple[list[str], list[str]] | None:
+    """When reframing a picture of ``size`` would give back the same picture (a crop to
+    the aspect it has, a resize to the size it has, a whole turn), what it already is and
+    which arguments move nothing; else None. From the arguments and the size alone:
+    Pillow hands back the same pixels for a crop to the whole box, a resize to the same
+    size and a rotation by a multiple of 360°."""
+    if args.flip or args.zoom_out or args.rotate % 360:
+        return None
+    already: list[str] = []
+    idle = [f"rotating by {args.rotate:g}°"] if args.rotate else []
+    if args.aspect:
+        try:
+            box = editor.aspect_box(size, args.aspect)
+        except EditError:
+            return None  # refused below, with the reason
+        if box != (0, 0, *size):
+            return None
+        aspect = "".join(args.aspect.split())
+        a, b = editor.parse_aspect(aspect)
+        already.append(f"square ({aspect})" if a == b else f"{aspect} ({size[0]}×{size[1]})")
+    if args.width or args.height:
+        if editor.resized_size(size, args.width, args.height) != size:
+            return None
+        already.append(f"{size[0]}×{size[1]}")
+    if len(already) == 2 and already[0].startswith("square"):
+        already = [f"square ({aspect}, {size[0]}×{size[1]})"]
+    elif len(already) == 2:
+        already = already[:1]  # the size is already said
+    return already, idle
 
 
 def _reframing(args: ReframeArgs, number: int, before: tuple[int, int],

@@ -1,6 +1,7 @@
 """Music tools: compose_music, edit_music, vary_music, continue_music, interpolate_music.
 Composition and the latent operations use our melody model; edits are deterministic.
-Every version is stored as MIDI + OGG + piano roll with a recipe that re-makes it."""
+Every version is stored as MIDI + OGG + piano roll with a recipe that re-makes it; an edit
+that would change nothing ("make it minor" on a minor piece) stores none and says so."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from museforge.tools.base import (
     ToolContext,
     ToolError,
     ToolResult,
+    nothing_changed,
     tool,
 )
 from museforge.tools.imaging import new_seed
@@ -210,6 +212,9 @@ def edit_music(ctx: ToolContext, args: EditMusicArgs) -> ToolResult:
     faster), change the instrument of a part (default the melody), trim or loop to N bars,
     humanize (0..1) or quantize (1/16...). The result is a new version."""
     source = load_music(ctx, args.artwork)
+    same = music_call(lambda: _edit_unchanged(source.piece, args))
+    if same is not None:
+        return nothing_changed(source.art, source.version, *same)
     dumped = args.model_dump()
     if args.humanize is not None and args.seed is None:
         dumped["seed"] = new_seed()
@@ -219,6 +224,70 @@ def edit_music(ctx: ToolContext, args: EditMusicArgs) -> ToolResult:
     made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
     return ToolResult(f"Edited #{made.artwork} ({_changes(args)}): now v{made.version}.",
                       [made])
+
+
+def _edit_unchanged(piece: Piece, args: EditMusicArgs) -> tuple[list[str], list[str]] | None:
+    """When every change asked for is one the piece already has (its key, mode, tempo,
+    instrument, length, grid) or one that moves nothing (transpose 0, tempo ×1, humanize
+    0), what the piece already is and which arguments move nothing; else None. Each is
+    checked against the piece as it is, which is right because none of them changes it."""
+    from museforge.models.music.theory import instrument_program, parse_key, parse_mode
+
+    already: list[str] = []
+    idle: list[str] = []
+    key = parse_key(piece.key)
+    if args.key is not None or args.mode is not None:
+        if args.key is not None and parse_key(args.key) != key:
+            return None  # another key, or the same one spelt another way (its name changes)
+        if args.mode is not None and parse_mode(args.mode) != key.mode:
+            return None
+        already.append(f"in {key}")
+    if args.transpose is not None:
+        if args.transpose:
+            return None
+        idle.append("transposing by 0 semitones")
+    if args.tempo is not None:
+        if round(args.tempo, 2) != round(piece.tempo, 2):
+            return None
+        already.append(f"at {piece.tempo:g} bpm")
+    if args.tempo_scale is not None:
+        if args.tempo_scale != 1:
+            return None
+        idle.append("a tempo ×1")
+    if args.instrument is not None:
+        said = _same_instrument(piece, instrument_program(args.instrument), args.part)
+        if said is None:
+            return None
+        already.append(said)
+    if args.bars is not None:
+        if args.bars != piece.bars:
+            return None
+        already.append(f"{piece.bars} bars long")
+    if args.quantize is not None:
+        snapped = ops.quantize(piece, GRID_BEATS[args.quantize])
+        if [p.notes for p in snapped.parts] != [p.notes for p in piece.parts]:
+            return None
+        already.append(f"on the {args.quantize} grid")
+    if args.humanize is not None:
+        if args.humanize:
+            return None
+        idle.append("humanizing by 0")
+    return already, idle
+
+
+def _same_instrument(piece: Piece, program: int, part: str) -> str | None:
+    """How to say that ``part`` already plays ``program`` ("on Violin"), or None when it
+    does not (or is not there to play it: the edit says why)."""
+    from museforge.models.music.theory import program_name
+
+    if part == "all":
+        chosen = [p for p in piece.parts if not p.is_drum]
+    else:
+        chosen = [p for p in piece.parts if p.name == part]
+    if not chosen or any(p.is_drum or p.program != program for p in chosen):
+        return None
+    name = program_name(program)
+    return {"melody": f"on {name}", "all": f"all on {name}"}.get(part, f"on {name} ({part})")
 
 
 def apply_edit(piece: Piece, a: dict[str, Any]) -> Piece:

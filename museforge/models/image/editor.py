@@ -145,22 +145,33 @@ def reframe(
     if flip in ("vertical", "both"):
         img = ImageOps.flip(img)
     if aspect:
-        a, b = parse_aspect(aspect)
-        w, h = img.size
-        if w / h > a / b:  # too wide: crop the sides
-            nw = int(round(h * a / b))
-            left = (w - nw) // 2
-            img = img.crop((left, 0, left + nw, h))
-        else:
-            nh = int(round(w * b / a))
-            top = (h - nh) // 2
-            img = img.crop((0, top, w, top + nh))
+        img = img.crop(aspect_box(img.size, aspect))
     if width or height:
-        w, h = img.size
-        nw = width or int(round(w * (height or h) / h))
-        nh = height or int(round(h * nw / w))
-        img = img.resize((nw, nh), Image.Resampling.LANCZOS)
+        img = img.resize(resized_size(img.size, width, height), Image.Resampling.LANCZOS)
     return img
+
+
+def aspect_box(size: tuple[int, int], aspect: str) -> tuple[int, int, int, int]:
+    """The centred box of ``size`` that ``reframe`` crops to for ``aspect`` (the whole
+    picture when it already has that aspect)."""
+    a, b = parse_aspect(aspect)
+    w, h = size
+    if w / h > a / b:  # too wide: crop the sides
+        nw = int(round(h * a / b))
+        left = (w - nw) // 2
+        return (left, 0, left + nw, h)
+    nh = int(round(w * b / a))
+    top = (h - nh) // 2
+    return (0, top, w, top + nh)
+
+
+def resized_size(size: tuple[int, int], width: int | None, height: int | None
+                 ) -> tuple[int, int]:
+    """The size ``reframe`` resizes to: the sides given, the other one kept in proportion."""
+    w, h = size
+    nw = width or int(round(w * (height or h) / h))
+    nh = height or int(round(h * nw / w))
+    return nw, nh
 
 
 def zoom_out_canvas(image: Image.Image, factor: float) -> tuple[Image.Image, Image.Image]:
