@@ -138,8 +138,8 @@ def blend(text: str, ctx: PlanContext) -> list[PlannedCall]:
 
 
 def continue_music(text: str, ctx: PlanContext) -> list[PlannedCall]:
-    if re.search(r"\b(?:only|just\s+the\s+first|trim|cut|shorten|chop|keep\s+(?:only|just))\b",
-                 text, I):
+    if re.search(r"\b(?:only|just\s+the\s+first|trim|cut|shorten|chop|keep\s+(?:only|just)|exactly|"
+                 r"\d+\s+bars?\s+long)\b", text, I):
         return edit(text, ctx)  # "keep only 8 bars" shortens it
     ref, kind = referent(text, ctx)
     calls = music._continue(text, PlanContext())

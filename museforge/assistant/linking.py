@@ -129,6 +129,12 @@ def _edits_music(rest: str) -> bool:
                           rest, I))
 
 
+def _unlinked(prompt: str) -> str:
+    """The prompt without a dangling link ("a melody inspired by" -> "a melody")."""
+    return re.sub(r"[\s,]+(?:inspired\s+by|based\s+on|for|to\s+go\s+with|that\s+fits|like|of|"
+                  r"to\s+match|matching)\s*$", "", prompt.strip(), flags=I).strip(" ,")
+
+
 def generate_image(text: str, ctx: PlanContext) -> list[PlannedCall]:
     ref, rest = inspired(text, ctx, "image")
     calls = images._generate(rest if ref else text, ctx)
@@ -145,4 +151,5 @@ def compose_music(text: str, ctx: PlanContext) -> list[PlannedCall]:
     calls = music._compose(rest if ref else text, ctx)
     if ref and calls:
         calls[0].args["inspired_by"] = ref
+        calls[0].args["prompt"] = _unlinked(str(calls[0].args.get("prompt", ""))) or "music"
     return calls

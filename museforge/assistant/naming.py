@@ -142,6 +142,11 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
                          r"piece|melody|tune|track)\b(?!\s+(?:box|boxes|stand|video|hall|room|sheet|"
                          r"lesson|teacher|school|festival|frame|book))", text, I):
         add(" ".join(m.group(0).lower().split()), _kind_of_noun(m.group(1)), m)
+    for i, t in enumerate(found):  # "the whale v4", "castle version 4"
+        after = re.match(r"\s*,?\s*(?:v|version\s*)(\d+)\b", text[t.span[1]:], I)
+        if after and t.ref.startswith("#") and " v" not in t.ref:
+            found[i] = t = Target(f"{t.ref} v{after.group(1)}", t.kind,
+                                  (t.span[0], t.span[1] + after.end()))
     for i, t in enumerate(found):  # "v2 of the whale"
         before = text[: t.span[0]]
         v = re.search(r"\b(?:v|version\s*)(\d+)\s+of\s+$", before, I)

@@ -154,7 +154,8 @@ class OfflinePlanner:
             if lead:
                 request, lead = f"{lead}, {request}", ""
             decision = self.decide(request, context)
-            if decision.calls and calls and _only_arguments(request, decision.calls, calls[-1]):
+            if decision.calls and calls and not _SEQUENCED.search(message) \
+                    and _only_arguments(request, decision.calls, calls[-1]):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for
                 for k, v in decision.calls[0].args.items():
                     if k != "prompt":
@@ -291,6 +292,7 @@ class OfflinePlanner:
                                # the model's "edit" is broad; a rule's upscale/reframe/... is not
                                or (pred.label == "edit" and not self._weak
                                    and label in _SPECIFIC)
+                               or (not self._weak and label in _SPECIFIC and pred.p < 0.9)
                                # "make #2 look like a watercolor" edits #2
                                or (found and label not in _CREATE and pred.label in _CREATE))
         if pred is not None and not keep:
@@ -555,8 +557,8 @@ def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall) -> 
     """A piece that only says more about the artwork the previous piece asked for: a style,
     an aspect, a count, what to leave out ("vertical", "no people", "watercolour pls")."""
     if len(new) == 1 and new[0].name == "edit_music" and last.name == "compose_music" \
-            and not re.match(r"^\s*(?:make|turn|play|transpose|change|switch|put|set|speed|slow)\b",
-                             request, re.I):
+            and not re.match(r"^\s*(?:make|turn|play|transpose|change|switch|put|set|speed|slow)"
+                             r"\s+(?:it|the|this|that|down|up|#)", request, re.I):
         # "a melody inspired by the lighthouse, slow, in D minor": more about the new piece
         extra = {k: v for k, v in new[0].args.items() if k in _MUSIC_ARGS}
         if extra and set(new[0].args) - {"artwork", "tempo_scale", "part"} <= set(_MUSIC_ARGS):
@@ -618,12 +620,22 @@ def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],
 
 def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
     """"it looks flat, give it more contrast": one request said twice is one call (undo
-    and redo repeat on purpose)."""
+    and redo repeat on purpose); "it" right after a call on #3 is #3."""
     out: list[PlannedCall] = []
     for call in calls:
         if out and call.name not in ("undo", "redo") and call.name == out[-1].name \
-                and call.args == out[-1].args:
-            continue
+                and call.name not in _CREATE:
+            prev = out[-1]
+            rest = {k: v for k, v in call.args.items() if k != "artwork"}
+            if call.args.get("artwork") in _PRONOUNS and all(
+                    prev.args.get(k) == v for k, v in rest.items()):
+                continue
+            if call.args.get("artwork") in _PRONOUNS and set(rest) == {
+                    k for k in prev.args if k != "artwork"}:
+                out[-1] = PlannedCall(call.name, {**rest, "artwork": prev.args.get("artwork")})
+                continue  # "too sluggish, speed up": one change, said twice
+            if call.args == prev.args:
+                continue
         out.append(call)
     return out
 

@@ -90,7 +90,7 @@ _PROPS = [(r"brightness|bright|light(?:ness)?|exposure", "brightness"),
           (r"warmth|warm", "warmth")]
 _UP = (r"up|increase|increased|raise|boost|crank(?:ed)?(?:\s+up)?|more|higher|"
        r"bump(?:ed)?(?:\s+up)?|"
-       r"add|push|turn\s+up|amp(?:ed)?\s+up|pump(?:ed)?\s+up|enhance|stronger")
+       r"add|give|some|push|turn\s+up|amp(?:ed)?\s+up|pump(?:ed)?\s+up|enhance|stronger")
 _DOWN = (r"down|decrease|decreased|reduce|reduced|lower|lowered|less|tone(?:d)?\s+down|soften|"
          r"cut|drop|dial(?:led)?\s+(?:back|down)|turn\s+down|weaker|too\s+strong|too\s+much")
 
@@ -163,7 +163,8 @@ _REGIONS = (r"top\s+left|top\s+right|bottom\s+left|bottom\s+right|left\s+half|ri
 def inpaint(text: str, ctx: PlanContext) -> list[PlannedCall]:
     """"swap the sky for a rainbow", "make the background a jungle", "give it a desert
     background", "background -> a wheat field", "put a boat in the middle"."""
-    m = re.search(r"(?<!\bon\s)\b(" + _REGIONS + r")\b(?!\s+of\s+(?:the|it|#))", text, I)
+    m = re.search(r"(?<!\bon\s)\b(" + _REGIONS + r")\b(?!\s+of\s+(?:the|it|#))(?!\s+(?:music|track|"
+                  r"song|tune|noise|sound))", text, I)
     if not m or re.search(r"\bon\s+top\s+of\b", text, I):
         return []
     region = m.group(1).lower().replace("centre", "center").replace("middle", "center") \

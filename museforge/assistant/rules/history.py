@@ -84,6 +84,9 @@ def _list(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 
 def _versions(text: str, ctx: PlanContext) -> list[PlannedCall]:
+    if re.search(r"\b(?:a\s+few|several|some|two|three|four|\d)\s+(?:more\s+)?versions\b", text,
+                 I) and not re.search(r"\b(?:show|list|see|how\s+many)\b", text, I):
+        return []  # "a few versions" of it: variations, not its history
     cleaned = re.sub(r"\b(versions?|history|tree)\b", " ", text, flags=I)
     return [PlannedCall("show_versions", {"artwork": ref}) for ref in _refs(cleaned, ctx)]
 
@@ -118,7 +121,8 @@ _LIST = re.compile(
     r"(?:have|did)\s+(?:we|i)\s+(?:made|make|created?|done|do))\b|"
     r"\bwhat\s+(?:(?:have|did|do)\s+)?(?:we|i|you)(?:'ve)?\s+(?:got|made|make|created?|done|"
     r"drawn|painted|composed|have)\b|\bmy\s+(?:gallery|artworks|creations|stuff|work|things)\b|"
-    r"\blist\s+(?:them|it|all|everything|the\s+\w+)\b|\b(?:inventory|catalog(?:ue)?|overview|"
+    r"\blist\s+(?:them|it|all|everything|the\s+\w+)\b|^(?:all|every)\s+(?:the\s+|my\s+)?(?:images|"
+    r"pictures|music|songs|pieces|artworks|tracks)\b|\b(?:inventory|catalog(?:ue)?|overview|"
     r"rundown)\s+of\s+(?:my|our|the|all)", I)
 _VERSIONS = re.compile(
     r"\b((?<!\ba\s)(?<!\ban\s)(?<!similar\s)(?<!crazier\s)(?<!wilder\s)(?<!varied\s)"

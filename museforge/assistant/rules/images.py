@@ -192,7 +192,7 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 _VARY = re.compile(
     r"\b((?:crazier|wilder|different|similar|varied|alternative|alternate|another)\s+(?:version|take|"
-    r"one)s?|alternatives|remix|takes?\s+on|spins?\s+on|near[\s-]copies|similar\s+(?:of|to)|"
+    r"one)s?|alternatives|alternates|(?:fresh|new|different)\s+take|remix|takes?\s+on|spins?\s+on|near[\s-]copies|similar\s+(?:of|to)|"
     r"re-?imagine|variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
     r"something\s+similar|similar\s+ones?|(?:another|different)\s+take|"
     r"another\s+version\s+of|reroll|re-roll|try\s+again|another\s+one\s+like)\b", I)
@@ -311,7 +311,8 @@ def _adjust(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 _REFRAME = re.compile(
     r"\b(\d{2,4}\s*(?:px|pixels?)\s+(?:wide|tall|high|across)|(?:size|dimensions?)\s+(?:to|of)\s+\d|"
-    r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
+    r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|show\s+more\s+around|"
+    r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view|(?:to\s+)?be\s+square|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
     r"zoom\s*out|zoom\s+back|pull\s+back|extend\s+(?:the\s+)?(?:canvas|frame|picture|image|"
     r"scene|borders?)|outpaint\w*|widen\s+the\s+(?:view|shot|frame)|show\s+more\s+of|"
     r"make\s+(?:it|#\d+|this|that)\s+(?:square|wider|widescreen|vertical|portrait|"
@@ -343,8 +344,8 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         unnumbered = re.sub(r"\b\d+\s*(?:°|degrees?|px|pixels?)\b", " ", text)
         ref = language.natural_ref(unnumbered) or "it"
         return [PlannedCall("reframe_image", {"artwork": ref, **args})]
-    if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|show\s+more",
-                 low):
+    if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|show\s+more|"
+                 r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view", low):
         m = re.search(r"\b" + NUM + r"\s*(?:x|times)\b|(\d(?:\.\d+)?)x\b", low)
         factor = language.to_number(m.group(1) or m.group(2)) if m else None
         args["zoom_out"] = float(factor) if factor and factor > 1 else 1.5

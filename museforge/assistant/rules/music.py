@@ -387,6 +387,9 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     if semis:
         args["transpose"] = semis
     key = key_in(text)
+    if key and re.match(r"\s*(?:[A-G](?:#|b)?\s+\w+)\s*(?:instead|now|please|pls)?\s*$", text,
+                        re.I):
+        low += " in"  # "D dorian instead": the key is the whole request
     mode = generic_mode(text) or (_MODE.search(text).group(1).lower()  # type: ignore[union-attr]
                                   if _MODE.search(text) else None)
     if key and re.search(r"\b(?:in|to|into|key)\b", low):
@@ -395,7 +398,8 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
         args["mode"] = mode
     inst = _instrument_in(text)
     if inst and (_INSTR_CHANGE.search(text) or re.search(
-            r"\b(?:instead|version|swap|switch|try|change|on|as|to|into|be|sound\s+like)\b", low)):
+            r"\b(?:instead|version|swap|switch|try|change|on|as|to|into|be|sound\s+like|make|turn|"
+            r"give|put|play|use|with|for)\b", low)):
         args["instrument"] = inst
         part = re.search(r"\b(?:the\s+)?(melody|chords|bass|tune)\b(?!\s+guitar)", low)
         if part and part.group(1) != "tune":
