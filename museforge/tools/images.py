@@ -4,6 +4,7 @@ procedural painter, OpenAI) and store each result with a recipe that re-makes it
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from PIL import Image
@@ -127,7 +128,7 @@ def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
     refs = ", ".join(a.ref for a in made)
     what = "a picture" if len(made) == 1 else f"{len(made)} pictures"
     return ToolResult(f"Painted {what}: {refs} “{_short(args.prompt)}”.{note}"
-                      + _notes(ctx, result), made)
+                      + _notes(ctx, result, args.prompt), made)
 
 
 def _request(backend: ImageBackend, args: GenerateArgs, prompt: str, seed: int,
@@ -209,7 +210,7 @@ def edit_image(ctx: ToolContext, args: EditArgs) -> ToolResult:
                         style=source.version.recipe.get("style"))
     made = store_new_version(ctx, source, recipe, result.images[0])
     return ToolResult(f"Edited #{made.artwork} (“{_short(args.instruction)}”): now v"
-                      f"{made.version}." + _notes(ctx, result), [made])
+                      f"{made.version}." + _notes(ctx, result, args.instruction), [made])
 
 
 def _edit_request(source: Source, seed: int) -> GenerateRequest:
@@ -238,8 +239,8 @@ def inpaint_image(ctx: ToolContext, args: InpaintArgs) -> ToolResult:
                         [source], source.prompt, style=source.version.recipe.get("style"))
     made = store_new_version(ctx, source, recipe, result.images[0])
     return ToolResult(f"Repainted the {args.region} of #{made.artwork} with "
-                      f"“{_short(args.prompt)}”: now v{made.version}." + _notes(ctx, result),
-                      [made])
+                      f"“{_short(args.prompt)}”: now v{made.version}."
+                      + _notes(ctx, result, args.prompt), [made])
 
 
 @tool(UpscaleArgs, family="image", kind="image", makes="version")
@@ -326,8 +327,9 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _notes(ctx: ToolContext, result: ImageResult) -> str:
-    """Fallbacks a person should know of, each said once per process."""
+def _notes(ctx: ToolContext, result: ImageResult, asked: str = "") -> str:
+    """Fallbacks a person should know of, each said once per process, and what of
+    ``asked`` (the prompt or instruction) the built-in painter could not draw."""
     said = []
     pending = ctx.services.get("notes")
     if pending:
@@ -338,7 +340,36 @@ def _notes(ctx: ToolContext, result: ImageResult) -> str:
         if "procedural painter" not in note and note not in heard:
             heard.add(note)  # a fallback is news once, not on every picture
             said.append(f"({note})")
+    unknown = _unknown_words(ctx, result, asked, pull_said=any("models pull" in s
+                                                               for s in said))
+    if unknown:
+        said.insert(0, unknown)
     return (" " + " ".join(said)) if said else ""
+
+
+def _unknown_words(ctx: ToolContext, result: ImageResult, asked: str, pull_said: bool) -> str:
+    """One clause, for the procedural painter only: the words (at most 3) of ``asked``
+    it has no picture for, and how to get a real model. Empty when it knows them all."""
+    if not asked or result.recipe.get("backend") != "procedural":
+        return ""
+    from museforge.models.image.procedural import unknown_words
+
+    words = [f"“{w}”" for w in unknown_words(asked)[:3]]
+    if not words:
+        return ""
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    clause = (f"the built-in painter doesn't know {listed}, so it painted the scene around "
+              f"{'it' if len(words) == 1 else 'them'}")
+    if not pull_said:
+        settings = ctx.settings
+        model = str(getattr(settings, "image_model", "") or "sd-turbo")
+        if model.startswith((".", "/", "~")) or "\\" in model or Path(model).exists():
+            model = "sd-turbo"  # a local folder: the preset is what to pull
+        pull = f"`museforge models pull {model}`"
+        if getattr(settings, "image_backend", "auto") == "procedural":
+            pull += " with MUSEFORGE_IMAGE_BACKEND=auto"
+        clause += f"; {pull} gets a real model"
+    return f"({clause})"
 
 
 __all__ = ["generate_image", "vary_image", "edit_image", "inpaint_image", "upscale_image",

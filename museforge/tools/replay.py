@@ -91,12 +91,13 @@ def backend_for(recipe: dict[str, Any]) -> ImageBackend | None:
     if name in (None, "pillow"):
         return None
     if name == "procedural":
-        from museforge.models.image.procedural import VERSION, ProceduralPainter
+        from museforge.models.image.procedural import VERSION, VERSIONS, ProceduralPainter
 
-        if recipe.get("painter_version", VERSION) != VERSION:
-            raise ToolError(f"made by procedural painter v{recipe.get('painter_version')}; "
-                            f"this is v{VERSION}, which paints differently")
-        return ProceduralPainter()
+        made_by = recipe.get("painter_version", VERSION)
+        if made_by not in VERSIONS:
+            raise ToolError(f"made by procedural painter v{made_by}; this is v{VERSION}, "
+                            "which paints differently")
+        return ProceduralPainter(version=made_by)  # older recipes paint as they were made
     if name == "diffusers":
         from museforge.models.image.diffusers_backend import DiffusersBackend
 
