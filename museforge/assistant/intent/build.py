@@ -123,7 +123,10 @@ stay with readable rules; the artwork's kind decides the tool. Made by
   `corpus/SPEC.md`): utterances as people write them (fragments, typos, text-speak, polite
   wrappers, UK/US spelling), each in a conversation state and labelled with the calls a
   person expects (or ask / refuse / say / chat), grouped into families (one intent said
-  many ways). Written from the SPEC by writers who did not read the planner's rules.
+  many ways). Written from the SPEC by writers who did not read the planner's rules:
+  `pictures`, `music` and `conversation` first, `fresh` (600 requests by a fifth writer,
+  asked for phrasings a developer would not anticipate) later; `offtopic` (requests for
+  other services) by the developer.
 - Split by family: a family whose name hashes into one fifth is held out, whole; a held-out
   line whose words also occur in the training part is not counted as unseen.
 - The independent held-out set (`heldout/unseen.jsonl`): 450 requests written by another
