@@ -83,7 +83,9 @@ _MAKE_MUSIC = re.compile(
     r"in\s+[A-G](?:#|b)?(?:\s+(?:major|minor))?)\b", I)
 _MUSIC_NOUN_CUE = re.compile(r"\b(?:music|song|tune|melody|piece|soundtrack|score|sound(?:s)?\s+"
                              r"like|jingle|theme|jig|reel|waltz|lullaby|ballad|hornpipe)\b", I)
-_PRONOUN_REF = re.compile(r"\b(?:it|this|that)\b(?!\s+(?:one\s+with|is|was|'s))", I)
+_PRONOUN_REF = re.compile(
+    r"\b(?:it|this|that)\b(?!\s+(?:one\s+with|is|was|'s|fits?|match\w*|goes|go|suits?|captures?|"
+    r"evokes?|reflects?|sounds?|looks?|feels?|would|will|could|might|has|had)\b)", I)
 
 
 def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
@@ -98,7 +100,8 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
             kind = "music" if re.fullmatch(MUSIC_NOUN, m.group(1), I) else "image"
             refs.append((_named_ref(m.group(0), kind, ctx), kind, (m.start(), m.end())))
     if not refs:
-        pm = _PRONOUN_REF.search(text)
+        pms = list(_PRONOUN_REF.finditer(text))
+        pm = pms[-1] if pms else None  # "music that fits it": the last one is the artwork
         if pm and focus_kind(ctx):
             refs.append(("it", focus_kind(ctx), (pm.start(), pm.end())))
     for ref, kind, (a, b) in refs:

@@ -180,6 +180,11 @@ class OfflinePlanner:
                 answer = answer or "chat"
             else:
                 unknown.append(request)
+        if lead and not calls and not said:
+            found = naming.targets(lead, context)
+            if found and found[0].ref.startswith("#"):
+                return Plan(reply=f"What should I do with {found[0].ref}? For example: a "
+                                  "variation, an edit in words, or “undo”.", answer="ask")
         if lead:
             unknown.append(lead)
         calls = _dedupe(calls)
@@ -316,6 +321,8 @@ class OfflinePlanner:
                 rest, context)
             if calls:
                 calls[0].args["inspired_by"] = ref
+                calls[0].args["prompt"] = linking._unlinked(
+                    str(calls[0].args.get("prompt", ""))) or calls[0].args.get("prompt", "")
                 if tool == "generate_image" and re.fullmatch(
                         r"(?:a\s+|an\s+|some\s+)?(?:\d+\s+)?(?:album\s+)?(?:cover|poster|picture|"
                         r"image|painting|artwork|art|illustration|visual)s?(?:\s+art|\s+ideas?)?"
