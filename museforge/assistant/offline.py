@@ -53,7 +53,8 @@ _POLITE = re.compile(
     r"i(?:'d|\s+would)\s+(?:like|love)\s+(?:you\s+)?to|i\s+want\s+(?:you\s+)?to|"
     r"i\s+need\s+you\s+to|(?:are\s+you\s+)?able\s+to|is\s+it\s+possible\s+to|"
     r"let's|lets|now|ok(?:ay)?|and|so|hey|hi|hello|yo|um+|hmm+|well|alright|right|"
-    r"pretty\s+please|any\s+chance\s+(?:of|you\s+could)|(?:could|can|may)\s+i\s+(?:please\s+)?"
+    r"pretty\s+please|any\s+chance\s+(?:of|you\s+could)|do\s+(?:me\s+|us\s+)?(?=(?:a|an|some|"
+    r"another|two|three)\b)|(?:could|can|may)\s+i\s+(?:please\s+)?"
     r"(?:have|get)|do\s+me|if\s+it'?s\s+not\s+too\s+much\s+trouble|i\s+was\s+wondering\s+if\s+"
     r"(?:you\s+could|i\s+could\s+(?:have|get))|would\s+it\s+be\s+possible\s+to|"
     r"museforge|@museforge|what\s+i(?:'d|\s+would)\s+(?:love|like)\s+is|what\s+i\s+(?:want|need)\s+is|"
@@ -252,7 +253,7 @@ class OfflinePlanner:
         if re.search(r"\b(?:one|two)\s+of\s+(?:the|my|them|these|those|em)\b", text, re.I) \
                 and not language.explicit_refs(text):
             return Decision(question=prompts.which_ones(context))
-        if len(found) >= 2 and _BLEND_WORDS.search(text):
+        if _BLEND_WORDS.search(text) or (len(found) >= 2 and _INTO.search(text)):
             kinds = {t.kind for t in found[:2]}
             if kinds == {"image", "music"}:
                 return Decision(said="I can blend two pictures or morph one piece of music into "
@@ -469,7 +470,7 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
             # "the whale should be jumping out of the water": a change in words
             return [PlannedCall("edit_image", {"artwork": "it", "instruction": said})]
     if kind == "music" or (found and found[0].kind == "music"):
-        edited = music._edit(said, local)
+        edited = intents.edit_music(said, None)  # slots, then moods ("more energetic")
         if edited:
             return edited
     if found or _REFERS.search(text) or _ASKING.search(text.strip()) or _COMMAND.search(text):
@@ -554,6 +555,7 @@ _BACK_TO_A_VERSION = re.compile(
 _REGION_ONLY = re.compile(
     r"^\s*(?:in\s+|on\s+|at\s+)?(?:the\s+)?(?:top|bottom|left|right|middle|center|centre|sky|"
     r"background|foreground)(?:\s+(?:left|right|side|corner|half|part))?\s*[,:]?\s*$", re.I)
+_INTO = re.compile(r"\b(?:melt|fade|dissolve|turn|morph|change|transform)\b.+\binto\b", re.I)
 _SEQUENCED = re.compile(r"\bthen\b|\bafter\s+that\b|;|\band\s+also\b", re.I)
 _MUSIC_ARGS = ("key", "mode", "instrument", "bars", "tempo", "time_signature")
 _GENERIC_PROMPT = re.compile(r"^(?:a|an|some)?\s*(?:picture|piece\s+of\s+music|music|image|"

@@ -163,7 +163,7 @@ _REGIONS = (r"top\s+left|top\s+right|bottom\s+left|bottom\s+right|left\s+half|ri
 def inpaint(text: str, ctx: PlanContext) -> list[PlannedCall]:
     """"swap the sky for a rainbow", "make the background a jungle", "give it a desert
     background", "background -> a wheat field", "put a boat in the middle"."""
-    m = re.search(r"(?<!\bon\s)\b(" + _REGIONS + r")\b(?!\s+of\s+(?:the|it|#))(?!\s+(?:music|track|"
+    m = re.search(r"(?<!\bon\s)\b(" + _REGIONS + r")\b(?!\s+(?:music|track|"
                   r"song|tune|noise|sound))", text, I)
     if not m or re.search(r"\bon\s+top\s+of\b", text, I):
         return []
