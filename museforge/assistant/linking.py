@@ -74,7 +74,8 @@ def _other_ref(phrase: str, ctx: PlanContext, other: str) -> str | None:
 
 _MAKE_IMAGE = re.compile(
     r"\b(?:covers?|cover\s+art|album\s+(?:art|cover)|artwork|art|pictures?|pics?|images?|"
-    r"illustrations?|illustrate|paintings?|paint|draw|drawing|posters?|visual|visuals|ideas|"
+    r"illustrations?|illustrate|paintings?|paint|draw|drawing|sketch(?:es)?|doodles?|posters?|visual|"
+    r"visuals|ideas|"
     r"visuali[sz]e|visuali[sz]ation|wallpaper|look(?:s)?\s+like|look\b|picture\s+(?:it|this|that))"
     r"\b", I)
 _MAKE_MUSIC = re.compile(

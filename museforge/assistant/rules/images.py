@@ -63,7 +63,8 @@ _ASK_VERB = (r"(?:make|show\s+me|give\s+me|i(?:\s+want|\s+need|'d\s+like|\s+woul
              r"can\s+i\s+(?:get|have)|let\s+me\s+see|compose(?=\s+\w+\s+(?:picture|image|"
              r"painting|scene|poster)))")
 _CREATE = r"(?:" + _ART_VERB + "|" + _ASK_VERB + ")"
-_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|"
+_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|covers?|ideas|"
+               r"designs?|concepts?|"
                r"portraits?|renders?|artworks?|wallpapers?|posters?|scenes?|versions?)")
 _NEW_THING = r"(?:a|an|some|one|two|three|four|\d+|another|new)\b(?!\s+(?:version|variation))"
 _GENERATE = re.compile(

@@ -543,7 +543,7 @@ def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
 def variation_count(low: str) -> int:
     """"three variations", "a few alternatives" (3), "several" (4), "a couple" (2)."""
     m = re.search(r"\b" + NUM + r"\s+(?:\w+\s+)?(?:variations?|variants?|versions?|alternatives?|"
-                  r"options|takes|spins|more)\b", low)
+                  r"options|takes|spins|copies|near-copies|more)\b", low)
     if m and (language.to_number(m.group(1)) or 1) > 1:
         return min(4, int(language.to_number(m.group(1)) or 1))
     if re.search(r"\bseveral\b", low):
