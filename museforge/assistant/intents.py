@@ -30,14 +30,13 @@ from museforge.assistant.slots import (
     MOOD_MUSIC,
     MUSIC_COMPLAINTS,
     _mood_args,
-    complaint_args,
-    filter_args,
+    adjustments,
     inpaint,
-    property_args,
 )
 
 I = re.IGNORECASE  # noqa: E741
 Build = Callable[[str, PlanContext], list[PlannedCall]]
+
 
 def _with_ref(calls: list[PlannedCall], field: str, ref: str | None) -> list[PlannedCall]:
     if ref is None:
@@ -81,7 +80,7 @@ def edit_image(text: str, ref: str | None) -> list[PlannedCall]:
         painted = inpaint(text, PlanContext())
         if painted:
             return _with_ref(painted, "artwork", ref)
-    fixes = {**filter_args(text), **property_args(text), **complaint_args(text)}
+    fixes = adjustments(text)
     calm = text
     for pattern, _ in COMPLAINTS:  # "too gloomy, cheer it up": the complaint is no mood
         calm = re.sub(r"\b(?:" + pattern + r")", " ", calm, flags=I)
@@ -159,10 +158,6 @@ def for_image(build: Build) -> Build:
     return run
 
 
-def for_history(build: Build) -> Build:
-    return build
-
-
 BUILDERS: dict[str, Build] = {
     "generate_image": generate_image,
     "compose_music": compose_music,
@@ -174,11 +169,11 @@ BUILDERS: dict[str, Build] = {
     "reframe_image": for_image(images._reframe),
     "inpaint_image": for_image(lambda t, c: images._inpaint(t, c) or inpaint(t, c)),
     "add_text": for_image(images._add_text),
-    "undo": for_history(history._repeat("undo")),
-    "redo": for_history(history._repeat("redo")),
-    "revert": for_history(history._revert),
+    "undo": history._repeat("undo"),
+    "redo": history._repeat("redo"),
+    "revert": history._revert,
     "list_artworks": history._list,
-    "show_versions": for_history(history._versions),
+    "show_versions": history._versions,
 }
 
 # Intents whose calls are always rebuilt here, whatever rule recognised them: the kind of

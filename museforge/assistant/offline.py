@@ -109,6 +109,15 @@ class Decision:
     chat: str | None = None
     said: str | None = None  # a specific reason nothing can run ("#2 has no v7")
 
+    @property
+    def spoken(self) -> tuple[str, str] | None:
+        """(the kind of answer, its sentence) when nothing is to run and something is said."""
+        for kind, text in (("say", self.said), ("refuse", self.refusal),
+                           ("ask", self.question), ("chat", self.chat)):
+            if text:
+                return kind, text
+        return None
+
 
 class OfflinePlanner:
     name = "offline"
@@ -147,14 +156,14 @@ class OfflinePlanner:
         for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
-            if (_only_a_reference(request) or _names_only(request, context)
-                    or _REGION_ONLY.match(request)) \
-                    and not self.decide(request, context).calls:
+            decision = self.decide(request, context)
+            if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
+                                       or _REGION_ONLY.match(request)):
                 lead = request  # "on #2," - unless it asks for something itself
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
-            decision = self.decide(request, context)
+                decision = self.decide(request, context)
             if decision.calls and calls and not _SEQUENCED.search(message) \
                     and _only_arguments(request, decision.calls, calls[-1]):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for
@@ -167,18 +176,10 @@ class OfflinePlanner:
             if decision.calls:
                 calls.extend(decision.calls)
                 context = _after(context, decision.calls)
-            elif decision.said:
-                said.append(decision.said)
-                answer = answer or "say"
-            elif decision.refusal:
-                said.append(decision.refusal)
-                answer = answer or "refuse"
-            elif decision.question:
-                said.append(decision.question)
-                answer = answer or "ask"
-            elif decision.chat:
-                said.append(decision.chat)
-                answer = answer or "chat"
+            elif decision.spoken:
+                kind, sentence = decision.spoken
+                said.append(sentence)
+                answer = answer or kind
             else:
                 unknown.append(request)
         if lead and not calls and not said:
@@ -462,8 +463,7 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
         return cued
     kind = naming.focus_kind(local)
     if kind == "image" or (found and found[0].kind == "image"):
-        fixes = {**slots.filter_args(said), **slots.property_args(said),
-                 **slots.complaint_args(said)}
+        fixes = slots.adjustments(said)
         if fixes:
             return [PlannedCall("adjust_image", {"artwork": "it", **fixes})]
         if found and found[0].kind == "image" and len(said.split()) >= 3:

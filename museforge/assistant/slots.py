@@ -141,6 +141,12 @@ _FILTERS = [
 ]
 
 
+def adjustments(text: str) -> dict[str, object]:
+    """Every adjustment a request states in words: filters, properties up or down, and
+    complaints (which win where they overlap)."""
+    return {**filter_args(text), **property_args(text), **complaint_args(text)}
+
+
 def filter_args(text: str) -> dict[str, object]:
     for pattern, name in _FILTERS:
         if re.search(r"\b(?:" + pattern + r")", text, I):

@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,9 +205,7 @@ class Assistant:
         if len(kept) == len(plan.calls):
             return plan
         note = prompts.refused_file_stops(len(plan.calls) - len(kept))
-        return Plan(calls=kept, reply=f"{plan.reply}\n{note}" if plan.reply else note,
-                    answer=plan.answer if kept else "say", planner=plan.planner,
-                    state=plan.state)
+        return _with_note(plan, kept, note, answer=plan.answer if kept else "say")
 
     def _cap(self, plan: Plan) -> tuple[Plan, str | None]:
         """At most ``max_generations`` new artworks per message; what is left out is said."""
@@ -234,9 +232,7 @@ class Assistant:
         if not dropped:
             return plan, None
         note = prompts.capped(limit, len(dropped))
-        reply = f"{plan.reply}\n{note}" if plan.reply else note
-        return Plan(calls=kept, reply=reply, answer=plan.answer, planner=plan.planner,
-                    state=plan.state), note
+        return _with_note(plan, kept, note, answer=plan.answer), note
 
     def _focus(self, actor: Actor, session: SessionInfo) -> list[tuple[int, str]]:
         """What "it" means at the start of the turn: the artworks the last call that
@@ -448,6 +444,12 @@ class Assistant:
             body = [said, *body] if not result.calls else [*body, said]
         parts = head + body
         return "\n".join(parts) if parts else "Done."
+
+
+def _with_note(plan: Plan, calls: list[PlannedCall], note: str, answer: str | None) -> Plan:
+    """``plan`` left with ``calls``, and ``note`` said after its own words."""
+    return replace(plan, calls=calls, answer=answer,
+                   reply=f"{plan.reply}\n{note}" if plan.reply else note)
 
 
 def _names_its_artworks(call: PlannedCall, about_it: bool) -> bool:

@@ -77,7 +77,7 @@ def _instrument_names() -> frozenset[str]:
     return frozenset(good)
 
 
-def _instrument_in(text: str, anywhere: bool = True) -> str | None:
+def _instrument_in(text: str) -> str | None:
     """The instrument a request names (the longest name found); ambiguous words like
     "bass" or "keys" only after "on"/"for"/"with" or before "solo". "instead of the
     piano" names the one being replaced, not the new one."""
