@@ -18,3 +18,18 @@ def tiny_melody_model():
     net = MelodyVAE(config)
     net.eval()
     return MelodyVAEModel(net, {"model": config.to_dict()}, "tiny-random")
+
+
+@pytest.fixture
+def me(store):
+    """The local user (``store`` is the root fixture, or a module's own)."""
+    from museforge.storage.models import Actor
+
+    return Actor(store.local_user())
+
+
+@pytest.fixture
+def chat(store, me):
+    from museforge.storage.models import Scope
+
+    return store.session(me, Scope.local("studio"))

@@ -18,7 +18,6 @@ from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant, cancelled_reply
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
-from museforge.storage.models import Actor, Scope
 from museforge.tools.base import Cancelled, Change, ToolContext
 
 Hook = Callable[[RunControl], None]
@@ -77,16 +76,6 @@ class CancelsAfterSampling:
 @pytest.fixture
 def store(sqlite_store):
     return sqlite_store
-
-
-@pytest.fixture
-def me(store):
-    return Actor(store.local_user())
-
-
-@pytest.fixture
-def chat(store, me):
-    return store.session(me, Scope.local("studio"))
 
 
 @pytest.fixture

@@ -27,16 +27,6 @@ from museforge.tools.replay import replay
 
 
 @pytest.fixture
-def me(store) -> Actor:
-    return Actor(store.local_user())
-
-
-@pytest.fixture
-def chat(store, me):
-    return store.session(me, Scope.local("studio"))
-
-
-@pytest.fixture
 def assistant(store) -> Assistant:
     return Assistant(store, OfflinePlanner(), services={"image": ProceduralPainter()})
 

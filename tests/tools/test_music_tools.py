@@ -17,7 +17,6 @@ from museforge.assistant.turn import Assistant
 from museforge.models.media import read_png_text
 from museforge.models.music.midi import load_midi
 from museforge.models.music.theory import parse_key
-from museforge.storage.models import Actor, Scope
 from museforge.tools.base import ToolContext
 from museforge.tools.replay import replay
 
@@ -25,16 +24,6 @@ from museforge.tools.replay import replay
 @pytest.fixture
 def store(sqlite_store):
     return sqlite_store
-
-
-@pytest.fixture
-def me(store):
-    return Actor(store.local_user())
-
-
-@pytest.fixture
-def chat(store, me):
-    return store.session(me, Scope.local("studio"))
 
 
 @pytest.fixture

@@ -14,25 +14,19 @@ from sqlalchemy.orm import Session
 from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
 from museforge.models.image.procedural import ProceduralPainter
-from museforge.storage.models import Actor, Scope
 from museforge.storage.schema import Asset, Version
 from museforge.tools.base import ToolContext
 from museforge.tools.registry import get_tool
 
 
 @pytest.fixture
-def me(sqlite_store) -> Actor:
-    return Actor(sqlite_store.local_user())
+def store(sqlite_store):
+    return sqlite_store
 
 
 @pytest.fixture
-def chat(sqlite_store, me):
-    return sqlite_store.session(me, Scope.local("studio"))
-
-
-@pytest.fixture
-def ctx(sqlite_store, me, chat, tiny_melody_model) -> ToolContext:
-    return ToolContext(sqlite_store, me, chat,
+def ctx(store, me, chat, tiny_melody_model) -> ToolContext:
+    return ToolContext(store, me, chat,
                        services={"image": ProceduralPainter(), "melody": tiny_melody_model})
 
 

@@ -15,22 +15,11 @@ from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
-from museforge.storage.models import Actor, Scope
 from museforge.tools.base import ToolContext, ToolError
 from museforge.tools.registry import get_tool
 from museforge.tools.replay import backend_for, replay
 
 PULL = "`museforge models pull sd-turbo` gets a real model"
-
-
-@pytest.fixture
-def me(store) -> Actor:
-    return Actor(store.local_user())
-
-
-@pytest.fixture
-def chat(store, me):
-    return store.session(me, Scope.local("studio"))
 
 
 @pytest.fixture
