@@ -414,22 +414,22 @@ def eval_planner(
         help="offline (rules + intent model), rules (rules alone) or llm (the configured "
              "endpoint).")] = "offline",
     part: Annotated[str, typer.Option(
-        help="train, held_out, unseen or all.")] = "all",
+        help="train, held_out, unseen, conv_train, conv_held_out, conv_unseen or "
+             "all.")] = "all",
     misses: Annotated[int, typer.Option(help="List this many misses per part.")] = 0,
 ) -> None:
     """Score a planner on the request corpus (real --plan-only turns in a scratch store)."""
-    from museforge.assistant.intent.build import measure
+    from museforge.assistant.intent.build import PARTS, measure
     from museforge.assistant.intent.evaluate import report
     from museforge.assistant.intent.model import default_model
 
     if planner not in ("offline", "rules", "llm"):
         raise UsageError("--planner is offline, rules or llm")
-    if part not in ("train", "held_out", "unseen", "all"):
-        raise UsageError("--part is train, held_out, unseen or all")
-    scores = measure(default_model(), planner)
+    if part not in (*PARTS, "all"):
+        raise UsageError(f"--part is one of {', '.join(PARTS)} or all")
+    scores = measure(default_model(), planner, PARTS if part == "all" else (part,))
     for name, score in scores.items():
-        if part in ("all", name):
-            console.print(report(score, name, misses), highlight=False, markup=False)
+        console.print(report(score, name, misses), highlight=False, markup=False)
 
 
 def _print_figures(figures: dict[str, Any]) -> None:

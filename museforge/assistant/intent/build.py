@@ -13,7 +13,7 @@ from typing import Any
 
 from museforge.assistant import spelling
 from museforge.assistant.intent import corpus
-from museforge.assistant.intent.evaluate import Score, evaluate
+from museforge.assistant.intent.evaluate import Score, evaluate, evaluate_conversations
 from museforge.assistant.intent.model import WEIGHTS, IntentModel, TrainSettings, train
 
 FIGURES = WEIGHTS.parent / "figures.json"
@@ -36,9 +36,7 @@ def training_pairs(lines: list[corpus.Line]) -> tuple[list[str], list[str]]:
 def train_model(settings: TrainSettings | None = None,
                 out: Path = WEIGHTS) -> tuple[IntentModel, dict[str, Any]]:
     settings = settings or TrainSettings()
-    lines = corpus.load()
-    train_lines, _ = corpus.split(lines)
-    texts, labels = training_pairs(train_lines)
+    texts, labels = training_pairs(corpus.training_lines())
     t0 = time.perf_counter()
     model = train(texts, labels, settings)
     seconds = time.perf_counter() - t0
@@ -49,15 +47,29 @@ def train_model(settings: TrainSettings | None = None,
     return model, info
 
 
-def measure(model: IntentModel | None, planner: str = "offline") -> dict[str, Score]:
-    """Scores on: train (the training families), held-out (the held-out families),
-    unseen (the independent set), phrasings are measured by the test suite."""
+PARTS = ("train", "held_out", "unseen", "conv_train", "conv_held_out", "conv_unseen")
+
+
+def measure(model: IntentModel | None, planner: str = "offline",
+            parts: tuple[str, ...] = PARTS) -> dict[str, Score]:
+    """Scores on: train (the training families), held_out (the held-out families), unseen
+    (the independent set), and the same three for conversations; the phrasing tables are
+    measured by the test suite."""
     lines = corpus.load()
     train_lines, held = corpus.split(lines)
-    unseen = corpus.unseen(train_lines)
+    conv_train, conv_held = corpus.split_conversations(corpus.load_conversations())
+    seen = corpus.training_lines()
     make = _planner_factory(model, planner)
-    return {"train": evaluate(train_lines, make), "held_out": evaluate(held, make),
-            "unseen": evaluate(unseen, make)}
+    jobs = {
+        "train": lambda: evaluate(train_lines, make),
+        "held_out": lambda: evaluate(held, make),
+        "unseen": lambda: evaluate(corpus.unseen(train_lines), make),
+        "conv_train": lambda: evaluate_conversations(conv_train, make),
+        "conv_held_out": lambda: evaluate_conversations(conv_held, make, seen),
+        "conv_unseen": lambda: evaluate_conversations(corpus.unseen_conversations(), make,
+                                                      seen),
+    }
+    return {name: jobs[name]() for name in PARTS if name in parts}
 
 
 def _planner_factory(model: IntentModel | None, planner: str):  # type: ignore[no-untyped-def]

@@ -105,8 +105,8 @@ def split(lines: Iterable[Line]) -> tuple[list[Line], list[Line]]:
 
 
 def not_in(lines: Iterable[Line], train: Iterable[Line]) -> list[Line]:
-    seen = {_norm(line.text) for line in train}
-    return [line for line in lines if _norm(line.text) not in seen]
+    seen = {norm(line.text) for line in train}
+    return [line for line in lines if norm(line.text) not in seen]
 
 
 def unseen(train: Iterable[Line]) -> list[Line]:
@@ -114,7 +114,76 @@ def unseen(train: Iterable[Line]) -> list[Line]:
     return not_in(load(UNSEEN), train) if UNSEEN.exists() else []
 
 
-def _norm(text: str) -> str:
+# -- conversations ------------------------------------------------------------------------
+
+CONVERSATIONS = "conversations"  # a subfolder of CORPUS and of UNSEEN
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A run of requests in one session (SPEC.md, "Conversations"); each turn is a
+    ``Line`` whose family is the conversation's name and whose context is its start."""
+
+    name: str
+    start: str
+    turns: tuple[Line, ...]
+    source: str = ""
+
+    @property
+    def held_out(self) -> bool:
+        return is_held_out(self.name)
+
+
+def load_conversations(folder: Path = CORPUS / CONVERSATIONS) -> list[Conversation]:
+    out: list[Conversation] = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.exists() else []:
+        out.extend(read_conversations(path))
+    return out
+
+
+def read_conversations(path: Path) -> list[Conversation]:
+    out = []
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+            name, start = str(obj["conversation"]), str(obj.get("start", "empty"))
+            turns = tuple(Line(name, start, str(t["text"]), t["expect"], f"{path.name}:{n}")
+                          for t in obj["turns"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path.name} line {n}: {exc}") from None
+        if start not in CONTEXTS:
+            raise ValueError(f"{path.name} line {n}: unknown start {start!r}")
+        for turn in turns:
+            if isinstance(turn.expect, str) and turn.expect not in NO_CALL:
+                raise ValueError(f"{path.name} line {n}: unknown expectation {turn.expect!r}")
+        out.append(Conversation(name, start, turns, f"{path.name}:{n}"))
+    return out
+
+
+def split_conversations(convs: Iterable[Conversation]) -> tuple[list[Conversation],
+                                                                 list[Conversation]]:
+    """(training part, held-out part), by conversation."""
+    train, held = [], []
+    for conv in convs:
+        (held if conv.held_out else train).append(conv)
+    return train, held
+
+
+def unseen_conversations() -> list[Conversation]:
+    return load_conversations(UNSEEN / CONVERSATIONS)
+
+
+def training_lines() -> list[Line]:
+    """Every line the model may learn from: the training families and the turns of the
+    training conversations."""
+    train, _ = split(load())
+    conv_train, _ = split_conversations(load_conversations())
+    return train + [t for c in conv_train for t in c.turns]
+
+
+def norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 

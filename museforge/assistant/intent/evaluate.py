@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from museforge.assistant.intent.corpus import STATES, VERSIONS, Line, call_matches
+from museforge.assistant.intent.corpus import (
+    STATES,
+    VERSIONS,
+    Conversation,
+    Line,
+    call_matches,
+    norm,
+)
 from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
 from museforge.storage.store import Store
 
@@ -92,6 +99,95 @@ def evaluate(lines: Sequence[Line], make_planner: Any) -> Score:
             return score
 
 
+def evaluate_conversations(conversations: Sequence[Conversation], make_planner: Any,
+                           seen: Sequence[Line] = ()) -> Score:
+    """Play every conversation turn by turn in a session of its own. Each turn is a real
+    ``--plan-only`` turn; then the state moves on as the turn's *expected* calls would
+    have left it (teacher forcing: one miss does not spoil the turns after it), with the
+    person's message and the planner's real reply in the history. A turn whose words are
+    those of a ``seen`` line (a training line) is played but not counted."""
+    from museforge.assistant.turn import Assistant
+
+    known = {norm(line.text) for line in seen}
+    with tempfile.TemporaryDirectory(prefix="museforge-eval-") as tmp:
+        home = Path(tmp)
+        store = Store(f"sqlite:///{home / 'eval.db'}", home)
+        with store:
+            actor = Actor(store.local_user())
+            assistant = Assistant(store, make_planner())
+            score = Score()
+            for i, conv in enumerate(conversations):
+                session = _build(store, actor, conv.start, f"conv-{i}")
+                for turn in conv.turns:
+                    result = assistant.turn(actor, session, turn.text, plan_only=True)
+                    if norm(turn.text) not in known:
+                        score.outcomes.append(judge(turn, result))
+                    _play(store, actor, session, turn, result.reply or "")
+            return score
+
+
+_MAKES = {"generate_image": "image", "compose_music": "music", "vary_image": "image",
+          "vary_music": "music", "blend_images": "image", "interpolate_music": "music"}
+_MOVES_HEAD = ("undo", "redo", "revert", "show_versions", "list_artworks")
+
+
+def _play(store: Store, actor: Actor, session: SessionInfo, turn: Line, reply: str) -> None:
+    """The state a turn's expected calls leave: what they made, what they touched."""
+    store.add_message(actor, session, "user", turn.text)
+    records = []
+    for call in turn.expect if isinstance(turn.expect, list) else []:
+        touched = _effect(store, actor, session, call)
+        records.append({"name": call["tool"], "args": call.get("args") or {}, "ok": True,
+                        "error": None, "result": "", "ms": 0.0, "artifacts": [],
+                        "touched": [list(t) for t in touched]})
+    store.add_message(actor, session, "assistant", reply or "(done)", planner="offline",
+                      tool_calls=records)
+
+
+def _effect(store: Store, actor: Actor, session: SessionInfo,
+            call: dict[str, Any]) -> list[tuple[int, str]]:
+    tool = str(call["tool"])
+    args = {k.rstrip("~<>"): v for k, v in (call.get("args") or {}).items()
+            if not k.endswith("!")}
+    existing = {a.number: a for a in store.list_artworks(actor, session)}
+    named = [n for n in _numbers(args) if n in existing]
+    kind = _MAKES.get(tool)
+    if kind:
+        prompt = args.get("prompt")
+        prompt = " ".join(map(str, prompt)) if isinstance(prompt, list) else str(prompt or "")
+        if tool in ("generate_image", "compose_music") or not named:
+            title = prompt or ("a picture" if kind == "image" else "a piece of music")
+        else:
+            title = existing[named[0]].title
+        many = tool in ("generate_image", "vary_image", "vary_music")
+        count = min(4, max(1, int(args.get("count") or 1))) if many else 1
+        made = []
+        for _ in range(count):
+            info, _v = store.create_artwork(
+                actor, session, kind, title=title, prompt=title, operation=tool,
+                recipe={"prompt": title}, files=_files(f"{session.id}-{len(existing) + len(made)}"))
+            made.append((info.number, kind))
+        return made
+    if tool not in _MOVES_HEAD:
+        for n in named:
+            store.add_version(actor, session, n, operation=tool, recipe=dict(args),
+                              files=_files(f"{session.id}-{n}-{tool}-{len(args)}-{id(call)}"))
+    return [(n, existing[n].kind) for n in named]
+
+
+def _numbers(args: dict[str, Any]) -> list[int]:
+    refs: list[Any] = []
+    for key in ("artwork", "artworks", "artwork_a", "artwork_b"):
+        value = args.get(key)
+        refs.extend(value if isinstance(value, list) else [value] if value else [])
+    out = []
+    for ref in refs:
+        digits = str(ref).lstrip("#").split()[0] if str(ref).startswith("#") else ""
+        if digits.isdigit():
+            out.append(int(digits))
+    return out
+
+
 def judge(line: Line, result: Any) -> Outcome:
     got = [(c.name, c.args) for c in result.calls]
     would_run = [c for c in result.calls if c.ok]
@@ -113,9 +209,9 @@ def judge(line: Line, result: Any) -> Outcome:
     return Outcome(line, verdict, got, result.reply, answer)
 
 
-def _build(store: Store, actor: Actor, name: str) -> SessionInfo:
+def _build(store: Store, actor: Actor, name: str, scope: str = "") -> SessionInfo:
     state = STATES[name]
-    session = store.session(actor, Scope.local(f"eval-{name}"))
+    session = store.session(actor, Scope.local(f"eval-{scope or name}"))
     kinds = {}
     for i, art in enumerate(state.artworks, 1):
         info, _ = store.create_artwork(
