@@ -108,8 +108,33 @@ def _instrument_in(text: str) -> str | None:
             break
     if best:
         return best[2]
+    typo = _misspelt_instrument(words)
+    if typo:
+        return typo
     m = _PLAY_ON_RE.search(text)
     return m.group(1).lower() if m else None
+
+
+_SLOT_BEFORE = {"on", "for", "with", "using"}
+_SLOT_AFTER = {"solo", "melody", "tune", "piece", "song", "music", "duet"}
+
+
+def _misspelt_instrument(words: list[str]) -> str | None:
+    """"slow on the celo", "a kalimaba melody": a word where an instrument goes ("on the
+    X", "for X", "X melody") that is no English word and is one typo from exactly one
+    instrument name is that instrument."""
+    from museforge.assistant.spelling import closest, english
+
+    names = frozenset(n for n in _instrument_names() if " " not in n and len(n) >= 4)
+    for i, word in enumerate(words):
+        slot = bool(set(words[max(0, i - 2):i]) & _SLOT_BEFORE) or \
+            words[i + 1:i + 2] and words[i + 1] in _SLOT_AFTER
+        if not slot or len(word) < 4 or word in english() or not word.isalpha():
+            continue
+        hit = closest(word, names)
+        if hit and hit not in _AMBIGUOUS_INSTRUMENTS:
+            return hit
+    return None
 
 
 def kind_of(ref: str, context: PlanContext) -> str | None:

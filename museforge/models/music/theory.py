@@ -293,6 +293,24 @@ INSTRUMENT_ALIASES: dict[str, int] = {
     "pad": 88, "synth pad": 88, "warm pad": 89, "new age pad": 88, "choir pad": 91,
     "ambient pad": 88, "polysynth": 90, "sweep pad": 95, "halo pad": 94,
     "steel drum": 114, "steelpan": 114, "tom": 117, "taiko": 116, "wood block": 115,
+    # Instruments General MIDI lacks: the nearest GM sound (the tool's reply names it).
+    "ukulele": 24, "uke": 24, "banjolele": 105, "mandolin": 25, "mandola": 25,
+    "bouzouki": 25, "cittern": 25, "lute": 24, "oud": 24, "theorbo": 24, "charango": 24,
+    "cuatro": 24, "balalaika": 105, "twelve string guitar": 25, "12 string guitar": 25,
+    "slide guitar": 25, "lap steel": 25, "pedal steel": 25, "dobro": 25,
+    "concertina": 21, "melodeon": 21, "button accordion": 21, "squeezebox": 21,
+    "melodica": 22, "mouth organ": 22, "harmonium": 20,
+    "hammered dulcimer": 15, "cimbalom": 15, "santoor": 15, "zither": 15, "psaltery": 15,
+    "lyre": 46, "celtic harp": 46, "guzheng": 107, "zheng": 107, "gayageum": 107,
+    "erhu": 110, "nyckelharpa": 110, "hurdy gurdy": 110, "viol": 42, "viola da gamba": 42,
+    "pipa": 105, "sanxian": 106, "biwa": 106,
+    "mbira": 108, "thumb piano": 108, "handpan": 114, "hang drum": 114, "tongue drum": 114,
+    "fife": 72, "bansuri": 73, "dizi": 73, "ney": 77, "duduk": 68, "shawm": 68,
+    "cornet": 56, "flugelhorn": 56, "bugle": 56, "euphonium": 58, "sousaphone": 58,
+    "baritone horn": 58, "mellophone": 60, "alphorn": 60,
+    "highland pipes": 109, "smallpipes": 109, "gaita": 109,
+    "theremin": 81, "keytar": 81, "moog": 81, "mellotron": 48, "clavinet": 7,
+    "tubular bells": 14, "carillon": 14, "glass harmonica": 92, "music-box": 10,
 }
 
 _GM_LOOKUP = {re.sub(r"[^a-z0-9+]+", " ", name.lower()).strip(): i
