@@ -501,6 +501,9 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
                  model: MelodyModel) -> Piece:
     name, args = recipe["tool"], recipe["args"]
     if name == "compose_music":
+        # at the tempo it was made at: the composer's choice of pace from the prompt's words
+        # may change between versions of museforge, the recorded tempo does not
+        args = {**args, "tempo": args.get("tempo") or recipe.get("tempo")}
         return _compose(args, model).piece  # type: ignore[no-any-return]
     if name == "edit_music":
         return apply_edit(sources[0].piece, args)

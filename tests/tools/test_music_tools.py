@@ -143,7 +143,7 @@ def test_midi_files_come_in_through_the_safe_loader(store, me, chat, assistant, 
     ("compose a piece at 1000 bpm", ["tempo"]),
     ("transpose #1 up 200", ["transpose", "24"]),
     ("make #1 10000 bars long", ["bars", "256"]),
-    ("play #1 on the violn", ["Violin"]),
+    ("play #1 on the zorblophone", ["zorblophone", "Xylophone"]),
 ])
 def test_absurd_arguments_are_refused_with_a_reason(store, me, chat, assistant, text, words):
     say(assistant, me, chat, "compose a calm tune, seed 1")
@@ -153,6 +153,15 @@ def test_absurd_arguments_are_refused_with_a_reason(store, me, chat, assistant, 
     said = failed[0].error if failed else result.reply
     assert all(w in said for w in words), said
     assert [v.number for v in store.versions(me, chat, 1)] == [1]
+
+
+def test_a_misspelt_instrument_is_read_as_the_instrument(store, me, chat, assistant):
+    say(assistant, me, chat, "compose a calm tune, seed 1")
+    result = assistant.turn(me, chat, "play #1 on the violn")
+    assert [(c.name, c.ok) for c in result.calls] == [("edit_music", True)], result.reply
+    versions = store.versions(me, chat, 1)
+    assert [v.number for v in versions] == [1, 2]
+    assert versions[-1].recipe["args"]["instrument"] == "Violin"
 
 
 def test_music_through_ask_on_the_embedded_defaults():

@@ -62,6 +62,9 @@ MOOD_WORDS = {"calm": "calm", "soothing": "calm", "relaxing": "calm", "quiet": "
               "wistful": "melancholic", "dark": "dark", "gloomy": "dark", "spooky": "mysterious",
               "mysterious": "mysterious", "eerie": "mysterious", "tense": "tense",
               "dramatic": "tense", "tender": "tender", "romantic": "tender"}
+_SLOW_WORDS = {"slow", "slowly", "unhurried", "leisurely", "languid", "lazy", "adagio", "largo",
+               "lento"}
+_FAST_WORDS = {"fast", "quick", "brisk", "speedy", "rapid", "allegro", "presto", "vivace"}
 PROGRESSIONS = {
     "major": [[0, 5, 3, 4], [0, 4, 5, 3], [0, 3, 4, 0], [0, 3, 0, 4], [5, 3, 0, 4]],
     "minor": [[0, 5, 2, 6], [0, 3, 4, 0], [0, 6, 5, 6], [0, 3, 6, 2], [0, 5, 3, 4]],
@@ -121,7 +124,9 @@ def plan(req: ComposeRequest) -> Plan:
         key = parse_key(f"{tonic} {mode}")
         why["key"] = f"{mood} → {mode}"
     ts = req.time_signature or s.get("ts") or (4, 4)
-    tempo = req.tempo or round(s.get("tempo", 96) * (m["tempo"] if not style else 1.0))
+    # "slow", "brisk" said of the piece move its pace beside the style's or mood's
+    pace = 0.8 if set(words) & _SLOW_WORDS else 1.2 if set(words) & _FAST_WORDS else 1.0
+    tempo = req.tempo or round(s.get("tempo", 96) * (m["tempo"] if not style else 1.0) * pace)
     if not req.tempo:
         why["tempo"] = f"{style or mood}"
     program = _program(req.instrument, words, s)
