@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from museforge.storage.errors import DatabaseUnavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 MEMORY_URL = "sqlite://"  # a private in-memory SQLite database
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -24,6 +29,7 @@ RETRIES = 5
 # (two writers numbering the same artwork) is handled by the row lock instead.
 _PG_RETRY = {"40001", "40P01"}
 _PASSWORD = re.compile(r"(://[^/:@]*:).*@")
+MIGRATE_LOCK_SUFFIX = ".migrate.lock"
 
 
 def safe_url(url: str) -> str:
@@ -137,9 +143,46 @@ def upgrade(engine: Engine) -> None:
     """Apply every Alembic revision not yet applied."""
     from alembic import command
 
-    # As a writer (BEGIN IMMEDIATE on SQLite; env.py takes an advisory lock on PostgreSQL),
-    # so two processes starting on a fresh database do not both create the tables.
-    command.upgrade(_alembic_config(engine.execution_options(museforge_write=True)), "head")
+    # One process upgrades at a time, from reading the current revision to committing the
+    # last one. PostgreSQL: env.py's advisory lock, held by the one transaction that runs
+    # every revision. SQLite commits each revision on its own (no transactional DDL in
+    # Alembic), so its BEGIN IMMEDIATE covers one revision only: a file lock spans them all.
+    lock = migration_lock_path(engine.url)
+    with _exclusive(lock) if lock else nullcontext():
+        command.upgrade(_alembic_config(engine.execution_options(museforge_write=True)), "head")
+
+
+def migration_lock_path(url: URL) -> Path | None:
+    """The lock file beside a SQLite database file; None for PostgreSQL or memory."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a URI filename (?uri=true); its query is url.query
+        if url.query.get("mode") == "memory":
+            return None
+        database = database.removeprefix("file:")
+    return Path(database + MIGRATE_LOCK_SUFFIX)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``path``. The OS drops it when the process dies, so a
+    migrator killed halfway leaves no lock behind, only revisions the next one finishes."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot create the migration lock file {path}: {exc.strerror}"
+        ) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process to finish upgrading the database (%s)", path)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def migration_status(engine: Engine) -> tuple[str | None, str | None]:

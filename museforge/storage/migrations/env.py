@@ -9,8 +9,9 @@ from museforge.storage.schema import Base
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
     if connection.dialect.name == "postgresql":
-        # Held until commit: a second process starting at the same time waits, then finds
-        # the tables made. (SQLite: db.upgrade begins with BEGIN IMMEDIATE.)
+        # Held until commit, and PostgreSQL runs every revision in one transaction: a
+        # second process starting at the same time waits, then reads the revision made.
+        # (SQLite commits revision by revision: db.upgrade holds a file lock around us.)
         connection.execute(text("SELECT pg_advisory_xact_lock(7243019)"))
     context.configure(
         connection=connection,
