@@ -3,6 +3,7 @@ whatever lies outside the acting user's reach is ``NotFound``, never "forbidden"
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from museforge.storage.schema import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 KINDS = ("image", "music")
 ROLES = ("user", "assistant", "tool")
 
@@ -57,6 +59,10 @@ class Store(Maintenance):
         db.check_reachable(self.engine, url)
         if migrate:
             db.upgrade(self.engine)
+        if not self.in_memory:  # a scratch store stands in for a reader: it writes nothing
+            removed = self.assets.remove_stale_temp_files()
+            if removed:
+                log.info("removed %d temp files left by interrupted writes", len(removed))
 
     @classmethod
     def open(cls, settings: Any, *, create: bool = True) -> Store:
