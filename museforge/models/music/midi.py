@@ -340,6 +340,25 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
+def say_tempo(microseconds_per_beat: int) -> str:
+    """A file's tempo as a person reads it: 1 -> "a tempo of 60,000,000 bpm (one beat
+    every microsecond)"; 16,777,215 -> "a tempo of 3.58 bpm (one beat every 16.8 s)"."""
+    bpm = 60e6 / microseconds_per_beat
+    said = f"{bpm:,.0f}" if bpm >= 10_000 else f"{bpm:,.2f}".rstrip("0").rstrip(".")
+    if float(said.replace(",", "")) in FILE_TEMPO_RANGE and bpm not in FILE_TEMPO_RANGE:
+        said = f"{bpm:,.6f}"  # 7.999999 bpm is not "8 bpm": it is outside the range
+    us = microseconds_per_beat
+    if us == 1:
+        every = "microsecond"
+    elif us < 1000:
+        every = f"{us} microseconds"
+    elif us < 999_500:
+        every = f"{us / 1000:.3g} ms"
+    else:
+        every = f"{us / 1e6:.3g} s"
+    return f"a tempo of {said} bpm (one beat every {every})"
+
+
 def _rewrite(result: _Scan) -> bytes:
     """A clean format-1 SMF of what the scan kept: a conductor track, then one track per
     original track, every event with its status byte."""
@@ -451,9 +470,10 @@ def load_midi(data: bytes, *, filename: str = "", limits: MidiLimits = MidiLimit
         except _LIBRARY_ERRORS as exc:
             raise MusicError(f"{DAMAGED}: {_one_line(str(exc)) or type(exc).__name__}") from None
 
-    exact_bpm = 60e6 / _tempo_map(scanned)[0][1]
+    per_beat = _tempo_map(scanned)[0][1]
+    exact_bpm = 60e6 / per_beat
     if not FILE_TEMPO_RANGE[0] <= exact_bpm <= FILE_TEMPO_RANGE[1]:
-        raise MusicError(f"the MIDI file starts at {exact_bpm:.4g} bpm, outside the "
+        raise MusicError(f"the MIDI file starts at {say_tempo(per_beat)}, outside the "
                          f"{FILE_TEMPO_RANGE[0]}..{FILE_TEMPO_RANGE[1]} bpm I can play")
     beats_per_second = exact_bpm / 60.0
     found: list[tuple[Any, list[Note]]] = []

@@ -200,7 +200,10 @@ HOSTILE = {
                               "longer than the 4 bytes"),
     "a tempo of zero": (smf(b"\x00\xff\x51\x03\x00\x00\x00" + EOT), "a tempo of 0"),
     "a tempo of 60 million bpm": (smf(b"\x00\xff\x51\x03\x00\x00\x01" + ONE_NOTE[22:]),
-                                  "starts at 6e+07 bpm, outside the 8..1000 bpm"),
+                                  "starts at a tempo of 60,000,000 bpm (one beat every "
+                                  "microsecond), outside the 8..1000 bpm"),
+    "a tempo of 16.8 s per beat": (smf(b"\x00\xff\x51\x03\xff\xff\xff" + ONE_NOTE[22:]),
+                                   "a tempo of 3.58 bpm (one beat every 16.8 s)"),
     "SMPTE timing": (smf(EOT, division=0xE728), "SMPTE"),
     "zero ticks per beat": (smf(EOT, division=0), "0 ticks per quarter note"),
     "format 2": (smf(EOT, fmt=2), "format 2"),
