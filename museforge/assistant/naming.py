@@ -95,7 +95,8 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         add(ref, b.kind if b else None, m)
     for m in re.finditer(r"\b(?:number|no\.|nr\.?|artwork|picture|image|piece|song|tune|track)\s*"
                          r"#?\s*(\d+|one|two|three|four|five|six|seven|eight|"
-                         r"nine|ten)\b", text, I):
+                         r"nine|ten)\b(?!\s*(?:degrees?|deg|°|px|pixels?|wide|width|high|height|"
+                         r"tall|bpm|bars?|%|percent|times|x\b|by\b|seconds?|minutes?))", text, I):
         n = int(language.to_number(m.group(1)) or 0)
         b = known.get(n)
         if n:

@@ -34,7 +34,10 @@ _GREETING = re.compile(
     r"bye|goodbye|see\s+(?:you|ya)(?:\s+later)?|"
     r"you'?re\s+(?:awesome|great|the\s+best|amazing)|that'?s\s+(?:funny|"
     r"great|cool|nice|perfect|lovely|amazing|it)|mate|a\s+lot|so\s+much|very\s+much|"
-    r"museforge)\b[\s!.,?]*)+$", re.I)
+    r"museforge|there|k|kk|bye+|gracias|muchas|merci|beaucoup|danke|sch[oö]n|sehr|grazie|mille|"
+    r"obrigad[oa]|arigat[oō]u?|domo|dhanyavaa?d|shukriya|xie\s+xie|hola|bonjour|ciao|salut|"
+    r"hallo|namaste|amigo|amiga|lmf?ao+|rofl|xd+|ha+|yay+|woo+|gg|tysm|thnx|thanku|tnx)\b"
+    r"[\s!.,?]*)+$", re.I)
 _SMALL_TALK = re.compile(
     r"^\s*(?:how(?:'s|\s+is)\s+it\s+going|how\s+are\s+you(?:\s+doing)?(?:\s+today)?|"
     r"what'?s\s+up|i'?m\s+bored|who\s+are\s+you|what\s+are\s+you|are\s+you\s+(?:a\s+)?"
@@ -137,6 +140,8 @@ class OfflinePlanner:
             return Plan(reply=prompts.CAPABILITIES, answer="chat")
         if _GREETING.match(message):
             return Plan(reply=prompts.GREETING, answer="chat")
+        if remark(message):  # "the whale is the best", "lol its so cute"
+            return Plan(reply=prompts.REMARK, answer="chat")
         if _SMALL_TALK.match(message):
             return Plan(reply=prompts.capabilities(), answer="chat")
         if _HOW_TO.match(message.strip()):
@@ -156,6 +161,14 @@ class OfflinePlanner:
         for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
+            if len(pieces) > 1 and remark(request):
+                # "lol its so cute. make it bigger", "3rd one goes hard, upscale that 4x":
+                # the remark asks for nothing, but the artwork it names is the one meant next
+                named = naming.targets(_POLITE.sub("", request), context)
+                if len(named) == 1 and not lead:
+                    bare = _POLITE.sub("", request)
+                    lead = bare[named[0].span[0]:named[0].span[1]]
+                continue
             decision = self.decide(request, context)
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
                                        or _REGION_ONLY.match(request)):
@@ -231,7 +244,10 @@ class OfflinePlanner:
         if refusal:
             return Decision(refusal=refusal)
         # Quoted words are content ("write 'Jig Night' on it"), never a reference.
-        found = naming.targets(_QUOTES.sub(lambda m: " " * len(m.group(0)), text), context)
+        masked = _QUOTES.sub(lambda m: " " * len(m.group(0)), text)
+        for a, b in images.caption_spans(masked):  # "add THE MOON at the bottom"
+            masked = masked[:a] + " " * (b - a) + masked[b:]
+        found = naming.targets(masked, context)
         # The artwork the request names becomes "it" for the slot fillers, so "play the
         # piano melody on cello" is "play it on cello" about the piano melody.
         local, said = context, text
@@ -581,6 +597,47 @@ def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall) -> 
     return bool(_GENERIC_PROMPT.match(prompt)) and "inspired_by" not in new[0].args
 
 
+_INTERJECTION = (r"(?:lol+|lmf?ao+|rofl|omg|omfg|wow+|whoa|woah|cool|nice|sweet|ok(?:ay)?|k|oh+|ah+|"
+                 r"aw+|hmm+|yay+|yes+|yeah|yep|yup|haha+|hehe+|great|perfect|awesome|amazing|"
+                 r"brilliant|lovely|beautiful|gorgeous|sick|dope|fire|wait|sorry|oops|hey|hi|"
+                 r"hello|thanks|thank\s+you|ty|cheers|good\s+(?:morning|evening|afternoon)|"
+                 r"right|alright|fine|gotcha|got\s+it|love\s+(?:it|this|that)|so\s+cute|"
+                 r"no\s+worries|no\s+problem|my\s+bad|whatever)")
+_PRAISE = (r"(?:cute|nice|good|great|cool|fine|perfect|amazing|awesome|lovely|beautiful|gorgeous|"
+           r"hard|fire|sick|close|best|favou?rite|winner|one|it|brilliant|stunning|fun|funny|"
+           r"neat|ok|okay|epic|wonderful|fantastic|incredible|pretty|sweet|adorable|great|"
+           r"spot\s+on|so\s+good|lit|magic|gold)")
+_OPINION = re.compile(
+    r"^(?!.*(?::|\bidea\b|\bplease\b|\bpls\b|\bcan\s+you\b|\bcould\s+you\b|\?))"
+    r"(?:" + _INTERJECTION + r"[\s,.!?]*)*(?:"
+    # "its so cute", "that one goes hard", "#3 is the best", "2nd and 4th are nice"
+    r"(?:(?:its|it's|that's|thats|they're|so)\s+|(?:it|this|that|these|those|they|both|#\s*\d+|"
+    r"number\s+\w+|(?!(?:a|an|some|make|give|paint|draw|compose|play)\b)(?:the\s+)?[\w'-]+"
+    r"(?:\s+(?:and|&)\s+(?:the\s+)?[\w'-]+)?(?:\s+[\w'-]+){0,2})"
+    r"\s+(?:is|are|was|were|'s|looks?|sounds?|seems?|goes|go|slaps|rocks|feels?)\s+)"
+    r"(?:(?:so|very|really|super|pretty|kinda|quite|honestly|actually|just|the|a|an|my|most|"
+    r"totally|absolutely)\s+)*" + _PRAISE + r"\b[\w\s,!.']*"
+    # "I like #2 the most", "I prefer the third", "i have nothing yet", "I teach year 3"
+    r"|i(?:'m|\s+am)?\s+(?:really\s+|actually\s+|kinda\s+|totally\s+)?(?:like|love|prefer|think|"
+    r"have(?:n'?t|\s+not)?|had|didn'?t|did\s+not|teach|run|own|work|host|forgot|see|get\s+it)"
+    r"\b(?!.*\b(?:you\s+to|to\s+(?:see|have|get|hear|make)|a\s+(?:picture|song|tune|painting|"
+    r"piece|image)\b))[^?]*"
+    r"|" + _INTERJECTION + r")[\s,.!?]*$", re.I)
+_CHANGE_WORDS = re.compile(
+    r"\b(?:too|more|less|not\s+enough|should|needs?|could\s+be|wish|instead|but|make|turn|"
+    r"change|add|remove|(?:bright|dark|warm|cool|cold|big|small|fast|slow|loud|soft|sharp|high|"
+    r"low|light|long|short|quiet|clear|deep|strong|bold|simple|rich|vivid|thick|thin|wid|"
+    r"tight|loose)(?:er)|\w+ier)\b", re.I)
+_NOT_DONE = re.compile(r"\b(?:didn'?t|did\s+not|haven'?t|have\s+not|never|not\s+yet)\s+\w+", re.I)
+
+
+def remark(text: str) -> bool:
+    """"lol its so cute", "#3 goes hard", "I like the last one", "I teach year 3": a
+    remark or a bit about the person, not a request (complaints are requests)."""
+    bare = text.strip()
+    return bool(_OPINION.match(bare)) and not _CHANGE_WORDS.search(_NOT_DONE.sub(" ", bare))
+
+
 def _only_a_remark(call: PlannedCall) -> bool:
     """"it looks freezing": a remark about an artwork, not an instruction, when another
     request follows it."""
@@ -640,7 +697,7 @@ def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
                     prev.args.get(k) == v for k, v in rest.items()):
                 continue
             if call.args.get("artwork") in _PRONOUNS and set(rest) == {
-                    k for k in prev.args if k != "artwork"}:
+                    k for k in prev.args if k != "artwork"} and call.name != "add_text":
                 out[-1] = PlannedCall(call.name, {**rest, "artwork": prev.args.get("artwork")})
                 continue  # "too sluggish, speed up": one change, said twice
             if call.args == prev.args:

@@ -38,6 +38,7 @@ def capabilities() -> str:
 
 CAPABILITIES = "__capabilities__"  # resolved at reply time, when every tool is registered
 GREETING = "Hello! Tell me what to make, or say “help” to see what I can do."
+REMARK = "Glad to hear it! Tell me what to change or make next (or “help”)."
 
 
 def not_understood(message: str) -> str:

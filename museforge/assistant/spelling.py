@@ -98,7 +98,7 @@ def _fix(token: str, targets: frozenset[str], titled: frozenset[str] = frozenset
     if low in TEXT_SPEAK:
         return _keep_case(token, TEXT_SPEAK[low])
     if not low.isalpha() or low in targets or len(low) < 3 or low in english() \
-            or low in COMPARATIVES:
+            or low in COMPARATIVES or (token.isupper() and len(token) > 1):  # "XVIII", "MEOW"
         return token
     for stem in (low[:-1], low[:-2]) if low.endswith("s") else ():
         if stem in targets or stem in english():

@@ -35,8 +35,8 @@ from museforge.tools.imaging import (
 
 Filter = Literal["grayscale", "sepia", "invert", "posterize", "vignette", "emboss", "contour",
                  "sharpen", "smooth"]
-Position = Literal["top", "bottom", "center", "top left", "top right", "bottom left",
-                   "bottom right"]
+Position = Literal["top", "bottom", "center", "left", "right", "top left", "top right",
+                   "bottom left", "bottom right"]
 
 
 class AdjustArgs(Args):

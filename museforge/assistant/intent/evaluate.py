@@ -27,6 +27,7 @@ from museforge.assistant.intent.corpus import (
     norm,
 )
 from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
+from museforge.storage.errors import StorageError
 from museforge.storage.store import Store
 
 
@@ -155,10 +156,15 @@ def _effect(store: Store, actor: Actor, session: SessionInfo,
     if kind:
         prompt = args.get("prompt")
         prompt = " ".join(map(str, prompt)) if isinstance(prompt, list) else str(prompt or "")
+        # titles as the tools write them ("variation of #2: …", "blend of #1 + #2")
         if tool in ("generate_image", "compose_music") or not named:
             title = prompt or ("a picture" if kind == "image" else "a piece of music")
+        elif tool in ("vary_image", "vary_music"):
+            title = f"variation of #{named[0]}: {existing[named[0]].title}"
+        elif tool == "blend_images":
+            title = "blend of " + " + ".join(f"#{n}" for n in named)
         else:
-            title = existing[named[0]].title
+            title = " → ".join(f"#{n}" for n in named[:2])
         many = tool in ("generate_image", "vary_image", "vary_music")
         count = min(4, max(1, int(args.get("count") or 1))) if many else 1
         made = []
@@ -168,10 +174,19 @@ def _effect(store: Store, actor: Actor, session: SessionInfo,
                 recipe={"prompt": title}, files=_files(f"{session.id}-{len(existing) + len(made)}"))
             made.append((info.number, kind))
         return made
-    if tool not in _MOVES_HEAD:
-        for n in named:
-            store.add_version(actor, session, n, operation=tool, recipe=dict(args),
-                              files=_files(f"{session.id}-{n}-{tool}-{len(args)}-{id(call)}"))
+    for n in named:
+        try:
+            if tool == "undo":
+                store.undo(actor, session, n)
+            elif tool == "redo":
+                store.redo(actor, session, n)
+            elif tool == "revert" and isinstance(args.get("version"), int):
+                store.revert(actor, session, n, args["version"])
+            elif tool not in _MOVES_HEAD:
+                store.add_version(actor, session, n, operation=tool, recipe=dict(args),
+                                  files=_files(f"{session.id}-{n}-{tool}-{id(call)}"))
+        except StorageError:
+            pass  # a label that asks for a step the history does not have: nothing moves
     return [(n, existing[n].kind) for n in named]
 
 

@@ -439,13 +439,88 @@ def _inpaint(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 
 _QUOTED = re.compile(r"[\"“”'‘’]([^\"“”‘’]{1,300})[\"“”'‘’]")
+_POSITIONS = (r"top\s+left|top\s+right|bottom\s+left|bottom\s+right|top|bottom|center|centre|"
+              r"middle|left|right")
+_MARKER = (r"(?:the\s+)?(?:text|words?|name|title|caption|date|phrase|slogan|tagline|letters)"
+           r"\s*[:,-]?\s*|(?:her|his|my|our|their|the\s+\w+'s)\s+name\s*[:,]?\s*"
+           r"|(?:a\s+)?(?:caption|title|label|heading)\s*[:,-]?\s*")
+_WHERE = (r"(?:in\s+(?:big|large|small|bold|gold|white|black|red)?\s*(?:letters|text|font)\s+)?"
+          r"(?:at|on|along|across|in|to|onto|over|near)\s+(?:the\s+)?(" + _POSITIONS + r")"
+          r"(?:\s+(?:edge|corner|side|part|half))?(?:\s+(?:of|on)\s+(.+?))?")
+# "add PRESS START at the bottom", "put Hazel's Bakery across the top", "write her name, Ava,
+# at the bottom", "write in top Feliz Cumple Ana": words to write, said without quotes. A
+# thing to paint starts with an article ("put a moon in the sky"); words to write are
+# named as such, written, or capitalised as names and titles are.
+_UNQUOTED = re.compile(
+    r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(add|put|write|print|stamp|place|type|"
+    r"overlay|slap|letter)\s+(?:(" + _MARKER + r"))?(.+?)\s*,?\s+" + _WHERE +
+    r"(?:\s+(?:please|pls|thanks|too))?(?:\s+and\s+(.+?)\s+" + _WHERE + r")?\s*[.!]*$", I)
+_UNQUOTED_FIRST = re.compile(
+    r"^(?:(?:and|also|now|then|pls|please)\s+)*(write|put|add|print)\s+(?:(?:the|some|a\s+bit\s+of)\s+)?"
+    r"(?:(?:text|words|caption|title)\s+)?"
+    r"(?:at|on|in|along|across)\s+(?:the\s+)?(" + _POSITIONS + r")\s*[:,-]?\s+(.+?)\s*[.!]*$", I)
+_NOT_WORDS = re.compile(r"^(?:a|an|the|some|more|less|another|two|three|few|several|it|them|"
+                        r"this|that|these|those|my|his|her|our|their|its|one|lots|something|of|for|to)\b",
+                        I)
+
+
+def unquoted_caption(text: str) -> list[PlannedCall]:
+    """Captions said without quotes (see ``_UNQUOTED``); [] when the words look like a
+    thing to paint."""
+    m = _UNQUOTED_FIRST.match(text.strip())
+    if m:
+        return [PlannedCall("add_text", {"artwork": "it", "text": m.group(3).strip(" ,:"),
+                                         "position": _position(m.group(2))})]
+    m = _UNQUOTED.match(text.strip())
+    if not m:
+        return []
+    verb, marker, words = m.group(1).lower(), m.group(2), m.group(3).strip(" ,:")
+    textlike = bool(marker) or verb in ("write", "print", "stamp", "type", "letter") or \
+        (not _NOT_WORDS.match(words) and (words[:1].isupper() or words[:1].isdigit()
+                                          or any(c in words for c in "!&?")))
+    if not textlike or not words or _NOT_WORDS.match(words) and (
+            not marker or re.match(r"(?:of|for|to)\b", words, I)):
+        return []
+    ref = language.natural_ref(m.group(5)) if m.group(5) else None
+    calls = [PlannedCall("add_text", {"artwork": ref or "it", "text": words,
+                                      "position": _position(m.group(4))})]
+    if m.group(6):
+        calls.append(PlannedCall("add_text", {"artwork": ref or "it",
+                                              "text": m.group(6).strip(" ,:"),
+                                              "position": _position(m.group(7))}))
+    return calls
+
+
+def caption_spans(text: str) -> list[tuple[int, int]]:
+    """Where the words to write are in ``text`` (so that "THE MOON" is not "the moon"
+    picture); [] when there is no unquoted caption."""
+    stripped = text.strip()
+    offset = text.find(stripped)
+    if not unquoted_caption(stripped):
+        return []
+    m = _UNQUOTED_FIRST.match(stripped)
+    groups = (3,) if m else (3, 6)
+    m = m or _UNQUOTED.match(stripped)
+    assert m is not None
+    return [(m.start(g) + offset, m.end(g) + offset) for g in groups if m.group(g)]
+
+
+def _position(word: str) -> str:
+    return " ".join(word.lower().split()).replace("centre", "center").replace("middle", "center")
 _TEXT = re.compile(
     r"\b(?:add|write|put|caption|title|label|overlay|print|stamp)\b.*[\"“'‘].+[\"”'’]|"
     r"\b(?:caption|title)\s+(?:it|that|this|#\d+)\b|\b(?:add|put|write)\s+(?:a\s+)?"
-    r"(?:caption|title|text|label)\b.*\b(?:saying|that\s+says|reading|with)\b", I)
+    r"(?:caption|title|text|label)\b.*\b(?:saying|that\s+says|reading|with)\b|"
+    r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(?:add|put|write|print|stamp|place|"
+    r"type|overlay|slap|letter)\b.*\b(?:at|on|along|across|in|to|onto|over|near)\s+(?:the\s+)?"
+    r"(?:" + _POSITIONS + r")\b", I)
 
 
 def _add_text(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    if not _QUOTED.search(text):
+        bare = unquoted_caption(text)
+        if bare:
+            return bare
     m = _QUOTED.search(text)
     if m:
         caption = m.group(1).strip()

@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 FILTERS = ("grayscale", "sepia", "invert", "posterize", "vignette", "emboss", "contour",
            "sharpen", "smooth")
-POSITIONS = ("top", "bottom", "center", "top left", "top right", "bottom left",
-             "bottom right")
+POSITIONS = ("top", "bottom", "center", "left", "right", "top left", "top right",
+             "bottom left", "bottom right")
 REGIONS = ("left half", "right half", "top half", "bottom half", "top", "bottom", "left",
            "right", "center", "middle", "background", "foreground", "sky", "ground",
            "top left", "top right", "bottom left", "bottom right", "everything")
