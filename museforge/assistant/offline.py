@@ -140,8 +140,6 @@ class OfflinePlanner:
             return Plan(reply=prompts.CAPABILITIES, answer="chat")
         if _GREETING.match(message):
             return Plan(reply=prompts.GREETING, answer="chat")
-        if remark(message):  # "the whale is the best", "lol its so cute"
-            return Plan(reply=prompts.REMARK, answer="chat")
         if _SMALL_TALK.match(message):
             return Plan(reply=prompts.capabilities(), answer="chat")
         if _HOW_TO.match(message.strip()):
@@ -154,14 +152,21 @@ class OfflinePlanner:
         said: list[str] = []
         answer = None
         lead = ""  # "on #2, redo": a request may name its artwork up front
+        previous = ""  # the piece that made the last calls
+        chatted = False  # a piece was a remark or a bit about the person
         pieces = language.split_requests(message, self._starts_request)
+        if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
+            return Plan(reply=prompts.REMARK, answer="chat")
+        if len(pieces) == 1 and _about_the_person(pieces[0], alone=True):  # "I teach year 3 and ..."
+            return Plan(reply=prompts.GREETING, answer="chat")
         if len(pieces) > 1 and _BACK_TO_A_VERSION.search(message) \
                 and not _SEQUENCED.search(message) and len(language.explicit_refs(message)) <= 1:
             pieces = [message.strip(" .!?")]  # "v2 of the whale was best, go back to it"
         for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
-            if len(pieces) > 1 and remark(request):
+            if len(pieces) > 1 and (remark(request) or _about_the_person(request)):
+                chatted = True
                 # "lol its so cute. make it bigger", "3rd one goes hard, upscale that 4x":
                 # the remark asks for nothing, but the artwork it names is the one meant next
                 named = naming.targets(_POLITE.sub("", request), context)
@@ -186,9 +191,14 @@ class OfflinePlanner:
                 continue
             if decision.calls and calls and _only_a_remark(calls[-1]):
                 calls.pop()  # "the castle looks freezing, give it some warmth": the remark
+            if decision.calls and calls and not _SEQUENCED.search(message) and \
+                    _joined(calls, decision.calls, previous):
+                previous = request
+                continue
             if decision.calls:
                 calls.extend(decision.calls)
                 context = _after(context, decision.calls)
+                previous = request
             elif decision.spoken:
                 kind, sentence = decision.spoken
                 said.append(sentence)
@@ -203,6 +213,8 @@ class OfflinePlanner:
         if lead:
             unknown.append(lead)
         calls = _dedupe(calls)
+        if not calls and not said and not unknown and chatted:
+            return Plan(reply=prompts.GREETING, answer="chat")
         if not calls and not said:
             return Plan(reply=prompts.not_understood(message), answer="unknown")
         if unknown:
@@ -268,7 +280,8 @@ class OfflinePlanner:
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
         if re.search(r"\b(?:one|two)\s+of\s+(?:the|my|them|these|those|em)\b", text, re.I) \
-                and not language.explicit_refs(text):
+                and not language.explicit_refs(text) and not (
+                    pred is not None and pred.label in _CREATE and pred.p >= ASK):
             return Decision(question=prompts.which_ones(context))
         if _BLEND_WORDS.search(text) or (len(found) >= 2 and _INTO.search(text)):
             kinds = {t.kind for t in found[:2]}
@@ -396,7 +409,7 @@ class OfflinePlanner:
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
-        return Decision(calls=calls)
+        return Decision(calls=_aspect_only(calls, text, local))
 
     def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
@@ -631,11 +644,119 @@ _CHANGE_WORDS = re.compile(
 _NOT_DONE = re.compile(r"\b(?:didn'?t|did\s+not|haven'?t|have\s+not|never|not\s+yet)\s+\w+", re.I)
 
 
+_PERSON = re.compile(
+    r"^(?:(?:so|ok|okay|well|hey|hi|hello|morning|good\s+morning|right|oh|ah|hey\s+there|"
+    r"hi\s+there)[\s,!.]+)*(?:i'?m|i\s+am|we'?re|we\s+are|i(?!')|we(?!')|my|our|she|he|they|"
+    r"it'?s\s+for|this\s+is\s+for|for\s+(?:my|our)|the\s+(?:kids|class|singer|band|client)|"
+    r"tomorrow|next\s+week|today|tonight)\b", re.I)
+_ASKS_FOR = re.compile(
+    r"\b(?:can|could|would|will)\s+(?:you|u|we|i)\b|\bplease\b|\bpls\b|\bi'?d\s+(?:like|love)\b|"
+    r"\bi\s+would\s+(?:like|love)\b|\b(?:want|wants|need|needs|looking\s+for|after|like|love)\s+"
+    r"(?:a|an|some|the|music|\d+|it|you|them|to\s+(?:have|get|see|hear|make))\b|"
+    r"\b(?:make|paint|draw|compose|write|create|generate|give|show|play|do)\s+(?:me|us|a|an|"
+    r"some|it|one|two|three|four)\b|\?|\b(?:too|more|less|should|undo|redo)\b|"
+    r"\b(?:want|wants|need|needs|after|looking\s+for)\b.{0,30}\b(?:music|songs?|tunes?|jingles?|"
+    r"pictures?|images?|posters?|covers?|paintings?|drawings?|pieces?|tracks?|melod(?:y|ies)|"
+    r"logos?|art|illustrations?|wallpapers?|intros?|themes?)\b", re.I)
+
+
+def _about_the_person(text: str, alone: bool = False) -> bool:
+    """"I'm a primary music teacher", "my daughter turns six on saturday": context for
+    the request beside it, not a request. Said ``alone``, a message that names a picture
+    or a piece ("for my daughter, a lullaby in G") is a request."""
+    if alone and (_PIECE_NOUN.search(text) or re.search(r"\b" + naming.IMAGE_NOUN + r"s?\b|:",
+                                                        text, re.I)):
+        return False
+    return bool(_PERSON.match(text.strip())) and not _ASKS_FOR.search(text) \
+        and not slots.adjustments(text) and not music.tempo_scale_in(text.lower())
+
+
 def remark(text: str) -> bool:
     """"lol its so cute", "#3 goes hard", "I like the last one", "I teach year 3": a
     remark or a bit about the person, not a request (complaints are requests)."""
     bare = text.strip()
     return bool(_OPINION.match(bare)) and not _CHANGE_WORDS.search(_NOT_DONE.sub(" ", bare))
+
+
+_SHAPE_ONLY = re.compile(
+    r"^(?:(?:ok|okay|now|and|also|actually|oh|pls|please|can\s+you|could\s+you)\s+)*"
+    r"(?:(?:make|turn|change|crop|put|do|set|have)\s+)?(?:(?:it|this|that|them|both|them\s+both|"
+    r"each|all|the\s+(?:picture|pic|image|painting|photo))\s+)?(?:(?:both|all)\s+)?"
+    r"(?:(?:become|into|to|in|as|be|the\s+same\s+shape|same\s+shape)[\s,]+)*(?:an?\s+)?(?:({a})|"
+    r"(?:[\w']+\s+){{0,3}}?(?:wallpaper|shape|format|size|ratio|crop|orientation|version|mode|way)\s*"
+    r"[,:]?\s*({a})?)(?:\s+(?:size|shape|format|ratio|crop|orientation|version|mode|story|post|please|pls|"
+    r"instead|obviously|thanks|too|then|its\s+for\s+my\s+phone|it'?s\s+for\s+my\s+phone|"
+    r"for\s+my\s+phone|for\s+(?:a|my)\s+\w+))*[\s.!]*$".format(
+        a=r"square|portrait|landscape|vertical|horizontal|widescreen|wide|panorama|panoramic|"
+          r"cinematic\s+(?:crop|ratio|format)|phone\s+wallpaper|story|instagram\s+story|"
+          r"\d{1,2}\s*[:x]\s*\d{1,2}"), re.I)
+
+
+def _aspect_only(calls: list[PlannedCall], text: str, ctx: PlanContext) -> list[PlannedCall]:
+    """"widescreen please", "16:9 obviously", "make it become square" said of a picture
+    that exists: a new frame for it, not a new picture of nothing."""
+    if len(calls) != 1 or calls[0].name not in ("generate_image", "edit_image") or \
+            not _SHAPE_ONLY.match(text) or not any(b.kind == "image" for b in ctx.focus):
+        return calls
+    aspect, _rest = images._aspect_of(text)
+    if aspect is None and re.search(r"\bstory\b", text, re.I):
+        aspect = "9:16"
+    if aspect is None or (calls[0].name == "generate_image" and set(calls[0].args) - {
+            "prompt", "aspect"}):
+        return calls
+    return [PlannedCall("reframe_image", {"artwork": "them" if re.search(
+        r"\b(?:them|both|each|all)\b", text, re.I) and len(ctx.focus) > 1 else "it",
+        "aspect": aspect})]
+
+
+_PIECE_NOUN = re.compile(
+    r"\b(?:jigs?|reels?|waltz(?:es)?|lullab(?:y|ies)|ballads?|march(?:es)?|hornpipes?|airs?|"
+    r"songs?|tunes?|melod(?:y|ies)|pieces?|tracks?|polkas?|minuets?|nocturnes?|fanfares?|"
+    r"anthems?|jingles?|themes?|music|ditty|loops?|beats?|soundtracks?|intros?|outros?|"
+    r"numbers?|composition|chiptune|sonata|etude|lament|shanty|carol|hymn|dirge|serenade)\b",
+    re.I)
+_EDIT_VERB = re.compile(r"^\s*(?:(?:ok|okay|and|also|now|then|please|pls|can\s+you|could\s+you)"
+                        r"\s+)*(?:make|turn|play|transpose|change|switch|put|set|speed|slow|add|"
+                        r"give|crop|rotate|flip|brighten|darken|raise|lower|drop|bring|take|"
+                        r"use|move|shift)\b", re.I)
+
+
+def _joined(calls: list[PlannedCall], new: list[PlannedCall], previous: str) -> bool:
+    """One request said in several pieces, joined into the call before (True) or not:
+    "120 bpm. jig. go" is one new jig at 120 bpm; "too quick. 90 bpm please" one tempo
+    change; "the blur's too much, undo" only the undo; "nah, too slow, put it back" an
+    undo of the change complained about."""
+    last, first = calls[-1], new[0]
+    if len(new) != 1:
+        return False
+    if first.name == last.name == "compose_music" and "inspired_by" not in first.args:
+        said_before = not _PIECE_NOUN.search(str(last.args.get("prompt", "")))
+        said_now = not _PIECE_NOUN.search(str(first.args.get("prompt", "")))
+        if said_before or said_now:  # one of them only gives arguments
+            keep, extra = (first, last) if said_before else (last, first)
+            merged = {**{k: v for k, v in extra.args.items() if k != "prompt"},
+                      **{k: v for k, v in keep.args.items()}}
+            merged["prompt"] = " ".join(
+                str(c.args.get("prompt", "")) for c in (last, first)).strip()
+            calls[-1] = PlannedCall("compose_music", merged)
+            return True
+    same = first.args.get("artwork") in (*_PRONOUNS, last.args.get("artwork"))
+    if first.name == last.name and first.name in ("edit_music", "adjust_image") and same \
+            and not _EDIT_VERB.match(previous or ""):
+        merged = {**last.args, **{k: v for k, v in first.args.items() if k != "artwork"}}
+        if "tempo" in first.args:
+            merged.pop("tempo_scale", None)  # the figure said wins over "too quick"
+        elif "tempo_scale" in first.args and "tempo" in last.args:
+            merged.pop("tempo_scale")
+        calls[-1] = PlannedCall(first.name, merged)
+        return True
+    if first.name in ("undo", "redo") and last.name in ("edit_music", "adjust_image",
+                                                        "edit_image") \
+            and same and not _EDIT_VERB.match(previous or ""):
+        # the piece before was the reason for going back, not a change to make
+        calls[-1] = PlannedCall("undo", {"artwork": last.args.get("artwork", "it")})
+        return True
+    return False
 
 
 def _only_a_remark(call: PlannedCall) -> bool:

@@ -142,9 +142,27 @@ _FILTERS = [
 
 
 def adjustments(text: str) -> dict[str, object]:
-    """Every adjustment a request states in words: filters, properties up or down, and
-    complaints (which win where they overlap)."""
-    return {**filter_args(text), **property_args(text), **complaint_args(text)}
+    """Every adjustment a request states in words: filters, properties up or down, the
+    look asked for ("more pastel", "colder colours"), and complaints (which win where
+    they overlap)."""
+    return {**filter_args(text), **property_args(text), **_mood_args(text, QUALITIES),
+            **complaint_args(text)}
+
+
+# A look asked for by name: the word says the direction ("more muted" is less saturated,
+# "colour more cold" cooler), whatever "more" would say of the word "colour".
+QUALITIES: list[tuple[str, dict[str, object]]] = [
+    (r"(?:more|bit|little|touch|go|make\s+it|keep\s+it)\s+(?:muted|pastel|subdued|desaturated|"
+     r"understated)|(?:muted|pastel|subdued|softer)\s+(?:colou?rs?|tones?|palette|look)|"
+     r"less\s+(?:intense|strong|saturated|vivid|bright|loud|punchy)\s+colou?rs?|"
+     r"colou?rs?\s+(?:a\s+)?(?:little|bit|lot|more)?\s*(?:soft|softer|gentler|calmer)|"
+     r"not\s+so\s+(?:strong|intense|vivid|saturated)|tone\s+(?:down\s+)?the\s+colou?rs|"
+     r"tone\s+the\s+colou?rs\s+down", {"saturation": 0.75}),
+    (r"more\s+(?:cold|cool|icy|chilly|wintry|frosty)|colder|cool(?:er)?\s+(?:tones?|colou?rs?)|"
+     r"colou?rs?\s+(?:\w+\s+){0,2}(?:cold|colder|cooler|icier)", {"warmth": -0.3}),
+    (r"more\s+(?:warm|cosy|cozy|golden|sunny)\s+colou?rs?|warm(?:er)?\s+(?:tones?|colou?rs?)|"
+     r"colou?rs?\s+(?:\w+\s+){0,2}(?:warm|warmer)", {"warmth": 0.3}),
+]
 
 
 def filter_args(text: str) -> dict[str, object]:

@@ -97,14 +97,14 @@ _UNDO = re.compile(
     r"\b(undo|un-do|ctrl[\s+-]*z|cmd[\s+-]*z|scrap\s+(?:that|the\s+last|it)|take\s+back\s+(?:the|that|my)|take\s+(?:that|it|this)\s+back|go\s+back(?:\s+one)?(?:\s+step)?|"
     r"step\s+back|back\s+up|revert|"
     r"cancel\s+(?:that|the\s+last)(?:\s+(?:change|edit))?|scratch\s+that|never\s*mind\s+that|"
-    r"put\s+it\s+back\s+(?:the\s+way|as)\s+it\s+was|(?:i\s+)?liked\s+it\s+better\s+before|"
+    r"put\s+it\s+back\s+(?:the\s+way|as|how|to\s+how)\s+it\s+was(?!\s+before\s+i\s+undid)|(?:i\s+)?liked\s+it\s+better\s+before|"
     # "make it like it was (before)", but not "make it look like it was painted in oils"
     r"(?:the\s+)?previous\s+version|(?:like|how|the\s+way)\s+it\s+(?:was|used\s+to\s+be)"
     r"(?=(?:\s+(?:before|again))?\W*$))\b", I)
 _REDO = re.compile(
     r"\b(un-?undo|ctrl[\s+-]*(?:y|shift[\s+-]*z)|cmd[\s+-]*shift[\s+-]*z|bring\s+(?:that|the)\s+(?:change|edit)\s+back|redo(?!\s+(?:just\s+|only\s+)?the\s+(?:sky|background|foreground|ground|top|bottom|left|right|middle|"
     r"center|centre|colou?rs?|lighting|face|eyes))|re-do|undo\s+(?:the|that|my)\s+undo|bring\s+(?:it|that|the\s+change)\s+back|"
-    r"go\s+forward|step\s+forward|put\s+(?:the\s+change|it|that)\s+back(?!\s+(?:the\s+way|as))|"
+    r"go\s+forward|step\s+forward|put\s+(?:the\s+change|it|that)\s+back(?!\s+(?:the\s+way|as|how|to\s+how))|"
     r"(?:put|bring)\s+back\s+(?:the\s+)?(?:change|edit|what)|"
     r"(?:change|edit|thing)s?\s+(?:you|i|we)\s+(?:just\s+)?undid)\b",
     I)

@@ -230,8 +230,8 @@ _ADJUST_WORDS: list[tuple[str, str, float]] = [
     (r"less\s+contrast|lower\s+contrast|flatter|reduce\s+(?:the\s+)?contrast", "contrast", -0.25),
     (r"more\s+(?:saturated|colou?rful|vivid|vibrant|saturation)|saturate|vivid(?:er)?|"
      r"vibrant|colou?rful|pop", "saturation", 0.35),
-    (r"less\s+(?:saturated|colou?rful|saturation|vivid)|desaturat\w*|muted|washed\s+out|"
-     r"duller", "saturation", -0.35),
+    (r"less\s+(?:saturated|colou?rful|saturation|vivid|intense)|desaturat\w*|muted|washed\s+out|"
+     r"duller|pastel|subdued", "saturation", -0.35),
     (r"sharp(?:er|en)?|crisp(?:er)?", "sharpness", 0.7),
     (r"blur(?:ry|rier|red)?|soft(?:er|en)|dreamier|out\s+of\s+focus", "blur", 2.0),
 ]
@@ -442,7 +442,7 @@ _QUOTED = re.compile(r"[\"“”'‘’]([^\"“”‘’]{1,300})[\"“”'‘�
 _POSITIONS = (r"top\s+left|top\s+right|bottom\s+left|bottom\s+right|top|bottom|center|centre|"
               r"middle|left|right")
 _MARKER = (r"(?:the\s+)?(?:text|words?|name|title|caption|date|phrase|slogan|tagline|letters)"
-           r"\s*[:,-]?\s*|(?:her|his|my|our|their|the\s+\w+'s)\s+name\s*[:,]?\s*"
+           r"(?:\s+(?:saying|that\s+says|reading))?\s*[:,-]?\s*|(?:her|his|my|our|their|the\s+\w+'s)\s+name\s*[:,]?\s*"
            r"|(?:a\s+)?(?:caption|title|label|heading)\s*[:,-]?\s*")
 _WHERE = (r"(?:in\s+(?:big|large|small|bold|gold|white|black|red)?\s*(?:letters|text|font)\s+)?"
           r"(?:at|on|along|across|in|to|onto|over|near)\s+(?:the\s+)?(" + _POSITIONS + r")"

@@ -486,6 +486,19 @@ def tempo_scale_in(low: str, scale: float = 1.0) -> float | None:
         return 2.0
     if re.search(r"\bthree[\s-]quarters?\s+(?:the\s+)?(?:speed|tempo)\b", low):
         return 0.75
+    m = re.search(r"\b(?:slow(?:er)?|down|back)\b.*\bby\s+(?:a\s+)?(half|quarter|third)\b|"
+                  r"\bby\s+(?:a\s+)?(half|quarter|third)\b.*\bslow", low)
+    if m:  # "slow it down by half": to half the speed
+        return round(1 - {"half": 0.5, "quarter": 0.25, "third": 1 / 3}[m.group(1) or
+                                                                         m.group(2)], 3)
+    if re.search(r"\b(?:it'?s|is|it\s+is|sounds?|feels?|seems?)\s+(?:a\s+(?:bit|little|touch)\s+|"
+                 r"kinda\s+|rather\s+|so\s+|very\s+|really\s+|quite\s+|way\s+)?(?:slow|sluggish|"
+                 r"draggy|plodding)\b", low):
+        return round(1 + 0.2 * scale, 2)  # "is a bit slow": a complaint, so faster
+    if re.search(r"\b(?:it'?s|is|it\s+is|sounds?|feels?|seems?)\s+(?:a\s+(?:bit|little|touch)\s+|"
+                 r"kinda\s+|rather\s+|so\s+|very\s+|really\s+|quite\s+|way\s+)?(?:fast|quick|"
+                 r"rushed|hurried|frantic)\b", low):
+        return round(1 / (1 + 0.2 * scale), 2)
     m = re.search(r"\b(?:speed|faster|up)\b.*\bby\s+(?:a\s+)?(quarter|third|half|tenth|fifth)\b",
                   low)
     if m:
