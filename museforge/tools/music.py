@@ -25,6 +25,7 @@ from museforge.tools.base import (
 from museforge.tools.imaging import new_seed
 from museforge.tools.musicing import (
     MusicSource,
+    check_length,
     load_music,
     melody_model,
     music_call,
@@ -156,6 +157,7 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
     inspiration = None
     if args.inspired_by:
         dumped, inspiration = _inspired(ctx, args.inspired_by, dumped)
+    check_compose_length(dumped)
     result = _compose(dumped, melody_model(ctx))
     recipe = {"tool": "compose_music", "args": dumped, "seed": seed, "sources": [],
               **result.recipe, "inspiration": inspiration}
@@ -166,16 +168,42 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
                       f"{'/'.join(str(x) for x in r['time_signature'])}.", [made])
 
 
-def _compose(args: dict[str, Any], model: MelodyModel) -> Any:
-    from museforge.models.music.composer import ComposeRequest, compose
+def _request(args: dict[str, Any]) -> Any:
+    from museforge.models.music.composer import ComposeRequest
 
     ts = tuple(int(x) for x in args["time_signature"].split("/")) \
         if args.get("time_signature") else None
-    req = ComposeRequest(prompt=args["prompt"], mood=args.get("mood"), key=args.get("key"),
-                         tempo=args.get("tempo"), bars=args.get("bars", 8),
-                         instrument=args.get("instrument"), time_signature=ts,  # type: ignore[arg-type]
-                         parts=args.get("parts"), style=args.get("style"), seed=args["seed"])
+    return ComposeRequest(prompt=args["prompt"], mood=args.get("mood"), key=args.get("key"),
+                          tempo=args.get("tempo"), bars=args.get("bars", 8),
+                          instrument=args.get("instrument"), time_signature=ts,  # type: ignore[arg-type]
+                          parts=args.get("parts"), style=args.get("style"),
+                          seed=args.get("seed") or 0)
+
+
+def _compose(args: dict[str, Any], model: MelodyModel) -> Any:
+    from museforge.models.music.composer import compose
+
+    req = _request(args)
     return music_call(lambda: compose(req, model))
+
+
+def compose_plan(args: dict[str, Any]) -> Any:
+    """What the composer will make of ``args`` (bars, tempo, meter: its own choices where
+    the person left them open), without writing a note."""
+    from museforge.models.music.composer import plan
+
+    req = _request(args)
+    return music_call(lambda: plan(req))
+
+
+def check_compose_length(args: dict[str, Any]) -> Any:
+    """The composer's plan for ``args``, refused at once when the piece would be too long
+    ("64 bars at 20 bpm last 12:48"), at the tempo the composer would choose when none
+    is given."""
+    p = compose_plan(args)
+    check_length(p.seconds, f"{p.bars} bars at {p.tempo:g} bpm last",
+                 "fewer bars or a faster tempo")
+    return p
 
 
 def _inspired(ctx: ToolContext, ref: str, args: dict[str, Any]
@@ -212,6 +240,7 @@ def edit_music(ctx: ToolContext, args: EditMusicArgs) -> ToolResult:
     faster), change the instrument of a part (default the melody), trim or loop to N bars,
     humanize (0..1) or quantize (1/16...). The result is a new version."""
     source = load_music(ctx, args.artwork)
+    check_edit_length(source, args)
     same = music_call(lambda: _edit_unchanged(source.piece, args))
     if same is not None:
         return nothing_changed(source.art, source.version, *same)
@@ -224,6 +253,22 @@ def edit_music(ctx: ToolContext, args: EditMusicArgs) -> ToolResult:
     made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
     return ToolResult(f"Edited #{made.artwork} ({_changes(args)}): now v{made.version}.",
                       [made])
+
+
+def check_edit_length(source: MusicSource, args: EditMusicArgs) -> float:
+    """The seconds the edited piece will last, refused at once when too long (a slower
+    tempo, a loop to more bars). A tempo outside 20..300 bpm is left to the edit's own
+    refusal, which says so."""
+    piece = source.piece
+    tempo = args.tempo or piece.tempo * (args.tempo_scale or 1.0)
+    beats = args.bars * piece.beats_per_bar if args.bars else piece.end_beat
+    seconds = beats * 60.0 / tempo
+    if ops.TEMPO_RANGE[0] <= tempo <= ops.TEMPO_RANGE[1]:
+        looped = f" looped to {args.bars} bars" if args.bars and args.bars > piece.bars else ""
+        paced = f" at {tempo:g} bpm" if args.tempo or args.tempo_scale else ""
+        check_length(seconds, f"#{source.art.number}{looped}{paced} would last",
+                     "a faster tempo or fewer bars")
+    return seconds
 
 
 def _edit_unchanged(piece: Piece, args: EditMusicArgs) -> tuple[list[str], list[str]] | None:
@@ -395,6 +440,7 @@ def vary_music(ctx: ToolContext, args: VaryMusicArgs) -> ToolResult:
     `amount` 0..1), keeping the chords, bass and drums. Each variation becomes a new
     artwork #N, linked to the piece it came from."""
     source = load_music(ctx, args.artwork)
+    check_vary_length(source)
     model = melody_model(ctx)
     seed = args.seed if args.seed is not None else new_seed()
     made: list[Artifact] = []
@@ -409,6 +455,17 @@ def vary_music(ctx: ToolContext, args: VaryMusicArgs) -> ToolResult:
     refs = ", ".join(a.ref for a in made)
     return ToolResult(f"Made {len(made)} variation{'s' if len(made) > 1 else ''} of "
                       f"#{source.art.number}: {refs}.", made)
+
+
+def check_vary_length(source: MusicSource) -> None:
+    """A variation keeps the piece's length, rounded up to its 2-bar phrases (where the
+    model may end a phrase on its last beat); refused at once when that is too long."""
+    piece = source.piece
+    span = 2 * piece.beats_per_bar
+    beats = max(piece.end_beat, len(_windows(piece)) * span)
+    check_length(beats * 60.0 / piece.tempo,
+                 f"a variation of #{source.art.number} (its melody in whole 2-bar phrases) "
+                 "may last", "trim it to fewer bars first")
 
 
 def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int) -> Piece:
@@ -426,11 +483,20 @@ def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int) -> Pi
     return longer.copy(parts=parts)
 
 
+def check_continue_length(source: MusicSource, bars: int) -> None:
+    piece = source.piece
+    total = piece.bars + bars
+    check_length(total * piece.beats_per_bar * 60.0 / piece.tempo,
+                 f"#{source.art.number} ({piece.bars} bars at {piece.tempo:g} bpm) with "
+                 f"{bars} more bars would last", "add fewer bars, or speed it up first")
+
+
 @tool(ContinueArgs, family="music", kind="music", makes="version")
 def continue_music(ctx: ToolContext, args: ContinueArgs) -> ToolResult:
     """Extend a piece by N bars: our model continues the melody phrase by phrase from
     where it ends, and the accompaniment carries on. The result is a new version."""
     source = load_music(ctx, args.artwork)
+    check_continue_length(source, args.bars)
     seed = args.seed if args.seed is not None else new_seed()
     model = melody_model(ctx)
     piece = music_call(lambda: continue_piece(source.piece, model, args.bars, seed))
@@ -455,7 +521,7 @@ def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> li
     out = []
     for step in range(1, steps + 1):
         t = step / (steps + 1)
-        windows = []
+        windows: list[list[Note]] = []
         for x, y in zip(za, zb, strict=True):
             if x is None or y is None:
                 windows.append([])
@@ -467,6 +533,15 @@ def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> li
     return out
 
 
+def check_interpolate_length(a: MusicSource, b: MusicSource) -> None:
+    """Each step is the first piece's accompaniment fitted to the 2-bar phrases both
+    pieces have; refused at once when that is too long."""
+    bars = 2 * min(len(_windows(a.piece)), len(_windows(b.piece)))
+    check_length(bars * a.piece.beats_per_bar * 60.0 / a.piece.tempo,
+                 f"each step from #{a.art.number} into #{b.art.number} ({bars} bars at "
+                 f"{a.piece.tempo:g} bpm) would last", "trim the pieces to fewer bars first")
+
+
 @tool(InterpolateArgs, family="music", kind="music", makes="artwork",
       ref_kinds={"artwork_a": "music", "artwork_b": "music"})
 def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
@@ -476,6 +551,7 @@ def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
     a, b = load_music(ctx, args.artwork_a), load_music(ctx, args.artwork_b)
     if a.art.number == b.art.number and a.version.number == b.version.number:
         raise ToolError("interpolating needs two different pieces")
+    check_interpolate_length(a, b)
     model = melody_model(ctx)
     pieces = music_call(lambda: interpolate_pieces(a.piece, b.piece, model, args.steps))
     title = f"#{a.art.number} → #{b.art.number}"

@@ -5,6 +5,7 @@ every music version has: ``mid``, ``ogg`` (audio) and ``png`` (piano roll)."""
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,54 @@ from museforge.tools.base import (
 )
 
 T = TypeVar("T")
+
+# The longest piece the music tools make: what the audio renderer renders
+# (models/audio/render.py) and the safe MIDI loader lets in. Checked from the arguments,
+# before the model or the renderer runs.
+LONGEST_S = 600.0
+
+
+def check_length(seconds: float, said: str, advice: str) -> None:
+    """Refuse at once a piece that would last more than ``LONGEST_S``: ``said`` names it
+    with its verb ("64 bars at 20 bpm last"), ``advice`` what makes it fit."""
+    from museforge.models.music.midi import format_duration
+
+    if seconds > LONGEST_S:
+        raise ToolError(f"{said} {format_duration(seconds)}; the longest I make is "
+                        f"{format_duration(LONGEST_S)}: {advice}")
+
+
+@dataclass(frozen=True)
+class Length:
+    """How long a stored piece is, in beats at its tempo (what estimates read)."""
+
+    beats: float
+    beats_per_bar: float
+    tempo: float
+
+    @property
+    def bars(self) -> int:
+        return max(1, math.ceil(self.beats / self.beats_per_bar - 1e-6))
+
+    @property
+    def seconds(self) -> float:
+        return self.beats * 60.0 / self.tempo
+
+
+def length_of(ctx: ToolContext, ref: str) -> Length:
+    """The length of the music ``ref`` names, from its recipe (every stored music version
+    records its seconds, tempo and meter), else from its MIDI."""
+    art, version = ctx.resolve(ref)
+    if art.kind != "music":
+        raise ToolError(f"#{art.number} is {art.kind}, not music")
+    r = version.recipe
+    try:
+        num, den = (int(x) for x in r["time_signature"])
+        tempo = float(r["tempo"])
+        return Length(float(r["seconds"]) * tempo / 60.0, num * 4 / den, tempo)
+    except (KeyError, TypeError, ValueError):
+        piece = read_piece(version)
+        return Length(piece.end_beat, piece.beats_per_bar, piece.tempo)
 
 
 def melody_model(ctx: ToolContext) -> MelodyModel:

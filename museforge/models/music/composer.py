@@ -102,6 +102,13 @@ class Plan:
     progression: list[int] = field(default_factory=list)
     why: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def seconds(self) -> float:
+        """How long the piece lasts, its bars at its tempo (the last notes may stop a
+        beat short of it, never past it): known before a note is written."""
+        num, den = self.time_signature
+        return self.bars * num * 4 / den * 60.0 / self.tempo
+
 
 def plan(req: ComposeRequest) -> Plan:
     """Every choice the request leaves open, made from its words and the seed."""
