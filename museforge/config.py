@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     max_generations: int = Field(default=4, ge=1, le=16, description=(
         "New artworks one message may start (a pasted essay must not start 32 "
         "generations); calls past it are left out and the reply says so."))
+    turn_budget_s: float = Field(default=120.0, gt=0, le=86_400, description=(
+        "Estimated generation seconds one message may spend (tools/costs.py estimates each "
+        "call from its arguments); calls past it are refused, one sentence each, and the "
+        "others run."))
     workers: int = Field(default=1, ge=1, le=16, description=(
         "Generations run at once by a server's job queue (1 keeps a GPU to one job)"))
     discord_token: SecretStr | None = None

@@ -41,6 +41,7 @@ from museforge.tools.base import (
     ToolError,
     ToolResult,
 )
+from museforge.tools.costs import TurnBudget
 from museforge.tools.registry import UnknownTool, get_tool
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ class Assistant:
             user_msg = self.store.add_message(actor, session, "user", message)
         ctx = ToolContext(self.store, actor, session, self.settings,
                           message_id=user_msg.id if user_msg else None,
-                          progress=progress, cancel=cancel, services=self.services)
+                          progress=progress, cancel=cancel, services=self.services,
+                          budget=TurnBudget.for_settings(self.settings))
         focus = self._focus(actor, session)
         for path in attachments:
             self._attach(ctx, Path(path), result, focus, plan_only)

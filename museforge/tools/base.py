@@ -13,13 +13,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from museforge.storage.models import Actor, ArtworkInfo, SessionInfo, VersionInfo
 from museforge.storage.refs import parse_ref
 from museforge.storage.store import Store
+
+if TYPE_CHECKING:
+    from museforge.tools.costs import TurnBudget
 
 # A reference the assistant has already resolved: "#3" or "#3 v2".
 ArtworkRef = Annotated[
@@ -117,6 +120,7 @@ class ToolContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     services: dict[str, Any] = field(default_factory=dict)  # backends, keyed by room
     changes: list[Change] = field(default_factory=list)  # what was written, in order
+    budget: TurnBudget | None = None  # the turn's estimated seconds left (tools/costs.py)
 
     def __post_init__(self) -> None:
         raw = self.store.inner if isinstance(self.store, GuardedStore) else self.store
@@ -213,7 +217,12 @@ class Tool:
         return inspect.getdoc(self.fn) or ""
 
     def run(self, ctx: ToolContext, raw: dict[str, Any]) -> ToolResult:
-        return self.fn(ctx, self.args.model_validate(raw))
+        """Validate ``raw``, charge the call's estimated cost to the turn's budget (a call
+        that does not fit is refused before it starts), then run it."""
+        args = self.args.model_validate(raw)
+        if ctx.budget is not None:
+            ctx.budget.charge(self, ctx, args)
+        return self.fn(ctx, args)
 
 
 def tool(
