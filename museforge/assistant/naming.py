@@ -23,7 +23,8 @@ MUSIC_ONLY = re.compile(
     r"semitones?|octaves?|key|pitch|"
     r"robotic|humani[sz]e|dorian|mixolydian|lydian|phrygian|groove|swing|quantize|staccato|"
     r"instrument|bars?|humani[sz]e|quanti[sz]e|rhythm|timing|swing|notes?|chords?|bass|"
-    r"melody|tune|song|music|piece|track|major|minor|played|play|louder|quieter)\b", I)
+    r"melody|tune|song|music|piece|track|major|minor|played|play|louder|quieter|beat|"
+    r"beats|loop|chiptune|lofi|lo-fi|sound|sounds|sounding)\b", I)
 IMAGE_ONLY = re.compile(
     r"\b(?:crop|rotate|flip|mirror|zoom|upscale|brightness|contrast|saturat\w*|colou?rs?|"
     r"colou?rful|vivid|sharpen|sharper|blur\w*|sepia|grayscale|greyscale|black\s+and\s+white|"
@@ -39,7 +40,13 @@ _MUSIC_WORDS = re.compile(
     r"staccato|legato|pizzicato|crescendo|major|minor|dorian|mixolydian|lydian|phrygian|"
     r"bars|measures|[2346]/[248]|three[\s-]four|six[\s-]eight|waltz\s+time|"
     r"jazz|ambient|techno|dance\s+track|lo-?fi|hip[\s-]?hop|funk|"
-    r"reggae|bossa|tango|samba|salsa|ragtime|orchestral|duet|trio|quartet)\b|"
+    r"reggae|bossa|tango|samba|salsa|ragtime|orchestral|duet|trio|quartet|chiptunes?|"
+    r"8[\s-]?bit\s+(?:music|tune|song|track|theme|loop|battle|boss)|synthwave|vaporwave|"
+    r"edm|dubstep|house\s+music|drum\s+and\s+bass|trance|disco|punk|metal|grunge|"
+    r"soundscapes?|drones?|loops?|stingers?|intro\s+music|outro|bgm|ost|banger|bop|"
+    r"ditty|carol|lofi|lo-fi|beats|instrumental|accompaniment|harmony|harmonies)\b|"
+    r"\b(?:sounds?|sounding)\s+(?:more|less|like|a\s+bit|kind\s+of|kinda|too)\b|"
+    r"\bmake\s+(?:it|this|that|them)\s+sound\b|"
     r"\b(?:rock|folk|blues|classical|dance|march|air|solo|beat)\s+(?:song|tune|track|piece|music|"
     r"number|melody)\b", I)
 
@@ -254,3 +261,28 @@ def focus_kind(ctx: PlanContext) -> str | None:
 
 def has_kind(ctx: PlanContext, kind: str) -> bool:
     return any(b.kind == kind for b in ctx.recent)
+
+
+_MADE_BY = [
+    (re.compile(r"\bthe\s+(?:blend|mix|mash\s*-?\s*up|combo|fusion|merge|(?:blended|merged|mixed|"
+                r"combined|fused)(?:\s+(?:one|picture|pic|image|version))?)\b", I),
+     lambda title: title.startswith("blend of ")),
+    (re.compile(r"\bthe\s+(?:morph|interpolation|transition|(?:morphed|in-between|interpolated)"
+                r"(?:\s+(?:one|piece|tune|song|version))?)\b", I),
+     lambda title: "→" in title),
+    (re.compile(r"\bthe\s+(?:variation|variant|varied\s+one|alternative)\b(?!s)", I),
+     lambda title: title.startswith("variation of ")),
+]
+
+
+def made_by_operation(text: str, ctx: PlanContext) -> str:
+    """"upscale the blend", "a soundtrack for the morph": the newest artwork that a blend,
+    a morph or a variation made, written as its "#N"."""
+    for pattern, made in _MADE_BY:
+        m = pattern.search(text)
+        if not m:
+            continue
+        hits = [b for b in ctx.recent if made(b.title)]
+        if hits:
+            text = text[: m.start()] + f"#{hits[-1].number}" + text[m.end():]
+    return text

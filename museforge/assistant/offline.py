@@ -142,7 +142,7 @@ class OfflinePlanner:
             return Plan(reply=prompts.GREETING, answer="chat")
         if _SMALL_TALK.match(message):
             return Plan(reply=prompts.capabilities(), answer="chat")
-        if _HOW_TO.match(message.strip()):
+        if _HOW_TO.match(message.strip()) or _HOW_TO.match(_HELLO.sub("", message).strip()):
             return Plan(reply=prompts.capabilities(), answer="chat")
         answered = self._answer(message, context)
         if answered is not None:
@@ -228,9 +228,11 @@ class OfflinePlanner:
         if len(context.history) < 2:
             return None
         (role_q, question), (role_r, request) = context.history[-1], context.history[-2]
-        if role_q != "assistant" or role_r != "user" or not question.rstrip().endswith("?"):
+        meant = _MEANT.match(message.strip())
+        if role_q != "assistant" or role_r != "user" or not (
+                question.rstrip().endswith("?") or meant):
             return None
-        bare = _POLITE.sub("", message).strip(" ,.!?")
+        bare = _POLITE.sub("", meant.group(1) if meant else message).strip(" ,.!?")
         found = naming.targets(bare, context)
         if len(found) != 1 or not _only_a_reference(bare) and found[0].span != (0, len(bare)):
             return None
@@ -250,6 +252,7 @@ class OfflinePlanner:
     # -- one request ---------------------------------------------------------------------
 
     def decide(self, request: str, context: PlanContext) -> Decision:
+        request = naming.made_by_operation(request, context)  # "the blend" is #7
         text = _POLITE.sub("", request).strip(" ,.!?") or request
         pred = self.model.predict(text) if self.model is not None else None
         refusal = _refusal(request, pred)
@@ -566,7 +569,16 @@ _HOW_TO = re.compile(
     r"photos)\b[^?]*\?$|.*\bwhat\s+(?:else\s+)?can\s+you\s+do\b|what\s+are\s+you\s+able\s+to|"
     r"how\s+(?:long|many|big|large)\s+can\b|do\s+you\s+(?:keep|save|store|remember)\b|"
     r"how\s+(?:do|does)\s+(?:the\s+)?\w+\s+work\b|what\s+does\s+.{1,30}\s+mean\b|"
-    r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b)", re.I)
+    r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b|"
+    r"what\s+(?:else\s+)?can\s+you\s+(?:actually\s+|really\s+|even\s+)?do\b|"
+    r"what(?:'s|\s+is)\s+the\s+(?:longest|biggest|largest|shortest|smallest|max\w*|most|best\s+way)\b|"
+    r"(?:can|do)\s+you\s+(?:do|make|support|handle)\s+(?:\w+\s+){0,2}(?:formats?|sizes?|styles?|"
+    r"resolutions?|ratios?|lengths?|keys?|instruments?|languages?)\b.*\?\s*$)", re.I)
+# "hi, ", "Hi there! Before I start, ", "out of curiosity, ": what comes before a question
+_HELLO = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|yo|morning|good\s+(?:morning|evening|afternoon)|ok(?:ay)?|so|"
+    r"quick\s+question|out\s+of\s+curiosity|just\s+wondering|before\s+i\s+start|one\s+more\s+thing|"
+    r"oh|also|btw|by\s+the\s+way|there)\b[\s,!.:-]*)+", re.I)
 _VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
              "great best improve improved fix fixed change changed something anything stuff "
              "more less a an the this that #2 can you please somehow just bit little lot "
@@ -657,7 +669,12 @@ _ASKS_FOR = re.compile(
     r"some|it|one|two|three|four)\b|\?|\b(?:too|more|less|should|undo|redo)\b|"
     r"\b(?:want|wants|need|needs|after|looking\s+for)\b.{0,30}\b(?:music|songs?|tunes?|jingles?|"
     r"pictures?|images?|posters?|covers?|paintings?|drawings?|pieces?|tracks?|melod(?:y|ies)|"
-    r"logos?|art|illustrations?|wallpapers?|intros?|themes?)\b", re.I)
+    r"logos?|art|illustrations?|wallpapers?|intros?|themes?)\b|"
+    r"\b(?:says?|said|wants?|asks?)\s+(?:to\s+)?(?:add|make|put|turn|change|remove|give|paint|draw|"
+    r"compose|play|crop|rotate|flip|upscale|undo|redo|continue|blend|morph|transpose|write|"
+    r"drop|raise|lower|move|speed|slow)\b|\bmeant\b|#\s*\d|"
+    r"\b(?:i\s+mean|just|then|so|now)\s+(?:add|make|put|turn|change|remove|give|paint|draw|compose|"
+    r"play|crop|rotate|flip|upscale|undo|redo|continue|blend|morph|transpose|write|extend)\b", re.I)
 
 
 def _about_the_person(text: str, alone: bool = False) -> bool:
@@ -873,6 +890,8 @@ def _question(pred: Prediction, context: PlanContext) -> str | None:
     return f"Do you want me to {intents.DESCRIBE[options[0][0]]}?"
 
 
+_MEANT = re.compile(r"^(?:(?:oh|sorry|oops|no|nope|wait|ah|hmm|actually)[\s,!.]+)*(?:i\s+meant|"
+                    r"i\s+mean|meant|i\s+was\s+talking\s+about)\s+(.+?)[\s,.!]*$", re.I)
 _LEADING = re.compile(r"^(?:on|for|with|to|in|about|as\s+for|regarding|take|use|grab|from|"
                       r"start\s+from)\s+", re.I)
 
