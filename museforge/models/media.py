@@ -11,35 +11,31 @@ then runs in a child process under a CPU-time limit.
 
 from __future__ import annotations
 
-import atexit
 import codecs
 import io
 import json
-import os
 import re
-import signal
 import struct
-import subprocess
-import sys
-import threading
-import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePath
-from typing import IO
+from pathlib import PurePath
 
 from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
+
+from museforge.models.decode_process import CpuLimitExceeded, DecodeProcess, serve
 
 MAX_BYTES = 30 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 12_000
 MIN_SIDE = 8
 # A progressive JPEG from libjpeg or mozjpeg has about 10 scans, and each scan is
-# a pass over every block of the image however few bytes it takes.
+# a pass over every block of the image however few bytes it takes: so fewer
+# scans for larger images (25 at 40 MP, about 1.3 s of CPU here; 100 up to 10 MP).
 MAX_JPEG_SCANS = 100
+MAX_JPEG_SCAN_MEGAPIXELS = 1_000  # scans x megapixels
 # Markers, APPn and COM segments included; a camera JPEG has a few dozen.
 MAX_JPEG_SEGMENTS = 1_000
 # Pillow reads PNG chunks one by one in Python. An encoder that writes one IDAT
@@ -116,7 +112,7 @@ def load_image(data: bytes, *, filename: str = "") -> Image.Image:
     it never decides the format.
     """
     fmt = _check_bytes(data, filename)
-    payload = _DECODER.run(b"LOAD", fmt, data)
+    payload = _decoded(b"LOAD", fmt, data)
     width, height = struct.unpack_from(">II", payload)
     return Image.frombytes("RGB", (width, height), memoryview(payload)[8:])
 
@@ -142,7 +138,7 @@ def read_png_text(data: bytes) -> dict[str, str]:
     if fmt != "PNG":
         shown = "WebP" if fmt == "WEBP" else fmt
         raise MediaError(f"this is a {shown} image, not a PNG; PNG text needs a PNG file")
-    text: dict[str, str] = json.loads(_DECODER.run(b"TEXT", fmt, data))
+    text: dict[str, str] = json.loads(_decoded(b"TEXT", fmt, data))
     return text
 
 
@@ -279,12 +275,16 @@ _JPEG_PADDING = re.compile(rb"\xff+")
 # Python), and padding runs that end in a zero or a restart marker anywhere (a
 # Python step each here). An encoder writes neither.
 _MAX_JPEG_STRAY_BYTES = 64 * 1024
+# Before the first scan Pillow also parses quantization tables and Photoshop
+# resource blocks one by one in Python; a file has 2-4 tables, a few dozen blocks.
+_MAX_JPEG_TABLE_BYTES = 64 * 1024
+_MAX_JPEG_PHOTOSHOP_BLOCKS = 10_000
 
 
 def _check_jpeg_segments(data: bytes) -> None:
     """Walk the segments from SOI to EOI: their lengths, the frame's size, how many scans."""
     pos = 2  # past SOI
-    scans = segments = stray = 0
+    scans = segments = stray = tables = photoshop = 0
     size: tuple[int, int] | None = None
     while True:
         found = _JPEG_MARKER.search(data, pos)
@@ -324,21 +324,52 @@ def _check_jpeg_segments(data: bytes) -> None:
                     raise MediaError(DAMAGED)
                 height, width = struct.unpack_from(">HH", data, start + 5)
                 size = (width, height)
+            elif marker == 0xDB and not scans:
+                tables += length - 2
+            elif marker == 0xED and not scans:
+                photoshop += data.count(b"8BIM", start + 4, pos)
             elif marker == 0xDA:  # SOS: a scan's header; its entropy-coded data follows
                 if size is None:
                     raise MediaError(DAMAGED)
                 scans += 1
-                if scans > MAX_JPEG_SCANS:
+                if scans == 1:
+                    _check_jpeg_header(tables, photoshop)
+                if scans > _jpeg_scans_allowed(*size):
+                    _check_size(*size)  # an oversized image says so first
                     # A literal 0xFF in entropy-coded data is stuffed, so FF DA does not
                     # occur there: counting it counts the remaining scans without a walk.
-                    scans += data.count(b"\xff\xda", pos)
-                    raise MediaError(
-                        f"the JPEG has {scans:,} scans (at most {MAX_JPEG_SCANS} are "
-                        f"accepted); {_RESAVE_JPEG}"
-                    )
+                    _refuse_jpeg_scans(scans + data.count(b"\xff\xda", pos), *size)
     if size is None or not scans:
         raise MediaError(DAMAGED)
     _check_size(*size)
+
+
+def _jpeg_scans_allowed(width: int, height: int) -> int:
+    return max(
+        1, min(MAX_JPEG_SCANS, MAX_JPEG_SCAN_MEGAPIXELS * 1_000_000 // max(width * height, 1))
+    )
+
+
+def _refuse_jpeg_scans(scans: int, width: int, height: int) -> None:
+    allowed = _jpeg_scans_allowed(width, height)
+    at = "" if allowed == MAX_JPEG_SCANS else f" at {width * height / 1e6:.1f} megapixels"
+    raise MediaError(
+        f"the JPEG has {scans:,} scans (at most {allowed} are accepted{at}); {_RESAVE_JPEG}"
+    )
+
+
+def _check_jpeg_header(tables: int, photoshop: int) -> None:
+    """Refuse what Pillow would parse too long in the segments before the first scan."""
+    if tables > _MAX_JPEG_TABLE_BYTES:
+        raise MediaError(
+            f"the JPEG has {tables // 1024:,} KB of quantization tables (at most "
+            f"{_MAX_JPEG_TABLE_BYTES // 1024} KB are accepted); {_RESAVE_JPEG}"
+        )
+    if photoshop > _MAX_JPEG_PHOTOSHOP_BLOCKS:
+        raise MediaError(
+            f"the JPEG has {photoshop:,} Photoshop resource blocks (at most "
+            f"{_MAX_JPEG_PHOTOSHOP_BLOCKS:,} are accepted); {_RESAVE_JPEG}"
+        )
 
 
 def _check_gif_blocks(data: bytes) -> None:
@@ -368,181 +399,56 @@ def _check_gif_blocks(data: bytes) -> None:
         raise MediaError(DAMAGED)
 
 
-# ---------------------------------------------------------------- the decode process
-# Request: op, format, CPU seconds, CPU seconds per megapixel, then the file's length and bytes.
-_REQUEST = struct.Struct(">4s4sddI")
-# Replies: the CPU limit once the size is known (>d seconds); then a result or a
-# refusal (>I length, then width, height and RGB bytes, text as JSON, or a message).
-_CPU_LIMIT, _RESULT, _REFUSED = b"C", b"R", b"E"
+# ---------------------------------------------------------------- decoding, in a child process
+
+_DECODER = DecodeProcess("from museforge.models.media import _serve_decodes; _serve_decodes()")
 
 
-class _DecodeProcess:
-    """A child Python process that decodes one file at a time under a CPU-time limit.
-
-    Why a process: what the walks cannot foresee can still keep a decoder busy
-    in C (a libjpeg scan loop, zlib) for minutes without coming back to Python,
-    and nothing inside the process can stop that; feeding the decoder in chunks
-    (ImageFile.Parser) bounds bytes, not work, since a 20-byte scan costs a pass
-    over the whole image. The child arms ITIMER_PROF before each file, and
-    SIGPROF, left at its default action, ends the child wherever it is (a crash
-    in a decoder ends only the child, too). It lives on between files, so a
-    normal load costs a pipe round trip rather than an interpreter start; one
-    that was ended is replaced on the next load.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def run(self, op: bytes, fmt: str, data: bytes) -> bytes:
-        with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._process = self._start()
-            try:
-                kind, payload = self._exchange(self._process, op, fmt, data)
-            except BaseException:
-                self.stop()  # whatever was half sent or half read would put the pipes out of step
-                raise
-        if kind == _REFUSED:
-            raise MediaError(payload.decode())
-        return payload
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            process.kill()
-            process.wait()
-            for pipe in (process.stdin, process.stdout):
-                if pipe is not None:
-                    pipe.close()
-
-    def forget(self) -> None:
-        """In a forked child: the decode process (and the lock's state) belong to the parent."""
-        self._lock = threading.Lock()
-        self._process = None
-
-    @staticmethod
-    def _start() -> subprocess.Popen[bytes]:
-        root = str(Path(__file__).resolve().parents[2])  # where `museforge` imports from
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-        return subprocess.Popen(
-            [sys.executable, "-c", "from museforge.models.media import _serve; _serve()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # Ctrl-C in a terminal is the parent's to handle
+def _decoded(op: bytes, fmt: str, data: bytes) -> bytes:
+    """The decode process's result for `data` (see decode_process for why a process)."""
+    try:
+        accepted, payload = _DECODER.run(
+            op, fmt, data, MAX_DECODE_CPU_SECONDS, MAX_DECODE_CPU_SECONDS_PER_MEGAPIXEL
         )
-
-    def _exchange(
-        self, process: subprocess.Popen[bytes], op: bytes, fmt: str, data: bytes
-    ) -> tuple[bytes, bytes]:
-        assert process.stdin is not None and process.stdout is not None
-        request = _REQUEST.pack(
-            op,
-            fmt.encode().ljust(4),
-            MAX_DECODE_CPU_SECONDS,
-            MAX_DECODE_CPU_SECONDS_PER_MEGAPIXEL,
-            len(data),
-        )
-        limit = MAX_DECODE_CPU_SECONDS
-        try:
-            process.stdin.write(request)
-            process.stdin.write(data)
-            process.stdin.flush()
-            while (kind := _read_exactly(process.stdout, 1)) == _CPU_LIMIT:
-                (limit,) = struct.unpack(">d", _read_exactly(process.stdout, 8))
-            (length,) = struct.unpack(">I", _read_exactly(process.stdout, 4))
-            return kind, _read_exactly(process.stdout, length)
-        except (EOFError, BrokenPipeError):
-            returncode = process.wait()
-        self.stop()
-        if returncode == -signal.SIGPROF:
-            raise MediaError(
-                f"the image took over {limit:.1f} s of CPU time to decode, the limit for "
-                "its size; export it again and resend it"
-            )
-        raise RuntimeError(f"the image decoding process ended with status {returncode}")
+    except CpuLimitExceeded as exc:
+        raise MediaError(
+            f"the image took over {exc.seconds:.1f} s of CPU time to decode, the limit for "
+            "its size; export it again and resend it"
+        ) from None
+    if not accepted:
+        raise MediaError(payload.decode())
+    return payload
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    chunk = stream.read(size)
-    if len(chunk) < size:
-        raise EOFError
-    return chunk
-
-
-_DECODER = _DecodeProcess()
-atexit.register(_DECODER.stop)
-os.register_at_fork(after_in_child=_DECODER.forget)
-
-
-def _serve() -> None:
-    """The decode process's loop: requests on stdin, replies on stdout, until stdin closes."""
-    signal.signal(signal.SIGPROF, signal.SIG_DFL)
+def _serve_decodes() -> None:
+    """The decode process's entry point."""
     # The limits here are MAX_PIXELS and MAX_SIDE, checked on the header with the
     # image's own size in the message; Pillow's larger threshold, left on, would
     # refuse the largest headers first, quoting its threshold instead.
     Image.MAX_IMAGE_PIXELS = None
-    requests = sys.stdin.buffer
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # whatever a library prints goes to stderr, not into the replies
-    while _serve_one(requests, replies):
-        pass
+    serve(_decode)
 
 
-def _serve_one(requests: IO[bytes], replies: IO[bytes]) -> bool:
-    """Answer one request; False once stdin is closed. (A function, so that the file
-    and its pixels are freed before the process waits for the next one.)"""
+def _decode(
+    op: bytes, fmt: str, data: bytes, allow: Callable[[int], None]
+) -> tuple[bool, list[bytes]]:
+    """Open, check and decode one file, in the decode process: (accepted, the reply's parts)."""
     try:
-        op, fmt, seconds, per_megapixel, length = _REQUEST.unpack(
-            _read_exactly(requests, _REQUEST.size)
-        )
-        data = _read_exactly(requests, length)
-    except EOFError:
-        return False
-    allow = _cpu_limiter(replies, seconds, per_megapixel)
-    try:
-        kind, parts = _RESULT, _decode(op, fmt.decode().rstrip(), data, allow)
+        with _pillow_warnings(), _open_checked(data, fmt) as image:
+            allow(image.width * image.height)
+            try:
+                if op == b"TEXT":
+                    # Text chunks may follow the pixel data, so Pillow decodes to reach them.
+                    text = image.text  # type: ignore[attr-defined]
+                    found = {str(key): str(value) for key, value in text.items()}
+                    return True, [json.dumps(found).encode()]
+                image.load()
+                rgb = _to_rgb(ImageOps.exif_transpose(image))
+            except _DECODE_ERRORS as exc:
+                raise MediaError(DAMAGED) from exc
     except MediaError as exc:
-        kind, parts = _REFUSED, [str(exc).encode()]
-    signal.setitimer(signal.ITIMER_PROF, 0)
-    replies.write(kind + struct.pack(">I", sum(len(part) for part in parts)))
-    for part in parts:
-        replies.write(part)
-    replies.flush()
-    return True
-
-
-def _cpu_limiter(replies: IO[bytes], seconds: float, per_megapixel: float) -> Callable[[int], None]:
-    """Arm the CPU timer at `seconds`; the function returned moves it once the size is known."""
-    started = time.process_time()
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-
-    def allow(pixels: int) -> None:
-        limit = seconds + per_megapixel * pixels / 1e6
-        left = limit - (time.process_time() - started)
-        signal.setitimer(signal.ITIMER_PROF, max(left, 0.001))
-        replies.write(_CPU_LIMIT + struct.pack(">d", limit))
-        replies.flush()
-
-    return allow
-
-
-def _decode(op: bytes, fmt: str, data: bytes, allow: Callable[[int], None]) -> list[bytes]:
-    """Open, check and decode one file, in the decode process; the parts of the reply."""
-    with _pillow_warnings(), _open_checked(data, fmt) as image:
-        allow(image.width * image.height)
-        try:
-            if op == b"TEXT":
-                # Text chunks may follow the pixel data, so Pillow decodes to reach them.
-                text = image.text  # type: ignore[attr-defined]
-                return [json.dumps({str(k): str(v) for k, v in text.items()}).encode()]
-            image.load()
-            rgb = _to_rgb(ImageOps.exif_transpose(image))
-        except _DECODE_ERRORS as exc:
-            raise MediaError(DAMAGED) from exc
-    return [struct.pack(">II", *rgb.size), rgb.tobytes()]
+        return False, [str(exc).encode()]
+    return True, [struct.pack(">II", *rgb.size), rgb.tobytes()]
 
 
 # ---------------------------------------------------------------- Pillow's side

@@ -105,7 +105,19 @@ def test_a_progressive_jpeg_with_its_last_scan_repeated_is_refused_by_its_count(
 def test_twenty_thousand_scans_are_counted_without_walking_them() -> None:
     bomb = with_last_scan_repeated(progressive(4000, 4000), 20_000)
     message, spent = refuse(bomb)
-    assert message == f"the JPEG has 20,010 scans (at most 100 are accepted); {RESAVE_JPEG}"
+    assert message == (
+        f"the JPEG has 20,010 scans (at most 62 are accepted at 16.0 megapixels); {RESAVE_JPEG}"
+    )
+    assert spent < CPU_BOUND
+
+
+def test_larger_images_get_fewer_scans() -> None:
+    # Each scan is a pass over every block: 1,000 scan-megapixels, so 25 scans at 40 MP.
+    bomb = with_last_scan_repeated(progressive(7700, 5190), 16)
+    message, spent = refuse(bomb)
+    assert message == (
+        f"the JPEG has 26 scans (at most 25 are accepted at 40.0 megapixels); {RESAVE_JPEG}"
+    )
     assert spent < CPU_BOUND
 
 
@@ -177,6 +189,34 @@ def test_megabytes_of_padding_in_the_header_are_refused() -> None:
     assert message == DAMAGED
     assert spent < CPU_BOUND
     assert load_image(normal[:at] + b"\xff" * 16 + normal[at:]).size == (64, 48)
+
+
+def test_photoshop_resource_blocks_by_the_million_are_refused() -> None:
+    # 480 APP13 segments of empty 8BIM blocks: Pillow parses each block in Python.
+    def app13(count: int) -> bytes:
+        blocks = b"Photoshop 3.0\x00" + b"8BIM\x04\x04\x00\x00\x00\x00\x00\x00" * count
+        return b"\xff\xed" + struct.pack(">H", len(blocks) + 2) + blocks
+
+    normal = progressive(64, 48)
+    message, spent = refuse(normal[:2] + app13(5459) * 480 + normal[2:])
+    assert message == (
+        f"the JPEG has 2,620,320 Photoshop resource blocks (at most 10,000 are accepted); "
+        f"{RESAVE_JPEG}"
+    )
+    assert spent < CPU_BOUND
+    assert load_image(normal[:2] + app13(40) + normal[2:]).size == (64, 48)
+
+
+def test_megabytes_of_quantization_tables_are_refused() -> None:
+    tables = (b"\x00" + bytes(range(1, 65))) * 1008  # 1,008 tables in one segment
+    segment = b"\xff\xdb" + struct.pack(">H", len(tables) + 2) + tables
+    normal = progressive(64, 48)
+    at = normal.index(b"\xff\xdb")
+    message, spent = refuse(normal[:at] + segment * 480 + normal[at:])
+    assert message == (
+        f"the JPEG has 30,712 KB of quantization tables (at most 64 KB are accepted); {RESAVE_JPEG}"
+    )
+    assert spent < CPU_BOUND
 
 
 # ---------------------------------------------------------------- PNG chunks
@@ -312,17 +352,17 @@ def test_a_65535_squared_header_is_refused_with_its_own_size(make: object) -> No
 
 
 def test_a_decode_over_its_cpu_limit_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 100 scans of 16 MP pass the scan count and cost a second or more of libjpeg:
-    # with the limit lowered to 0.2 s, the decode is stopped there, inside C.
+    # 62 scans of 16 MP pass the scan count and cost most of a second of libjpeg:
+    # with the limit lowered to 0.1 s, the decode is stopped there, inside C.
     normal = progressive(4000, 4000)
-    heavy = with_last_scan_repeated(normal, 100 - scans(normal))
-    monkeypatch.setattr(media, "MAX_DECODE_CPU_SECONDS", 0.2)
+    heavy = with_last_scan_repeated(normal, 62 - scans(normal))
+    monkeypatch.setattr(media, "MAX_DECODE_CPU_SECONDS", 0.1)
     monkeypatch.setattr(media, "MAX_DECODE_CPU_SECONDS_PER_MEGAPIXEL", 0.0)
     media._DECODER.stop()  # a fresh decode process, so its CPU is this file's alone
     before = children_cpu()
     message, _ = refuse(heavy)
     assert message == (
-        "the image took over 0.2 s of CPU time to decode, the limit for its size; "
+        "the image took over 0.1 s of CPU time to decode, the limit for its size; "
         "export it again and resend it"
     )
     assert children_cpu() - before < CPU_BOUND
