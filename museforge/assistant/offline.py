@@ -19,7 +19,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from museforge.assistant import intents, language, linking, naming, prompts, slots, spelling
+from museforge.assistant import (
+    complaints,
+    intents,
+    language,
+    linking,
+    naming,
+    prompts,
+    slots,
+    spelling,
+)
 from museforge.assistant.intent.corpus import LABEL_OF_TOOL
 from museforge.assistant.intent.model import IntentModel, Prediction, default_model
 from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
@@ -282,6 +291,13 @@ class OfflinePlanner:
                     local = replace(context, focus=same[:1])
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        if context.recent:  # "looks drained", "sounds like a funeral": correct the fault
+            named = found[0].kind if len(found) == 1 and found[0].kind else None
+            fixed = complaints.corrections(said, named or naming.focus_kind(local))
+            if fixed:
+                fixed = _retarget(fixed, found, context, text)
+                return Decision(said=_wrong_kind(fixed, found, context) or None,
+                                calls=[] if _wrong_kind(fixed, found, context) else fixed)
         if re.search(r"\b(?:one|two)\s+of\s+(?:the|my|them|these|those|em)\b", text, re.I) \
                 and not language.explicit_refs(text) and not (
                     pred is not None and pred.label in _CREATE and pred.p >= ASK):
