@@ -120,6 +120,7 @@ class Decision:
     refusal: str | None = None
     chat: str | None = None
     said: str | None = None  # a specific reason nothing can run ("#2 has no v7")
+    weak: bool = False  # only a catch-all reading ("a ..." is a picture of the words)
 
     @property
     def spoken(self) -> tuple[str, str] | None:
@@ -163,6 +164,7 @@ class OfflinePlanner:
         lead = ""  # "on #2, redo": a request may name its artwork up front
         previous = ""  # the piece that made the last calls
         chatted = False  # a piece was a remark or a bit about the person
+        chatter: list[tuple[int, int]] = []  # (start, length) of calls only a catch-all made
         pieces = language.split_requests(message, self._starts_request)
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
             return Plan(reply=prompts.REMARK, answer="chat")
@@ -205,6 +207,9 @@ class OfflinePlanner:
                 previous = request
                 continue
             if decision.calls:
+                if decision.weak and decision.calls[0].name in _CREATE \
+                        and not _DESCRIBES.match(_POLITE.sub("", request)):
+                    chatter.append((len(calls), len(decision.calls)))
                 calls.extend(decision.calls)
                 context = _after(context, decision.calls)
                 previous = request
@@ -221,7 +226,14 @@ class OfflinePlanner:
                                   "variation, an edit in words, or “undo”.", answer="ask")
         if lead:
             unknown.append(lead)
+        if chatter and sum(n for _, n in chatter) < len(calls):
+            # "morning! coffee in hand. the jig is too fast, slow it down": the chatter
+            # beside a clear request is not a scene to paint
+            for start, n in reversed(chatter):
+                del calls[start:start + n]
         calls = _dedupe(calls)
+        if not calls and not said and context.recent and _DISSATISFIED.match(message):
+            return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
         if not calls and not said and not unknown and chatted:
             return Plan(reply=prompts.GREETING, answer="chat")
         if not calls and not said:
@@ -313,6 +325,7 @@ class OfflinePlanner:
                 return Decision(calls=blended)
         rule_calls = self._rules(text, said, local)
         label = _label(rule_calls)
+        catch_all = self._weak
         if not rule_calls and _ELSEWHERE.match(text):
             return Decision()  # said as not understood, with what it can do
         if rule_calls and label == "edit" and not context.recent and not _REFERS.search(text):
@@ -383,7 +396,7 @@ class OfflinePlanner:
         if chosen is None:
             fallback = _fallback(text, said, local, found, pred)
             if fallback:
-                return Decision(calls=_retarget(fallback, found, context, text))
+                return Decision(calls=_retarget(fallback, found, context, text), weak=True)
             return Decision(question=_question(pred, context) if pred else None)
         if chosen == "generate_image" and naming.music_words(text) \
                 and not re.search(r"\b" + naming.IMAGE_NOUN + r"s?\b", text, re.I):
@@ -428,7 +441,12 @@ class OfflinePlanner:
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
-        return Decision(calls=_aspect_only(calls, text, local))
+        if len(calls) == 1 and calls[0].name in _CREATE and set(calls[0].args) <= {"prompt"} \
+                and _nothing_said(str(calls[0].args.get("prompt", ""))):
+            return Decision(question=prompts.WHAT_TO_MAKE)  # "make something", "create"
+        weak = catch_all and chosen == label and (pred is None or pred.label != chosen
+                                                  or pred.p < OVERRULE)
+        return Decision(calls=_aspect_only(calls, text, local), weak=weak)
 
     def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
@@ -596,6 +614,7 @@ _HELLO = re.compile(
     r"quick\s+question|out\s+of\s+curiosity|just\s+wondering|before\s+i\s+start|one\s+more\s+thing|"
     r"oh|also|btw|by\s+the\s+way|there)\b[\s,!.:-]*)+", re.I)
 _VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
+             "tweak tweaked adjust touch up fix-up "
              "great best improve improved fix fixed change changed something anything stuff "
              "more less a an the this that #2 can you please somehow just bit little lot "
              "cooler? it's its be do some".split()) - {"cooler?"}
@@ -790,6 +809,31 @@ def _joined(calls: list[PlannedCall], new: list[PlannedCall], previous: str) -> 
         calls[-1] = PlannedCall("undo", {"artwork": last.args.get("artwork", "it")})
         return True
     return False
+
+
+# How a description of something to make begins: "a fox in the snow", "two owls", "paint…"
+_DESCRIBES = re.compile(
+    r"^\s*(?:a|an|some|the|two|three|four|\d+|another|new|paint|draw|sketch|compose|write|"
+    r"render|generate|create|make|imagine|illustrate|design|picture|image|photo|portrait|"
+    r"painting|drawing|song|tune|melody|piece)\b", re.I)
+_DISSATISFIED = re.compile(
+    r"^\W*(?:(?:hmm+|hm+|um+|uh+|meh|nah|no|nope|ugh|well|so|honestly|sorry|but)[\s,.!]+)*"
+    r"(?:(?:it'?s|that'?s|this\s+is|still)\s+)?(?:not\s+(?:quite|really|exactly)\s+(?:right|it|there|"
+    r"what\s+i\s+(?:wanted|meant|had\s+in\s+mind))|not\s+(?:right|it|great|good|there)|"
+    r"(?:not\s+)?what\s+i\s+(?:wanted|meant|had\s+in\s+mind)|(?:fix|tweak|adjust|improve|"
+    r"touch\s+up|change|redo)\s+(?:it|this|that|the\s+(?:music|song|tune|piece|picture|image|"
+    r"painting))(?:\s+(?:a\s+bit|a\s+little|somehow|please|pls))*|something'?s\s+off|"
+    r"(?:i\s+)?don'?t\s+(?:really\s+)?like\s+(?:it|this|that)(?:\s+much)?|try\s+again)[\s.!]*$",
+    re.I)
+_NOTHING = set("""a an the some something anything thing things stuff one ones it me for
+start create make made do something's whatever cool nice good new random anything's please
+pls you can could would go on then now just thing's kind of sort that this""".split())
+
+
+def _nothing_said(prompt: str) -> bool:
+    """"something", "a thing", "one", "start something for me": no subject at all."""
+    words = re.findall(r"[a-z']+", prompt.lower())
+    return all(w in _NOTHING for w in words)
 
 
 def _only_a_remark(call: PlannedCall) -> bool:

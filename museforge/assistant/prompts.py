@@ -39,6 +39,8 @@ def capabilities() -> str:
 CAPABILITIES = "__capabilities__"  # resolved at reply time, when every tool is registered
 GREETING = "Hello! Tell me what to make, or say “help” to see what I can do."
 REMARK = "Glad to hear it! Tell me what to change or make next (or “help”)."
+WHAT_TO_MAKE = ("What should I make? A picture (“a lighthouse at dusk, watercolor”) or a "
+                "piece of music (“a calm piano waltz”)?")
 
 
 def not_understood(message: str) -> str:
