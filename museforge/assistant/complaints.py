@@ -70,7 +70,8 @@ FAULTS = [
     Fault(r"low|boomy|growly|rumbly|too\s+deep|muddy\s+bass", "music", {"transpose": 5}),
 ]
 
-_DEGREE = (r"(?:too|so|very|kinda|kind\s+of|sort\s+of|a\s+(?:bit|little|touch|tad)|bit|rather|quite|"
+_DEGREE = (r"(?:too|so|very|kinda|kind\s+of|sort\s+of|a\s+(?:bit|little|touch|tad)|bit|rather|"
+           r"quite|"
            r"really|way|super|pretty|all|overly|a\s+little\s+bit|just|far\s+too|much\s+too|"
            r"extremely|incredibly|horribly|awfully|way\s+too)")
 _STATEMENT = (r"(?:it|this|that|they|everything|the\s+[\w' -]{1,30}?|colou?rs?|the\s+colou?rs?|"
@@ -86,7 +87,8 @@ _NEGATED = re.compile(r"\b(?:not|isn'?t|aren'?t|wasn'?t|never|no)\s+(?:\w+\s+)?$
 _FILLER = re.compile(r"\b(?:lol|lmao|tbh|af|ngl|imo|hmm+|ugh+|meh|honestly|pls|please|now|"
                      r"still|though|tho|innit|isn'?t\s+it|right|eh|oof|yikes|ew+|kinda|sorta|"
                      r"a\s+bit|bit|way|too|so|very|really|all|the|colou?rs?|edges|it|is|are|"
-                     r"and|looks?|feels?|sounds?|seems?|fix|that|at\s+all|af|lmao|seriously)\b|[^\w\s]", I)
+                     r"and|looks?|feels?|sounds?|seems?|fix|that|at\s+all|af|lmao|seriously)\b|"
+                     r"[^\w\s]", I)
 # A complaint beside an instruction is the reason for it ("way too slow, revert to v3",
 # "pale on the projector, could you bump up the contrast"): the instruction is the request.
 _INSTRUCTION = re.compile(

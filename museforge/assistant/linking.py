@@ -46,11 +46,25 @@ def inspired(text: str, ctx: PlanContext, new_kind: str) -> tuple[str | None, st
         ref = _other_ref(like.group(1), ctx, other)
         if ref:
             return ref, text[: like.start()] + " " + text[like.end():]
+    m = _DANCE_TO.search(text)  # "music it could dance to"
+    if m:
+        ref = _other_ref(m.group(1), ctx, other)
+        if ref:
+            return ref, text[: m.start()] + " " + text[m.end():]
+    m = re.search(r"\b(?:for|of|to)\s+(?:the\s+)?same(?:\s+(?:one|" + IMAGE_NOUN + "|" +
+                  MUSIC_NOUN +
+                  r"))?\b", text, I)  # "also one music with sitar for same"
+    if m and focus_kind(ctx) == other:
+        return "it", text[: m.start()] + " " + text[m.end():]
     for m in re.finditer(r"\b" + _LINK + r"\s+(" + _THING + r")(?=\W|$)", text, I):
         ref = _other_ref(m.group(1), ctx, other)
         if ref:
             return ref, text[: m.start()] + " " + text[m.end():]
     return None, text
+
+
+_DANCE_TO = re.compile(r"\b(it|they|this|that)\s+(?:could|can|would|might|will)\s+(?:dance|move|"
+                       r"sway|walk|march|sleep|float|fly|run|swim|drift)\s+(?:along\s+)?to\b", I)
 
 
 def _other_ref(phrase: str, ctx: PlanContext, other: str) -> str | None:

@@ -168,7 +168,7 @@ class OfflinePlanner:
         pieces = language.split_requests(message, self._starts_request)
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
             return Plan(reply=prompts.REMARK, answer="chat")
-        if len(pieces) == 1 and _about_the_person(pieces[0], alone=True):  # "I teach year 3 and ..."
+        if len(pieces) == 1 and _about_the_person(pieces[0], alone=True):  # "I teach year 3"
             return Plan(reply=prompts.GREETING, answer="chat")
         if len(pieces) > 1 and _BACK_TO_A_VERSION.search(message) \
                 and not _SEQUENCED.search(message) and len(language.explicit_refs(message)) <= 1:
@@ -396,7 +396,8 @@ class OfflinePlanner:
         if chosen is None:
             fallback = _fallback(text, said, local, found, pred)
             if fallback:
-                return Decision(calls=_retarget(fallback, found, context, text), weak=True)
+                fallback = _aspect_only(_retarget(fallback, found, context, text), text, local)
+                return Decision(calls=fallback, weak=fallback[0].name in _CREATE)
             return Decision(question=_question(pred, context) if pred else None)
         if chosen == "generate_image" and naming.music_words(text) \
                 and not re.search(r"\b" + naming.IMAGE_NOUN + r"s?\b", text, re.I):
@@ -657,7 +658,8 @@ def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall) -> 
     return bool(_GENERIC_PROMPT.match(prompt)) and "inspired_by" not in new[0].args
 
 
-_INTERJECTION = (r"(?:lol+|lmf?ao+|rofl|omg|omfg|wow+|whoa|woah|cool|nice|sweet|ok(?:ay)?|k|oh+|ah+|"
+_INTERJECTION = (r"(?:lol+|lmf?ao+|rofl|omg|omfg|wow+|whoa|woah|cool|nice|sweet|ok(?:ay)?|k|oh+|"
+                 r"ah+|"
                  r"aw+|hmm+|yay+|yes+|yeah|yep|yup|haha+|hehe+|great|perfect|awesome|amazing|"
                  r"brilliant|lovely|beautiful|gorgeous|sick|dope|fire|wait|sorry|oops|hey|hi|"
                  r"hello|thanks|thank\s+you|ty|cheers|good\s+(?:morning|evening|afternoon)|"

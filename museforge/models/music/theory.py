@@ -311,6 +311,9 @@ INSTRUMENT_ALIASES: dict[str, int] = {
     "highland pipes": 109, "smallpipes": 109, "gaita": 109,
     "theremin": 81, "keytar": 81, "moog": 81, "mellotron": 48, "clavinet": 7,
     "tubular bells": 14, "carillon": 14, "glass harmonica": 92, "music-box": 10,
+    "shehnai": 111, "nadaswaram": 111, "tabla": 116, "djembe": 116, "bodhran": 116,
+    "cajon": 115, "dhol": 116, "mridangam": 116, "santur": 15, "sarod": 104, "veena": 104,
+    "tanpura": 104, "harmonium pump organ": 20, "guqin": 107, "kora": 46, "ngoni": 105,
 }
 
 _GM_LOOKUP = {re.sub(r"[^a-z0-9+]+", " ", name.lower()).strip(): i
