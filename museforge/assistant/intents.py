@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from museforge.assistant import naming
+from museforge.assistant import language, naming
 from museforge.assistant.linking import compose_music, generate_image
 from museforge.assistant.naming import (
     IMAGE_ONLY,
@@ -111,8 +111,7 @@ def vary(text: str, ctx: PlanContext) -> list[PlannedCall]:
     if kind == "music":
         calls = music._vary(text, PlanContext(focus=[*ctx.focus], recent=[*ctx.recent]))
         if not calls:
-            amount = 0.6 if re.search(r"\b(strong|wild|big|bold|a\s+lot|very\s+different|"
-                                      r"radical|wilder|crazier)\b", text, I) else 0.3
+            amount = 0.6 if language.STRONG_CHANGE.search(text) else 0.3
             calls = [PlannedCall("vary_music", {"artwork": "it", "amount": amount})]
             count = music.variation_count(text.lower())
             if count > 1:
@@ -124,9 +123,7 @@ def vary(text: str, ctx: PlanContext) -> list[PlannedCall]:
         count = music.variation_count(low)
         if count > 1:
             calls[0].args["count"] = count
-        if re.search(r"\b(?:wild\w*|crazi\w*|a\s+lot|loads|heavily|really\s+different|very\s+"
-                     r"different|completely|radical\w*|drastic\w*|bold\w*|strong\w*|much\s+more)\b",
-                     low):
+        if language.STRONG_CHANGE.search(low):
             calls[0].args["strength"] = "strong"
     return _with_ref(calls, "artwork", ref)
 

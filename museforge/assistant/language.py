@@ -177,3 +177,12 @@ def natural_ref(text: str) -> str | None:
         if m:
             return " ".join(m.group(0).split())
     return None
+
+
+# A variation asked to be far from its source: "a strong variation", "pretty different from
+# each other", "change it loads". One pattern for pictures and music.
+STRONG_CHANGE = re.compile(
+    r"\b(?:strong\w*|wild\w*|crazi\w*|crazy|big|bold\w*|a\s+lot|loads|heavily|radical\w*|"
+    r"drastic\w*|dramatic|completely|totally|unrecogni[sz]able|differently|much\s+more|"
+    r"(?:very|really|pretty|quite|totally|wildly|super|way|completely|more)\s+different|"
+    r"different\s+from\s+each\s+other|nothing\s+alike|go\s+far|far\s+out)\b", re.I)

@@ -16,7 +16,7 @@ I = re.IGNORECASE  # noqa: E741
 
 IMAGE_NOUN = r"(?:picture|pic|image|painting|drawing|photo|illustration|artwork|poster|cover|art)"
 MUSIC_NOUN = (r"(?:song|tune|music|melody|piece|track|jig|reel|waltz|lullaby|ballad|march|"
-              r"hornpipe|air|theme|soundtrack|composition)")
+              r"hornpipe|air|theme|soundtrack|composition|beat|loop|jingle|chiptune)")
 # Words that only make sense for one kind of artwork.
 MUSIC_ONLY = re.compile(
     r"\b(?:faster|slower|slow|quicker|quick|rushed|speedier|speed|tempo|bpm|pace|transpose|"

@@ -380,16 +380,26 @@ class OfflinePlanner:
         if linked and (chosen in _CREATE or pred is None or pred.label in _CREATE
                        or pred.p < OVERRULE or _LINKED.search(text)):
             tool, ref, rest = linked
+            rest = _DANGLING_LINK.sub(" ", rest)
             calls = (images._generate if tool == "generate_image" else music._compose)(
                 rest, context)
+            subject = _SUBJECT_AFTER.match(rest.strip())
+            if calls and subject and not _nothing_said(subject.group(2)):
+                # "a picture that goes with it: ten ladybirds on a leaf": the subject is
+                # what follows the colon; the words before it say what for
+                tail = (images._generate if tool == "generate_image" else music._compose)(
+                    subject.group(2), context)
+                if tail:
+                    calls[0].args = {**calls[0].args, **tail[0].args}
             if calls:
+                calls[0].args.pop("inspired_by", None)
                 calls[0].args["inspired_by"] = ref
                 calls[0].args["prompt"] = linking._unlinked(
                     str(calls[0].args.get("prompt", ""))) or calls[0].args.get("prompt", "")
                 if tool == "generate_image" and re.fullmatch(
                         r"(?:a\s+|an\s+|some\s+)?(?:\d+\s+)?(?:album\s+)?(?:cover|poster|picture|"
                         r"image|painting|artwork|art|illustration|visual)s?(?:\s+art|\s+ideas?)?"
-                        r"(?:\s+(?:for|of|to|that\s+fits|like))?",
+                        r"(?:\s+(?:for|of|to|that\s+fits|like))?|(?:for|of|to|like|with)?",
                         str(calls[0].args.get("prompt", "")), re.I):
                     calls[0].args["prompt"] = "a picture"
                 return Decision(calls=calls)
@@ -814,6 +824,13 @@ def _joined(calls: list[PlannedCall], new: list[PlannedCall], previous: str) -> 
 
 
 # How a description of something to make begins: "a fox in the snow", "two owls", "paint…"
+_DANGLING_LINK = re.compile(
+    r"\b(?:(?:that|which)\s+(?:goes?|go)\s+(?:well\s+)?with|to\s+go\s+(?:along\s+)?with|"
+    r"(?:that|which)\s+(?:matches|fits|suits)|inspired\s+by|based\s+on)\s*(?=[:,;-]|$)", re.I)
+_SUBJECT_AFTER = re.compile(
+    r"^(.*?\b(?:picture|pic|image|painting|drawing|illustration|poster|cover|art|artwork|"
+    r"something|something\s+new|one|piece|tune|song|melody|music)\b[^:,;]*?)\s*[:;,-]\s*"
+    r"((?:an?|some|the|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+.+)$", re.I)
 _DESCRIBES = re.compile(
     r"^\s*(?:a|an|some|the|two|three|four|\d+|another|new|paint|draw|sketch|compose|write|"
     r"render|generate|create|make|imagine|illustrate|design|picture|image|photo|portrait|"

@@ -35,7 +35,8 @@ MOOD_MUSIC: list[tuple[str, dict[str, object]]] = [
 ]
 MOOD_IMAGE: list[tuple[str, dict[str, object]]] = [
     (r"sad(?:der)?|gloom(?:y|ier)|moodier|melanchol\w*|somber|sombre|bleak(?:er)?|"
-     r"depressing|ominous|spookier|eerie|creepier", {"warmth": -0.3,
+     r"depressing|ominous|spookier|eerie|creepier|more\s+(?:moody|dramatic|brooding|somber|"
+     r"sombre|mysterious)", {"warmth": -0.3,
                                                      "brightness": 0.85}),
     (r"happ(?:y|ier)|cheer(?:y|ier|ful)?|joyful|sunnier|uplifting|jolly|jollier|livelier",
      {"warmth": 0.3, "brightness": 1.15}),

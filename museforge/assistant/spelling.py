@@ -25,7 +25,8 @@ TEXT_SPEAK = {
     "mins": "minutes", "bpms": "bpm", "sec": "seconds", "secs": "seconds", "cuz": "because",
     "coz": "because", "dont": "don't", "cant": "can't", "wont": "won't", "its": "its",
     "im": "i'm", "id": "i'd", "ive": "i've", "youre": "you're", "thats": "that's",
-    "whats": "what's", "lets": "let's",
+    "whats": "what's", "lets": "let's", "moar": "more", "bigg": "big", "abit": "a bit",
+    "alil": "a little", "lil": "little", "bc": "because", "rn": "right now", "ngl": "honestly",
 }
 
 # The words the rules act on: verbs, nouns, adjustments, music words and the procedural

@@ -201,9 +201,7 @@ _VARY = re.compile(
 
 def _vary(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
-    strong = re.search(r"\b(strong|wild|wilder|big|bold|very\s+different|more\s+different|radical|"
-                       r"dramatic|loose|heavily|loads|a\s+lot|crazier|crazy|differently|"
-                       r"unrecogni[sz]able|totally|completely)\b", low)
+    strong = language.STRONG_CHANGE.search(low) or re.search(r"\bloose\b", low)
     count, _ = _count_of(re.sub(r"\bvariations?\b", "pictures", text, flags=I))
     if count == 1:
         m = re.search(r"\b" + NUM + r"\s+(?:more|other)\b", low)

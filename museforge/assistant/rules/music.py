@@ -561,8 +561,7 @@ def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
     if kind_of(ref, context) != "music" and not re.search(_MUSIC_NOUN, text, I):
         return []  # a picture: the image rules take it
     low = text.lower()
-    amount = 0.6 if re.search(r"\b(strong|wild|big|bold|a\s+lot|very\s+different|radical)\b",
-                              low) else 0.3
+    amount = 0.6 if language.STRONG_CHANGE.search(low) else 0.3
     if re.search(r"\b(?:subtle|slight|small|little|gentle|minor)\b", low):
         amount = 0.2
     if re.search(r"\b(?:go\s+far|far\s+out|wild(?:ly)?|a\s+lot|radically|completely|"
