@@ -20,6 +20,7 @@ from museforge.bots.web import api_sessions, api_turns
 from museforge.bots.web.deps import Web
 from museforge.bots.web.gate import Gate
 from museforge.bots.web.jobs import WebJobs
+from museforge.bots.web.limits import MAX_BODY_BYTES, BodyLimit
 from museforge.bots.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, Uploads
 from museforge.storage.errors import NotFound, StorageError
 from museforge.storage.models import Actor
@@ -38,9 +39,12 @@ PAGE_HEADERS = {
 
 
 def create_app(studio: Studio, *, token: str | None = None,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+               max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The web chat for ``studio``. Without ``token`` it serves only the local user on
-    localhost; with one, every request must carry it (see ``gate``)."""
+    localhost; with one, every request must carry it (see ``gate``). A request body
+    over ``max_body_bytes`` is refused before it is read (uploads have their own limit;
+    see ``limits``)."""
     uploads = Uploads(max_upload_bytes)
 
     @asynccontextmanager
@@ -63,7 +67,8 @@ def create_app(studio: Studio, *, token: str | None = None,
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    app.add_middleware(Gate, token=token)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(Gate, token=token)  # added last, so it runs first
     return app
 
 
