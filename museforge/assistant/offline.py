@@ -176,6 +176,12 @@ class OfflinePlanner:
         for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
+            switch = _SWITCH.match(_POLITE.sub("", request).strip(" ,.!?"))
+            if switch and not lead and _names_only(switch.group(1), context) \
+                    and not re.search(r"\b(?:v\s*\d|version|original|first\s+(?:one|version))\b",
+                                      switch.group(1), re.I):
+                lead = switch.group(1)  # "go back to the music and give me two variations"
+                continue
             if len(pieces) > 1 and (remark(request) or _about_the_person(request)):
                 chatted = True
                 # "lol its so cute. make it bigger", "3rd one goes hard, upscale that 4x":
@@ -824,6 +830,9 @@ def _joined(calls: list[PlannedCall], new: list[PlannedCall], previous: str) -> 
 
 
 # How a description of something to make begins: "a fox in the snow", "two owls", "paint…"
+_SWITCH = re.compile(r"^(?:(?:ok|okay|now|so|right|and)\s+)*(?:(?:go|switch|come|get|jump)\s+back|"
+                     r"back|switch(?:ing)?|over|moving\s+on|let'?s\s+go\s+back)\s+to\s+(.+)$",
+                     re.I)
 _DANGLING_LINK = re.compile(
     r"\b(?:(?:that|which)\s+(?:goes?|go)\s+(?:well\s+)?with|to\s+go\s+(?:along\s+)?with|"
     r"(?:that|which)\s+(?:matches|fits|suits)|inspired\s+by|based\s+on)\s*(?=[:,;-]|$)", re.I)

@@ -385,7 +385,7 @@ _INSTR_CHANGE = re.compile(r"\b(?:play|switch|change|swap|give|put|use|make|turn
                            r"the)|with\s+(?:a|an|the))\b.*\b(?:" + _INSTRUMENTS + r")s?\b|"
                            r"\bplay(?:ed)?\b.*?\bon\s+(?:a|an|the)\s+\w+", I)
 _LENGTH = re.compile(r"\b(?:make|trim|cut|shorten|loop|lengthen|set|limit)\b.*?\b(?:to\s+)?" +
-                     NUM + r"\s+bars?(?:\s+long)?\b(?!.*\bmore\b)", I)
+                     NUM + r"\s+bars?(?:\s+long)?\b(?!.*\bmore\b)(?!\s+(?:longer|extra))", I)
 _SET_TEMPO = re.compile(r"\b\d{2,3}\s*(?:bpm|beats\s+per\s+minute)\b|\btempo\b", I)
 _HUMANIZE = re.compile(r"\b(humani[sz]e|looser|less\s+robotic|more\s+human|swing\s+it|"
                        r"quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to)\b", I)
@@ -432,7 +432,7 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
     length = _LENGTH.search(text)
     if length and language.to_number(length.group(1)):
         args["bars"] = int(language.to_number(length.group(1)) or 8)
-    elif not re.search(r"\b(?:more|add|another|extra|additional|further)\b", low):
+    elif not re.search(r"\b(?:more|add|another|extra|additional|further|longer)\b", low):
         bars = bars_in(text)
         if bars:
             args["bars"] = bars
