@@ -8,13 +8,19 @@ cut into pieces, as OpenAI, vLLM, llama.cpp and Ollama send them.
     ...
     stub.requests[0]["tools"]       # what the client sent
     stub.close()
+
+Streamed answers are made as they are sent, so a client that hangs up early (it read
+enough) stops the stub too; ``stub.streams`` says, per streamed answer, how many chunks
+went out and whether the last one did.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +39,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     hang_s: float = 0.0  # wait this long before answering (past the client's timeout)
     stall_s: float = 0.0  # streaming: wait this long after the first chunk
+    body: str | None = None  # sent as it is, in place of a completion (a broken server)
 
 
 def say(text: str) -> Answer:
@@ -56,6 +63,7 @@ class OpenAIStub:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.answers: deque[Answer] = deque()
+        self.streams: queue.Queue[tuple[int, bool]] = queue.Queue()  # (chunks sent, all?)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -105,7 +113,9 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             if answer.hang_s and stub.stopping.wait(answer.hang_s):
                 return
             try:
-                if answer.status != 200:
+                if answer.body is not None:
+                    self._raw(answer.body)
+                elif answer.status != 200:
                     self._json(answer.status, {"error": {"message": f"scripted {answer.status}",
                                                          "type": "scripted"}}, answer.headers)
                 elif body.get("stream"):
@@ -126,18 +136,32 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _raw(self, text: str) -> None:
+            data = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _stream(self, answer: Answer, body: dict[str, Any]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()  # HTTP/1.0: the body ends when the connection closes
-            for n, chunk in enumerate(_chunks(answer, body)):
-                if n == 1 and answer.stall_s and stub.stopping.wait(answer.stall_s):
-                    return
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            sent, complete = 0, False
+            try:
+                for n, chunk in enumerate(_chunks(answer, body)):
+                    if n == 1 and answer.stall_s and stub.stopping.wait(answer.stall_s):
+                        return
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    sent += 1
+                self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
+                complete = True
+            finally:
+                stub.streams.put((sent, complete))
 
     return Handler
 
@@ -163,20 +187,21 @@ def _completion(answer: Answer, body: dict[str, Any]) -> dict[str, Any]:
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 
 
-def _chunks(answer: Answer, body: dict[str, Any]) -> list[dict[str, Any]]:
+def _chunks(answer: Answer, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
                 "model": body.get("model", "stub"),
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
-    out = [chunk({"role": "assistant", "content": ""})]
+    yield chunk({"role": "assistant", "content": ""})
     text = answer.content
-    out += [chunk({"content": text[i:i + PIECE]}) for i in range(0, len(text), PIECE)]
+    for i in range(0, len(text), PIECE):
+        yield chunk({"content": text[i:i + PIECE]})
     for n, (name, args) in enumerate(answer.tool_calls):
-        out.append(chunk({"tool_calls": [{"index": n, "id": f"call_{n}", "type": "function",
-                                          "function": {"name": name, "arguments": ""}}]}))
+        yield chunk({"tool_calls": [{"index": n, "id": f"call_{n}", "type": "function",
+                                     "function": {"name": name, "arguments": ""}}]})
         raw = _arguments(args)
-        out += [chunk({"tool_calls": [{"index": n, "function": {"arguments": raw[i:i + PIECE]}}]})
-                for i in range(0, len(raw), PIECE)]
-    out.append(chunk({}, _finish(answer)))
-    return out
+        for i in range(0, len(raw), PIECE):
+            yield chunk({"tool_calls": [{"index": n,
+                                         "function": {"arguments": raw[i:i + PIECE]}}]})
+    yield chunk({}, _finish(answer))
