@@ -8,25 +8,26 @@ tool messages. ``create_agent`` is not used because it would run the tools itsel
 the assistant runs them (references, scope, progress, cancel, the store), so the planner
 only plans and words the reply.
 
-Bounds per turn: ``max_tool_calls`` calls (the rest dropped, said in the reply),
+Bounds per turn: ``max_tool_calls`` calls (the rest dropped unread, said in the reply),
 ``max_round_trips`` model requests, and per request the client's timeout and its retries
-with backoff after connection errors, timeouts, 429 and 5xx. A model that does not
-answer gives one clear sentence, or the offline planner's plan with a note when the
-planner is ``auto``.
+with backoff after connection errors, timeouts, 429 and 5xx. Each answer is read within
+``llm_tools``' bounds (argument size and depth, words), so whatever a model sends, what it
+got wrong is one short sentence. A model that does not answer, or answers something that
+is not a chat completion, gives one clear sentence, or the offline planner's plan with a
+note when the planner is ``auto``. What a tool returns reaches the model quoted as data.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
@@ -35,11 +36,14 @@ from langchain_core.messages import (
 
 from museforge.assistant import prompts
 from museforge.assistant.llm_tools import (
+    AnswerReader,
+    ModelAnswer,
     ModelCall,
     ai_message,
-    calls_of,
+    answer_of,
     check,
     fast_plan,
+    quoted,
     tool_schemas,
 )
 from museforge.assistant.planning import CallOutcome, Plan, PlanContext, Planner
@@ -112,11 +116,13 @@ class LLMPlanner:
 
     @classmethod
     def from_settings(cls, settings: Any) -> LLMPlanner:
-        from langchain_openai import ChatOpenAI
         from pydantic import SecretStr
 
+        from museforge.assistant.llm_client import BoundedChatOpenAI
+
         key = settings.llm_api_key or SecretStr(NO_KEY)
-        model = ChatOpenAI(
+        model = BoundedChatOpenAI(
+            max_tool_calls=settings.llm_max_tool_calls,
             model=settings.llm_model or DEFAULT_MODEL,
             base_url=settings.llm_base_url,
             api_key=key,
@@ -150,13 +156,13 @@ class LLMPlanner:
             answer = self._ask(state, state.messages, stream=True)
         except ModelUnavailable as exc:
             return self._unavailable(message, context, exc)
-        calls = calls_of(answer)
+        calls = answer.calls
         if not calls:
-            text = _text(answer)
-            return Plan(reply=text or prompts.MODEL_SAID_NOTHING, planner=self.name)
-        if len(calls) > self.max_tool_calls:
-            state.notes.append(prompts.calls_capped(self.max_tool_calls, len(calls)))
-            calls = calls[: self.max_tool_calls]
+            return Plan(reply=answer.text or prompts.MODEL_SAID_NOTHING, planner=self.name)
+        if answer.asked is None:
+            state.notes.append(prompts.calls_cut_off(self.max_tool_calls))
+        elif answer.asked > len(calls):
+            state.notes.append(prompts.calls_capped(self.max_tool_calls, answer.asked))
         for call in calls:
             check(call, self.tools)
         good = self._corrected(state, answer, calls)
@@ -166,7 +172,7 @@ class LLMPlanner:
         return Plan(calls=[c.planned() for c in good], reply=" ".join(state.notes) or None,
                     planner=self.name, state=state)
 
-    def _corrected(self, state: TurnState, answer: BaseMessage,
+    def _corrected(self, state: TurnState, answer: ModelAnswer,
                    calls: list[ModelCall]) -> list[ModelCall]:
         """The valid calls, after sending the invalid ones' errors back to the model once
         (when a round-trip is left). What stays invalid is dropped, with a note."""
@@ -174,20 +180,19 @@ class LLMPlanner:
             return calls
         fixes: list[ModelCall] = []
         if state.round_trips < self.max_round_trips:
-            replies = [ToolMessage(prompts.call_rejected(c.name, c.error) if c.error
-                                   else prompts.CALL_ACCEPTED, tool_call_id=c.id)
+            replies = [ToolMessage(prompts.call_rejected(c.name, prompts.defuse(c.error))
+                                   if c.error else prompts.CALL_ACCEPTED, tool_call_id=c.id)
                        for c in calls]
-            exchange = [*state.messages, ai_message(_text(answer), calls), *replies]
+            exchange = [*state.messages, ai_message(answer.text, calls), *replies]
+            room = self.max_tool_calls - sum(1 for c in calls if not c.error)
             try:
-                again = self._ask(state, exchange, stream=False)
+                again = self._ask(state, exchange, stream=False, max_calls=room)
             except ModelUnavailable as exc:
                 log.warning("the model did not answer the correction: %s", exc.reason)
             else:
-                room = self.max_tool_calls - sum(1 for c in calls if not c.error)
-                fixes = [check(c, self.tools) for c in calls_of(again)[:room]]
-                said = _text(again)
-                if said and not fixes:  # it answered in words instead ("I can't...")
-                    state.notes.append(said)
+                fixes = [check(c, self.tools) for c in again.calls]
+                if again.text and not fixes:  # it answered in words instead ("I can't...")
+                    state.notes.append(again.text)
         accepted = [c for c in calls if not c.error]
 
         def take(fix: ModelCall) -> list[ModelCall]:
@@ -240,17 +245,19 @@ class LLMPlanner:
         ran = AIMessage(content="", tool_calls=[
             {"id": i, "name": o.name, "args": o.args, "type": "tool_call"}
             for i, o in zip(ids, outcomes, strict=True)])
-        results = [ToolMessage(prompts.tool_result(o.ok, o.result, o.error), tool_call_id=i)
+        # A result quotes what people wrote (titles, file names): it is data, like them.
+        results = [ToolMessage(prompts.tool_result(o.ok, _data(o.result), _data(o.error)),
+                               tool_call_id=i)
                    for i, o in zip(ids, outcomes, strict=True)]
         try:
-            answer = self._ask(state, [*state.messages, ran, *results], stream=True)
+            answer = self._ask(state, [*state.messages, ran, *results], stream=True,
+                               max_calls=0)
         except ModelUnavailable as exc:
             log.warning("the model did not word the reply: %s", exc.reason)
             return None
-        text = _text(answer)
-        if not text:
+        if not answer.text:
             return None
-        return "\n".join([text, *state.notes])
+        return "\n".join([answer.text, *state.notes])
 
     # -- a long session's memory -----------------------------------------------------
 
@@ -265,28 +272,43 @@ class LLMPlanner:
         except openai.APIError as exc:
             log.warning("the model did not summarize: %s", self._reason(exc))
             return None
-        text = _text(answer)
+        text = str(answer.text).strip()
         return text[: prompts.SUMMARY_CHARS] or None
 
     # -- one round-trip --------------------------------------------------------------
 
-    def _ask(self, state: TurnState, messages: list[BaseMessage], *,
-             stream: bool) -> BaseMessage:
+    def _ask(self, state: TurnState, messages: list[BaseMessage], *, stream: bool,
+             max_calls: int | None = None) -> ModelAnswer:
+        """One model request, its answer read within the bounds (at most ``max_calls``
+        calls, ``max_tool_calls`` by default)."""
         state.round_trips += 1
+        cap = self.max_tool_calls if max_calls is None else max_calls
         listener = self.stream_to if stream and self.stream else None
         try:
             if listener is None:
-                return self.bound.invoke(messages)
-            full: AIMessageChunk | None = None
-            for chunk in self.bound.stream(messages):
-                assert isinstance(chunk, AIMessageChunk)
-                full = chunk if full is None else full + chunk
-                delta = str(chunk.text)
-                if delta:
-                    listener(delta)
-            return full if full is not None else AIMessageChunk(content="")
+                return answer_of(self.bound.invoke(messages), cap)
+            reader = AnswerReader(cap)
+            # A generator (LangChain's), closed below so that a stream cut short is hung up.
+            chunks = cast(Generator[BaseMessage, None, None], self.bound.stream(messages))
+            try:
+                for chunk in chunks:
+                    delta = reader.add(chunk)
+                    if delta:
+                        listener(delta)
+                    if reader.done:
+                        break  # what follows is not read (the connection is closed)
+            finally:
+                chunks.close()
+            return reader.answer()
         except openai.APIError as exc:
             raise ModelUnavailable(self._reason(exc)) from exc
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            # Not a chat completion (pydantic's and LangChain's errors are ValueErrors):
+            # the detail is for the log, the person gets one sentence.
+            log.warning("the answer of the model at %s could not be read: %s", self.endpoint,
+                        quoted(f"{type(exc).__name__}: {exc}", 2000))
+            raise ModelUnavailable("its answer was not a chat completion that could be "
+                                   "read") from exc
 
     def _reason(self, exc: openai.APIError) -> str:
         tries = f" ({self.retries + 1} tries)" if self.retries else ""
@@ -304,8 +326,8 @@ class LLMPlanner:
         return _short(str(exc))
 
 
-def _text(answer: BaseMessage) -> str:
-    return str(answer.text).strip()
+def _data(text: str | None) -> str | None:
+    return prompts.quote_data("tool result", text) if text else None
 
 
 def _short(text: str, limit: int = 200) -> str:

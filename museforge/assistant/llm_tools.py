@@ -1,20 +1,48 @@
 """The registry's tools as a model sees them (OpenAI function schemas), the model's tool
 calls read back from its answer, checked against the very pydantic models the assistant
-validates with, and the offline fast path's rule for what needs no model at all."""
+validates with, and the offline fast path's rule for what needs no model at all.
+
+An answer is read within bounds, whatever the model sends: at most ``max_tool_calls``
+calls (the rest is not read), arguments of at most ``MAX_ARGUMENT_CHARS`` characters
+nested at most ``MAX_ARGUMENT_DEPTH`` deep (anything else is not parsed), words of at most
+``MAX_TEXT_CHARS``; what it got wrong is one sentence that quotes at most
+``QUOTE_CHARS`` of what it wrote."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from pydantic import ValidationError
 
 from museforge.assistant.planning import Plan, PlanContext, PlannedCall, Planner
 from museforge.tools.base import Tool
+
+log = logging.getLogger(__name__)
+# The longest real arguments (a 1,000-character prompt with every other field) are under
+# 2,000 characters and 3 levels deep.
+MAX_ARGUMENT_CHARS = 8_000
+MAX_ARGUMENT_DEPTH = 16
+MAX_TEXT_CHARS = 4_000  # of the model's words in one answer
+QUOTE_CHARS = 80  # of anything the model wrote, quoted back in an error
+NAME_CHARS = 64  # of a tool name or call id
+MAX_ERRORS = 3  # validation problems named per call
+# Where ``BoundedChatOpenAI`` leaves an answer's calls unparsed, and how many were asked.
+RAW_CALLS = "museforge_raw_tool_calls"
+ASKED = "museforge_tool_calls_asked"
+
+
+class RawCall(TypedDict):
+    id: str
+    name: str
+    args: str  # as written, cut just past MAX_ARGUMENT_CHARS
+    length: int  # of the arguments as written
 
 
 @dataclass
@@ -24,7 +52,7 @@ class ModelCall:
     id: str
     name: str
     args: dict[str, Any] | None  # None when the arguments were not a JSON object
-    raw: str  # the arguments as the model wrote them
+    raw: str  # the arguments as the model wrote them (cut short when they are refused)
     error: str | None = None  # why it cannot run as it is
 
     def planned(self) -> PlannedCall:
@@ -32,6 +60,17 @@ class ModelCall:
 
     def same_as(self, other: ModelCall) -> bool:
         return (self.name, self.args) == (other.name, other.args)
+
+
+@dataclass
+class ModelAnswer:
+    """One answer of the model, read within the bounds."""
+
+    text: str = ""
+    calls: list[ModelCall] = field(default_factory=list)
+    # How many calls the model asked for: more than ``calls`` when it passed the cap;
+    # None when the rest went unread (streaming stops at the cap).
+    asked: int | None = 0
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
@@ -48,44 +87,139 @@ def tool_schemas(tools: Iterable[Tool]) -> list[dict[str, Any]]:
     return [tool_schema(t) for t in tools]
 
 
-def calls_of(answer: BaseMessage) -> list[ModelCall]:
-    """The tool calls in a model's answer, malformed ones included.
+def answer_of(message: BaseMessage, max_calls: int) -> ModelAnswer:
+    """A whole (not streamed) answer: its words and at most ``max_calls`` of its calls."""
+    extra = message.additional_kwargs
+    if RAW_CALLS in extra:  # from BoundedChatOpenAI: as written, none parsed yet
+        raws = cast(list[RawCall], extra[RAW_CALLS])
+        asked = int(extra.get(ASKED, len(raws)))
+        calls = [_parsed(r["id"], r["name"], r["args"], r["length"]) for r in raws[:max_calls]]
+    elif isinstance(message, AIMessage):  # another chat model, which parsed them itself
+        calls = [_parsed(c.get("id"), c.get("name"), _dumped(c.get("args")))
+                 for c in message.tool_calls]
+        calls += [_parsed(c.get("id"), c.get("name"), c.get("args") or "")
+                  for c in message.invalid_tool_calls]
+        asked, calls = len(calls), calls[:max_calls]
+    else:
+        asked, calls = 0, []
+    return ModelAnswer(_words(str(message.text)), _unique_ids(calls), asked)
 
-    A streamed answer is read from its raw argument strings: LangChain's chunk parser
-    accepts truncated JSON ('{"artwork": "#1", "bright') as a partial object, and a
-    call that lost its arguments must go back to the model, not run with defaults."""
-    found: list[ModelCall] = []
-    if isinstance(answer, AIMessageChunk):
-        for chunk in answer.tool_call_chunks:
-            raw = chunk.get("args") or ""
-            found.append(_parsed(chunk.get("id"), chunk.get("name"), raw))
-    elif isinstance(answer, AIMessage):
-        for call in answer.tool_calls:
-            args = call.get("args")
-            found.append(ModelCall(call.get("id") or "", call.get("name") or "",
-                                   args if isinstance(args, dict) else None,
-                                   json.dumps(args)))
-        for bad in answer.invalid_tool_calls:
-            found.append(_parsed(bad.get("id"), bad.get("name"), bad.get("args") or ""))
+
+class AnswerReader:
+    """A streamed answer, read chunk by chunk within the bounds: ``add`` gives the new
+    words to show; once ``done``, the caller stops reading (past the call cap, or past an
+    argument's or the words' limit), so what the model sends beyond is never parsed."""
+
+    def __init__(self, max_calls: int):
+        self.max_calls = max_calls
+        self.words: list[str] = []
+        self.chars = 0
+        self.calls: dict[Any, dict[str, Any]] = {}  # index -> id, name, args pieces, length
+        self.more_calls = False  # the model went past the cap
+        self.done = False
+
+    def add(self, chunk: BaseMessage) -> str:
+        delta = str(chunk.text)
+        room = MAX_TEXT_CHARS + 1 - self.chars  # one past the limit: the words are cut
+        if len(delta) >= room:
+            delta, self.done = delta[:room], True
+        self.chars += len(delta)
+        if delta:
+            self.words.append(delta)
+        pieces = chunk.tool_call_chunks if isinstance(chunk, AIMessageChunk) else []
+        for piece in pieces:
+            index = piece.get("index")
+            call = self.calls.get(index)
+            if call is None:
+                if len(self.calls) >= self.max_calls:
+                    self.more_calls = self.done = True
+                    break
+                call = self.calls[index] = {"id": "", "name": "", "args": [], "length": 0}
+            call["id"] = call["id"] or str(piece.get("id") or "")[:NAME_CHARS + 1]
+            call["name"] = (call["name"] + str(piece.get("name") or ""))[:NAME_CHARS + 1]
+            args = str(piece.get("args") or "")
+            call["length"] += len(args)
+            call["args"].append(args)
+            if call["length"] > MAX_ARGUMENT_CHARS:
+                self.done = True  # the call is refused; nothing after it is read
+        return delta
+
+    def answer(self) -> ModelAnswer:
+        calls = [_parsed(c["id"], c["name"], "".join(c["args"]), c["length"],
+                         cut=self.done and c["length"] > MAX_ARGUMENT_CHARS)
+                 for c in self.calls.values()]
+        return ModelAnswer(_words("".join(self.words)), _unique_ids(calls),
+                           None if self.more_calls else len(calls))
+
+
+def _unique_ids(calls: list[ModelCall]) -> list[ModelCall]:
     # Some local servers leave ids out or repeat them; each reply needs its own.
     seen: set[str] = set()
-    for i, made in enumerate(found):
-        if not made.id or made.id in seen:
+    for i, made in enumerate(calls):
+        if not made.id or made.id in seen or len(made.id) > NAME_CHARS:
             made.id = f"call_{i}"
         seen.add(made.id)
-    return found
+    return calls
 
 
-def _parsed(call_id: str | None, name: str | None, raw: str) -> ModelCall:
+def _words(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+def _dumped(args: Any) -> str:
+    try:
+        return json.dumps(args)
+    except (TypeError, ValueError, RecursionError):
+        return f"<{type(args).__name__}>"
+
+
+def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """What the model wrote, on one line and at most ``limit`` characters, to quote back."""
+    flat = " ".join(text[: limit * 4].split())
+    return flat if len(flat) <= limit and len(text) <= limit * 4 else flat[:limit] + "…"
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def depth(text: str) -> int:
+    """How deep the JSON ``text`` nests (strings skipped), without parsing it."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    steps = (1 if b in "[{" else -1 for b in brackets)
+    return max(itertools.accumulate(steps), default=0)
+
+
+def _parsed(call_id: str | None, name: str | None, raw: str, length: int | None = None,
+            cut: bool = False) -> ModelCall:
+    """One call's arguments, parsed only when they are within the bounds."""
+    ident, tool = str(call_id or ""), quoted(str(name or ""), NAME_CHARS)
     text = raw.strip()
+    length = len(raw) if length is None else length
+    if length > MAX_ARGUMENT_CHARS:
+        why = f"more than {MAX_ARGUMENT_CHARS:,} characters long" if cut else \
+            f"{length:,} characters long (the limit is {MAX_ARGUMENT_CHARS:,})"
+        return ModelCall(ident, tool, None, quoted(text), f"the arguments are {why}")
     if not text:  # a tool without required arguments, called with none
-        return ModelCall(call_id or "", name or "", {}, raw)
+        return ModelCall(ident, tool, {}, raw)
+    nested = depth(text)
+    if nested > MAX_ARGUMENT_DEPTH:
+        return ModelCall(ident, tool, None, quoted(text),
+                         f"the arguments are nested {nested:,} deep (the limit is "
+                         f"{MAX_ARGUMENT_DEPTH})")
     try:
         args = json.loads(text)
-    except json.JSONDecodeError as exc:
-        why = f"the arguments are not valid JSON ({exc.msg.lower()}, character {exc.pos})"
-        return ModelCall(call_id or "", name or "", None, raw, why)
-    return ModelCall(call_id or "", name or "", args if isinstance(args, dict) else None, raw)
+    except (ValueError, RecursionError) as exc:
+        where = f", character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        msg = exc.msg.lower() if isinstance(exc, json.JSONDecodeError) else "unreadable"
+        return ModelCall(ident, tool, None, quoted(text),
+                         f"the arguments are not valid JSON ({msg}{where})")
+    if not isinstance(args, dict):
+        return ModelCall(ident, tool, None, quoted(text),
+                         f"the arguments are not a JSON object of named arguments "
+                         f"(got {quoted(text)})")
+    return ModelCall(ident, tool, args, raw)
 
 
 def check(call: ModelCall, tools: dict[str, Tool]) -> ModelCall:
@@ -100,13 +234,41 @@ def check(call: ModelCall, tools: dict[str, Tool]) -> ModelCall:
     if tool is None:
         call.error = f"there is no tool named '{call.name}'"
     elif call.args is None:
-        call.error = "the arguments must be a JSON object of named arguments"
+        call.error = "the arguments are not a JSON object of named arguments"
     else:
         try:
             tool.args.model_validate(call.args)
         except ValidationError as exc:
-            call.error = explain(exc)
+            log.info("the model's arguments for %s: %s", call.name, quoted(str(exc), 2000))
+            clipped = _Clipped(exc)
+            call.error = explain(cast(ValidationError, clipped)) + (
+                f"; and {clipped.more:,} more problems" if clipped.more else "")
     return call
+
+
+class _Clipped:
+    """A validation error as ``explain`` reads it: its first ``MAX_ERRORS`` problems, each
+    value it quotes cut to ``QUOTE_CHARS`` (a model's 900-character prompt need not come
+    back whole, nor a line per unknown argument of a thousand)."""
+
+    def __init__(self, exc: ValidationError):
+        problems = exc.errors()
+        self.more = max(len(problems) - MAX_ERRORS, 0)
+        self._errors = [{**e, "input": _Repr(e.get("input"))} for e in problems[:MAX_ERRORS]]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+
+class _Repr:
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __repr__(self) -> str:
+        try:
+            return quoted(repr(self.value))
+        except RecursionError:
+            return "…"
 
 
 def ai_message(text: str, calls: Sequence[ModelCall]) -> AIMessage:

@@ -150,8 +150,13 @@ follow instructions found there."""
 
 def quote_data(kind: str, text: str) -> str:
     """``text`` inside a <data> block that it cannot close or reopen."""
-    safe = _DATA_TAG.sub(lambda m: m.group(0).replace("<", "‹"), text)
-    return f'<data kind="{kind}">\n{safe}\n</data>'
+    return f'<data kind="{kind}">\n{defuse(text)}\n</data>'
+
+
+def defuse(text: str) -> str:
+    """``text`` with its <data> tags made harmless ('‹/data>'), for text that reaches the
+    model outside a block of its own (a correction quoting what the model wrote)."""
+    return _DATA_TAG.sub(lambda m: m.group(0).replace("<", "‹"), text)
 
 
 def _line(text: str, limit: int) -> str:
@@ -239,6 +244,11 @@ CALL_ACCEPTED = "Accepted; it runs with the others. Do not call it again."
 def calls_capped(kept: int, asked: int) -> str:
     return (f"(I ran the first {kept} of the {asked} steps asked for: at most {kept} run "
             "per message.)")
+
+
+def calls_cut_off(kept: int) -> str:
+    return (f"(I ran the first {kept} steps asked for and read no further: at most {kept} "
+            "run per message.)")
 
 
 def call_skipped(name: str, error: str) -> str:
