@@ -78,6 +78,12 @@ _STATEMENT = (r"(?:it|this|that|they|everything|the\s+[\w' -]{1,30}?|colou?rs?|t
               r"edges|the\s+edges|light|the\s+light|tempo|pace|the\s+pace|rhythm|the\s+rhythm|"
               r"melody|tune|song|piece|picture|image|painting|pitch)?\s*"
               r"(?:is|are|was|looks?|seems?|feels?|sounds?|gets?|got|went|came\s+out|'s|’s)?")
+# "it is dim", "the colours are dull", "the snow is grey": the artwork or a part of it; "attics
+# are dim" says how the world is, not what is wrong with the picture.
+_SUBJECT = (r"\b(?:it|this|that|they|everything|colou?rs?|edges|light|lighting|tempo|pace|"
+            r"rhythm|melody|tune|song|piece|music|picture|image|painting|photo|pitch|sky|"
+            r"background|snow|sea|water|shadows|darks|lights|highlights|beat|bass|sound|mix|"
+            r"one)'?s?\s+")
 _IMPERATIVE = re.compile(
     r"^\s*(?:(?:please|pls|can\s+you|could\s+you|now|ok|okay|and)\s+)*(?:make|turn|give|add|"
     r"change|paint|draw|compose|write|generate|create|put|set|go|keep|render|do)\b", I)
@@ -119,9 +125,11 @@ def complaint(text: str) -> list[tuple[Fault, re.Match[str]]]:
     for fault in FAULTS:
         words = r"(?:" + fault.words + r")(?!\s+(?:res|resolution|quality|definition|key|"
         words += r"notes?|register|octave|pitch\s+instrument|enough))"
-        pattern = (r"(?:\b" + _DEGREE + r"\s+|" + r"\b(?:is|are|was|looks?|seems?|feels?|"
-                   r"sounds?|'s|’s|its|it's|like|bit|so)\s+(?:" + _DEGREE + r"\s+)?|\b(?:got|gone|"
-                   r"going)\s+(?:all\s+)?)(?:(?:a|an|the)\s+)?" + words + r"\b")
+        pattern = (r"(?:\b" + _DEGREE + r"\s+|" + _SUBJECT + r"(?:is|are|was|'s|’s)\s+(?:" +
+                   _DEGREE + r"\s+)?|\b(?:looks?|seems?|feels?|sounds?|its|it's|like|bit|so)\s+"
+                   r"(?:" +
+                   _DEGREE + r"\s+)?|\b(?:got|gone|going)\s+(?:all\s+)?)(?:(?:a|an|the)\s+)?" +
+                   words + r"\b")
         m = re.search(pattern, text, I)
         if m is None and remaining and not _NEUTRAL.fullmatch(remaining):
             m = re.fullmatch(words, remaining, I)  # "fuzzy", "wishy washy colours, fix pls"

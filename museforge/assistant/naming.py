@@ -113,8 +113,9 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
     for m in re.finditer(r"(?:\b(?:the|and|&)\s+|^)(" + ords + r")(?:\s+(" + _REF_NOUN + r")s?)?\b"
                          r"(?!\s+(?:change|edit|step|version|two|three|\d))", text, I):
         n = _ORD[m.group(1).lower()]
-        if not m.group(2) and not re.match(r"(?:the|and|&)\b", m.group(0), I):
-            continue  # "first, paint a fox": an order of steps, not an artwork
+        if not m.group(2) and not re.match(r"(?:the|and|&)\b", m.group(0), I) \
+                and not m.group(1)[0].isdigit():
+            continue  # "first, paint a fox": an order of steps ("2nd bigger" is an artwork)
         if m.group(1).lower() in ("last", "latest") and not m.group(2):
             continue  # "the last" alone: "undo the last" is about steps
         kind = _kind_of_noun(m.group(2))
@@ -122,6 +123,10 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         if numbers and -len(numbers) <= n <= len(numbers) and n != 0:
             number = numbers[n - 1] if n > 0 else numbers[-1]
             add(f"#{number}", known[number].kind, m)
+    middle = re.search(r"\bthe\s+(?:middle|centre|center)\s+(?:one|" + _REF_NOUN + r")\b", text, I)
+    if middle and len(pool) % 2 == 1 and len(pool) > 1:  # "the middle one" of three
+        number = pool[len(pool) // 2]
+        add(f"#{number}", known[number].kind, middle)
     for m in re.finditer(r"\b" + _DET + r"\s+(?:(?:one|" + _REF_NOUN + r")\s+(?:with|of|"
                          r"about|showing|featuring|at|in)\s+(?:the\s+|a\s+|an\s+)?)?", text, I):
         words = []

@@ -142,6 +142,7 @@ class OfflinePlanner:
         # True: the committed model; None/False: the rules alone.
         self.model = default_model() if model is True else (model or None)
         self._weak = False
+        self._alone = True  # the request being decided is the whole message
 
     def plan(self, message: str, context: PlanContext) -> Plan:
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
@@ -166,6 +167,7 @@ class OfflinePlanner:
         chatted = False  # a piece was a remark or a bit about the person
         chatter: list[tuple[int, int]] = []  # (start, length) of calls only a catch-all made
         pieces = language.split_requests(message, self._starts_request)
+        self._alone = len(pieces) == 1
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
             return Plan(reply=prompts.REMARK, answer="chat")
         if len(pieces) == 1 and _about_the_person(pieces[0], alone=True):  # "I teach year 3"
@@ -410,6 +412,10 @@ class OfflinePlanner:
                     calls[0].args["prompt"] = "a picture"
                 return Decision(calls=calls)
         if chosen is None:
+            # "fox", "snow", "cello", "3 more" said as a whole message
+            terse = _terse(text, context, local, found) if self._alone else []
+            if terse:
+                return Decision(calls=terse)
             fallback = _fallback(text, said, local, found, pred)
             if fallback:
                 fallback = _aspect_only(_retarget(fallback, found, context, text), text, local)
@@ -556,7 +562,8 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
         edited = intents.edit_music(said, None)  # slots, then moods ("more energetic")
         if edited:
             return edited
-    if found or _REFERS.search(text) or _ASKING.search(text.strip()) or _COMMAND.search(text):
+    if found or _REFERS.search(text) or _ASKING.search(text.strip()) or _COMMAND.search(text) \
+            or re.fullmatch(r"(?:the|that|this)\s+(?:\w+\s+)?ones?", text.strip(), re.I):
         return []
     if pred is not None and pred.label not in _CREATE and pred.p >= ASK \
             and pred.p_of("generate_image") + pred.p_of("compose_music") < 0.15:
@@ -622,6 +629,14 @@ _HOW_TO = re.compile(
     r"how\s+(?:do|does)\s+(?:the\s+)?\w+\s+work\b|what\s+does\s+.{1,30}\s+mean\b|"
     r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b|"
     r"what\s+(?:else\s+)?can\s+you\s+(?:actually\s+|really\s+|even\s+)?do\b|"
+    r"(?:is|was|are)\s+(?:it|this|that|they)\s+(?:in\s+)?(?:a\s+)?(?:major|minor|in\s+[a-g]\b|"
+    r"\w+\s+time|fast|slow|long|finished|done|ready|yours|real|original)\b.*\?\s*$|"
+    r"did\s+you\s+(?:make|draw|paint|compose|write|do|create)\b|what\s+key\b|"
+    r"what(?:'s|\s+is)\s+the\s+(?:key|tempo|bpm|time\s+signature|meter|size|resolution)\b|"
+    r"how\s+(?:fast|slow|long|big|old)\s+is\b|(?:can|does|will|could)\s+(?:it|this\s+thing|"
+    r"this)\s+(?:do|make|play|write|draw|paint|compose)\s+(?:songs|music|tunes|pictures|"
+    r"drawings|paintings|art|videos?|animations?)\b|is\s+this\s+the\s+(?:computer|thing|app|"
+    r"bot|program)\b|"
     r"what(?:'s|\s+is)\s+the\s+(?:longest|biggest|largest|shortest|smallest|max\w*|most|best\s+way)\b|"
     r"(?:can|do)\s+you\s+(?:do|make|support|handle)\s+(?:\w+\s+){0,2}(?:formats?|sizes?|styles?|"
     r"resolutions?|ratios?|lengths?|keys?|instruments?|languages?)\b.*\?\s*$)", re.I)
@@ -830,6 +845,60 @@ def _joined(calls: list[PlannedCall], new: list[PlannedCall], previous: str) -> 
 
 
 # How a description of something to make begins: "a fox in the snow", "two owls", "paint…"
+_MORE_OF = re.compile(r"^(?:(?:ok|okay|now|and|so|can\s+you|could\s+you|please|pls)\s+)*"
+                      r"(?:make|do|give\s+me|paint|draw|show\s+me|can\s+i\s+(?:have|get))?\s*"
+                      r"(\d|one|two|three|four|a\s+few|a\s+couple|some|several)\s+more"
+                      r"(?:\s+(?:of\s+(?:them|those|it|these)|like\s+(?:it|that|this)|versions?|"
+                      r"options?))?(?:\s+(?:so|for|please|pls|to).*)?$", re.I)
+_BUT_WITH = re.compile(r"^(?:(?:ok|okay|now|and|so|can\s+you|could\s+you|please|pls)\s+)*"
+                       r"(?:(?:do|make|paint|draw)\s+)?(?:another\s+one|one\s+more|again|the\s+same"
+                       r"(?:\s+(?:thing|again|one))?)\s*,?\s+but\s+(?:of\s+|with\s+|as\s+)?(.+)$",
+                       re.I)
+
+
+def _terse(text: str, ctx: PlanContext, local: PlanContext,
+           found: list[naming.Target]) -> list[PlannedCall]:
+    """Short messages that lean on the conversation: "fox" with nothing made yet is a
+    picture of a fox; "snow" or "a moon" after a picture adds it to the picture; "cello"
+    after a piece plays it on the cello; "3 more" are variations; "again but dog" is the
+    same kind of picture of a dog."""
+    bare = _POLITE.sub("", text).strip(" ,.!?")
+    words = re.findall(r"[\w'-]+", bare.lower())
+    kind = naming.focus_kind(local)
+    more = _MORE_OF.match(bare)
+    if more and kind in ("image", "music") and not found:
+        n = language.to_number(more.group(1)) or {"a few": 3, "a couple": 2, "some": 3,
+                                                  "several": 4}.get(more.group(1).lower(), 2)
+        tool = "vary_image" if kind == "image" else "vary_music"
+        return [PlannedCall(tool, {"artwork": "it", "count": max(1, min(4, int(n)))})]
+    but = _BUT_WITH.match(bare)
+    if but and kind == "image" and not found:
+        return images._generate(but.group(1), ctx)
+    if not words or len(words) > 3 or found or _COMMAND.search(bare) or \
+            complaints.complaint(bare) or slots.adjustments(bare) or images._aspect_of(bare)[0] \
+            or re.search(r"\d|\b(?:yes|no|ok|okay|thanks|it|this|that|them|all|both|one)\b",
+                         bare, re.I):
+        return []
+    instrument = music._instrument_in(f"on the {bare}")
+    if instrument and " ".join(words) in (instrument, instrument + "s") and kind == "music":
+        return [PlannedCall("edit_music", {"artwork": "it", "instrument": instrument})]
+    if any(w not in spelling.english() and w not in spelling.LEXICON for w in words):
+        return []  # not words we can read as a subject
+    if naming.music_words(bare) or images._style_of(bare)[0] or music._instrument_in(bare):
+        return []  # "jazz", "watercolour": the rules say what they mean
+    content = [w for w in words if w not in _FUNCTION_WORDS]
+    said = [w for w in words if w not in ("a", "an", "some", "the", "more", "with")]
+    if _nothing_said(bare) or not content or len(content) != len(said):
+        return []
+    if not ctx.recent:
+        return images._generate(bare, ctx)  # "fox", "a lighthouse at dusk" is longer
+    if kind == "image":  # "snow", "a moon", "some daffodils": add it to the picture
+        return [PlannedCall("edit_image", {"artwork": "it", "instruction": f"add {bare}"
+                                           if not re.match(r"(?:add|with)\b", bare, re.I)
+                                           else bare})]
+    return []
+
+
 _SWITCH = re.compile(r"^(?:(?:ok|okay|now|so|right|and)\s+)*(?:(?:go|switch|come|get|jump)\s+back|"
                      r"back|switch(?:ing)?|over|moving\s+on|let'?s\s+go\s+back)\s+to\s+(.+)$",
                      re.I)

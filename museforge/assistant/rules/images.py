@@ -219,6 +219,8 @@ def _vary(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 _ADJUST_WORDS: list[tuple[str, str, float]] = [
     # (pattern, argument, amount at "normal" intensity; multipliers are 1 + amount)
+    (r"less\s+(?:cold|cool|chilly|icy|blue|bluish|frosty)", "warmth", 0.3),
+    (r"less\s+(?:warm|orange|yellow|golden|hot|red)", "warmth", -0.3),
     (r"warm(?:er|th)?|cozier|golden\s+hour\s+tones?", "warmth", 0.3),
     (r"cool(?:er)?|cold(?:er)?|chill(?:ier)?|bluer\s+tones?", "warmth", -0.3),
     (r"bright(?:er|en|ness)?|light(?:er|en)", "brightness", 0.25),
