@@ -143,6 +143,7 @@ class OfflinePlanner:
         self.model = default_model() if model is True else (model or None)
         self._weak = False
         self._alone = True  # the request being decided is the whole message
+        self._certain = False  # the rule that matched is certain (priority >= 10)
 
     def plan(self, message: str, context: PlanContext) -> Plan:
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
@@ -178,6 +179,13 @@ class OfflinePlanner:
         for request in pieces:
             if _FILLER.match(request) or not _POLITE.sub("", request).strip(" ,.!?"):
                 continue  # "hmm, undo that": the "hmm" asks for nothing
+            labelled = _LABELLED.match(_POLITE.sub("", request).strip())
+            if labelled and not lead:  # "the jig: +1 semitone", "whale: add a small boat"
+                head = labelled.group(1).strip()
+                if not re.match(r"(?:the|this|that|my|#)", head, re.I):
+                    head = f"the {head}"
+                if _names_only(head, context):
+                    lead, request = head, labelled.group(2)
             switch = _SWITCH.match(_POLITE.sub("", request).strip(" ,.!?"))
             if switch and not lead and _names_only(switch.group(1), context) \
                     and not re.search(r"\b(?:v\s*\d|version|original|first\s+(?:one|version))\b",
@@ -201,6 +209,7 @@ class OfflinePlanner:
             if lead:
                 request, lead = f"{lead}, {request}", ""
                 decision = self.decide(request, context)
+            decision.calls = [_said_outright(c, request) for c in decision.calls]
             if decision.calls and calls and not _SEQUENCED.search(message) \
                     and _only_arguments(request, decision.calls, calls[-1]):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for
@@ -331,6 +340,14 @@ class OfflinePlanner:
             blended = intents.blend_targets(text, found, context)
             if blended:
                 return Decision(calls=blended)
+        if _DELETE.match(text):
+            return Decision(said="I don't delete artworks: every version is kept. “undo” or "
+                                 "“revert #N to v1” takes one back, and “list my artworks” "
+                                 "shows them all.")
+        if _GIBBERISH.fullmatch(text) and not any(
+                w in spelling.english() or w in spelling.LEXICON
+                for w in re.findall(r"[a-z]+", text.lower())):
+            return Decision()  # "asdfgh": said as not understood, with what it can do
         rule_calls = self._rules(text, said, local)
         label = _label(rule_calls)
         catch_all = self._weak
@@ -363,7 +380,8 @@ class OfflinePlanner:
             label = _label(rule_calls)
         chosen: str | None = label
         calls = rule_calls
-        keep = rule_calls and (pred is None or pred.label == label or pred.p < OVERRULE
+        keep = rule_calls and (pred is None or self._certain or pred.label == label
+                               or pred.p < OVERRULE
                                or pred.p_of(label or "") >= KEEP_RULE
                                # the model's "edit" is broad; a rule's upscale/reframe/... is not
                                or (pred.label == "edit" and not self._weak
@@ -477,8 +495,10 @@ class OfflinePlanner:
                 calls = rule.build(text if rule.tool in _HISTORY else said, context)
                 if calls:  # a rule that recognises a request but fills nothing passes it on
                     self._weak = rule.priority < 0  # a catch-all ("a ..." is a picture)
+                    self._certain = rule.priority >= 10  # "undo the undo" is a redo
                     return calls
         self._weak = False
+        self._certain = False
         return []
 
     def match(self, request: str, context: PlanContext) -> list[PlannedCall] | None:
@@ -702,6 +722,7 @@ _PRAISE = (r"(?:cute|nice|good|great|cool|fine|perfect|amazing|awesome|lovely|be
            r"spot\s+on|so\s+good|lit|magic|gold)")
 _OPINION = re.compile(
     r"^(?!.*(?::|\bidea\b|\bplease\b|\bpls\b|\bcan\s+you\b|\bcould\s+you\b|\?))"
+    r"(?!\s*(?:what|how|why|when|where|who|which|whats|what's)\b)"
     r"(?:" + _INTERJECTION + r"[\s,.!?]*)*(?:"
     # "its so cute", "that one goes hard", "#3 is the best", "2nd and 4th are nice"
     r"(?:(?:its|it's|that's|thats|they're|so)\s+|(?:it|this|that|these|those|they|both|#\s*\d+|"
@@ -738,6 +759,7 @@ _ASKS_FOR = re.compile(
     r"\b(?:want|wants|need|needs|after|looking\s+for)\b.{0,30}\b(?:music|songs?|tunes?|jingles?|"
     r"pictures?|images?|posters?|covers?|paintings?|drawings?|pieces?|tracks?|melod(?:y|ies)|"
     r"logos?|art|illustrations?|wallpapers?|intros?|themes?)\b|"
+    r"\b(?:before|earlier|original|previous|better\s+before)\b|"
     r"\b(?:says?|said|wants?|asks?)\s+(?:to\s+)?(?:add|make|put|turn|change|remove|give|paint|draw|"
     r"compose|play|crop|rotate|flip|upscale|undo|redo|continue|blend|morph|transpose|write|"
     r"drop|raise|lower|move|speed|slow)\b|\bmeant\b|#\s*\d|"
@@ -826,8 +848,10 @@ def _joined(calls: list[PlannedCall], new: list[PlannedCall], previous: str) -> 
             calls[-1] = PlannedCall("compose_music", merged)
             return True
     same = first.args.get("artwork") in (*_PRONOUNS, last.args.get("artwork"))
-    if first.name == last.name and first.name in ("edit_music", "adjust_image") and same \
-            and not _EDIT_VERB.match(previous or ""):
+    disjoint = not (set(first.args) & set(last.args)) - {"artwork"}
+    if first.name == last.name and first.name in ("edit_music", "adjust_image",
+                                                  "reframe_image") and same \
+            and (not _EDIT_VERB.match(previous or "") or disjoint):
         merged = {**last.args, **{k: v for k, v in first.args.items() if k != "artwork"}}
         if "tempo" in first.args:
             merged.pop("tempo_scale", None)  # the figure said wins over "too quick"
@@ -854,6 +878,22 @@ _BUT_WITH = re.compile(r"^(?:(?:ok|okay|now|and|so|can\s+you|could\s+you|please|
                        r"(?:(?:do|make|paint|draw)\s+)?(?:another\s+one|one\s+more|again|the\s+same"
                        r"(?:\s+(?:thing|again|one))?)\s*,?\s+but\s+(?:of\s+|with\s+|as\s+)?(.+)$",
                        re.I)
+
+
+def _said_outright(call: PlannedCall, request: str) -> PlannedCall:
+    """Values said outright win over what the words suggest ("warmth -0.3", "humanize
+    .25", "+20% contrast": the last is an adjustment, not an edit in words)."""
+    if call.name == "edit_image":
+        values = slots.explicit_values("adjust_image", request)
+        rest = re.sub(r"[+-]?\s*\d+(?:\.\d+)?\s*%?|\b(?:brightness|contrast|saturation|sat|"
+                      r"sharpness|sharpen|warmth|hue|shift|blur|desat\w*|by|to|and|it|on|the|"
+                      r"now|please|pls)\b|[^\w\s]", " ", str(call.args.get("instruction", "")),
+                      flags=re.I)
+        if values and not rest.split():
+            return PlannedCall("adjust_image", {"artwork": call.args.get("artwork", "it"),
+                                                **values})
+        return call
+    return PlannedCall(call.name, {**call.args, **slots.explicit_values(call.name, request)})
 
 
 def _terse(text: str, ctx: PlanContext, local: PlanContext,
@@ -899,6 +939,13 @@ def _terse(text: str, ctx: PlanContext, local: PlanContext,
     return []
 
 
+_LABELLED = re.compile(r"^(?:(?:now|ok|okay|and|then|so)\s+)*((?:the\s+|#\s*\d+\s*)?[\w' -]{1,30}?)"
+                       r"\s*:\s*(\S.*)$", re.I)
+_DELETE = re.compile(r"^(?:delete|erase|trash|bin|destroy|remove|get\s+rid\s+of)\s+(?:#\s*\d+|it|"
+                     r"this|that|them|all|everything|all\s+of\s+them|(?:this|that|the)\s+(?:one|"
+                     r"picture|image|song|tune|piece|artwork))(?:\s+(?:please|pls|permanently|"
+                     r"forever|for\s+good))?$", re.I)
+_GIBBERISH = re.compile(r"[a-z]{3,}(?:\s+[a-z]{3,}){0,2}", re.I)
 _SWITCH = re.compile(r"^(?:(?:ok|okay|now|so|right|and)\s+)*(?:(?:go|switch|come|get|jump)\s+back|"
                      r"back|switch(?:ing)?|over|moving\s+on|let'?s\s+go\s+back)\s+to\s+(.+)$",
                      re.I)
@@ -1009,7 +1056,11 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
             "vary_music": "music", "blend_images": "image",
             "interpolate_music": "music"}.get(last.name)
     if kind is None:
-        return context
+        # "whale: add a small boat, then 21:9": "it" is now the artwork just edited
+        ref = str(last.args.get("artwork", ""))
+        named = [b for b in context.recent if ref.startswith("#")
+                 and ref[1:].split()[0].isdigit() and b.number == int(ref[1:].split()[0])]
+        return replace(context, focus=named[:1]) if named else context
     number = max([0, *(b.number for b in context.recent)]) + 1
     brief = ArtworkBrief(number, kind, str(last.args.get("prompt", "")))
     return replace(context, focus=[brief], recent=[*context.recent, brief])

@@ -271,3 +271,59 @@ def strong_cue(text: str, ctx: PlanContext) -> list[PlannedCall]:
     if _CONTENT_EDIT.match(text.strip()):
         return [PlannedCall("edit_image", {"artwork": "it", "instruction": text.strip()})]
     return []
+
+
+# -- values said outright ("humanize .25", "warmth -0.3", "hue shift 30", "10 steps") -----------
+
+_ACCEPTS = {
+    "adjust_image": {"brightness", "contrast", "saturation", "warmth", "hue_shift", "sharpness",
+                     "blur"},
+    "edit_music": {"transpose", "tempo", "humanize", "bars"},
+    "reframe_image": {"rotate", "zoom_out", "width", "height"},
+    "interpolate_music": {"steps"},
+    "continue_music": {"bars"},
+    "vary_music": {"amount", "count"},
+    "vary_image": {"count"},
+    "generate_image": {"seed", "steps", "count"},
+    "compose_music": {"seed", "tempo", "bars"},
+}
+_NAMED_VALUE = [
+    ("brightness", r"brightness|exposure"), ("contrast", r"contrast"),
+    ("saturation", r"saturation|sat"), ("sharpness", r"sharpness|sharpen"),
+    ("warmth", r"warmth|temperature"), ("hue_shift", r"hue(?:[\s_-]*shift)?"), ("blur", r"blur"),
+    ("humanize", r"humani[sz]e(?:\s+it)?(?:\s+by)?"),
+    ("transpose", r"transpose(?:\s+it)?(?:\s+by)?"),
+    ("zoom_out", r"zoom[\s_-]*out"), ("amount", r"amount"), ("seed", r"seed"),
+]
+_VALUE = (r"\s*(?:to|=|:|of|at)?\s*([+-]?(?:\d+(?:\.\d+)?|\.\d+))"
+          r"(?![\d.]|\s*(?:%|x\b|px|bars?|bpm|steps?|semitones?))")
+
+
+def explicit_values(name: str, text: str) -> dict[str, object]:
+    """The values a request gives outright for the arguments of tool ``name``; they win
+    over what the words suggest ("a bit warmer" is a guess, "warmth 0.4" is not)."""
+    accepts = _ACCEPTS.get(name, set())
+    out: dict[str, object] = {}
+    for arg, words in _NAMED_VALUE:
+        if arg not in accepts:
+            continue
+        m = re.search(r"\b(?:" + words + r")\b" + _VALUE, text, I)
+        if m:
+            value = float(m.group(1))
+            out[arg] = int(value) if arg in ("seed", "transpose") else value
+    m = re.search(r"\b(\d{1,2})\s+steps?\b|\bsteps?\s*[:=]?\s*(\d{1,2})\b", text, I)
+    if m and "steps" in accepts and name == "interpolate_music":
+        out["steps"] = int(m.group(1) or m.group(2))
+    m = re.search(r"\b(?:continue|extend|keep\s+going)\s+(?:it\s+)?(?:for\s+|by\s+)?(\d{1,2})\b"
+                  r"(?!\s*(?:%|bpm|steps))", text, I)
+    if m and name == "continue_music":
+        out["bars"] = int(m.group(1))
+    pct = re.search(r"\b(?:desat(?:urate)?)\s*(?:by\s+)?(\d{1,2})\s*%", text, I)
+    if pct and "saturation" in accepts:
+        out["saturation"] = round(1 - int(pct.group(1)) / 100, 2)
+    for m in re.finditer(r"([+-])\s*(\d{1,3})\s*%\s*(brightness|contrast|saturation|sharpness)\b",
+                         text, I):
+        if m.group(3).lower() in accepts:
+            sign = 1 if m.group(1) == "+" else -1
+            out[m.group(3).lower()] = round(1 + sign * int(m.group(2)) / 100, 2)
+    return out

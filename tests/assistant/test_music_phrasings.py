@@ -86,8 +86,9 @@ PHRASINGS: list[tuple[str, list[Call]]] = [
     # -- several requests, and pictures still go to the image tools -------------------------
     ("compose a waltz and then make it faster",
      compose(style="waltz") + [("edit_music", {"artwork": "#4", "tempo_scale": 1.2})]),
-    ("transpose it up 2 and slow it down",
-     edit(transpose=2) + edit(tempo_scale=0.83)),
+    # two changes of one piece in one message are one edit (one new version), as the
+    # corpus writers expect ("transpose -3 and quantize to 1/8")
+    ("transpose it up 2 and slow it down", edit(transpose=2, tempo_scale=0.83)),
     ("blend #1 and #1 v1", [("blend_images", {})]),
     ("a variation of #1", [("vary_image", {"artwork": "#1"})]),
     ("extend the canvas of #1", [("reframe_image", {"artwork": "#1"})]),

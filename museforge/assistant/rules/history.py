@@ -137,6 +137,17 @@ RULES = [
                            r"return)\b", I)),
     Rule("redo", _REDO, _repeat("redo"), priority=2,
          starts=re.compile(r"^(?:please\s+)?(redo|re-do|bring\s+it\s+back)\b", I)),
+    # Priority 10 and above: the words make it certain, whatever the intent model says.
+    Rule("redo", re.compile(r"\bundo\s+(?:the|that|my)\s+undo\b|\bun-?undo\b", I), _repeat("redo"),
+         priority=11),
+    # "undo the upscale", "take back that crop": the step named is the one to undo
+    Rule("undo", re.compile(
+        r"^(?:(?:please|pls|ok|okay|now|hmm|nah|no)[\s,]+)*(?:undo|revert|take\s+back|cancel|scrap)\s+"
+        r"(?:the|that|my|this)\s+(?:last\s+)?(?:upscale|upscaling|crop|cropping|flip|rotation|"
+        r"rotate|edit|change|blend|filter|transpose|transposition|adjustment|recolou?r\w*|text|"
+        r"caption|inpaint\w*|zoom|tempo\s+change|key\s+change|humani[sz]\w*|quanti[sz]\w*|"
+        r"sepia|black\s+and\s+white|grayscale|greyscale|mirror|resize)\b", I),
+         _repeat("undo"), priority=10),
     Rule("undo", _UNDO, _repeat("undo"), priority=1,
          starts=re.compile(r"^(?:please\s+)?(undo|go\s+back|take\s+(?:that|it)\s+back|"
                            r"step\s+back)\b", I)),

@@ -230,7 +230,7 @@ _ADJUST_WORDS: list[tuple[str, str, float]] = [
     (r"less\s+contrast|lower\s+contrast|flatter|reduce\s+(?:the\s+)?contrast", "contrast", -0.25),
     (r"more\s+(?:saturated|colou?rful|vivid|vibrant|saturation)|saturate|vivid(?:er)?|"
      r"vibrant|colou?rful|pop", "saturation", 0.35),
-    (r"less\s+(?:saturated|colou?rful|saturation|vivid|intense)|desaturat\w*|muted|washed\s+out|"
+    (r"less\s+(?:saturated|colou?rful|saturation|vivid|intense)|desat\w*|muted|washed\s+out|"
      r"duller|pastel|subdued", "saturation", -0.35),
     (r"sharp(?:er|en)?|crisp(?:er)?", "sharpness", 0.7),
     (r"blur(?:ry|rier|red)?|soft(?:er|en)|dreamier|out\s+of\s+focus", "blur", 2.0),
@@ -355,7 +355,7 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
                     unref)
     if rot:
         args["rotate"] = float(rot.group(1) or rot.group(2))
-        if re.search(r"\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|left)\b", low):
+        if re.search(r"\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|left|ccw|acw)\b", low):
             args["rotate"] = -abs(float(args["rotate"]))
     elif re.search(r"\brotate\w*\b.*\b(?:left|counter[\s-]?clockwise|anti[\s-]?clockwise)\b", low):
         args["rotate"] = -90.0

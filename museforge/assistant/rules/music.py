@@ -527,9 +527,17 @@ def _semitones(low: str) -> int:
     low = re.sub(r"#\s*\d+(?:\s*v\s*\d+)?", " ", low)
     low = re.sub(r"\bsemis\b", "semitones", low)
     low = re.sub(r"\b(?:drop|bring)\b", "down", low)
-    m = re.fullmatch(r"\s*([+-]\s*\d+)\s*(?:semitones?|st)?\s*", low)
+    m = re.fullmatch(r"\s*([+-]\s*\d+)\s*(?:semitones?|st)?\s*", low) or re.search(
+        r"(?:^|[\s,:])([+-]\s*\d+)\s*(?:semitones?|st|half[\s-]?steps?)\b", low)
     if m:
         return int(m.group(1).replace(" ", ""))
+    m = re.search(r"\b(?:a\s+)?(minor|major|perfect)?\s*(2nd|3rd|4th|5th|6th|7th)\b", low)
+    if m and re.search(r"\b(?:up|down|transpose|shift|move|raise|lower|higher)\b", low):
+        quality = m.group(1) or ""
+        steps = {"2nd": 2, "3rd": 4, "4th": 5, "5th": 7, "6th": 9, "7th": 11}[m.group(2)]
+        if quality == "minor":
+            steps -= 1
+        return -steps if re.search(r"\b(?:down|lower|minus|drop)\b", low) else steps
     down = re.search(r"\b(down|lower|lower\s+it|decrease|minus)\b", low) is not None
     m = re.search(r"(?:transpose|shift|move|up|down|raise|lower|by|pitch)\D{0,20}?([+-]?\s*\d+)"
                   r"\s*(?:semitones?|half[\s-]steps?|st\b)?", low)
@@ -564,7 +572,7 @@ def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
     amount = 0.6 if language.STRONG_CHANGE.search(low) else 0.3
     if re.search(r"\b(?:subtle|slight|small|little|gentle|minor)\b", low):
         amount = 0.2
-    if re.search(r"\b(?:go\s+far|far\s+out|wild(?:ly)?|a\s+lot|radically|completely|"
+    if re.search(r"\b(?:go\s+far|far\s+out|wild(?:ly)?|radically|completely|"
                  r"drastic\w*)\b", low):
         amount = 0.7
     m = re.search(r"\bamount\s*(?:of|=|:)?\s*(0?\.\d+|1(?:\.0)?)\b|\bby\s+(\d{1,3})\s*%", low)
