@@ -37,7 +37,7 @@ FAULTS = [
     Fault(r"garish|gaudy|loud\s+colou?rs?|lurid|oversaturated|over-saturated|screaming|"
           r"too\s+colou?rful|too\s+saturated|too\s+vivid|too\s+intense|neon-?ish|radioactive|"
           r"eye[\s-]?searing|clashing", "image", {"saturation": 0.7}),
-    Fault(r"cold|chilly|icy|clinical|sterile|bluish|blueish|too\s+blue|frosty|frozen|wintry|"
+    Fault(r"cold|chilly|icy|clinical|sterile|bluish|blueish|too\s+blue|frosty|frozen|wintry|shiver\w*|"
           r"unwelcoming", "image", {"warmth": 0.3}),
     Fault(r"warm|toasty|orange(?:y|ish)?|yellow(?:y|ish)?|too\s+golden|golden\s+hour|hot|"
           r"fiery|sepia-?ish|jaundiced|nicotine", "image", {"warmth": -0.3}),
@@ -56,6 +56,7 @@ FAULTS = [
     Fault(r"fast|rushing|rushed|frantic|hurried|manic|breakneck|racing|too\s+quick", "music",
           {"tempo_scale": 0.87}),
     Fault(r"sad|depressing|gloomy|mournful|morose|funeral|dirge|miserable|bleak|tearjerk\w*|"
+          r"melancholy|melancholic|teary|tearful|weepy|"
           r"down(?:beat|er)|mopey|sombre|somber", "music", {"mode": "major"}),
     Fault(r"happy|chirpy|cheerful|jolly|perky|saccharine|cheesy|sugary|bubbly|chipper|"
           r"too\s+sweet|upbeat", "music", {"mode": "minor"}),
@@ -102,7 +103,7 @@ _INSTRUCTION = re.compile(
     r"could\s+(?:you|u)|would\s+you|bump|boost|increase|raise|reduce|lower|add|remove|make|turn|"
     r"give|crop|rotate|flip|upscale|continue|transpose|drop|speed|slow\s+(?:it\s+)?down|quanti[sz]e|"
     r"humani[sz]e|tighten|sharpen|brighten|darken|saturate|desaturate|warm\s+(?:it\s+)?up|"
-    r"cool\s+(?:it\s+)?down|\d+\s*/\s*\d+|bpm|in\s+[A-G]\b)", I)
+    r"cool\s+(?:it\s+)?down|\d+\s*/\s*\d+|bpm|in\s+[A-G](?:\s+(?:major|minor|flat|sharp)|[#b]))\b", I)
 _NEW_THING = re.compile(
     r"\b(?:a|an|some|another|new)\s+(?:[\w'-]+\s+){0,3}?(?:picture|pic|image|painting|drawing|"
     r"photo|illustration|poster|cover|wallpaper|song|tune|melody|piece|track|jig|reel|waltz|"
@@ -128,7 +129,8 @@ def complaint(text: str) -> list[tuple[Fault, re.Match[str]]]:
         pattern = (r"(?:\b" + _DEGREE + r"\s+|" + _SUBJECT + r"(?:is|are|was|'s|’s)\s+(?:" +
                    _DEGREE + r"\s+)?|\b(?:looks?|seems?|feels?|sounds?|its|it's|like|bit|so)\s+"
                    r"(?:" +
-                   _DEGREE + r"\s+)?|\b(?:got|gone|going)\s+(?:all\s+)?)(?:(?:a|an|the)\s+)?" +
+                   _DEGREE + r"\s+)?|\bmakes?\s+me\s+(?:feel\s+)?(?:" + _DEGREE + r"\s+)?|"
+                   r"\b(?:got|gone|going)\s+(?:all\s+)?)(?:(?:a|an|the)\s+)?" +
                    words + r"\b")
         m = re.search(pattern, text, I)
         if m is None and remaining and not _NEUTRAL.fullmatch(remaining):

@@ -116,8 +116,9 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         if not m.group(2) and not re.match(r"(?:the|and|&)\b", m.group(0), I) \
                 and not m.group(1)[0].isdigit():
             continue  # "first, paint a fox": an order of steps ("2nd bigger" is an artwork)
-        if m.group(1).lower() in ("last", "latest") and not m.group(2):
-            continue  # "the last" alone: "undo the last" is about steps
+        if m.group(1).lower() in ("last", "latest") and not m.group(2) \
+                and not re.match(r"(?:and|&)\b", m.group(0), I):
+            continue  # "the last" alone: "undo the last" is about steps ("first and last" is not)
         kind = _kind_of_noun(m.group(2))
         numbers = [x for x in pool if kind is None or known[x].kind == kind] if kind else pool
         if numbers and -len(numbers) <= n <= len(numbers) and n != 0:

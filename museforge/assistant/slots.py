@@ -278,7 +278,7 @@ def strong_cue(text: str, ctx: PlanContext) -> list[PlannedCall]:
 _ACCEPTS = {
     "adjust_image": {"brightness", "contrast", "saturation", "warmth", "hue_shift", "sharpness",
                      "blur"},
-    "edit_music": {"transpose", "tempo", "humanize", "bars"},
+    "edit_music": {"transpose", "tempo", "humanize", "bars", "tempo_scale", "instrument"},
     "reframe_image": {"rotate", "zoom_out", "width", "height"},
     "interpolate_music": {"steps"},
     "continue_music": {"bars"},
@@ -318,6 +318,17 @@ def explicit_values(name: str, text: str) -> dict[str, object]:
                   r"(?!\s*(?:%|bpm|steps))", text, I)
     if m and name == "continue_music":
         out["bars"] = int(m.group(1))
+    if name == "edit_music":  # "jig at 1.25x", "0.8x"; "transpose +7, fiddle"
+        m = re.search(r"(?:^|\s|,)(?:at\s+)?(\d(?:\.\d+)?|\.\d+)\s*x\b(?!\s*\d)", text, I)
+        if m and 0.25 <= float(m.group(1)) <= 4:
+            out["tempo_scale"] = float(m.group(1))
+            out.pop("tempo", None)
+        from museforge.assistant.rules.music import _instrument_names
+
+        for piece in re.split(r"\s*[,;]\s*|\s+and\s+", text):
+            word = " ".join(piece.lower().split())
+            if word in _instrument_names() and word not in ("bass", "lead", "pad", "voice"):
+                out["instrument"] = word
     pct = re.search(r"\b(?:desat(?:urate)?)\s*(?:by\s+)?(\d{1,2})\s*%", text, I)
     if pct and "saturation" in accepts:
         out["saturation"] = round(1 - int(pct.group(1)) / 100, 2)

@@ -37,7 +37,8 @@ ASPECT_WORDS = [
     (r"\bsquare\b", "1:1"),
     (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode|crop)\b|\bvertical\b|"
      r"\bphone\s+wallpapers?\b|\bwallpapers?\s+for\s+(?:my|a)\s+phone\b|\block\s*screen\b|"
-     r"\bfor\s+(?:my|a)\s+phone\b|\bstory\s+format\b|(?<=,\s)portrait\b|\bportrait(?=,)|"
+     r"\bfor\s+(?:my|a)\s+phone\b|\b(?:4|for)\s+my\s+phone\b|\bfront\s+of\s+my\s+phone\b|"
+     r"\bphone\s+(?:background|screen|size)\b|\bstory\s+format\b|(?<=,\s)portrait\b|\bportrait(?=,)|"
      r"\b(?:to|as)\s+(?:a\s+)?portrait\b|\bportrait\s*$|\btall\b", "9:16"),
     (r"\blandscape\s+(?:format|orientation|mode)\b", "3:2"),
 ]
@@ -45,6 +46,7 @@ _RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)"
 _SIZE_RE = re.compile(r"\b(\d{3,4})\s*(?:[x×]|\s+by\s+)\s*(\d{3,4})\b")
 _SEED_RE = re.compile(r"\bseed\b[^\d]{0,24}?(\d{1,10})\b", I)
 _STEPS_RE = re.compile(r"\b(\d{1,3})\s+steps\b", I)
+_NEGATIVE_KEY = re.compile(r"\bneg(?:ative)?(?:[\s_-]*prompt)?\s*[:=]\s*(.+?)\s*(?=;|$|\.\s)", I)
 _WITHOUT_RE = re.compile(r"\b(?:without(?:\s+any)?|with\s+no|no|minus(?:\s+the)?|"
                          r"leave\s+out(?:\s+any|\s+the)?|don't\s+(?:want|include|add|show|"
                          r"put)\s+(?:any\s+)?|"
@@ -165,7 +167,12 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if count > 1:
         text = re.sub(r"^\s*(?:\d+|two|three|four|five|six|a\s+few|some|several)\s+(?:of\s+)?",
                       " ", text, flags=I)
+    keyed = _NEGATIVE_KEY.search(text)  # "negative prompt: text, watermark"
+    if keyed:
+        text = text[: keyed.start()] + " " + text[keyed.end():]
     negatives = [_clean(n) for n in _WITHOUT_RE.findall(text)]
+    if keyed:
+        negatives.insert(0, _clean(keyed.group(1)))
     text = _WITHOUT_RE.sub(" ", text)
     prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\b\s*(?:me\b\s*|us\b\s*)?", "",
                     text.strip(), flags=I)
@@ -173,7 +180,7 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
                     r"showing)\s+", "", prompt.strip(), flags=I)
     prompt = re.sub(r"\b(?:in|with)\s*$|\bformat\b|\bplease\b", " ", prompt, flags=I)
     prompt = re.sub(r"^(?:a|an)\s+(?:of|with|showing)\s+", "", prompt.strip(), flags=I)
-    prompt = _clean(re.sub(r"\s+,", ",", prompt))
+    prompt = _clean(re.sub(r"(?:\s*,){2,}", ",", re.sub(r"\s+,", ",", prompt)))
     if not prompt or prompt.lower() in ("something", "anything"):
         # "paint a picture that fits #1": the words come from what inspires it
         prompt = "a picture"

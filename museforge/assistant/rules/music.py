@@ -591,6 +591,9 @@ def variation_count(low: str) -> int:
                   r"options|takes|spins|copies|near-copies|more)\b", low)
     if m and (language.to_number(m.group(1)) or 1) > 1:
         return min(4, int(language.to_number(m.group(1)) or 1))
+    m = re.search(r"(?:\bx\s*|×\s*)([2-9])\b|\b([2-9])\s+of\s+(?:them|those|em)\b", low)
+    if m:  # "variations x4", "2 of them"
+        return min(4, int(m.group(1) or m.group(2)))
     if re.search(r"\bseveral\b", low):
         return 4
     if re.search(r"\ba\s+few\b|\bsome\s+(?:more\s+)?(?:variations|alternatives|options)", low):
