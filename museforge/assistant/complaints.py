@@ -103,7 +103,8 @@ _INSTRUCTION = re.compile(
     r"could\s+(?:you|u)|would\s+you|bump|boost|increase|raise|reduce|lower|add|remove|make|turn|"
     r"give|crop|rotate|flip|upscale|continue|transpose|drop|speed|slow\s+(?:it\s+)?down|quanti[sz]e|"
     r"humani[sz]e|tighten|sharpen|brighten|darken|saturate|desaturate|warm\s+(?:it\s+)?up|"
-    r"cool\s+(?:it\s+)?down|\d+\s*/\s*\d+|bpm|in\s+[A-G](?:\s+(?:major|minor|flat|sharp)|[#b]))\b", I)
+    r"cool\s+(?:it\s+)?down|\d+\s*/\s*\d+|bpm|"
+    r"in\s+[A-G](?:\s+(?:major|minor|flat|sharp)|[#b]))\b", I)
 _NEW_THING = re.compile(
     r"\b(?:a|an|some|another|new)\s+(?:[\w'-]+\s+){0,3}?(?:picture|pic|image|painting|drawing|"
     r"photo|illustration|poster|cover|wallpaper|song|tune|melody|piece|track|jig|reel|waltz|"
