@@ -30,7 +30,8 @@ FAULTS = [
           r"taken\s+at\s+(?:midnight|night)|like\s+(?:midnight|night\s+time)|hard\s+to\s+see|"
           r"can'?t\s+see\s+(?:anything|much|a\s+thing)", "image", {"brightness": 1.25}),
     Fault(r"bright|glaring|blinding|overexposed|over-exposed|blown\s+out|too\s+much\s+light|"
-          r"burning\s+my\s+eyes", "image", {"brightness": 0.8}),
+          r"burning\s+my\s+eyes|hurts?\s+my\s+eyes|too\s+much\s+white|too\s+white", "image",
+          {"brightness": 0.8}),
     Fault(r"drained|dull|drab|lifeless\s+colou?rs?|washed[\s-]out|wishy[\s-]washy|faded|pale|"
           r"colou?rless|flat\s+colou?rs?|grey(?:ish)?\s+colou?rs?|muted|bland|beige", "image",
           {"saturation": 1.35}),

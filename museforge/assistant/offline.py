@@ -736,6 +736,10 @@ _OPINION = re.compile(
     r"have(?:n'?t|\s+not)?|had|didn'?t|did\s+not|teach|run|own|work|host|forgot|see|get\s+it)"
     r"\b(?!.*\b(?:you\s+to|to\s+(?:see|have|get|hear|make)|a\s+(?:picture|song|tune|painting|"
     r"piece|image)\b))[^?]*"
+    # "favourite is #2", "go with #4 in the end", "#3 it is"
+    r"|(?:my\s+)?fav(?:ou?rite)?(?:\s+one)?\s+is\s+[\w# ]{1,25}"
+    r"|(?:i'?ll\s+|let'?s\s+|i\s+)?go\s+with\s+"
+    r"(?:#\s*\d+|the\s+[\w ]{1,20}?|number\s+\w+)(?:\s+in\s+the\s+end|\s+then|\s+after\s+all)?"
     r"|" + _INTERJECTION + r")[\s,.!?]*$", re.I)
 _CHANGE_WORDS = re.compile(
     r"\b(?:too|more|less|not\s+enough|should|needs?|could\s+be|wish|instead|but|make|turn|"

@@ -133,6 +133,7 @@ _FILTERS = [
     (r"black\s*(?:&|and|n)\s*white|b\s*&\s*w|\bb/w\b|gr[ae]y\s*scale|monochrome|colou?rless|"
      r"no\s+colou?rs?|noir|without\s+(?:any\s+)?colou?rs?", "grayscale"),
     (r"sepia|old[\s-]+(?:timey|photo|fashioned)|antique|vintage\s+photo|old\s+brown\s+photo|"
+     r"look\s+older|faded\s+photo\w*|old\s+photograph|aged\s+photo\w*|"
      r"18\d\d|19[0-4]\d", "sepia"),
     (r"invert(?:ed)?|negative|flip\s+the\s+colou?rs|reverse\s+the\s+colou?rs", "invert"),
     (r"posteri[sz]e\w*|poster\s+effect|chunky\s+bands|screen\s*print|flatten\s+the\s+colou?rs",

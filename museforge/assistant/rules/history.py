@@ -140,6 +140,14 @@ RULES = [
     # Priority 10 and above: the words make it certain, whatever the intent model says.
     Rule("redo", re.compile(r"\bundo\s+(?:the|that|my)\s+undo\b|\bun-?undo\b", I), _repeat("redo"),
          priority=11),
+    # "can I have the first one again", "the original again": version 1 of "it"
+    Rule("revert", re.compile(r"^(?:(?:can|could|may)\s+i\s+(?:have|get|see)\s+|"
+                              r"(?:go\s+)?back\s+to\s+|"
+                              r"(?:give\s+me|bring\s+back)\s+)?(?:the\s+)?(?:very\s+)?(?:first|original)"
+                              r"(?:\s+(?:one|version|picture|tune|song))?\s+(?:again|back)\b", I),
+         lambda text, ctx: [PlannedCall("revert", {"artwork": _ref(re.sub(
+             r"\b(?:the\s+)?(?:very\s+)?(?:first|original)(?:\s+(?:one|version))?", " ", text,
+             flags=I), ctx), "version": 1})], priority=10),
     # "undo the upscale", "take back that crop": the step named is the one to undo
     Rule("undo", re.compile(
         r"^(?:(?:please|pls|ok|okay|now|hmm|nah|no)[\s,]+)*(?:undo|revert|take\s+back|cancel|scrap)\s+"

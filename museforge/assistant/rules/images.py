@@ -33,7 +33,8 @@ _STYLE_RE = re.compile(
     r")(?:\s+(?:style|sign\s+style|art|painting|colou?rs))?)\b", I)
 ASPECT_WORDS = [
     (r"\bpanoram(?:a|ic)\b|\bultra[\s-]?wide\b|\bsuper[\s-]?wide\b", "21:9"),
-    (r"\bwide\s*screen\b|\bwide\b|\bcinematic\b|\b16\s*[:x]\s*9\b", "16:9"),
+    (r"\bwide\s*screen\b|\bwide\b|\bwider\b|\bcinematic\b|\b16\s*[:x]\s*9\b|\bfor\s+the\s+(?:telly|tv)\b",
+     "16:9"),
     (r"\bsquare\b", "1:1"),
     (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode|crop)\b|\bvertical\b|"
      r"\bphone\s+wallpapers?\b|\bwallpapers?\s+for\s+(?:my|a)\s+phone\b|\block\s*screen\b|"
