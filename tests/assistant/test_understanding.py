@@ -14,11 +14,13 @@ import pytest
 from museforge.assistant import spelling
 from museforge.assistant.intent import corpus
 from museforge.assistant.intent.build import FIGURES
-from museforge.assistant.intent.evaluate import evaluate
+from museforge.assistant.intent.evaluate import evaluate, evaluate_conversations
 from museforge.assistant.intent.model import IntentModel, TrainSettings, default_model, train
 from museforge.assistant.offline import OfflinePlanner
 
-FLOORS = {"held_out": (0.69, 0.13), "unseen": (0.80, 0.10)}  # (right at least, wrong at most)
+# (right at least, wrong at most): floors against regressions while the target is ahead
+FLOORS = {"held_out": (0.80, 0.10), "unseen": (0.90, 0.07),
+          "conv_held_out": (0.70, 0.20), "conv_unseen": (0.77, 0.14)}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,42 @@ def test_the_planner_reproduces_its_card_on_requests_it_never_saw(card, part, ca
     assert score.accuracy >= right and score.wrong_rate <= wrong
 
 
+@pytest.mark.parametrize("part", ["conv_held_out", "conv_unseen"])
+def test_the_planner_reproduces_its_card_on_conversations_it_never_saw(card, part, capsys):
+    _, held = corpus.split_conversations(corpus.load_conversations())
+    conversations = held if part == "conv_held_out" else corpus.unseen_conversations()
+    model = default_model()
+    score = evaluate_conversations(conversations, lambda: OfflinePlanner(model=model),
+                                   corpus.training_lines())
+    with capsys.disabled():
+        print(f"\n{part}: {score.n} turns, right {score.accuracy:.3f}, "
+              f"wrong {score.wrong_rate:.3f}")
+    assert score.n == card[part]["lines"]
+    assert score.accuracy == pytest.approx(card[part]["accuracy"], abs=0.003)
+    assert score.wrong_rate == pytest.approx(card[part]["wrong_action_rate"], abs=0.003)
+    right, wrong = FLOORS[part]
+    assert score.accuracy >= right and score.wrong_rate <= wrong
+
+
+def test_a_conversation_moves_on_as_its_expected_calls_would():
+    """Teacher forcing: the second turn sees the picture the first turn was meant to make,
+    and "the second one" after four pictures is #2 of them."""
+    conv = corpus.Conversation("t", "empty", (
+        corpus.Line("t", "empty", "paint four pictures of owls", [
+            {"tool": "generate_image", "args": {"prompt~": "owl", "count": 4}}]),
+        corpus.Line("t", "empty", "make it warmer", "ask"),
+        corpus.Line("t", "empty", "the second one", [
+            {"tool": "adjust_image", "args": {"artwork": "#2", "warmth>": 0}}]),
+        corpus.Line("t", "empty", "now compose a calm tune that fits it", [
+            {"tool": "compose_music", "args": {"inspired_by": "#2", "mood": "calm"}}]),
+        corpus.Line("t", "empty", "a bit faster", [
+            {"tool": "edit_music", "args": {"artwork": "#5", "tempo_scale>": 1}}]),
+    ))
+    score = evaluate_conversations([conv], lambda: OfflinePlanner())
+    assert [o.verdict for o in score.outcomes] == ["right"] * 5, [
+        (o.line.text, o.got, o.answer) for o in score.outcomes]
+
+
 def test_no_held_out_family_is_trained_on():
     lines = corpus.load()
     train_part, held = corpus.split(lines)
@@ -53,8 +91,19 @@ def test_no_held_out_family_is_trained_on():
         assert " ".join(line.text.lower().split()) not in seen
 
 
+def test_no_held_out_conversation_is_trained_on():
+    train, held = corpus.split_conversations(corpus.load_conversations())
+    assert held and train and len(held) < len(train)
+    assert not {c.name for c in train} & {c.name for c in held}
+    trained = {(t.source, t.family) for t in corpus.training_lines()}
+    assert not any((t.source, t.family) in trained
+                   for c in held + corpus.unseen_conversations() for t in c.turns)
+
+
 def test_every_corpus_line_is_well_formed():
-    for line in [*corpus.load(), *corpus.load(corpus.UNSEEN)]:
+    turns = [t for c in corpus.load_conversations() + corpus.unseen_conversations()
+             for t in c.turns]
+    for line in [*corpus.load(), *corpus.load(corpus.UNSEEN), *turns]:
         assert line.context in corpus.STATES
         if isinstance(line.expect, list):
             assert line.expect and all(c["tool"] in corpus.LABEL_OF_TOOL for c in line.expect)

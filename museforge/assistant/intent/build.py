@@ -137,13 +137,26 @@ stay with readable rules; the artwork's kind decides the tool. Made by
   person expects (or ask / refuse / say / chat), grouped into families (one intent said
   many ways). Written from the SPEC by writers who did not read the planner's rules:
   `pictures`, `music` and `conversation` first, `fresh` (600 requests by a fifth writer,
-  asked for phrasings a developer would not anticipate) later; `offtopic` (requests for
-  other services) by the developer.
+  asked for phrasings a developer would not anticipate) later, `edge` (472 requests where a
+  planner is most likely to do the wrong thing) after that; `offtopic` (requests for other
+  services) by the developer.
+- Conversations (`corpus/conversations/*.jsonl`, "Conversations" in the SPEC): whole
+  sessions of 3-9 messages by four more writers — `casual` (Discord teens, phone typists,
+  non-native speakers), `makers` (illustrators, musicians, teachers, parents, small
+  businesses), `novices` (first-time and elderly users, one-word messages, feelings
+  instead of commands), `power` (several requests and exact values in one message,
+  corrections). Each turn is planned in the state the expected calls of the turns before it
+  leave (teacher forcing), with the real replies in the history, so "it", "the song", "the
+  second one" and answers to the planner's own questions are measured as they happen. Split
+  by conversation (the same hash, one fifth held out); a held-out turn whose words occur in
+  a training line is played but not counted.
 - Split by family: a family whose name hashes into one fifth is held out, whole; a held-out
   line whose words also occur in the training part is not counted as unseen.
-- The independent held-out set (`heldout/unseen.jsonl`): 450 requests written by another
-  writer from the SPEC alone, never read while tuning; lines whose words occur in the
-  training part are left out of its figure.
+- The independent held-out sets, never read while tuning (only their figures are looked
+  at): `heldout/unseen.jsonl`, 450 requests by another writer from the SPEC alone, and
+  `heldout/conversations/unseen-conv.jsonl`, 60 conversations (406 turns) by yet another
+  writer asked for 60 different people trying the assistant their own way; lines and turns
+  whose words occur in the training part are left out of their figures.
 - Training requests: {figures['train_requests']:,} ({labels}). A line whose calls are
   several different actions, and "say" lines (an ordinary request in a state where it
   cannot run), train nothing.
@@ -154,12 +167,21 @@ stay with readable rules; the artwork's kind decides the tool. Made by
 (or, for a line that expects no call, the expected kind of answer); a "wrong action" is a
 call that would have run and was not what the person asked for.
 
-### Independent held-out set (never tuned on)
+### Independent held-out conversations (never read, never tuned on)
+
+{part('conv_unseen')}
+### Held-out conversations of the corpus (never tuned on)
+
+{part('conv_held_out')}
+### Independent held-out set of single requests (never tuned on)
 
 {part('unseen')}
 ### Held-out families of the corpus (never tuned on)
 
 {part('held_out')}
+### Training conversations (tuned on: an upper bound, not a measure)
+
+{part('conv_train')}
 ### Training families (tuned on: an upper bound, not a measure)
 
 {part('train')}
@@ -170,7 +192,9 @@ call that would have run and was not what the person asked for.
 ## Limits
 
 - The goal is 0.92 right with at most 3 % wrong actions on requests never seen; the
-  figures above say how far this model is from it.
+  figures above say how far this model is from it. Conversations are the harder and the
+  truer measure: a person's own session leans on what came before, and most of the wrong
+  actions that remain there are the right tool with one argument wrong or missing.
 - English only. The corpus was written by a few writers: people who phrase things unlike
   all of them will find misses the figures do not show.
 """, encoding="utf-8")

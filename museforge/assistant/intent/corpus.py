@@ -180,7 +180,9 @@ def training_lines() -> list[Line]:
     training conversations."""
     train, _ = split(load())
     conv_train, _ = split_conversations(load_conversations())
-    return train + [t for c in conv_train for t in c.turns]
+    # A turn that should ask is usually asking because of the state ("it" is four pictures),
+    # not because of its words: it gives the model no label.
+    return train + [t for c in conv_train for t in c.turns if t.expect != "ask"]
 
 
 def norm(text: str) -> str:
