@@ -482,6 +482,11 @@ class OfflinePlanner:
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
+        if len(calls) == 1 and calls[0].name == "edit_image" and pred is not None \
+                and pred.label != "edit" and not _EDIT_WORDS.search(text):
+            # only the catch-all read it as an edit in words, and the model reads something
+            # else: a change made from a misreading is worse than one question
+            return Decision(question=_question(pred, local) or prompts.what_change(local))
         if len(calls) == 1 and calls[0].name in _CREATE and set(calls[0].args) <= {"prompt"} \
                 and _nothing_said(str(calls[0].args.get("prompt", ""))):
             return Decision(question=prompts.WHAT_TO_MAKE)  # "make something", "create"
@@ -950,6 +955,11 @@ _DELETE = re.compile(r"^(?:delete|erase|trash|bin|destroy|remove|get\s+rid\s+of)
                      r"picture|image|song|tune|piece|artwork))(?:\s+(?:please|pls|permanently|"
                      r"forever|for\s+good))?$", re.I)
 _GIBBERISH = re.compile(r"[a-z]{3,}(?:\s+[a-z]{3,}){0,2}", re.I)
+# Words of an edit in words: what to add, remove, change or turn into.
+_EDIT_WORDS = re.compile(r"\b(?:add|put|give|remove|get\s+rid\s+of|replace|swap|"
+                         r"turn\s+(?:it|the)\b.*\binto|make\s+(?:it|the\s+\w+)\s+(?:look|into|a|an|more|less)|instead\s+of|"
+                         r"change\s+the|with\s+(?:a|an|some)|should\s+(?:be|have)|wearing|holding)\b",
+                         re.I)
 _SWITCH = re.compile(r"^(?:(?:ok|okay|now|so|right|and)\s+)*(?:(?:go|switch|come|get|jump)\s+back|"
                      r"back|switch(?:ing)?|over|moving\s+on|let'?s\s+go\s+back)\s+to\s+(.+)$",
                      re.I)
