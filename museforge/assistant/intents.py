@@ -155,6 +155,16 @@ def for_image(build: Build) -> Build:
     return run
 
 
+def _reframe(text: str, ctx: PlanContext) -> list[PlannedCall]:
+    """A new frame: the reframe rule's, or a shape said alone ("widescreen", "16:9
+    obviously", "portrait size")."""
+    calls = images._reframe(text, ctx)
+    if calls:
+        return calls
+    aspect, _ = images._aspect_of(text)
+    return [PlannedCall("reframe_image", {"artwork": "it", "aspect": aspect})] if aspect else []
+
+
 BUILDERS: dict[str, Build] = {
     "generate_image": generate_image,
     "compose_music": compose_music,
@@ -163,7 +173,7 @@ BUILDERS: dict[str, Build] = {
     "blend": blend,
     "continue_music": continue_music,
     "upscale_image": for_image(images._upscale),
-    "reframe_image": for_image(images._reframe),
+    "reframe_image": for_image(_reframe),
     "inpaint_image": for_image(lambda t, c: images._inpaint(t, c) or inpaint(t, c)),
     "add_text": for_image(images._add_text),
     "undo": history._repeat("undo"),

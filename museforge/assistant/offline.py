@@ -159,6 +159,13 @@ class OfflinePlanner:
         answered = self._answer(message, context)
         if answered is not None:
             return answered
+        if _AGAIN.match(message):  # "again", "even more": the last request, once more
+            previous = next((text for role, text in reversed(context.history[:-1])
+                             if role == "user" and not _AGAIN.match(text)), None)
+            if previous:
+                repeated = self.plan(previous, replace(context, history=[]))
+                if repeated.calls and all(c.name not in _CREATE for c in repeated.calls):
+                    return repeated
         calls: list[PlannedCall] = []
         unknown: list[str] = []
         said: list[str] = []
@@ -576,6 +583,10 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
     if cued:
         return cued
     kind = naming.focus_kind(local)
+    if kind == "image" and _SHAPE_ONLY.match(text):  # "vertical pls its for my phone"
+        framed = intents.BUILDERS["reframe_image"](said, local)
+        if framed:
+            return framed
     if kind == "image" or (found and found[0].kind == "image"):
         fixes = slots.adjustments(said)
         if fixes:
@@ -960,6 +971,10 @@ _EDIT_WORDS = re.compile(r"\b(?:add|put|give|remove|get\s+rid\s+of|replace|swap|
                          r"turn\s+(?:it|the)\b.*\binto|make\s+(?:it|the\s+\w+)\s+(?:look|into|a|an|more|less)|instead\s+of|"
                          r"change\s+the|with\s+(?:a|an|some)|should\s+(?:be|have)|wearing|holding)\b",
                          re.I)
+_AGAIN = re.compile(r"^\W*(?:(?:ok|okay|and|now|yes|yeah|yep)[\s,]+)*(?:again|more|even\s+more|"
+                    r"once\s+more|one\s+more\s+time|same\s+again|do\s+(?:that|it)\s+again|"
+                    r"(?:a\s+(?:bit|little)|a\s+touch|a\s+lot|way|much|some)\s+more|more\s+of\s+that)"
+                    r"(?:[\s,]+(?:please|pls|plz|again))*\W*$", re.I)
 _SWITCH = re.compile(r"^(?:(?:ok|okay|now|so|right|and)\s+)*(?:(?:go|switch|come|get|jump)\s+back|"
                      r"back|switch(?:ing)?|over|moving\s+on|let'?s\s+go\s+back)\s+to\s+(.+)$",
                      re.I)

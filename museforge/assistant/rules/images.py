@@ -40,7 +40,8 @@ ASPECT_WORDS = [
      r"\bphone\s+wallpapers?\b|\bwallpapers?\s+for\s+(?:my|a)\s+phone\b|\block\s*screen\b|"
      r"\bfor\s+(?:my|a)\s+phone\b|\b(?:4|for)\s+my\s+phone\b|\bfront\s+of\s+my\s+phone\b|"
      r"\bphone\s+(?:background|screen|size)\b|\bstory\s+format\b|(?<=,\s)portrait\b|\bportrait(?=,)|"
-     r"\b(?:to|as)\s+(?:a\s+)?portrait\b|\bportrait\s*$|\btall\b", "9:16"),
+     r"\b(?:to|as)\s+(?:a\s+)?portrait\b|\bportrait\s*$|\btall\b|\bportrait\s+(?:size|shape|ratio)\b|"
+     r"\btaller\b", "9:16"),
     (r"\blandscape\s+(?:format|orientation|mode)\b", "3:2"),
 ]
 _RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)")
