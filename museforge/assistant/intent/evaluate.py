@@ -26,8 +26,8 @@ from museforge.assistant.intent.corpus import (
     call_matches,
     norm,
 )
-from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
 from museforge.storage.errors import StorageError
+from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
 from museforge.storage.store import Store
 
 
@@ -137,7 +137,7 @@ def _play(store: Store, actor: Actor, session: SessionInfo, turn: Line, reply: s
     store.add_message(actor, session, "user", turn.text)
     records = []
     for call in turn.expect if isinstance(turn.expect, list) else []:
-        touched = _effect(store, actor, session, call)
+        touched = _effect(store, actor, session, call, turn.text)
         records.append({"name": call["tool"], "args": call.get("args") or {}, "ok": True,
                         "error": None, "result": "", "ms": 0.0, "artifacts": [],
                         "touched": [list(t) for t in touched]})
@@ -145,8 +145,8 @@ def _play(store: Store, actor: Actor, session: SessionInfo, turn: Line, reply: s
                       tool_calls=records)
 
 
-def _effect(store: Store, actor: Actor, session: SessionInfo,
-            call: dict[str, Any]) -> list[tuple[int, str]]:
+def _effect(store: Store, actor: Actor, session: SessionInfo, call: dict[str, Any],
+            said: str = "") -> list[tuple[int, str]]:
     tool = str(call["tool"])
     args = {k.rstrip("~<>"): v for k, v in (call.get("args") or {}).items()
             if not k.endswith("!")}
@@ -158,7 +158,9 @@ def _effect(store: Store, actor: Actor, session: SessionInfo,
         prompt = " ".join(map(str, prompt)) if isinstance(prompt, list) else str(prompt or "")
         # titles as the tools write them ("variation of #2: …", "blend of #1 + #2")
         if tool in ("generate_image", "compose_music") or not named:
-            title = prompt or ("a picture" if kind == "image" else "a piece of music")
+            # the tools title a new artwork with its prompt, which is mostly the person's
+            # words: the checked subject words, else what the person said
+            title = prompt or said[:80] or ("a picture" if kind == "image" else "music")
         elif tool in ("vary_image", "vary_music"):
             title = f"variation of #{named[0]}: {existing[named[0]].title}"
         elif tool == "blend_images":
