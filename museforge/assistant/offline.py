@@ -328,8 +328,8 @@ class OfflinePlanner:
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
         if context.recent:  # "looks drained", "sounds like a funeral": correct the fault
-            named = found[0].kind if len(found) == 1 and found[0].kind else None
-            fixed = complaints.corrections(said, named or naming.focus_kind(local))
+            of = found[0].kind if len(found) == 1 and found[0].kind else None
+            fixed = complaints.corrections(said, of or naming.focus_kind(local))
             if fixed:
                 fixed = _retarget(fixed, found, context, text)
                 return Decision(said=_wrong_kind(fixed, found, context) or None,

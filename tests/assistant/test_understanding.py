@@ -13,8 +13,8 @@ import pytest
 
 from museforge.assistant import spelling
 from museforge.assistant.intent import corpus
-from museforge.assistant.intent.build import FIGURES
-from museforge.assistant.intent.evaluate import evaluate, evaluate_conversations
+from museforge.assistant.intent.build import FIGURES, measure
+from museforge.assistant.intent.evaluate import evaluate_conversations
 from museforge.assistant.intent.model import IntentModel, TrainSettings, default_model, train
 from museforge.assistant.offline import OfflinePlanner
 
@@ -28,31 +28,11 @@ def card() -> dict:
     return json.loads(FIGURES.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("part", ["held_out", "unseen"])
-def test_the_planner_reproduces_its_card_on_requests_it_never_saw(card, part, capsys):
-    train_part, held = corpus.split(corpus.load())
-    lines = held if part == "held_out" else corpus.unseen(train_part)
-    model = default_model()
-    score = evaluate(lines, lambda: OfflinePlanner(model=model))
+@pytest.mark.parametrize("part", ["held_out", "unseen", "conv_held_out", "conv_unseen"])
+def test_the_planner_reproduces_its_card_on_what_it_never_saw(card, part, capsys):
+    [score] = measure(default_model(), "offline", (part,)).values()
     with capsys.disabled():
-        print(f"\n{part}: {score.n} lines, right {score.accuracy:.3f}, "
-              f"wrong {score.wrong_rate:.3f}")
-    assert score.n == card[part]["lines"]
-    assert score.accuracy == pytest.approx(card[part]["accuracy"], abs=0.003)
-    assert score.wrong_rate == pytest.approx(card[part]["wrong_action_rate"], abs=0.003)
-    right, wrong = FLOORS[part]
-    assert score.accuracy >= right and score.wrong_rate <= wrong
-
-
-@pytest.mark.parametrize("part", ["conv_held_out", "conv_unseen"])
-def test_the_planner_reproduces_its_card_on_conversations_it_never_saw(card, part, capsys):
-    _, held = corpus.split_conversations(corpus.load_conversations())
-    conversations = held if part == "conv_held_out" else corpus.unseen_conversations()
-    model = default_model()
-    score = evaluate_conversations(conversations, lambda: OfflinePlanner(model=model),
-                                   corpus.training_lines())
-    with capsys.disabled():
-        print(f"\n{part}: {score.n} turns, right {score.accuracy:.3f}, "
+        print(f"\n{part}: {score.n} requests, right {score.accuracy:.3f}, "
               f"wrong {score.wrong_rate:.3f}")
     assert score.n == card[part]["lines"]
     assert score.accuracy == pytest.approx(card[part]["accuracy"], abs=0.003)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
 UNSEEN = HERE / "heldout"
 HELD_OUT_EVERY = 5  # one family in five is held out
+T = TypeVar("T")
 
 # The action a request asks for, whatever the artwork's kind: the model's labels.
 LABEL_OF_TOOL = {
@@ -76,17 +77,22 @@ def load(folder: Path = CORPUS) -> list[Line]:
     return lines
 
 
-def read(path: Path) -> list[Line]:
-    out = []
+def _objects(path: Path, make: Callable[[Any, str], T]) -> Iterator[tuple[int, T]]:
+    """(line number, ``make(obj, source)``) for each JSON line of ``path``; a line that does
+    not parse or lacks a key is an error naming the file and line."""
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-            line = Line(str(obj["family"]), str(obj["context"]), str(obj["text"]),
-                        obj["expect"], f"{path.name}:{n}")
-        except (ValueError, KeyError) as exc:
+            yield n, make(json.loads(raw), f"{path.name}:{n}")
+        except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path.name} line {n}: {exc}") from None
+
+
+def read(path: Path) -> list[Line]:
+    out = []
+    for n, line in _objects(path, lambda obj, src: Line(
+            str(obj["family"]), str(obj["context"]), str(obj["text"]), obj["expect"], src)):
         if line.context not in CONTEXTS:
             raise ValueError(f"{path.name} line {n}: unknown context {line.context!r}")
         if isinstance(line.expect, str) and line.expect not in NO_CALL:
@@ -98,7 +104,8 @@ def read(path: Path) -> list[Line]:
 def split(lines: Iterable[Line]) -> tuple[list[Line], list[Line]]:
     """(training part, held-out part): by family; a held-out line whose words also appear
     in the training part ("undo", "#2 brighter") is left out, since it is not unseen."""
-    train, held = [], []
+    train: list[Line] = []
+    held: list[Line] = []
     for line in lines:
         (held if line.held_out else train).append(line)
     return train, not_in(held, train)
@@ -141,31 +148,30 @@ def load_conversations(folder: Path = CORPUS / CONVERSATIONS) -> list[Conversati
     return out
 
 
+def _conversation(obj: dict[str, Any], source: str) -> Conversation:
+    name, start = str(obj["conversation"]), str(obj.get("start", "empty"))
+    turns = tuple(Line(name, start, str(t["text"]), t["expect"], source) for t in obj["turns"])
+    return Conversation(name, start, turns, source)
+
+
 def read_conversations(path: Path) -> list[Conversation]:
     out = []
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-            name, start = str(obj["conversation"]), str(obj.get("start", "empty"))
-            turns = tuple(Line(name, start, str(t["text"]), t["expect"], f"{path.name}:{n}")
-                          for t in obj["turns"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path.name} line {n}: {exc}") from None
+    for n, conv in _objects(path, _conversation):
+        start, turns = conv.start, conv.turns
         if start not in CONTEXTS:
             raise ValueError(f"{path.name} line {n}: unknown start {start!r}")
         for turn in turns:
             if isinstance(turn.expect, str) and turn.expect not in NO_CALL:
                 raise ValueError(f"{path.name} line {n}: unknown expectation {turn.expect!r}")
-        out.append(Conversation(name, start, turns, f"{path.name}:{n}"))
+        out.append(conv)
     return out
 
 
 def split_conversations(convs: Iterable[Conversation]) -> tuple[list[Conversation],
                                                                  list[Conversation]]:
     """(training part, held-out part), by conversation."""
-    train, held = [], []
+    train: list[Conversation] = []
+    held: list[Conversation] = []
     for conv in convs:
         (held if conv.held_out else train).append(conv)
     return train, held

@@ -169,7 +169,7 @@ def _effect(store: Store, actor: Actor, session: SessionInfo, call: dict[str, An
             title = " → ".join(f"#{n}" for n in named[:2])
         many = tool in ("generate_image", "vary_image", "vary_music")
         count = min(4, max(1, int(args.get("count") or 1))) if many else 1
-        made = []
+        made: list[tuple[int, str]] = []
         for _ in range(count):
             info, _v = store.create_artwork(
                 actor, session, kind, title=title, prompt=title, operation=tool,
