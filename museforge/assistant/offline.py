@@ -481,7 +481,10 @@ class OfflinePlanner:
         calls = _retarget(calls, found, context, text)
         mismatch = _wrong_kind(calls, found, context)
         if mismatch:
-            return Decision(said=mismatch)
+            other = _same_subject_other_kind(calls, found, text, context)
+            if not other:
+                return Decision(said=mismatch)
+            calls = other  # "the owl in 4k": the owl picture, not the tune for the owl
         if chosen in ("undo", "redo", "show_versions") and len(found) > 1 \
                 and len(calls) == 1 and all(t.ref.startswith("#") for t in found):
             calls = [PlannedCall(calls[0].name, {**calls[0].args, "artwork": t.ref})
@@ -1053,6 +1056,24 @@ def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],
             return (f"{name}{title} is {what}; I can't {verb} it that way "
                     f"({call.name.replace('_', ' ')} works on {want}).")
     return None
+
+
+def _same_subject_other_kind(calls: list[PlannedCall], found: list[naming.Target], text: str,
+                             context: PlanContext) -> list[PlannedCall]:
+    """A subject that names artworks of both kinds ("the owl": a picture of an owl and a
+    tune for the owl) means the one the tool works on; [] when that is not one artwork."""
+    a, b = found[0].span
+    if found[0].ref.startswith("#") and re.match(r"\s*#", text[a:b]):
+        return []  # "#2" said outright: the person named it
+    want = _TOOL_KIND.get(calls[0].name)
+    words = [w for w in re.findall(r"[a-z]{3,}", text[a:b].lower())
+             if w not in naming.STOP_SUBJECT and w not in ("the", "one", "that", "this")]
+    hits = [x for x in context.recent if x.kind == want and words
+            and all(w in x.title.lower() for w in words)]
+    if len(hits) != 1:
+        return []
+    return [PlannedCall(c.name, {**c.args, "artwork": f"#{hits[0].number}"})
+            if c.args.get("artwork") == found[0].ref else c for c in calls]
 
 
 def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
