@@ -332,8 +332,8 @@ class OfflinePlanner:
             fixed = complaints.corrections(said, of or naming.focus_kind(local))
             if fixed:
                 fixed = _retarget(fixed, found, context, text)
-                return Decision(said=_wrong_kind(fixed, found, context) or None,
-                                calls=[] if _wrong_kind(fixed, found, context) else fixed)
+                mismatch = _wrong_kind(fixed, found, context)
+                return Decision(said=mismatch, calls=[] if mismatch else fixed)
         if re.search(r"\b(?:one|two)\s+of\s+(?:the|my|them|these|those|em)\b", text, re.I) \
                 and not language.explicit_refs(text) and not (
                     pred is not None and pred.label in _CREATE and pred.p >= ASK):
