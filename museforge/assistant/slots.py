@@ -10,6 +10,7 @@ import re
 
 from museforge.assistant.naming import IMAGE_NOUN, focus_kind
 from museforge.assistant.planning import PlanContext, PlannedCall
+from museforge.assistant.rules.music import _instrument_names
 
 I = re.IGNORECASE  # noqa: E741
 
@@ -324,8 +325,6 @@ def explicit_values(name: str, text: str) -> dict[str, object]:
         if m and 0.25 <= float(m.group(1)) <= 4:
             out["tempo_scale"] = float(m.group(1))
             out.pop("tempo", None)
-        from museforge.assistant.rules.music import _instrument_names
-
         for piece in re.split(r"\s*[,;]\s*|\s+and\s+", text):
             word = " ".join(piece.lower().split())
             if word in _instrument_names() and word not in ("bass", "lead", "pad", "voice"):
