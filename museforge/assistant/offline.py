@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from museforge.assistant import (
     complaints,
+    followups,
     intents,
     language,
     linking,
@@ -159,6 +160,9 @@ class OfflinePlanner:
         answered = self._answer(message, context)
         if answered is not None:
             return answered
+        moved = followups.follow_up(message, context, _POLITE, self.plan)
+        if moved is not None:  # "no, the music", "and the song too", "all of them"
+            return moved
         if _AGAIN.match(message):  # "again", "even more": the last request, once more
             previous = next((text for role, text in reversed(context.history[:-1])
                              if role == "user" and not _AGAIN.match(text)), None)

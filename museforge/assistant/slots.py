@@ -85,7 +85,7 @@ def complaint_args(text: str) -> dict[str, object]:
     return _mood_args(text, COMPLAINTS)
 
 
-_PROPS = [(r"brightness|bright|light(?:ness)?|exposure", "brightness"),
+_PROPS = [(r"brightness|bright|light(?:ness)?|exposure|highlights?|whites?|glare", "brightness"),
           (r"contrast", "contrast"),
           (r"saturation|saturated|colou?rs?|colou?rfulness|vibrance|vibrancy", "saturation"),
           (r"sharpness|sharp|detail|crispness", "sharpness"),
@@ -94,7 +94,9 @@ _UP = (r"up|increase|increased|raise|boost|crank(?:ed)?(?:\s+up)?|more|higher|"
        r"bump(?:ed)?(?:\s+up)?|"
        r"add|give|some|push|turn\s+up|amp(?:ed)?\s+up|pump(?:ed)?\s+up|enhance|stronger")
 _DOWN = (r"down|decrease|decreased|reduce|reduced|lower|lowered|less|tone(?:d)?\s+down|soften|"
-         r"cut|drop|dial(?:led)?\s+(?:back|down)|turn\s+down|weaker|too\s+strong|too\s+much")
+         r"cut|drop|dial(?:led)?\s+(?:back|down)|turn\s+down|weaker|too\s+strong|too\s+much|"
+         r"knock(?:ed)?\s+(?:back|down)|pull(?:ed)?\s+(?:back|down)|rein\s+in|tame|"
+         r"bring\s+down|back\s+off|blowing\s+out|blown\s+out|hurts?")
 
 
 def property_args(text: str) -> dict[str, object]:

@@ -1,0 +1,151 @@
+"""Messages that only move the last request: "no, the music", "not that one, the piano",
+"sorry, #6", "and the song too", "all of them", "wrong one - undo that and do it to #3".
+
+People correct and extend what they just asked for by naming another artwork, not by
+saying the request again. Such a message is the previous request, planned again with the
+named artwork as "it"; a correction ("no", "not that one", "wrong one") first undoes the
+edit the previous turn made on the artwork it wrongly touched, an extension ("too", "as
+well", "all of them") keeps it. Creations are never undone (an undo cannot take a new
+artwork away); the corrected request simply runs on the artwork meant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from museforge.assistant import naming
+from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
+
+I = re.IGNORECASE  # noqa: E741
+
+# What says the last turn was about the wrong artwork.
+_CORRECTION = re.compile(
+    r"^(?:(?:oh\s+dear|oh|sorry|oops|whoops|no+|nope|nah|wait|ah|argh|hmm+|actually|ugh|"
+    r"not\s+(?:that|this)(?:\s+one)?|wrong\s+(?:one|pair|picture|song|piece|artwork)|"
+    r"that'?s\s+(?:the\s+)?wrong\s+one|i\s+(?:meant|mean|wanted|said)|meant|"
+    r"undo\s+(?:that|it)(?:\s+(?:and|then))?|(?:and\s+)?(?:do|apply|try)\s+(?:it|that|this|"
+    r"the\s+same)\s+(?:to|on|for)|instead\s+of\s+(?:that|it))[\s,!.;:-]*)+", I)
+# What says it is more of the same on another artwork.
+_ALSO_TAIL = re.compile(r"[\s,]*\b(?:too|as\s+well|also|aswell)\s*[.!]*$", I)
+_ALSO_HEAD = re.compile(r"^(?:and|also|plus|same\s+(?:for|with|to|on)|(?:do|apply)\s+(?:it|that|"
+                        r"the\s+same)\s+(?:to|on|for)|now)\s+", I)
+_ALL = re.compile(r"^(?:(?:to|on|for)\s+)?(?:all|both|every\s+one|each\s+one|each|everything|"
+                  r"all\s+(?:of\s+)?(?:them|those|these|the\s+\w+s|four|three|two|\d)|"
+                  r"both\s+of\s+them|the\s+(?:whole\s+lot|lot))\s*[.!]*$", I)
+_POLITE_TAIL = re.compile(r"[\s,]*\b(?:please|pls|plz|then|instead|thanks|thx|i\s+think|"
+                          r"sorry)\s*[.!]*$", I)
+_CREATES = ("generate_image", "compose_music", "vary_image", "vary_music", "blend_images",
+            "interpolate_music")
+
+
+def follow_up(message: str, context: PlanContext, polite: re.Pattern[str],
+              replan: Callable[[str, PlanContext], Plan]) -> Plan | None:
+    """The previous request on the artwork(s) this message names, or None when the
+    message is not such a follow-up. ``replan`` plans a message in a context (the
+    planner's own ``plan``)."""
+    previous, index = _previous_request(context)
+    if previous is None:
+        return None
+    text = message.strip()
+    corrected = bool(_CORRECTION.match(text))
+    text = _CORRECTION.sub("", text)
+    also = bool(_ALSO_TAIL.search(text) or _ALSO_HEAD.match(polite.sub("", text).strip()))
+    text = _ALSO_TAIL.sub("", text)
+    text = polite.sub("", text).strip(" ,.!?:-")
+    text = _ALSO_HEAD.sub("", text).strip(" ,.!?:-")
+    for _ in range(2):
+        text = _POLITE_TAIL.sub("", text).strip(" ,.!?:-")
+    if not text or not (corrected or also or _ALL.match(text) or _bare_ref(text)):
+        return None
+    targets = _targets(text, context)
+    if not targets:
+        return None
+    before = replace(context, history=context.history[:index])
+    earlier = replan(previous, before)
+    if not earlier.calls:
+        return None
+    kind = _kind_of(earlier.calls)
+    undo: list[PlannedCall] = []
+    ran = index + 1 < len(context.history) and not context.history[index + 1][1] \
+        .rstrip().endswith("?")
+    if corrected and not also and ran and all(c.name not in _CREATES for c in earlier.calls):
+        touched = [b for b in context.focus if b.kind == kind or kind is None]
+        undo = [PlannedCall("undo", {"artwork": f"#{b.number}"}) for b in touched
+                if b.number not in {t.number for t in targets}]
+    calls: list[PlannedCall] = []
+    for target in targets:
+        local = replace(before, focus=[target])
+        plan = replan(previous, local)
+        for call in plan.calls:
+            if isinstance(call.args.get("artwork"), str):
+                call.args["artwork"] = f"#{target.number}"
+            elif call.name in ("compose_music", "generate_image") and call.args.get(
+                    "inspired_by"):
+                call.args["inspired_by"] = f"#{target.number}"
+        calls.extend(plan.calls)
+    if any(_kind_of([c]) not in (None, t.kind) for c in calls for t in targets
+           if c.args.get("artwork") == f"#{t.number}"):
+        return None  # "upscale #9", then "#4 too" where #4 is music: said as usual
+    if not calls or any(c.name in _CREATES and c.name not in ("vary_image", "vary_music")
+                        for c in calls) and not corrected:
+        return None  # "the fox too" after "paint a castle" is a new request, not this one
+    return Plan(calls=undo + calls)
+
+
+def _previous_request(context: PlanContext) -> tuple[str | None, int]:
+    """The person's message before this one, and where it is in the history (which
+    ends before the message being planned)."""
+    for i in range(len(context.history) - 1, -1, -1):
+        role, text = context.history[i]
+        if role == "user":
+            return text, i
+    return None, -1
+
+
+def _bare_ref(text: str) -> bool:
+    """"#3", "the third one", "the piano": only a name (after an edit, the same edit on
+    it)."""
+    return bool(re.match(r"^(?:#\s*\d+|(?:the\s+)?(?:first|second|third|fourth|last|other|"
+                         r"1st|2nd|3rd|4th)(?:\s+one)?|number\s+\w+)$", text, I))
+
+
+def _targets(text: str, context: PlanContext) -> list[ArtworkBrief]:
+    known = {b.number: b for b in [*context.recent, *context.focus]}
+    if _ALL.match(text):
+        if len(context.focus) > 1:
+            return list(context.focus)
+        kind = context.focus[0].kind if context.focus else None
+        return [b for b in context.recent if kind is None or b.kind == kind]
+    found = naming.targets(text, context)
+    if len(found) != 1 or found[0].span != (0, len(text)):
+        if re.match(r"^(?:the\s+)?other(?:\s+one)?$", text, I) and len(context.focus) == 1:
+            others = [b for b in context.recent if b.kind == context.focus[0].kind
+                      and b.number != context.focus[0].number]
+            return others[-1:]
+        return []
+    ref = found[0].ref
+    if ref.startswith("#") and " v" not in ref:
+        b = known.get(int(ref[1:]))
+        return [b] if b else []
+    if ref in ("the picture", "the image", "the painting", "the photo", "the drawing",
+               "this picture", "that picture", "my picture"):
+        pictures = [b for b in context.recent if b.kind == "image"]
+        return pictures[-1:]
+    if re.match(r"(?:the|this|that|my)\s+(?:song|music|piece|melody|tune|track)$", ref):
+        pieces = [b for b in context.recent if b.kind == "music"]
+        return pieces[-1:]
+    hit = naming.subject_ref(text, context)
+    if hit and hit[0].startswith("#"):
+        b = known.get(int(hit[0][1:].split()[0]))
+        return [b] if b else []
+    return []
+
+
+def _kind_of(calls: list[PlannedCall]) -> str | None:
+    for call in calls:
+        if call.name.endswith("_image") or call.name == "add_text":
+            return "image"
+        if call.name.endswith("_music"):
+            return "music"
+    return None
