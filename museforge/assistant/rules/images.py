@@ -52,7 +52,7 @@ _NEGATIVE_KEY = re.compile(r"\bneg(?:ative)?(?:[\s_-]*prompt)?\s*[:=]\s*(.+?)\s*
 _WITHOUT_RE = re.compile(r"\b(?:without(?:\s+any)?|with\s+no|no|minus(?:\s+the)?|"
                          r"leave\s+out(?:\s+any|\s+the)?|don't\s+(?:want|include|add|show|"
                          r"put)\s+(?:any\s+)?|"
-                         r"do\s+not\s+(?:include|add|show)\s+(?:any\s+)?)\s*([\w\s'-]+?)"
+                         r"do\s+not\s+(?:include|add|show)\s+(?:any\s+)?)\b\s*([\w\s'-]+?)"
                          r"(?=$|[,.;]|\s+(?:and|in|at|on|with)\b)", I)
 _INSPIRED_RE = re.compile(
     r"\b(?:that\s+(?:fits|matches|goes\s+with|suits)|to\s+(?:fit|match|go\s+with|suit)|"
@@ -132,12 +132,28 @@ def _count_words(text: str) -> tuple[int, str]:
     if m:
         n = language.to_number(m.group(1))
         if n is not None and n >= 1:
-            return int(n), text[: m.start()] + text[m.end():]
+            # only the number goes: "4 dragon concept arts" keeps "dragon concept arts"
+            return int(n), _without_count_noun(text, m.start(), m.end(1), m.end())
     m = re.search(r"\b(?:a\s+few|some|several)\s+(?:[a-z-]+\s+)?(?:" + _IMAGE_NOUN +
                   r"|options|watercolou?rs|sketches)\b(?:\s+of)?", text, I)
     if m:
-        return 4 if "several" in m.group(0).lower() else 3, text[: m.start()] + text[m.end():]
+        cut = re.match(r"(?:a\s+few|some|several)", m.group(0), I)
+        end = m.start() + (cut.end() if cut else 0)
+        return (4 if "several" in m.group(0).lower() else 3,
+                _without_count_noun(text, m.start(), end, m.end()))
     return 1, text
+
+
+_PLAIN_NOUN = re.compile(r"^\s*(?:" + _IMAGE_NOUN + r"|options|takes|variants|variations|"
+                         r"versions)(?:\s+of)?\s*$", I)
+
+
+def _without_count_noun(text: str, start: int, number_end: int, end: int) -> str:
+    """The request without its count: "three pictures of a fox" loses "three pictures of",
+    "4 dragon concept arts" only the "4" (the words between are the subject)."""
+    if _PLAIN_NOUN.match(text[number_end:end]):
+        return text[:start] + " " + text[end:]
+    return text[:start] + " " + text[number_end:]
 
 
 def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
@@ -178,6 +194,9 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     text = _WITHOUT_RE.sub(" ", text)
     prompt = re.sub(r"^(?:please\s+)?" + _CREATE + r"\b\s*(?:me\b\s*|us\b\s*)?", "",
                     text.strip(), flags=I)
+    lead = re.match(r"^(?:\d|two|three|four)\s+of\s+", prompt, I)
+    if lead and count > 1:  # "paint two watercolours of a lighthouse": the style was the noun
+        prompt = prompt[lead.end():]
     prompt = re.sub(r"^(?:a|an|one|some)?\s*(?:new\s+)?(?:" + _IMAGE_NOUN + r")\s+(?:of|with|"
                     r"showing)\s+", "", prompt.strip(), flags=I)
     prompt = re.sub(r"\b(?:in|with)\s*$|\bformat\b|\bplease\b", " ", prompt, flags=I)
