@@ -25,6 +25,7 @@ from museforge.tools.imaging import (
     Source,
     call_backend,
     check_size,
+    gan_upscaler,
     image_backend,
     kept,
     load_source,
@@ -247,18 +248,35 @@ def inpaint_image(ctx: ToolContext, args: InpaintArgs) -> ToolResult:
 def upscale_image(ctx: ToolContext, args: UpscaleArgs) -> ToolResult:
     """Enlarge a picture 2x or 4x per side, adding detail where the model can. The result
     is a new version of the same artwork."""
+    from museforge.models.image.upscalers import upscaler_used
+
     source = load_source(ctx, args.artwork)
     check_size(source.image.width * args.factor, source.image.height * args.factor)
-    backend = image_backend(ctx)
+    upscaler = gan_upscaler(ctx, args.factor) or image_backend(ctx)
     req = _edit_request(source, int(source.version.recipe.get("seed") or 0))
-    result = call_backend(lambda: backend.upscale(source.image, args.factor, req,
-                                                  run_control(ctx, "upscaling")))
+    result = call_backend(lambda: upscaler.upscale(source.image, args.factor, req,
+                                                   run_control(ctx, "upscaling")))
     image = result.images[0]
     recipe = recipe_for("upscale_image", args.model_dump(), result, 0, image, [source],
                         source.prompt, style=source.version.recipe.get("style"))
     made = store_new_version(ctx, source, recipe, image)
-    return ToolResult(f"Upscaled #{made.artwork} to {image.width}×{image.height}: now v"
-                      f"{made.version}." + _notes(ctx, result), [made])
+    used = upscaler_used(result.recipe)
+    return ToolResult(f"Upscaled #{made.artwork} to {image.width}×{image.height} with "
+                      f"{used}: now v{made.version}." + _notes(ctx, result)
+                      + _gan_hint(ctx, used, args.factor), [made])
+
+
+def _gan_hint(ctx: ToolContext, used: str, factor: int) -> str:
+    """Once per process, after a Lanczos upscale: how to get a GAN upscaler."""
+    from museforge.models.image.upscalers import AUTO, UpscaleConfig
+
+    heard = ctx.services.setdefault("said_notes", set())
+    if used != "Lanczos resampling" or UpscaleConfig.from_env().choice != AUTO \
+            or "gan hint" in heard:
+        return ""
+    heard.add("gan hint")
+    name = "realesrgan-x2plus" if factor == 2 else "realesrgan-x4plus"
+    return f" (`museforge models pull {name}` gets a GAN upscaler that adds real detail.)"
 
 
 @tool(BlendArgs, family="image", kind="image", makes="artwork")

@@ -78,6 +78,31 @@ def make_backend(settings: Any) -> tuple[ImageBackend, str | None]:
     return DiffusersBackend(model, device=getattr(settings, "device", None)), None
 
 
+def gan_upscaler(ctx: ToolContext, factor: int) -> Any:
+    """The GAN upscaler for ``factor`` (``GanUpscaler``): handed in by the caller as
+    ``ctx.services["upscaler"]``, else the one ``MUSEFORGE_UPSCALER`` names (``auto``: a
+    Real-ESRGAN preset whose file is on this machine), kept in ``ctx.services``. None: the
+    image backend upscales (Lanczos, or the SD x2 latent upscaler)."""
+    handed = ctx.services.get("upscaler")
+    if handed is not None:
+        return handed
+    from museforge.models.image.upscalers import GanUpscaler, UpscaleConfig
+
+    try:
+        config = UpscaleConfig.from_env()
+        weights = config.weights_for(factor)
+        if weights is None:
+            return None
+        made = ctx.services.setdefault("upscalers", {})
+        key = (weights, config.tile, config.overlap)
+        if key not in made:
+            made[key] = GanUpscaler(weights, device=getattr(ctx.settings, "device", None),
+                                    tile=config.tile, overlap=config.overlap)
+        return made[key]
+    except ImageBackendError as exc:
+        raise ToolError(str(exc)) from exc
+
+
 def run_control(ctx: ToolContext, what: str) -> RunControl:
     return RunControl(progress=lambda i, n: ctx.report(what, i, n), cancel=ctx.cancel)
 

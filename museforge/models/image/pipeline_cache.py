@@ -50,6 +50,8 @@ def module_bytes(pipeline: Any) -> int:
     modules: list[torch.nn.Module] = []
     if isinstance(pipeline, torch.nn.Module):
         modules.append(pipeline)
+    elif isinstance(getattr(pipeline, "model", None), torch.nn.Module):
+        modules.append(pipeline.model)  # a spandrel model descriptor (the GAN upscalers)
     else:
         for value in getattr(pipeline, "components", {}).values():
             if isinstance(value, torch.nn.Module):

@@ -116,3 +116,56 @@ def snapshot_revision(path: Path) -> str | None:
     if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
         return path.name
     return None
+
+
+# -- GAN upscalers (spandrel) ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UpscalerPreset:
+    """A GAN upscaler known by name: one weights file in the upscalers folder."""
+
+    name: str
+    label: str  # what the reply calls it
+    file: str  # its file name in ``upscaler_dir()``, as its authors publish it
+    scale: int
+    url: str  # where the file is published
+    description: str
+
+
+UPSCALER_PRESETS: dict[str, UpscalerPreset] = {
+    p.name: p
+    for p in (
+        UpscalerPreset("realesrgan-x4plus", "Real-ESRGAN x4plus", "RealESRGAN_x4plus.pth", 4,
+                       "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/"
+                       "RealESRGAN_x4plus.pth",
+                       "Real-ESRGAN x4plus: ×4 GAN upscaler for photos and paintings (64 MB)"),
+        UpscalerPreset("realesrgan-x2plus", "Real-ESRGAN x2plus", "RealESRGAN_x2plus.pth", 2,
+                       "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.1/"
+                       "RealESRGAN_x2plus.pth",
+                       "Real-ESRGAN x2plus: ×2 GAN upscaler (64 MB)"),
+    )
+}
+UPSCALER_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")  # what spandrel reads
+
+
+def upscaler_dir() -> Path:
+    """Where GAN upscaler weights live: ``MUSEFORGE_UPSCALER_DIR``, else
+    ``models/upscalers`` in the data dir (they are single files, not Hugging Face repos)."""
+    env = os.environ.get("MUSEFORGE_UPSCALER_DIR")
+    if env:
+        return Path(env).expanduser()
+    from museforge.config import default_home
+
+    return default_home() / "models" / "upscalers"
+
+
+def local_upscaler(name: str) -> Path | None:
+    """The weights file of an upscaler preset, or of a file name or path, if present."""
+    preset = UPSCALER_PRESETS.get(name)
+    if preset is not None:
+        path = upscaler_dir() / preset.file
+        return path if path.is_file() else None
+    path = Path(name).expanduser()
+    if not path.is_absolute() and not path.is_file():
+        path = upscaler_dir() / name  # a bare file name: one put in the upscalers folder
+    return path if path.is_file() else None

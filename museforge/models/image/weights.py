@@ -14,9 +14,11 @@ from typing import Any
 from museforge.models.image.base import WeightsMissing
 from museforge.models.image.presets import (
     PRESETS,
+    UPSCALER_PRESETS,
     Preset,
     local_folders,
     snapshot_revision,
+    upscaler_dir,
 )
 
 PullProgress = Callable[[str, int, int], None]  # (what, done, total)
@@ -149,6 +151,8 @@ def pull(name: str, progress: PullProgress | None = None) -> list[Path]:
     """Download a preset or Hugging Face id into the local cache (needs network)."""
     from huggingface_hub import HfApi, snapshot_download
 
+    if name in UPSCALER_PRESETS:
+        return [pull_upscaler(name, progress)]
     preset = PRESETS.get(name)
     repo_ids = [preset.repo_id, *preset.extra_repos] if preset else [name]
     if preset and preset.taesd_repo:
@@ -166,6 +170,33 @@ def pull(name: str, progress: PullProgress | None = None) -> list[Path]:
         paths.append(Path(snapshot_download(repo_id, allow_patterns=patterns,
                                             tqdm_class=tqdm_class)))
     return paths
+
+
+def pull_upscaler(name: str, progress: PullProgress | None = None,
+                  url: str | None = None) -> Path:
+    """Download a GAN upscaler preset's single weights file into ``upscaler_dir()``
+    (written to a temp file, then renamed: an interrupted download leaves no half file)."""
+    import os
+    import urllib.request
+
+    preset = UPSCALER_PRESETS[name]
+    folder = upscaler_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / preset.file
+    partial = folder / f".{preset.file}.part"
+    with urllib.request.urlopen(url or preset.url, timeout=60) as response, \
+            partial.open("wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        for block in iter(lambda: response.read(1 << 20), b""):
+            out.write(block)
+            done += len(block)
+            if progress:
+                progress(preset.file, done, total)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(final)
+    return final
 
 
 def _progress_tqdm(repo_id: str, progress: PullProgress) -> Any:
