@@ -29,3 +29,9 @@ if [[ ! -f "$stamp" ]]; then
     "${pip[@]}" install -e ".[$extras]"
     touch "$stamp"
 fi
+
+# spandrel (the GAN upscalers, pyproject's `upscale` extra) without its dependencies: it
+# declares torchvision, and PyPI's torchvision replaces the pinned CPU torch with a CUDA one.
+if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('spandrel') and u.find_spec('einops')))"; then
+    "${pip[@]}" install --no-deps "spandrel>=0.4.2,<0.5" "einops>=0.7"
+fi
