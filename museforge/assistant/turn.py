@@ -261,8 +261,7 @@ class Assistant:
                  before: int | None = None) -> PlanContext:
         recent = self.store.recent_artworks(actor, session, RECENT_ARTWORKS)
         briefs = {a.number: ArtworkBrief(a.number, a.kind, a.title, head=a.head_number,
-                                         versions=a.version_count, can_undo=a.can_undo,
-                                         can_redo=a.can_redo) for a in recent}
+                                         versions=a.version_count) for a in recent}
         history = [(m.role, m.text) for m in
                    self.store.recent_messages(actor, session, HISTORY_WINDOW + 1)
                    if before is None or m.id < before][-HISTORY_WINDOW:]
