@@ -260,11 +260,6 @@ class OfflinePlanner:
             for start, n in reversed(chatter):
                 del calls[start:start + n]
         calls = _dedupe(calls)
-        stuck = _no_step(calls, context)
-        if stuck:  # "undo" of a first state: said before anything runs
-            calls = [c for c in calls if c not in stuck[0]]
-            said.append(stuck[1])
-            answer = answer or "say"
         if not calls and not said and context.recent and _DISSATISFIED.match(message):
             return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
         if not calls and not said and not unknown and chatted:
@@ -1083,36 +1078,6 @@ def _same_subject_other_kind(calls: list[PlannedCall], found: list[naming.Target
         return []
     return [PlannedCall(c.name, {**c.args, "artwork": f"#{hits[0].number}"})
             if c.args.get("artwork") == found[0].ref else c for c in calls]
-
-
-def _no_step(calls: list[PlannedCall], context: PlanContext) -> tuple[list[PlannedCall],
-                                                                       str] | None:
-    """The undo calls whose artwork is at its first state, and the sentence that says so
-    (the store would refuse them; saying it up front keeps the rest of the turn)."""
-    known = {b.number: b for b in [*context.recent, *context.focus]}
-    stuck: list[PlannedCall] = []
-    sentence = ""
-    pending: dict[tuple[str, int], int] = {}
-    for call in calls:
-        if call.name != "undo":
-            # a redo is left to the store: the fixed states of the single-request corpus
-            # say nothing of undone steps, and the store's refusal reads the same
-            continue
-        ref = call.args.get("artwork")
-        brief = None
-        if isinstance(ref, str) and re.fullmatch(r"#\d+", ref.strip()):
-            brief = known.get(int(ref.strip()[1:]))
-        elif ref in (None, "it", "that", "this") and len(context.focus) == 1:
-            brief = known.get(context.focus[0].number, context.focus[0])
-        if brief is None:
-            continue
-        able = brief.can_undo
-        seen = pending.get((call.name, brief.number), 0)
-        pending[(call.name, brief.number)] = seen + 1
-        if able is False and seen == 0:
-            stuck.append(call)
-            sentence = f"#{brief.number} is at its first state; there is nothing to undo."
-    return (stuck, sentence) if stuck else None
 
 
 def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:

@@ -49,9 +49,6 @@ class ArtworkBrief:
     head: int | None = None
     versions: int | None = None
     operation: str | None = None
-    # Whether an undo / redo has a step to take (None: not known, as in hand-made contexts).
-    can_undo: bool | None = None
-    can_redo: bool | None = None
 
 
 @dataclass
