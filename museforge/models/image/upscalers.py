@@ -296,7 +296,8 @@ def _run_tile(model: Any, pixels: np.ndarray, box: Box, device: str, dtype: str
     left, top, right, bottom = box
     crop = np.ascontiguousarray(pixels[top:bottom, left:right])
     x = torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0)
-    x = x.to(device=device, dtype=torch_dtype(dtype)).div_(255.0)
+    # contiguous: a permuted HWC array would run the convolutions channels-last (slower)
+    x = x.to(device=device, dtype=torch_dtype(dtype)).contiguous().div_(255.0)
     y = model(x)[0].float().mul_(255.0).round_().clamp_(0, 255).to(torch.uint8)
     return y.permute(1, 2, 0).cpu().numpy()  # type: ignore[no-any-return]
 
