@@ -1,5 +1,6 @@
 """Files a person brings into a conversation ("make this brighter" + a PNG) become new
-artworks through the safe loaders of the image and music rooms. A suffix with no loader
+artworks through the safe loaders of the image and music rooms (MIDI; ABC and MusicXML
+scores, read by tools/notes.py). A suffix with no loader
 yet is refused with a clear error; the turn goes on."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 from museforge.tools.base import Artifact, ToolContext
 from museforge.tools.imaging import import_image
 from museforge.tools.musicing import import_midi
+from museforge.tools.notes import import_abc, import_musicxml
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 Loader = Callable[[ToolContext, Path, bool], Artifact | None]
@@ -18,7 +20,9 @@ Loader = Callable[[ToolContext, Path, bool], Artifact | None]
 # looks at the bytes, not the name, and says what a refused file is ("this is a TIFF
 # image; send a PNG, JPEG, WebP or GIF image").
 LOADERS: dict[str, Loader] = {".mid": import_midi, ".midi": import_midi, ".kar": import_midi,
-                              ".smf": import_midi, ".rmi": import_midi}
+                              ".smf": import_midi, ".rmi": import_midi,
+                              ".abc": import_abc, ".musicxml": import_musicxml,
+                              ".mxl": import_musicxml, ".xml": import_musicxml}
 DEFAULT_LOADER: Loader = import_image
 
 

@@ -1,4 +1,6 @@
-"""Music tools: compose_music, edit_music, vary_music, continue_music, interpolate_music.
+"""Music tools: compose_music, edit_music, vary_music, continue_music, interpolate_music;
+a person's own melody in (import_melody), harmonised (harmonise_music) and written back
+out as notation (export_music) live in tools/notes.py.
 Composition and the latent operations use our melody model; edits are deterministic.
 Every version is stored as MIDI + OGG + piano roll with a recipe that re-makes it; an edit
 that would change nothing ("make it minor" on a minor piece) stores none and says so."""
@@ -89,6 +91,11 @@ class ComposeArgs(_KeyAndInstrument):
     seed: int | None = SEED
     inspired_by: ArtworkRef | None = Field(
         default=None, description="An artwork (picture or music) whose mood to follow.")
+    start_with: str | None = Field(
+        default=None, min_length=1, max_length=20_000,
+        description="Notes the piece must begin with, exactly as given: 'C E G', "
+                    "'C4 E4 G4 C5', 'D8 F#8 A4' (8 = eighth), '60 64 67', 'do mi sol', or "
+                    "an ABC tune. The piece keeps their key and meter.")
 
 
 class EditMusicArgs(_KeyAndInstrument):
@@ -157,15 +164,21 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
     inspiration = None
     if args.inspired_by:
         dumped, inspiration = _inspired(ctx, args.inspired_by, dumped)
+    echo = ""
+    if args.start_with:
+        from museforge.tools.notes import given_start
+
+        dumped, echo = given_start(dumped)
     check_compose_length(dumped)
     result = _compose(dumped, melody_model(ctx))
     recipe = {"tool": "compose_music", "args": dumped, "seed": seed, "sources": [],
               **result.recipe, "inspiration": inspiration}
     made = store_new_music(ctx, args.prompt, args.prompt, recipe, result.piece)
     r = result.recipe
+    started = f" It starts with your notes. {echo}." if echo else ""
     return ToolResult(f"Composed {made.ref} “{_short(args.prompt)}”: {r['bars']} bars of "
                       f"{r['mood']} {r['instrument']} in {r['key']}, {r['tempo']:g} bpm, "
-                      f"{'/'.join(str(x) for x in r['time_signature'])}.", [made])
+                      f"{'/'.join(str(x) for x in r['time_signature'])}.{started}", [made])
 
 
 def _request(args: dict[str, Any]) -> Any:
@@ -173,11 +186,16 @@ def _request(args: dict[str, Any]) -> Any:
 
     ts = tuple(int(x) for x in args["time_signature"].split("/")) \
         if args.get("time_signature") else None
+    start = None
+    if args.get("start_with"):
+        from museforge.tools.notes import start_notes
+
+        start = start_notes(args)
     return ComposeRequest(prompt=args["prompt"], mood=args.get("mood"), key=args.get("key"),
                           tempo=args.get("tempo"), bars=args.get("bars", 8),
                           instrument=args.get("instrument"), time_signature=ts,  # type: ignore[arg-type]
                           parts=args.get("parts"), style=args.get("style"),
-                          seed=args.get("seed") or 0)
+                          seed=args.get("seed") or 0, start_with=start)
 
 
 def _compose(args: dict[str, Any], model: MelodyModel) -> Any:
@@ -590,6 +608,10 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
     if name == "interpolate_music":
         steps = interpolate_pieces(sources[0].piece, sources[1].piece, model, int(args["steps"]))
         return steps[int(recipe.get("index", 0))]
+    if name in ("import_melody", "harmonise_music"):
+        from museforge.tools.notes import remake
+
+        return remake(recipe, sources)
     raise ToolError(f"cannot replay '{name}'")
 
 

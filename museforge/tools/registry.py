@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from museforge.tools import history, image_edits, images, music
+from museforge.tools import history, image_edits, images, music, notes
 from museforge.tools.base import Tool
 
 TOOLS: tuple[Tool, ...] = (
@@ -23,6 +23,9 @@ TOOLS: tuple[Tool, ...] = (
     music.vary_music,
     music.continue_music,
     music.interpolate_music,
+    notes.import_melody,
+    notes.harmonise_music,
+    notes.export_music,
     history.undo,
     history.redo,
     history.revert,

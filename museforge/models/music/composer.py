@@ -87,6 +87,9 @@ class ComposeRequest:
     style: str | None = None
     seed: int = 0
     temperature: float = 0.9
+    # A person's first notes (beats from 0): the piece begins with exactly these, and the
+    # model carries on from them; the chords are then chosen to fit the whole melody.
+    start_with: list[Note] | None = None
 
 
 @dataclass
@@ -172,9 +175,14 @@ def _program(name: str | None, words: list[str], s: dict[str, Any]) -> int:
 def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
     p = plan(req)
     beats_per_bar = p.time_signature[0] * 4 / p.time_signature[1]
-    chords = [_chord(p.key, p.progression[i % len(p.progression)], i, p.bars)
-              for i in range(p.bars)]
-    melody, altered, picked = _melody(p, chords, model, req, beats_per_bar)
+    if req.start_with:
+        melody, altered, picked = _melody_from(p, req, model, beats_per_bar)
+        p.progression = choose_degrees(melody, p.key, beats_per_bar, p.bars)
+        chords = [_triad(p.key, d) for d in p.progression]
+    else:
+        chords = [_chord(p.key, p.progression[i % len(p.progression)], i, p.bars)
+                  for i in range(p.bars)]
+        melody, altered, picked = _melody(p, chords, model, req, beats_per_bar)
     velocity = MOODS[p.mood]["velocity"]
     parts = [Part("melody", p.program, False, [n for n in melody if n.velocity])]
     comp = STYLES.get(p.style or "", {}).get("comp", "sustain")
@@ -188,6 +196,8 @@ def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
     if "drums" in p.parts:
         parts.append(Part("drums", 0, True, _drums(p.style, p.time_signature, p.bars,
                                                    int(velocity * 0.8))))
+    if req.start_with:
+        parts = [parts[0], *under(parts[0].notes, parts[1:])]
     title = req.prompt.strip() or f"{p.mood} {p.style or 'piece'} in {p.key}"
     piece = Piece(parts, p.tempo, p.time_signature, str(p.key), title)
     recipe = {"style": p.style, "mood": p.mood, "key": str(p.key), "tempo": p.tempo,
@@ -198,6 +208,8 @@ def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
               "model_revision": getattr(model, "revision", None),
               "candidates_per_window": CANDIDATES, "picked": picked,
               "altered_share": round(altered, 4), "why": p.why}
+    if req.start_with:
+        recipe["started_with"] = len(req.start_with)
     return MusicResult(piece, recipe)
 
 
@@ -359,3 +371,117 @@ def _drums(style: str | None, ts: tuple[int, int], bars: int, velocity: int) -> 
 
 def describe(p: Plan) -> dict[str, Any]:
     return asdict(p)
+
+
+# -- a person's melody: carried on, or harmonised as it is ---------------------------------
+
+# Degrees tried for a bar, in the order a tie is settled (I, V, IV, vi, ii, iii).
+_DEGREES = (0, 4, 3, 5, 1, 2)
+
+
+def _triad(key: Key, degree: int) -> list[int]:
+    scale = key.scale
+    pcs = [scale[(degree + i) % 7] for i in (0, 2, 4)]
+    if key.mode == "minor" and degree == 4:  # the raised leading tone of harmonic minor
+        pcs[1] = (pcs[1] + 1) % 12
+    return pcs
+
+
+def choose_degrees(melody: list[Note], key: Key, beats_per_bar: float, bars: int) -> list[int]:
+    """For each bar, the triad that holds most of the bar's melody (by duration, notes on
+    the beat counted double), the tonic at the start and end and the dominant before the
+    last bar winning a close call; an empty bar keeps the chord before it."""
+    degrees: list[int] = []
+    for bar in range(bars):
+        lo, hi = bar * beats_per_bar, (bar + 1) * beats_per_bar
+        heard = [(n, min(n.end, hi) - max(n.start, lo)) for n in melody
+                 if n.start < hi - 1e-9 and n.end > lo + 1e-9]
+        if not heard:
+            degrees.append(degrees[-1] if degrees and bar < bars - 1 else 0)
+            continue
+
+        def score(degree: int, heard: list = heard, lo: float = lo, bar: int = bar) -> float:  # type: ignore[type-arg]
+            pcs = _triad(key, degree)
+            total = 0.0
+            for n, length in heard:
+                weight = length * (2.0 if (n.start - lo) % 1.0 == 0 and n.start >= lo else 1.0)
+                total += weight if n.pitch % 12 in pcs else -0.5 * weight
+            if degree == 0 and bar in (0, bars - 1):
+                total += 0.75
+            if degree == 4 and bar == bars - 2:
+                total += 0.5
+            return total
+
+        degrees.append(max(_DEGREES, key=lambda d: (score(d), -_DEGREES.index(d))))
+    return degrees
+
+
+def under(melody: list[Note], parts: list[Part]) -> list[Part]:
+    """``parts`` moved down by octaves until each sounds below the melody on average (a
+    person's low melody keeps being the melody, for the ear and for the MIDI reader,
+    which names the highest part the melody)."""
+    if not melody:
+        return parts
+    top = sum(n.pitch for n in melody) / len(melody)
+    out = []
+    for part in parts:
+        if part.is_drum or not part.notes:
+            out.append(part)
+            continue
+        mean = sum(n.pitch for n in part.notes) / len(part.notes)
+        shift = 0
+        while mean + shift >= top - 2 and min(n.pitch for n in part.notes) + shift - 12 >= 12:
+            shift -= 12
+        out.append(part.copy(notes=[Note(n.pitch + shift, n.start, n.end, n.velocity)
+                                    for n in part.notes]))
+    return out
+
+
+def accompaniment(melody: list[Note], key: Key, time_signature: tuple[int, int], bars: int,
+                  parts: list[str], style: str | None, velocity: int
+                  ) -> tuple[list[Part], list[int]]:
+    """Chords, bass and drums (those of ``parts``) under ``melody``, the chords chosen to
+    fit it bar by bar, in the style's comping pattern; and the chosen degrees."""
+    bpb = time_signature[0] * 4 / time_signature[1]
+    degrees = choose_degrees(melody, key, bpb, bars)
+    chords = [_triad(key, d) for d in degrees]
+    comp = STYLES.get(style or "", {}).get("comp", "sustain")
+    out: list[Part] = []
+    if "chords" in parts:
+        out.append(Part("chords", 0, False, _voicing(chords, bpb, comp, int(velocity * 0.7))))
+    if "bass" in parts:
+        out.append(Part("bass", 33, False, _bass(chords, bpb, time_signature,
+                                                 int(velocity * 0.85))))
+    if "drums" in parts:
+        out.append(Part("drums", 0, True, _drums(style, time_signature, bars,
+                                                 int(velocity * 0.8))))
+    return under(melody, out), degrees
+
+
+def _melody_from(p: Plan, req: ComposeRequest, model: MelodyModel, beats_per_bar: float
+                 ) -> tuple[list[Note], float, list[int]]:
+    """The person's notes exactly, then the model's continuation from them (moved into
+    the model's range and back, its few notes outside the key nudged into it)."""
+    given = sorted(req.start_with or [], key=lambda n: (n.start, n.pitch))
+    end = max(n.end for n in given)
+    given_bars = max(1, int(-(-round(end / beats_per_bar, 6) // 1)))
+    if p.bars < given_bars + 2:
+        p.bars = given_bars + 2 + (given_bars % 2)
+    low, high = getattr(model, "pitch_range", (0, 127))
+    centre = (min(n.pitch for n in given) + max(n.pitch for n in given)) / 2
+    shift = 12 * round(((low + high) / 2 - centre) / 12)
+    inside = [Note(min(high, max(low, n.pitch + shift)), n.start, n.end, n.velocity)
+              for n in given]
+    cont = model.continue_melody(inside, p.time_signature, p.bars - given_bars,  # type: ignore[attr-defined]
+                                 seed=req.seed)
+    out = list(given)
+    altered = 0
+    for n in cont.notes:
+        pitch = n.pitch - shift
+        if not p.key.contains(pitch):
+            pitch = _nearest_in_key(pitch, p.key)
+            altered += 1
+        if 0 <= pitch <= 127 and n.start >= end - 1e-9:
+            out.append(Note(pitch, n.start, n.end, _accent(n.start, beats_per_bar,
+                                                           MOODS[p.mood]["velocity"])))
+    return out, altered / max(1, len(cont.notes)), []
