@@ -209,6 +209,17 @@ def _pillow(ctx: ToolContext, args: Any) -> float:
     return PILLOW_S
 
 
+def _harmonise_music(ctx: ToolContext, args: Any) -> float:
+    from museforge.tools.musicing import length_of
+
+    length = length_of(ctx, args.artwork)  # arranging is cheap; the render is the cost
+    return _piece("edit_music", 0, length.beats * 60.0 / length.tempo)
+
+
+def _small_piece(ctx: ToolContext, args: Any) -> float:  # import_melody, export_music
+    return PIECE_S
+
+
 ESTIMATES: dict[str, Callable[[ToolContext, Any], float]] = {
     "compose_music": _compose,
     "edit_music": _edit_music,
@@ -224,6 +235,9 @@ ESTIMATES: dict[str, Callable[[ToolContext, Any], float]] = {
     "reframe_image": _reframe_image,
     "adjust_image": _pillow,
     "add_text": _pillow,
+    "harmonise_music": _harmonise_music,
+    "import_melody": _small_piece,
+    "export_music": _small_piece,
 }
 
 # What makes a call too big for a whole turn fit in one.
