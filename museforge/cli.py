@@ -308,6 +308,92 @@ def doctor(
     raise typer.Exit(1 if failed else 0)
 
 
+# -- users: people with a web token of their own -------------------------------------
+
+users_app = typer.Typer(help="People with a web token of their own: each is their own user, "
+                             "with their own sessions and place in the queue.",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+UserName = Annotated[str, typer.Argument(help="The person's name (letters, digits, . - _).")]
+
+
+def _users_store() -> Store:
+    return Store.open(load_settings())
+
+
+def _print_token(name: str, token: str) -> None:
+    """The token alone on stdout (TOKEN=$(museforge users add NAME)); the rest on stderr."""
+    sys.stdout.write(token + "\n")
+    err.print(f"That is {escape(name)}'s token, shown this once (only its hash is kept). They "
+              "open the web chat's address with ?token=TOKEN once, or paste it on the page's "
+              "sign-in form.", highlight=False)
+
+
+@users_app.command("add")
+def users_add(name: UserName) -> None:
+    """Add a person and print their web token (once)."""
+    from museforge.storage.errors import InvalidName
+
+    with _users_store() as store:
+        try:
+            _user, token = store.add_web_user(name)
+        except InvalidName as exc:
+            raise UsageError(str(exc)) from exc
+    _print_token(name, token)
+
+
+@users_app.command("token")
+def users_token(name: UserName) -> None:
+    """Give a person a new token: the old one stops working; a removed person is back.
+
+    Their sessions and artworks are where they left them."""
+    from museforge.storage.errors import InvalidName
+
+    with _users_store() as store:
+        try:
+            _user, token = store.issue_web_token(name)
+        except InvalidName as exc:
+            raise UsageError(str(exc)) from exc
+    _print_token(name, token)
+
+
+@users_app.command("remove")
+def users_remove(name: UserName) -> None:
+    """Revoke a person's token: the web refuses it (401) from now on.
+
+    Their sessions and artworks stay in the store; `museforge users token NAME` gives
+    access back."""
+    from museforge.storage.errors import InvalidName
+
+    with _users_store() as store:
+        try:
+            revoked = store.revoke_web_user(name)
+        except InvalidName as exc:
+            raise UsageError(str(exc)) from exc
+    console.print(f"Revoked {escape(name)}'s token." if revoked
+                  else f"{escape(name)} had no token left to revoke.", highlight=False)
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the people with a web token (tokens themselves are never shown again)."""
+    with Store.open(load_settings(), create=False) as store:
+        accounts = store.web_accounts()
+    if as_json:
+        _print_json([{"name": a.name, "active": a.active, "tokens": a.tokens,
+                      "sessions": a.sessions, "added": a.created_at.isoformat(),
+                      "revoked": a.revoked_at.isoformat() if a.revoked_at else None}
+                     for a in accounts])
+        return
+    table = Table("name", "access", "sessions", "added", title="People")
+    for a in accounts:
+        access = "[green]active[/]" if a.active else f"[dim]removed {a.revoked_at:%Y-%m-%d}[/]"
+        table.add_row(escape(a.name), access, str(a.sessions), f"{a.created_at:%Y-%m-%d %H:%M}")
+    console.print(table if accounts else "No one has a web token yet (museforge users add NAME).")
+
+
 # -- models ----------------------------------------------------------------------------
 
 

@@ -21,3 +21,11 @@ class HistoryError(StorageError):
 
 class DatabaseUnavailable(StorageError):
     """The database URL cannot be reached or opened."""
+
+
+class AlreadyExists(StorageError):
+    """A name that is taken (``museforge users add`` of a person who has an account)."""
+
+
+class InvalidName(StorageError):
+    """A name that cannot be a person's account name."""

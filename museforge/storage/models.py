@@ -10,6 +10,7 @@ from typing import Any
 
 LOCAL_PLATFORM = "cli"
 LOCAL_EXTERNAL_ID = "local"
+WEB_PLATFORM = "web"  # a person with a web token of their own (museforge users add)
 
 
 @dataclass(frozen=True)
@@ -143,3 +144,16 @@ class SessionExport:
     session: SessionInfo
     messages: list[MessageInfo] = field(default_factory=list)
     artworks: list[tuple[ArtworkInfo, list[VersionInfo]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WebAccount:
+    """A person who was given a web token (``museforge users list``)."""
+
+    user: UserRef
+    name: str  # as given to ``users add``; the account is found by it in any case
+    active: bool  # holds a token that is not revoked
+    tokens: int  # tokens issued, revoked ones included
+    sessions: int
+    created_at: datetime
+    revoked_at: datetime | None  # when the last token was revoked, while not active

@@ -142,3 +142,21 @@ class VersionAsset(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+
+
+class UserToken(Base):
+    """A person's web token (``museforge users add NAME``, 0003). The token is
+    ``mf_<lookup>_<secret>``: ``lookup`` finds the row and is no secret; of the secret only
+    ``digest`` is kept, an HMAC-SHA256 keyed by the row's own random ``salt``. A token is
+    never deleted, only revoked (``revoked_at``); a person with no token left that is not
+    revoked has no web access, and keeps their sessions."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    lookup: Mapped[str] = mapped_column(String(32), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from museforge.storage import db
+from museforge.storage.accounts import Accounts
 from museforge.storage.assets import AssetFile, AssetStore
 from museforge.storage.errors import HistoryError, NotFound
 from museforge.storage.maintenance import Maintenance
@@ -49,7 +50,7 @@ KINDS = ("image", "music")
 ROLES = ("user", "assistant", "tool")
 
 
-class Store(Maintenance):
+class Store(Maintenance, Accounts):
     def __init__(self, url: str, home: Path, *, migrate: bool = True):
         self.url = url
         self.home = Path(home)

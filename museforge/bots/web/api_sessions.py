@@ -25,7 +25,6 @@ from museforge.bots.web.schemas import (
 from museforge.bots.web.views import artwork_out, messages_out, session_out, version_out
 from museforge.storage.errors import NotFound
 from museforge.storage.export import export_session, zip_export
-from museforge.storage.models import Scope
 
 router = APIRouter(prefix="/api")
 MIME = {"png": "image/png", "ogg": "audio/ogg", "mid": "audio/midi"}
@@ -36,16 +35,17 @@ VersionNo = Annotated[int, PathParam(ge=1, description="The version's number, M 
 
 @router.get("/sessions", tags=["sessions"])
 def list_sessions(web: WebDep) -> list[SessionOut]:
-    """Your conversations, the most recently active first (the CLI's sessions too)."""
+    """Your conversations, the most recently active first (the local user's are the
+    CLI's too)."""
     return [session_out(s) for s in web.store.list_sessions(web.actor)]
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, tags=["sessions"])
 def open_session(body: SessionIn, web: WebDep) -> SessionOut:
-    """Open the session called ``name``, creating it if new (the same session as
-    ``museforge chat --session NAME``)."""
+    """Open the session called ``name``, creating it if new (for the local user, the same
+    session as ``museforge chat --session NAME``; a person's sessions are their own)."""
     name = " ".join(body.name.split())
-    return session_out(web.store.session(web.actor, Scope.local(name, platform="web")))
+    return session_out(web.store.session(web.actor, web.scope(name)))
 
 
 @router.get("/sessions/{session_id}", tags=["sessions"])

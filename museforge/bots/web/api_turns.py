@@ -28,7 +28,7 @@ BUSY = {"description": "The queue is full, or you already have several turns wai
 
 @router.get("/info", tags=["turns"])
 def info(web: WebDep) -> InfoOut:
-    return InfoOut(user=web.actor.user.display_name or "you",
+    return InfoOut(user=web.actor.user.display_name or "you", signed_in=web.is_person,
                    planner=web.studio.assistant.planner.name,
                    max_upload_bytes=web.uploads.max_bytes,
                    waiting=web.studio.queue.waiting())

@@ -40,11 +40,14 @@ PAGE_HEADERS = {
 
 def create_app(studio: Studio, *, token: str | None = None,
                max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    """The web chat for ``studio``. Without ``token`` it serves only the local user on
-    localhost; with one, every request must carry it (see ``gate``). A request body
-    over ``max_body_bytes`` is refused before it is read (uploads have their own limit;
-    see ``limits``)."""
+               max_body_bytes: int = MAX_BODY_BYTES, open_local: bool = True) -> FastAPI:
+    """The web chat for ``studio``. Without ``token``, and while nobody has a token of
+    their own (``museforge users add``), it serves only the local user on localhost; with
+    one, every request must carry it, or a person's own token (see ``gate``); with
+    ``open_local=False`` (a server bound beyond loopback) every request needs one. A request
+    body over ``max_body_bytes`` is refused before it is read (uploads have their own
+    limit; see ``limits``). The shared queue may hold ``limits.queue_capacity`` waiting
+    turns for its number of workers."""
     uploads = Uploads(max_upload_bytes)
 
     @asynccontextmanager
@@ -56,7 +59,9 @@ def create_app(studio: Studio, *, token: str | None = None,
                   description="Talk to museforge: sessions, turns (with server-sent "
                               "progress), artworks, version trees and their files.")
     actor = Actor(studio.store.local_user())
-    app.state.web = Web(studio, actor, WebJobs(studio, uploads), uploads)
+    jobs = WebJobs(studio, uploads)
+    studio.queue.max_waiting = jobs.capacity()
+    app.state.web = Web(studio, actor, jobs, uploads)
     app.include_router(api_sessions.router)
     app.include_router(api_turns.router)
     _errors(app)
@@ -68,7 +73,9 @@ def create_app(studio: Studio, *, token: str | None = None,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    app.add_middleware(Gate, token=token)  # added last, so it runs first
+    app.add_middleware(Gate, token=token, local=actor.user,  # added last, so it runs first
+                       authenticate=studio.store.authenticate_web_token,
+                       accounts_exist=studio.store.web_accounts_exist, open_local=open_local)
     return app
 
 
@@ -92,8 +99,9 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(QueueFull)
     async def busy(_r: Request, exc: QueueFull) -> JSONResponse:
+        retry = getattr(exc, "retry_after", 10)  # jobs.QueueBusy: when a place frees
         return JSONResponse({"detail": f"busy: {exc}"}, status_code=429,
-                            headers={"Retry-After": "10"})
+                            headers={"Retry-After": str(retry)})
 
     @app.exception_handler(UploadRefused)
     async def upload_refused(_r: Request, exc: UploadRefused) -> JSONResponse:

@@ -1,21 +1,28 @@
 """The web's view of the shared job queue: each turn a person sends is one ``Job`` of the
 ``Studio``'s fair queue; here it also keeps the events the page streams (its place in
-the queue, then step i/n, then the result) so that a page that reconnects, or a second
-tab, sees the same story."""
+the queue and about how long the wait is, then step i/n, then the result) so that a page
+that reconnects, or a second tab, sees the same story.
+
+The wait is estimated from the turns this app has run: with W workers, place P starts
+after about ceil(P / W) turns of the median length of the last few. Until a turn has
+run, no estimate is given."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from museforge.bots.service import Studio
+from museforge.bots.service import QueueFull, Studio
+from museforge.bots.web.limits import queue_capacity
 from museforge.bots.web.schemas import JobOut, TurnOut
 from museforge.bots.web.uploads import Upload, Uploads
 from museforge.bots.web.views import WebOutput, turn_out
@@ -25,6 +32,15 @@ log = logging.getLogger(__name__)
 KEEP_FINISHED_S = 600
 POLL_S = 0.5  # how often a waiting job's place in the queue is looked at
 PING_S = 15.0
+TIMED_TURNS = 32  # the wait is estimated from the median of this many recent turns
+
+
+class QueueBusy(QueueFull):
+    """The whole queue is full; ``retry_after`` is when a place should be free (s)."""
+
+    def __init__(self, text: str, retry_after: int):
+        super().__init__(text)
+        self.retry_after = retry_after
 
 
 @dataclass(eq=False)
@@ -40,6 +56,8 @@ class WebJob:
     error: str | None = None
     finished_at: float | None = None
     final: str | None = None  # done | failed | cancelled
+    started_at: float | None = None  # monotonic
+    estimate: Callable[[int], int | None] | None = None  # place -> seconds to wait
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
 
@@ -67,8 +85,10 @@ class WebJob:
                 pass
 
     def out(self) -> JobOut:
+        place = self.position()
+        wait = self.estimate(place) if self.estimate is not None and place else None
         return JobOut(id=self.id, session=self.session.id, message=self.message,
-                      state=self.state, position=self.position(),  # type: ignore[arg-type]
+                      state=self.state, position=place, wait_s=wait,  # type: ignore[arg-type]
                       events=f"/api/jobs/{self.id}/events", result=self.result,
                       error=self.error)
 
@@ -97,7 +117,7 @@ class WebJob:
                     now = self.position()
                     if now != place and now > 0:
                         place = now
-                        yield _queued(now)
+                        yield self.queued(now)
                         quiet = time.monotonic()
                 if time.monotonic() - quiet > PING_S:
                     yield {"event": "ping"}
@@ -114,10 +134,25 @@ class WebJob:
         async for _ in self.stream():
             pass
 
+    def queued(self, position: int) -> dict[str, Any]:
+        """The event for place ``position``, with the wait when it can be estimated."""
+        text = "next in line" if position == 1 else f"busy, you are number {position}"
+        event: dict[str, Any] = {"event": "queued", "position": position, "text": text}
+        wait = self.estimate(position) if self.estimate is not None else None
+        if wait is not None:
+            event["wait_s"] = wait
+            event["text"] = f"{text} (about {duration(wait)})"
+        return event
 
-def _queued(position: int) -> dict[str, Any]:
-    text = "next in line" if position == 1 else f"busy, you are number {position}"
-    return {"event": "queued", "position": position, "text": text}
+
+def duration(seconds: float) -> str:
+    """'40 seconds', '3 minutes', '2 hours'."""
+    if seconds < 90:
+        n = max(1, round(seconds))
+        return f"{n} second" + ("s" if n != 1 else "")
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
 
 
 class WebJobs:
@@ -128,21 +163,66 @@ class WebJobs:
         self.uploads = uploads
         self._jobs: dict[str, WebJob] = {}
         self._lock = threading.Lock()
+        self._took: deque[float] = deque(maxlen=TIMED_TURNS)  # seconds, recent turns
+
+    @property
+    def workers(self) -> int:
+        # The queue's pool (a crashed worker is replaced, so its size holds).
+        pool = getattr(self.studio.queue, "_workers", None)
+        return max(1, len(pool) if pool else int(getattr(self.studio.settings, "workers", 1)))
+
+    def capacity(self) -> int:
+        """How many turns may wait: ``limits.queue_capacity`` of the workers."""
+        return queue_capacity(self.workers)
+
+    def typical_s(self) -> float | None:
+        """The median run time of the recent turns; None before the first."""
+        with self._lock:
+            took = sorted(self._took)
+        return took[len(took) // 2] if took else None
+
+    def wait_s(self, position: int) -> int | None:
+        """About how long place ``position`` waits before it starts."""
+        typical = self.typical_s()
+        if typical is None or position < 1:
+            return None
+        return math.ceil(math.ceil(position / self.workers) * typical)
+
+    def _queue_full(self) -> QueueBusy:
+        waiting, workers = self.studio.queue.waiting(), self.workers
+        text = (f"the queue is full: {waiting} turns are waiting for {workers} worker"
+                + ("s" if workers != 1 else ""))
+        typical = self.typical_s()
+        if typical is None:
+            return QueueBusy(text + "; try again in a minute", 60)
+        free = max(1, math.ceil(typical / workers))
+        return QueueBusy(f"{text}; a place should free up in about {duration(free)}", free)
 
     def submit(self, actor: Actor, session: SessionInfo, message: str,
                uploads: list[Upload]) -> WebJob:
         """Queue one turn; ``QueueFull`` (with its sentence) when the queue is full."""
         self.prune()
-        wj = WebJob(secrets.token_urlsafe(9), actor.user.id, session, message, uploads)
+        wj = WebJob(secrets.token_urlsafe(9), actor.user.id, session, message, uploads,
+                    estimate=self.wait_s)
         out = WebOutput(session.id, wj.push)
-        wj.job = self.studio.submit(
-            actor, session, message, [u.path for u in uploads],
-            on_progress=out.progress, on_start=lambda: wj.push({"event": "started"}))
+
+        def started() -> None:
+            wj.started_at = time.monotonic()
+            wj.push({"event": "started"})
+
+        queue = self.studio.queue
+        try:
+            wj.job = self.studio.submit(actor, session, message, [u.path for u in uploads],
+                                        on_progress=out.progress, on_start=started)
+        except QueueFull as exc:
+            if queue.waiting() >= queue.max_waiting:  # everyone's queue, not this person's
+                raise self._queue_full() from exc
+            raise
         with self._lock:
             self._jobs[wj.id] = wj
         position = wj.position()
         if position:
-            wj.push(_queued(position))
+            wj.push(wj.queued(position))
         wj.job.future.add_done_callback(lambda fut: self._finish(wj, fut))
         return wj
 
@@ -191,4 +271,7 @@ class WebJobs:
                 event = {"event": "done", "result": wj.result.model_dump(mode="json")}
         finally:
             self.uploads.discard(wj.uploads)
+        if final == "done" and wj.started_at is not None:
+            with self._lock:
+                self._took.append(time.monotonic() - wj.started_at)
         wj.push(event, final)

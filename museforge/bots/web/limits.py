@@ -15,6 +15,9 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024  # a turn's JSON is a few KB (a message is at most 4,000 chars)
+# The shared queue holds at most this many waiting turns per worker: with W workers the
+# last in line waits about as long as with one (200 turns' worth), whatever W is.
+WAITING_PER_WORKER = 200
 UPLOAD_PATH = re.compile(r"^/api/sessions/[^/]+/uploads/?$")
 
 
@@ -98,3 +101,9 @@ async def refuse(send: Send, text: str) -> None:
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close"), (b"cache-control", b"no-store")]})
     await send({"type": "http.response.body", "body": body})
+
+
+def queue_capacity(workers: int) -> int:
+    """How many turns may wait in a queue that ``workers`` workers drain:
+    ``WAITING_PER_WORKER`` each (200 for the default single worker, as before)."""
+    return WAITING_PER_WORKER * max(1, workers)

@@ -134,6 +134,9 @@ class JobOut(BaseModel):
     message: str = Field(description="The turn's text as the assistant reads it.")
     state: Literal["queued", "running", "done", "failed", "cancelled"]
     position: int = Field(description="Place in the queue while waiting (1 = next); 0 after.")
+    wait_s: int | None = Field(default=None, description=(
+        "While waiting: about how many seconds until it starts (from recent turns' times; "
+        "none before the first)."))
     events: str = Field(description="URL of this job's server-sent events.")
     result: TurnOut | None = None
     error: str | None = None
@@ -146,7 +149,10 @@ class UploadOut(BaseModel):
 
 
 class InfoOut(BaseModel):
-    user: str = Field(description="Who the page acts as (the local user).")
+    user: str = Field(description="Who the page acts as: the local user ('you'), or the "
+                                  "person whose token signed in.")
+    signed_in: bool = Field(default=False, description=(
+        "Signed in with a person's own token (the page offers to sign out)."))
     planner: str
     max_upload_bytes: int
     waiting: int = Field(description="Turns waiting in the shared queue now.")

@@ -334,5 +334,5 @@ def test_export_is_a_zip_of_the_session(client, sid):
 
 def test_info_says_who_and_how(client):
     info = client.get("/api/info").json()
-    assert info == {"user": "you", "planner": "offline", "max_upload_bytes": 30 * 2**20,
-                    "waiting": 0}
+    assert info == {"user": "you", "signed_in": False, "planner": "offline",
+                    "max_upload_bytes": 30 * 2**20, "waiting": 0}

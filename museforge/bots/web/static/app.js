@@ -35,6 +35,8 @@ async function api(method, path, body, raw) {
     init.headers["Content-Type"] = "application/json";
   }
   const response = await fetch(path, init);
+  // a token revoked (or replaced) while the page was open: the page signs in again
+  if (response.status === 401) location.assign("/");
   const data = response.headers.get("content-type")?.includes("json")
     ? await response.json() : null;
   if (!response.ok) {
@@ -355,6 +357,9 @@ async function start() {
   wire();
   state.info = await api("GET", "/api/info");
   $("info").textContent = `${state.info.user} · planner: ${state.info.planner}`;
+  if (state.info.signed_in) {
+    $("info").append(" · ", el("a", { id: "sign-out", href: "/logout" }, "sign out"));
+  }
   let sessions = await loadSessions();
   if (!sessions.length) {
     await api("POST", "/api/sessions", { name: "default" });
