@@ -1,5 +1,5 @@
 """A long-lived child Python process that runs a handler on one file at a time, each
-under a CPU-time limit that the kernel enforces.
+under a CPU-time limit and a memory limit that the kernel enforces.
 
 Why a process: a decoder handed a hostile file can stay busy in C (a libjpeg scan
 loop, zlib) for minutes without coming back to Python, and nothing inside the
@@ -9,12 +9,20 @@ child arms ITIMER_PROF before each file, and SIGPROF, left at its default action
 ends the child wherever it is (a crash in a decoder ends only the child, too). It
 lives on between files, so a normal one costs a pipe round trip rather than an
 interpreter start; one that was ended is replaced on the next call. POSIX only.
+
+Memory: before each file the child sets RLIMIT_AS to the address space it uses now plus
+what a file of the size the parent read from its header may need, and sets it again for
+the size the decoder reads. An allocation past it fails (Pillow raises
+MemoryError), and the parent hears that the file needed more than its limit, rather
+than the machine swapping or the kernel's OOM killer choosing a victim. Where the
+address space cannot be read (no /proc/self/statm), files run without the memory limit.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import resource
 import signal
 import struct
 import subprocess
@@ -22,18 +30,41 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-# Request: op, format, CPU seconds, CPU seconds per megapixel, then the file's length and bytes.
-_REQUEST = struct.Struct(">4s4sddI")
-# Replies: the CPU limit once the handler knows the size (>d seconds); then a result
-# or a refusal (>I length, then the parts the handler returned).
-_CPU_LIMIT, _RESULT, _REFUSED = b"C", b"R", b"E"
+# Request: op, format, the limits (Limits, in field order), then the file's length and bytes.
+_REQUEST = struct.Struct(">4s4sdddddI")
+# Replies: the limits once the handler knows the size (>dd CPU seconds, memory bytes);
+# then a result or a refusal (>I length, then the parts the handler returned), or the
+# memory limit that an allocation failed against (>d bytes).
+_LIMITS, _RESULT, _REFUSED, _OUT_OF_MEMORY = b"C", b"R", b"E", b"M"
 
 # (op, format, file, allow(pixels)) -> (accepted, the reply's parts). `allow` sets
-# the CPU limit for the image's size once the handler has read its header.
+# the CPU and memory limits for the image's size once the handler has read its header.
 Handler = Callable[[bytes, str, bytes, Callable[[int], None]], tuple[bool, list[bytes]]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may cost in the child: CPU seconds and bytes of memory, each a base
+    plus an amount per pixel (per megapixel for CPU) of the image's size. ``pixels`` is
+    the size as the parent read it from the header, which holds while the handler opens
+    the file (a decoder may allocate as it opens); the handler's ``allow`` then sets the
+    limits for the size its decoder reads."""
+
+    cpu_seconds: float
+    cpu_seconds_per_megapixel: float
+    memory_bytes: float
+    memory_bytes_per_pixel: float
+    pixels: float
+
+    def cpu_for(self, pixels: float) -> float:
+        return self.cpu_seconds + self.cpu_seconds_per_megapixel * pixels / 1e6
+
+    def memory_for(self, pixels: float) -> float:
+        return self.memory_bytes + self.memory_bytes_per_pixel * pixels
 
 
 class CpuLimitExceeded(Exception):
@@ -42,6 +73,18 @@ class CpuLimitExceeded(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"over {seconds:.1f} s of CPU time")
         self.seconds = seconds
+
+
+class MemoryLimitExceeded(Exception):
+    """An allocation for a file failed against the child's memory limit (the child lives on)."""
+
+    def __init__(self, limit_bytes: float) -> None:
+        super().__init__(f"over {limit_bytes / 2**20:,.0f} MB of memory")
+        self.limit_bytes = limit_bytes
+
+
+class DecodeProcessEnded(RuntimeError):
+    """The child ended for a reason other than its CPU limit (a crash in a decoder)."""
 
 
 class DecodeProcess:
@@ -54,18 +97,19 @@ class DecodeProcess:
         atexit.register(self.stop)
         os.register_at_fork(after_in_child=self._forget)
 
-    def run(
-        self, op: bytes, fmt: str, data: bytes, seconds: float, per_megapixel: float
-    ) -> tuple[bool, bytes]:
+    def run(self, op: bytes, fmt: str, data: bytes, limits: Limits) -> tuple[bool, bytes]:
         """The handler's answer for `data`: (accepted, payload).
 
-        Raises CpuLimitExceeded, or RuntimeError when the child ends for any other reason.
+        Raises CpuLimitExceeded, MemoryLimitExceeded, or DecodeProcessEnded when the
+        child ends for any other reason.
         """
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._process = self._start()
             try:
-                kind, payload = self._exchange(self._process, op, fmt, data, seconds, per_megapixel)
+                kind, payload = self._exchange(self._process, op, fmt, data, limits)
+            except MemoryLimitExceeded:
+                raise  # a whole reply: the child and the pipes are fine
             except BaseException:
                 self.stop()  # whatever was half sent or half read puts the pipes out of step
                 raise
@@ -103,26 +147,37 @@ class DecodeProcess:
         op: bytes,
         fmt: str,
         data: bytes,
-        seconds: float,
-        per_megapixel: float,
+        limits: Limits,
     ) -> tuple[bytes, bytes]:
         assert process.stdin is not None and process.stdout is not None
-        request = _REQUEST.pack(op, fmt.encode().ljust(4), seconds, per_megapixel, len(data))
-        limit = seconds
+        request = _REQUEST.pack(
+            op,
+            fmt.encode().ljust(4),
+            limits.cpu_seconds,
+            limits.cpu_seconds_per_megapixel,
+            limits.memory_bytes,
+            limits.memory_bytes_per_pixel,
+            limits.pixels,
+            len(data),
+        )
+        cpu_limit = limits.cpu_seconds
         try:
             process.stdin.write(request)
             process.stdin.write(data)
             process.stdin.flush()
-            while (kind := _read_exactly(process.stdout, 1)) == _CPU_LIMIT:
-                (limit,) = struct.unpack(">d", _read_exactly(process.stdout, 8))
+            while (kind := _read_exactly(process.stdout, 1)) == _LIMITS:
+                cpu_limit, _ = struct.unpack(">dd", _read_exactly(process.stdout, 16))
+            if kind == _OUT_OF_MEMORY:
+                (memory_limit,) = struct.unpack(">d", _read_exactly(process.stdout, 8))
+                raise MemoryLimitExceeded(memory_limit)
             (length,) = struct.unpack(">I", _read_exactly(process.stdout, 4))
             return kind, _read_exactly(process.stdout, length)
         except (EOFError, BrokenPipeError):
             returncode = process.wait()
         self.stop()
         if returncode == -signal.SIGPROF:
-            raise CpuLimitExceeded(limit)
-        raise RuntimeError(f"the decode process ended with status {returncode}")
+            raise CpuLimitExceeded(cpu_limit)
+        raise DecodeProcessEnded(f"the decode process ended with status {returncode}")
 
 
 def serve(handler: Handler) -> None:
@@ -131,24 +186,31 @@ def serve(handler: Handler) -> None:
     requests = sys.stdin.buffer
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever a library prints goes to stderr, not into the replies
-    while _serve_one(handler, requests, replies):
+    unlimited = resource.getrlimit(resource.RLIMIT_AS)
+    while _serve_one(handler, requests, replies, unlimited):
         pass
 
 
-def _serve_one(handler: Handler, requests: IO[bytes], replies: IO[bytes]) -> bool:
+def _serve_one(
+    handler: Handler, requests: IO[bytes], replies: IO[bytes], unlimited: tuple[int, int]
+) -> bool:
     """Answer one request; False once stdin is closed. (A function, so that the file
     and its pixels are freed before the child waits for the next one.)"""
     try:
-        op, fmt, seconds, per_megapixel, length = _REQUEST.unpack(
-            _read_exactly(requests, _REQUEST.size)
-        )
+        *fields, length = _REQUEST.unpack(_read_exactly(requests, _REQUEST.size))
         data = _read_exactly(requests, length)
     except EOFError:
         return False
-    accepted, parts = handler(
-        op, fmt.decode().rstrip(), data, _cpu_limiter(replies, seconds, per_megapixel)
-    )
-    signal.setitimer(signal.ITIMER_PROF, 0)
+    op, fmt, *numbers = fields
+    limiter = _Limiter(replies, Limits(*numbers), unlimited)
+    try:
+        accepted, parts = handler(op, fmt.decode().rstrip(), data, limiter.allow)
+    except MemoryError:
+        limiter.lift()  # first: building the reply needs memory too
+        replies.write(_OUT_OF_MEMORY + struct.pack(">d", limiter.memory_allowed))
+        replies.flush()
+        return True
+    limiter.lift()
     replies.write((_RESULT if accepted else _REFUSED) + struct.pack(">I", sum(map(len, parts))))
     for part in parts:
         replies.write(part)
@@ -156,19 +218,51 @@ def _serve_one(handler: Handler, requests: IO[bytes], replies: IO[bytes]) -> boo
     return True
 
 
-def _cpu_limiter(replies: IO[bytes], seconds: float, per_megapixel: float) -> Callable[[int], None]:
-    """Arm the CPU timer at `seconds`; the function returned moves it once the size is known."""
-    started = time.process_time()
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+class _Limiter:
+    """The limits on one file in the child: armed for the size the parent read, set for
+    the size the decoder reads by `allow(pixels)`, lifted after."""
 
-    def allow(pixels: int) -> None:
-        limit = seconds + per_megapixel * pixels / 1e6
-        left = limit - (time.process_time() - started)
+    def __init__(self, replies: IO[bytes], limits: Limits, unlimited: tuple[int, int]) -> None:
+        self._replies = replies
+        self._limits = limits
+        self._unlimited = unlimited
+        self._started = time.process_time()
+        self._base = _address_space()  # the interpreter, the libraries and the file's bytes
+        self.memory_allowed = limits.memory_for(limits.pixels)
+        signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds)
+        self._limit_memory()
+
+    def allow(self, pixels: int) -> None:
+        cpu = self._limits.cpu_for(pixels)
+        left = cpu - (time.process_time() - self._started)
         signal.setitimer(signal.ITIMER_PROF, max(left, 0.001))
-        replies.write(_CPU_LIMIT + struct.pack(">d", limit))
-        replies.flush()
+        self.memory_allowed = self._limits.memory_for(pixels)
+        self._limit_memory()
+        self._replies.write(_LIMITS + struct.pack(">dd", cpu, self.memory_allowed))
+        self._replies.flush()
 
-    return allow
+    def lift(self) -> None:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        resource.setrlimit(resource.RLIMIT_AS, self._unlimited)
+
+    def _limit_memory(self) -> None:
+        if self._base is None:
+            return
+        soft = self._base + int(self.memory_allowed)
+        hard = self._unlimited[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space() -> int | None:
+    """The bytes of address space this process has mapped, or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes:

@@ -6,7 +6,7 @@ with one line a person can act on. The format is read from the bytes, never
 from the file name. Before a single pixel is decoded, the PNG chunks, the JPEG
 segments and the GIF blocks before the first frame are walked (lengths, counts,
 checksums) and every size limit is checked from the header; the decode itself
-then runs in a child process under a CPU-time limit.
+then runs in a child process under CPU-time and memory limits for its size.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import logging
 import re
 import struct
 import warnings
@@ -25,7 +26,14 @@ from pathlib import PurePath
 from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
-from museforge.models.decode_process import CpuLimitExceeded, DecodeProcess, serve
+from museforge.models.decode_process import (
+    CpuLimitExceeded,
+    DecodeProcess,
+    DecodeProcessEnded,
+    Limits,
+    MemoryLimitExceeded,
+    serve,
+)
 
 MAX_BYTES = 30 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -51,6 +59,14 @@ MAX_GIF_BLOCKS = 10_000
 # (a WebP; a progressive JPEG 1.2-1.5 s), so a slower machine still has room.
 MAX_DECODE_CPU_SECONDS = 2.0
 MAX_DECODE_CPU_SECONDS_PER_MEGAPIXEL = 0.15
+# The memory a decode may take beyond what the decode process holds before it: a base,
+# and more for more pixels (1.5 GB at 40 MP). Where these were set, a normal 40 MP file
+# needed at most 1.06 GB (a WebP with alpha; PNG with alpha 0.76 GB, JPEG 0.57 GB):
+# Pillow holds the decoded image, its RGB copy and the bytes sent back at once.
+MAX_DECODE_MEMORY_BYTES = 256 * 2**20
+MAX_DECODE_MEMORY_BYTES_PER_PIXEL = 32
+
+_log = logging.getLogger(__name__)
 
 _SEND = "send a PNG, JPEG, WebP or GIF image"
 DAMAGED = "the image file is truncated or damaged; export it again and resend it"
@@ -111,8 +127,8 @@ def load_image(data: bytes, *, filename: str = "") -> Image.Image:
     ICC, text) is carried over. `filename` only improves the refusal message;
     it never decides the format.
     """
-    fmt = _check_bytes(data, filename)
-    payload = _decoded(b"LOAD", fmt, data)
+    fmt, pixels = _check_bytes(data, filename)
+    payload = _decoded(b"LOAD", fmt, data, pixels)
     width, height = struct.unpack_from(">II", payload)
     return Image.frombytes("RGB", (width, height), memoryview(payload)[8:])
 
@@ -134,16 +150,19 @@ def png_bytes(image: Image.Image, *, text: dict[str, str] | None = None) -> byte
 
 def read_png_text(data: bytes) -> dict[str, str]:
     """The tEXt, zTXt and iTXt chunks of PNG bytes, as a plain dict."""
-    fmt = _check_bytes(data, "")
+    fmt, pixels = _check_bytes(data, "")
     if fmt != "PNG":
         shown = "WebP" if fmt == "WEBP" else fmt
         raise MediaError(f"this is a {shown} image, not a PNG; PNG text needs a PNG file")
-    text: dict[str, str] = json.loads(_decoded(b"TEXT", fmt, data))
+    text: dict[str, str] = json.loads(_decoded(b"TEXT", fmt, data, pixels))
     return text
 
 
-def _check_bytes(data: bytes, filename: str) -> str:
-    """Refuse by byte count, content type and container structure; return the Pillow format name."""
+def _check_bytes(data: bytes, filename: str) -> tuple[str, int]:
+    """Refuse by byte count, content type and container structure.
+
+    Returns the Pillow format name and the pixels its header gives (for a GIF, the screen's).
+    """
     if not data:
         raise MediaError(f"the file is empty (0 bytes); {_SEND}")
     if len(data) > MAX_BYTES:
@@ -159,12 +178,14 @@ def _check_bytes(data: bytes, filename: str) -> str:
             raise MediaError(f"this file is not a recognised image{despite}; {_SEND}")
         raise MediaError(f"this is {kind}{despite}; {_SEND}")
     if fmt == "PNG":
-        _check_png_chunks(data)
+        width, height = _check_png_chunks(data)
     elif fmt == "JPEG":
-        _check_jpeg_segments(data)
+        width, height = _check_jpeg_segments(data)
     elif fmt == "GIF":
-        _check_gif_blocks(data)
-    return fmt
+        width, height = _check_gif_blocks(data)
+    else:
+        width, height = _check_webp_header(data)
+    return fmt, width * height
 
 
 def _sniff(data: bytes) -> str | None:
@@ -222,7 +243,7 @@ def _claimed_extension(filename: str) -> str | None:
 # stopping at the first count over its limit), and run before any decoder.
 
 
-def _check_png_chunks(data: bytes) -> None:
+def _check_png_chunks(data: bytes) -> tuple[int, int]:
     """Walk the chunks up to IEND: each CRC, the header's size, how many, and their metadata.
 
     Pillow skips IDAT checksums and may stop inflating once it has every row,
@@ -246,7 +267,8 @@ def _check_png_chunks(data: bytes) -> None:
         if chunks == 1:
             if kind != b"IHDR" or length != 13:
                 raise MediaError(DAMAGED)
-            _check_size(*struct.unpack_from(">II", data, pos + 8))
+            size = struct.unpack_from(">II", data, pos + 8)
+            _check_size(*size)
         elif chunks > MAX_PNG_CHUNKS:
             raise MediaError(
                 f"the PNG has over {MAX_PNG_CHUNKS:,} chunks (at most {MAX_PNG_CHUNKS:,} "
@@ -262,6 +284,7 @@ def _check_png_chunks(data: bytes) -> None:
             f"the PNG carries {metadata / 2**20:.1f} MB of metadata (at most "
             f"{MAX_PNG_METADATA_BYTES // 2**20} MB is accepted); export it again without it"
         )
+    return size
 
 
 # Start of frame, in each coding process (the others in 0xC0-0xCF are DHT, JPG and DAC).
@@ -281,7 +304,7 @@ _MAX_JPEG_TABLE_BYTES = 64 * 1024
 _MAX_JPEG_PHOTOSHOP_BLOCKS = 10_000
 
 
-def _check_jpeg_segments(data: bytes) -> None:
+def _check_jpeg_segments(data: bytes) -> tuple[int, int]:
     """Walk the segments from SOI to EOI: their lengths, the frame's size, how many scans."""
     pos = 2  # past SOI
     scans = segments = stray = tables = photoshop = 0
@@ -342,6 +365,7 @@ def _check_jpeg_segments(data: bytes) -> None:
     if size is None or not scans:
         raise MediaError(DAMAGED)
     _check_size(*size)
+    return size
 
 
 def _jpeg_scans_allowed(width: int, height: int) -> int:
@@ -372,8 +396,11 @@ def _check_jpeg_header(tables: int, photoshop: int) -> None:
         )
 
 
-def _check_gif_blocks(data: bytes) -> None:
-    """Walk from the header to the first frame's descriptor; its pixel data is read in C."""
+def _check_gif_blocks(data: bytes) -> tuple[int, int]:
+    """Walk from the header to the first frame's descriptor; its pixel data is read in C.
+
+    Returns the logical screen's size (Pillow checks the frame's, which may be larger).
+    """
     if len(data) < 13:
         raise MediaError(DAMAGED)
     pos = 13
@@ -397,6 +424,27 @@ def _check_gif_blocks(data: bytes) -> None:
             )
     if pos >= len(data):
         raise MediaError(DAMAGED)
+    width, height = struct.unpack_from("<HH", data, 6)
+    return width, height
+
+
+def _check_webp_header(data: bytes) -> tuple[int, int]:
+    """The size from the first chunk: libwebp allocates an animation's canvas as it opens."""
+    if len(data) < 30:
+        raise MediaError(DAMAGED)
+    kind = data[12:16]
+    if kind == b"VP8X":  # extended: the canvas, 24 bits each, less one
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+    elif kind == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: 14 bits each
+        width, height = (v & 0x3FFF for v in struct.unpack_from("<HH", data, 26))
+    elif kind == b"VP8L" and data[20] == 0x2F:  # lossless: 14 bits each, less one
+        (bits,) = struct.unpack_from("<I", data, 21)
+        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    else:
+        raise MediaError(DAMAGED)
+    _check_size(width, height)
+    return width, height
 
 
 # ---------------------------------------------------------------- decoding, in a child process
@@ -404,20 +452,40 @@ def _check_gif_blocks(data: bytes) -> None:
 _DECODER = DecodeProcess("from museforge.models.media import _serve_decodes; _serve_decodes()")
 
 
-def _decoded(op: bytes, fmt: str, data: bytes) -> bytes:
-    """The decode process's result for `data` (see decode_process for why a process)."""
+def _decoded(op: bytes, fmt: str, data: bytes, pixels: int) -> bytes:
+    """The decode process's result for `data`, of `pixels` by its header (see
+    decode_process for why a process)."""
     try:
-        accepted, payload = _DECODER.run(
-            op, fmt, data, MAX_DECODE_CPU_SECONDS, MAX_DECODE_CPU_SECONDS_PER_MEGAPIXEL
-        )
+        accepted, payload = _DECODER.run(op, fmt, data, _limits(pixels))
     except CpuLimitExceeded as exc:
         raise MediaError(
             f"the image took over {exc.seconds:.1f} s of CPU time to decode, the limit for "
             "its size; export it again and resend it"
         ) from None
+    except MemoryLimitExceeded as exc:
+        raise MediaError(
+            f"the image needs more than {exc.limit_bytes / 2**20:,.0f} MB of memory to decode, "
+            "the limit for its size; export it again and resend it"
+        ) from None
+    except DecodeProcessEnded as exc:
+        _log.warning("refused an image: %s", exc)
+        raise MediaError(
+            "the image decoder stopped on this file; export it again and resend it"
+        ) from None
     if not accepted:
         raise MediaError(payload.decode())
     return payload
+
+
+def _limits(pixels: int) -> Limits:
+    # Read at each call, so that a test (or a deployment's patch) can lower them.
+    return Limits(
+        cpu_seconds=MAX_DECODE_CPU_SECONDS,
+        cpu_seconds_per_megapixel=MAX_DECODE_CPU_SECONDS_PER_MEGAPIXEL,
+        memory_bytes=MAX_DECODE_MEMORY_BYTES,
+        memory_bytes_per_pixel=MAX_DECODE_MEMORY_BYTES_PER_PIXEL,
+        pixels=pixels,
+    )
 
 
 def _serve_decodes() -> None:

@@ -382,3 +382,58 @@ def test_loads_from_several_threads_share_the_decode_process() -> None:
     for thread in threads:
         thread.join()
     assert results == {i: image.tobytes() for i, image in enumerate(originals)}
+
+
+# ---------------------------------------------------------------- the memory limit on decoding
+
+
+@pytest.mark.parametrize(
+    ("fmt", "per_pixel", "limit_mb"), [("PNG", 1, 31), ("JPEG", 1, 31), ("WEBP", 8, 138)]
+)
+def test_a_decode_over_its_memory_limit_is_refused_and_the_process_lives_on(
+    monkeypatch: pytest.MonkeyPatch, fmt: str, per_pixel: int, limit_mb: int
+) -> None:
+    # 4000x4000 pixels take 15 bytes each (28 for a WebP) to decode and convert to RGB;
+    # with 16 MB and 1 byte a pixel allowed (31 MB at 16 MP), an allocation fails in
+    # Pillow. (libwebp allocates the canvas as it opens, and says a failed allocation
+    # there is a damaged file: so more for a WebP, still far short of what it needs.)
+    big = encode(Image.new("RGB", (4000, 4000), (120, 80, 200)), fmt)
+    monkeypatch.setattr(media, "MAX_DECODE_MEMORY_BYTES", 16 * 2**20)
+    monkeypatch.setattr(media, "MAX_DECODE_MEMORY_BYTES_PER_PIXEL", per_pixel)
+    assert load_image(encode(noise(64, 48), "PNG")).size == (64, 48)  # room for a small one
+    process = media._DECODER._process
+    message, _ = refuse(big)
+    assert message == (
+        f"the image needs more than {limit_mb} MB of memory to decode, the limit for its size; "
+        "export it again and resend it"
+    )
+    small = noise(64, 48, seed=3)
+    assert load_image(encode(small, "PNG")).tobytes() == small.tobytes()
+    assert media._DECODER._process is process  # it lived on: no new process was started
+    monkeypatch.undo()
+    assert load_image(big).size == (4000, 4000)
+
+
+def nine_thousand_squared_lossless_webp() -> bytes:
+    data = bytearray(encode(Image.new("RGB", (64, 48)), "WEBP", lossless=True))
+    assert data[12:16] == b"VP8L"
+    data[21:25] = ((9000 - 1) | (9000 - 1) << 14).to_bytes(4, "little")
+    return bytes(data)
+
+
+def nine_thousand_squared_lossy_webp() -> bytes:
+    data = bytearray(encode(Image.new("RGB", (64, 48)), "WEBP", quality=80))
+    assert data[12:16] == b"VP8 "
+    data[26:30] = struct.pack("<HH", 9000, 9000)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "make", [nine_thousand_squared_lossless_webp, nine_thousand_squared_lossy_webp]
+)
+def test_a_webp_header_over_the_limits_is_refused_with_its_own_size(make: object) -> None:
+    # libwebp allocates the canvas (324 MB here) as it opens, under the memory limit for
+    # the size read before: read wrong, it would fail there and be called damaged.
+    message, spent = refuse(make())  # type: ignore[operator]
+    assert message == "the image is 9000x9000 pixels (81.0 megapixels); the limit is 40 megapixels"
+    assert spent < CPU_BOUND
