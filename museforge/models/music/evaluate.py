@@ -38,7 +38,7 @@ def evaluate(weights_dir: Path | str, *, full: bool = True) -> dict[str, Any]:
     from museforge.models.music.train import HELDOUT_FILE, WEIGHTS_FILE, load_heldout
 
     weights_dir = Path(weights_dir)
-    model = MelodyVAEModel.from_dir(weights_dir)
+    model = MelodyVAEModel.from_dir(weights_dir, backend="torch")  # figures of the torch net
     net = model._net
     heldout, _ = load_heldout(weights_dir / HELDOUT_FILE)
     config = json.loads((weights_dir / "config.json").read_text())

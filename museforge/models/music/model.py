@@ -2,13 +2,18 @@
 ``MelodyModel`` protocol, plus what the music tools build on it (interpolation in z,
 variation by perturbing z, continuation by chunks).
 
-Importing this module is cheap; torch and the weights load on the first ``load_default()``
-(or ``MelodyVAEModel.from_dir``)."""
+The network runs in numpy (``numpy_vae.NumpyMelodyVAE``, the same ops as the torch
+``vae.MelodyVAE`` on the same safetensors weights), so composing never imports torch and
+works on the base install. ``from_dir(path, backend="torch")`` runs the torch network
+instead (what ``evaluate`` and training use, and the equivalence test checks against).
+Greedy decoding gives the same tokens on both; sampling draws from the same
+distributions, but numpy's and torch's random streams differ, so a seed's samples do too.
+
+Importing this module is cheap; the weights load on the first ``load_default()`` (or
+``MelodyVAEModel.from_dir``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from museforge.models.music.base import MusicError
+from museforge.models.music.checkpoint import WEIGHTS_DIR, load_checkpoint
 from museforge.models.music.data import (
     MAX_PITCH,
     MIN_PITCH,
@@ -28,9 +34,11 @@ from museforge.models.music.data import (
     notes_to_tokens,
     tokens_to_notes,
 )
+from museforge.models.music.numpy_vae import NumpyMelodyVAE
 from museforge.models.music.piece import Note
 
-WEIGHTS_DIR = Path(__file__).parent / "weights"
+__all__ = ["WEIGHTS_DIR", "Continuation", "MelodyVAEModel", "load_default", "slerp"]
+BACKENDS = ("numpy", "torch")
 FIFTH = 7  # semitones: the widest leap allowed where a continuation joins
 CONTINUE_CANDIDATES = 16
 CONTINUE_AMOUNT = 0.35  # how far each new chunk's latent moves from the previous one's
@@ -67,44 +75,47 @@ class MelodyVAEModel:
     time_signatures = ((4, 4), (2, 2), (2, 4), (3, 4), (6, 8))
 
     def __init__(self, net: Any, config: dict[str, Any], revision: str) -> None:
+        """``net``: a ``NumpyMelodyVAE``, or a torch ``MelodyVAE`` (then every call runs
+        on torch)."""
         self._net = net
+        self.backend = "numpy" if isinstance(net, NumpyMelodyVAE) else "torch"
         self.config = config
         self.revision = revision  # first 12 hex digits of the weights' sha256
         self.latent_size: int = int(config["model"]["latent"])
 
     @classmethod
-    def from_dir(cls, path: Path | str) -> MelodyVAEModel:
+    def from_dir(cls, path: Path | str, *, backend: str = "numpy") -> MelodyVAEModel:
+        if backend not in BACKENDS:
+            raise MusicError(f"the melody model runs on numpy or torch, not {backend!r}")
+        ckpt = load_checkpoint(path)
+        if backend == "numpy":
+            return cls(NumpyMelodyVAE(ckpt.model, ckpt.tensors), ckpt.config, ckpt.revision)
         import torch
-        from safetensors.torch import load_file
 
-        from museforge.models.music.train import CONFIG_FILE, WEIGHTS_FILE
-        from museforge.models.music.vae import MelodyVAE, VAEConfig
+        from museforge.models.music.vae import MelodyVAE
 
-        path = Path(path)
-        weights = path / WEIGHTS_FILE
-        if not weights.exists():
-            raise MusicError(f"no melody model weights at {weights}; run "
-                             "`museforge train-music` to make them")
-        config = json.loads((path / CONFIG_FILE).read_text())
-        net = MelodyVAE(VAEConfig(**config["model"]))
-        state = {k: v.to(torch.float32) for k, v in load_file(str(weights)).items()}
-        net.load_state_dict(state)
+        net = MelodyVAE(ckpt.model)
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in ckpt.tensors.items()})
         net.eval()
-        revision = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
-        return cls(net, config, revision)
+        return cls(net, ckpt.config, ckpt.revision)
 
     # -- the MelodyModel protocol
     def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
                seed: int = 0) -> list[list[Note]]:
-        """``n`` 2-bar melodies from the prior (z ~ N(0, I)), decoded at ``temperature``."""
-        import torch
-
+        """``n`` 2-bar melodies from the prior (z ~ N(0, I)), decoded at ``temperature``;
+        one seeded random stream draws the latents, then the tokens."""
         if not 1 <= n <= 1024:
             raise MusicError(f"can sample 1 to 1024 melodies at once, not {n}")
-        generator = torch.Generator().manual_seed(seed)
-        z = torch.randn(n, self.latent_size, generator=generator)
+        if self.backend == "numpy":
+            rng: Any = np.random.default_rng(seed)
+            z: Any = rng.standard_normal((n, self.latent_size)).astype(np.float32)
+        else:
+            import torch
+
+            rng = torch.Generator().manual_seed(seed)
+            z = torch.randn(n, self.latent_size, generator=rng)
         return [tokens_to_notes(row) for row in
-                self._generate(z, time_signature, temperature, generator)]
+                self._generate(z, time_signature, temperature, rng)]
 
     def encode(self, melody: Sequence[Note], time_signature: tuple[int, int]) -> list[float]:
         """The latent mean of a 2-bar melody (notes in beats from 0, C3..C6)."""
@@ -112,13 +123,16 @@ class MelodyVAEModel:
 
     def encode_many(self, melodies: Sequence[Sequence[Note]], time_signature: tuple[int, int],
                     ) -> list[list[float]]:
-        import torch
-
         meter = meter_index(time_signature)
         tokens = np.stack([notes_to_tokens(list(m), time_signature) for m in melodies])
+        if self.backend == "numpy":
+            mu, _ = self._net.encode(tokens, meter)
+            return mu.astype(np.float64).tolist()  # type: ignore[no-any-return]
+        import torch
+
         with torch.no_grad():
             mu, _ = self._net.encode(torch.from_numpy(tokens), meter)
-        return mu.double().tolist()
+        return mu.double().tolist()  # type: ignore[no-any-return]
 
     def decode(self, z: Sequence[float], time_signature: tuple[int, int], *,
                temperature: float = 0.0, seed: int = 0) -> list[Note]:
@@ -127,23 +141,31 @@ class MelodyVAEModel:
 
     def decode_many(self, zs: Sequence[Sequence[float]], time_signature: tuple[int, int], *,
                     temperature: float = 0.0, seed: int = 0) -> list[list[Note]]:
-        import torch
-
-        z = torch.tensor(np.asarray(zs, np.float32))
+        z = np.asarray(zs, np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_size:
             raise MusicError(f"a latent of this model has {self.latent_size} numbers")
-        generator = torch.Generator().manual_seed(seed)
-        return [tokens_to_notes(row) for row in
-                self._generate(z, time_signature, temperature, generator)]
+        if self.backend == "numpy":
+            return [tokens_to_notes(row) for row in self._generate(
+                z, time_signature, temperature, np.random.default_rng(seed))]
+        import torch
+
+        return [tokens_to_notes(row) for row in self._generate(
+            torch.from_numpy(z), time_signature, temperature,
+            torch.Generator().manual_seed(seed))]
 
     def _generate(self, z: Any, time_signature: tuple[int, int], temperature: float,
-                  generator: Any) -> np.ndarray:
+                  rng: Any) -> np.ndarray:
+        """Token rows for latents ``z`` (a numpy array or torch tensor, by backend);
+        ``rng``: a numpy Generator or a torch one."""
         if not 0 <= temperature <= 5:
             raise MusicError(f"temperature goes from 0 to 5, not {temperature}")
         meter = meter_index(time_signature)
         steps = 2 * STEPS_PER_BAR[meter]
-        return self._net.generate(z, meter, steps, temperature=temperature,
-                                  generator=generator).numpy()
+        if self.backend == "numpy":
+            return self._net.generate(  # type: ignore[no-any-return]
+                z, meter, steps, temperature=temperature, rng=rng)
+        return self._net.generate(z, meter, steps, temperature=temperature,  # type: ignore[no-any-return]
+                                  generator=rng).numpy()
 
     # -- helpers for the music tools
     def interpolate(self, za: Sequence[float], zb: Sequence[float], steps: int,
@@ -232,5 +254,5 @@ def _pick_join(melodies: list[list[Note]], last: int) -> list[Note]:
 
 @lru_cache(maxsize=1)
 def load_default() -> MelodyVAEModel:
-    """The committed model (loaded once per process)."""
+    """The committed model on numpy (loaded once per process; no torch)."""
     return MelodyVAEModel.from_dir(WEIGHTS_DIR)

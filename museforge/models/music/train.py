@@ -20,6 +20,15 @@ from typing import Any
 
 import numpy as np
 
+# The weights folder's file names live in checkpoint.py: the run-time model reads them
+# without importing this module (callers that train still find them here).
+from museforge.models.music.checkpoint import (
+    CARD_FILE,
+    CONFIG_FILE,
+    FIGURES_FILE,
+    HELDOUT_FILE,
+    WEIGHTS_FILE,
+)
 from museforge.models.music.data import (
     MAX_PITCH,
     METER_NAMES,
@@ -32,12 +41,6 @@ from museforge.models.music.data import (
     transpose_tokens,
     windows_from_cache,
 )
-
-WEIGHTS_FILE = "melody_vae.safetensors"
-CONFIG_FILE = "config.json"
-HELDOUT_FILE = "heldout.npz"
-CARD_FILE = "MODEL_CARD.md"
-FIGURES_FILE = "figures.json"  # the card's figures, as numbers (eval-music compares them)
 
 Progress = Callable[[int, int, dict[str, float]], None]  # (step, steps, latest figures)
 

@@ -1,38 +1,25 @@
 """The MusicVAE-style network (PyTorch): a bidirectional LSTM encoder to a latent z, an
 autoregressive LSTM decoder, both conditioned on the meter.
 
-Imported only when a melody is made or the model is trained (torch is heavy): the
-runtime (``model.py``) and ``train.py`` import this module inside their functions."""
+Imported only to train or evaluate the model, or to run it on torch on request (torch is
+heavy): the run-time model (``model.py``) uses ``numpy_vae.NumpyMelodyVAE``, the same ops
+in numpy on the same weights, and imports this module only for ``backend="torch"``."""
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from museforge.models.music.checkpoint import VAEConfig
 from museforge.models.music.data import (
     N_METERS,
     N_POSITION_FEATURES,
     NOTE_OFF,
-    VOCAB,
     position_features,
 )
 
-
-@dataclass(frozen=True)
-class VAEConfig:
-    vocab: int = VOCAB
-    embed: int = 48
-    meter_embed: int = 8
-    encoder: int = 256  # per direction
-    decoder: int = 384
-    decoder_layers: int = 1
-    latent: int = 64
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+__all__ = ["MelodyVAE", "VAEConfig"]
 
 
 class MelodyVAE(nn.Module):
