@@ -33,7 +33,7 @@ from museforge.assistant import (
 from museforge.assistant.intent.corpus import LABEL_OF_TOOL
 from museforge.assistant.intent.model import IntentModel, Prediction, default_model
 from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
-from museforge.assistant.rules import Rule, all_rules, images, music
+from museforge.assistant.rules import Rule, all_rules, images, music, notes
 
 _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\W*$",
                    re.I)
@@ -103,10 +103,10 @@ _REFUSALS = [
      "I can't write or sing lyrics; I compose instrumental music (a choir or voice sound "
      "can play the melody: “play it on the choir”)."),
     (re.compile(r"\b(?:mp3|wav|flac|aac|m4a|svg|pdf|eps|psd|tiff?|ai\s+file|vector|"
-                r"sheet\s+music|score\s+pdf|musicxml|\.?abc\s+(?:file|notation)|notation)\b",
-                re.I),
+                r"score\s+pdf)\b", re.I),
      "I can't write that format; pictures come as PNG, music as MIDI, OGG audio and a "
-     "piano-roll PNG (`museforge export` gives them all)."),
+     "piano-roll PNG (`museforge export` gives them all), and a score as ABC or MusicXML "
+     "(“export #2 as MusicXML” opens in MuseScore, which prints it)."),
 ]
 _REFUSE_ASKS = re.compile(
     r"\b(?:make|create|generate|render|turn|convert|export|save|give|send|produce|build|"
@@ -147,6 +147,10 @@ class OfflinePlanner:
         self._certain = False  # the rule that matched is certain (priority >= 10)
 
     def plan(self, message: str, context: PlanContext) -> Plan:
+        given = notes.given_notes(message)  # before spelling, which reads "sol" as a typo
+        if given is not None:  # "here's my tune: C D E C | E F G", an ABC tune
+            return Plan(calls=notes.plan_given(
+                given, context, lambda words, after: self.plan(words, after).calls))
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
         message = spelling.normalise(message, titles)
         if _HELP.match(message):
@@ -361,6 +365,12 @@ class OfflinePlanner:
             return Decision()  # "asdfgh": said as not understood, with what it can do
         rule_calls = self._rules(text, said, local)
         label = _label(rule_calls)
+        if rule_calls and label is None and self._certain:
+            # a tool the intent model has no label for ("harmonise it", "export #2 as
+            # ABC"): its rule is the only reading
+            calls = _retarget(rule_calls, found, context, text)
+            mismatch = _wrong_kind(calls, found, context)
+            return Decision(said=mismatch, calls=[] if mismatch else calls)
         catch_all = self._weak
         if not rule_calls and _ELSEWHERE.match(text):
             return Decision()  # said as not understood, with what it can do
@@ -1038,7 +1048,8 @@ def _names_only(request: str, context: PlanContext) -> bool:
 _TOOL_KIND = {"adjust_image": "image", "edit_image": "image", "reframe_image": "image",
               "vary_image": "image", "upscale_image": "image", "inpaint_image": "image",
               "add_text": "image", "edit_music": "music", "vary_music": "music",
-              "continue_music": "music"}
+              "continue_music": "music", "harmonise_music": "music",
+              "export_music": "music"}
 
 
 def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],

@@ -25,6 +25,6 @@ class Rule:
 
 
 def all_rules() -> list[Rule]:
-    from museforge.assistant.rules import history, images, music
+    from museforge.assistant.rules import history, images, music, notes
 
-    return [*history.RULES, *images.RULES, *music.RULES]
+    return [*history.RULES, *images.RULES, *music.RULES, *notes.RULES]
