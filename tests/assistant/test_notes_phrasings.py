@@ -83,7 +83,7 @@ PHRASINGS: list[tuple[str, list[Call]]] = [
     ("I want to open the waltz in MuseScore", [("export_music", {"artwork": "#3",
                                                                  "format": "musicxml"})]),
     ("the score in abc notation please", [("export_music", {"artwork": "#2", "format": "abc"})]),
-    # -- and what is not one of these ----------------------------------------------------------------
+    # -- and what is not one of these --------------------------------------------
     ("compose a melody only, no chords", compose(parts=["melody"])),
     ("make 2 variations", [("vary_music", {"artwork": "#2", "count": 2})]),
     ("paint a bee, a cat and a dog", [("generate_image", {})]),
