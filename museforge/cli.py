@@ -126,13 +126,21 @@ def ask(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (beyond 127.0.0.1 needs "
-                                           "MUSEFORGE_WEB_TOKEN).")] = "127.0.0.1",
+                                           "MUSEFORGE_WEB_TOKEN or people with tokens of "
+                                           "their own: museforge users add).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the web chat.")] = 8000,
     with_discord: Annotated[bool, typer.Option(
         "--discord", help="Run the Discord bot too, on the same job queue.")] = False,
 ) -> None:
     """Serve the web chat (and, with --discord, the Discord bot beside it)."""
-    from museforge.bots.web.server import ServeError, address, check_bind, make_server, web_token
+    from museforge.bots.web.server import (
+        ServeError,
+        address,
+        check_bind,
+        is_loopback,
+        make_server,
+        web_token,
+    )
     from museforge.bots.web.server import serve as serve_web
 
     settings = load_settings()
@@ -149,11 +157,17 @@ def serve(
 
     token = web_token(settings)
     try:
-        check_bind(host, token)
-        discord_token = token_of(settings)
-    except (ServeError, BotSetupError) as exc:
+        if token is not None or is_loopback(host):
+            check_bind(host, token)  # before the studio opens: a bad token fails at once
+    except ServeError as exc:
         raise UsageError(str(exc)) from exc
     studio = Studio.open(settings)
+    try:  # beyond loopback without the shared token: people's own tokens will do
+        check_bind(host, token, accounts=studio.store.web_accounts_exist())
+        discord_token = token_of(settings)
+    except (ServeError, BotSetupError) as exc:
+        studio.close()
+        raise UsageError(str(exc)) from exc
 
     async def both() -> None:
         server = make_server(studio, host, port, token)
