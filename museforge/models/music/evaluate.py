@@ -173,6 +173,14 @@ def write_model_card(figures: dict[str, Any], path: Path | str) -> None:
         f"- Decoder: autoregressive LSTM ({cfg['decoder_layers']} x {cfg['decoder']} units), "
         "its state initialised from z, fed z, the previous token and the step's metrical "
         "position at every step; teacher forcing in training, greedy or sampled at run time.",
+        "- Run time: museforge runs the network in numpy (`numpy_vae.py`, float32, the "
+        "weights read from this safetensors file by our own reader), so composing needs "
+        "neither torch nor the safetensors package; torch is needed to train and to "
+        "evaluate. On the held-out windows the numpy network gives the torch network's "
+        "greedy tokens and its logits within 1e-4 "
+        "(`tests/models/music/test_numpy_runtime.py`). The figures below are measured on "
+        "the torch network. Sampling on numpy draws from the same distributions with "
+        "numpy's random generator, so a seed's samples differ from torch's.",
         f"- Tokens (MusicVAE's melody encoding, {figures['vocab']} classes): no-event, "
         "note-off, and note-on for each MIDI pitch 48..84 (C3..C6), one per sixteenth note.",
         "- Meters: one model for all, conditioned on the meter (a learned meter embedding "

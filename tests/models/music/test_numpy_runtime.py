@@ -231,3 +231,15 @@ def test_composing_a_piece_never_imports_torch(tmp_path, block):
     assert "EXIT 0" in lines, done.stdout + done.stderr
     assert any(line.startswith("Composed #1") for line in lines), done.stdout
     assert "LOADED []" in lines, done.stdout
+
+
+def test_the_card_says_how_the_model_runs(tmp_path):
+    """The committed card is what ``write_model_card`` writes from ``figures.json``, and
+    says the run time needs no torch."""
+    from museforge.models.music.evaluate import write_model_card
+
+    figures = json.loads((WEIGHTS_DIR / "figures.json").read_text())
+    write_model_card(figures, tmp_path / "card.md")
+    card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
+    assert (tmp_path / "card.md").read_text() == card
+    assert "runs the network in numpy" in card and "neither torch nor" in card
