@@ -22,6 +22,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
 
+# A queue holds at most this many waiting jobs per worker, unless told otherwise: with W
+# workers the last in line waits about as long as with one (200 jobs' worth), whatever W is.
+WAITING_PER_WORKER = 200
+
 
 class QueueFull(Exception):
     """The user (or the whole queue) has too many jobs waiting; the text says so."""
@@ -64,11 +68,13 @@ class Job:
 
 
 class JobQueue:
-    def __init__(self, workers: int = 1, per_user_limit: int = 3, max_waiting: int = 200):
+    def __init__(self, workers: int = 1, per_user_limit: int = 3,
+                 max_waiting: int | None = None):
         if workers < 1:
             raise ValueError("at least one worker")
+        self.workers = workers  # the pool's size: a crashed worker is replaced
         self.per_user_limit = per_user_limit
-        self.max_waiting = max_waiting
+        self.max_waiting = WAITING_PER_WORKER * workers if max_waiting is None else max_waiting
         self._lock = threading.Condition()
         self._waiting: OrderedDict[str, deque[Job]] = OrderedDict()  # user -> their jobs
         self._running: set[Job] = set()

@@ -167,9 +167,7 @@ class WebJobs:
 
     @property
     def workers(self) -> int:
-        # The queue's pool (a crashed worker is replaced, so its size holds).
-        pool = getattr(self.studio.queue, "_workers", None)
-        return max(1, len(pool) if pool else int(getattr(self.studio.settings, "workers", 1)))
+        return self.studio.queue.workers
 
     def capacity(self) -> int:
         """How many turns may wait: ``limits.queue_capacity`` of the workers."""
@@ -259,7 +257,7 @@ class WebJobs:
             event = {"event": "failed", "error": wj.error}
         else:
             try:
-                wj.result = turn_out(wj.session.id, result, names)
+                wj.result = turn_out(wj.session.id, result, names, self.studio.store.home)
             except Exception as exc:  # a page that never hears the end would wait forever
                 log.exception("web turn %s: could not show the result", wj.id)
                 final, wj.error = "failed", f"could not show the result ({exc})"

@@ -14,10 +14,9 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from museforge.assistant.jobs import WAITING_PER_WORKER  # the queue's own default, per worker
+
 MAX_BODY_BYTES = 1024 * 1024  # a turn's JSON is a few KB (a message is at most 4,000 chars)
-# The shared queue holds at most this many waiting turns per worker: with W workers the
-# last in line waits about as long as with one (200 turns' worth), whatever W is.
-WAITING_PER_WORKER = 200
 UPLOAD_PATH = re.compile(r"^/api/sessions/[^/]+/uploads/?$")
 
 
