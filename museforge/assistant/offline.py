@@ -360,7 +360,7 @@ class OfflinePlanner:
                                  "“revert #N to v1” takes one back, and “list my artworks” "
                                  "shows them all.")
         if _GIBBERISH.fullmatch(text) and not any(
-                w in spelling.english() or w in spelling.LEXICON
+                spelling.known(w)
                 for w in re.findall(r"[a-z]+", text.lower())):
             return Decision()  # "asdfgh": said as not understood, with what it can do
         rule_calls = self._rules(text, said, local)
@@ -490,6 +490,10 @@ class OfflinePlanner:
             calls = intents.BUILDERS[chosen](said, local) or calls
         if not calls and rule_calls:
             calls = rule_calls
+        if not calls and self._alone:
+            # "harp", "stars", "steel drums": the model reads an edit its builders cannot
+            # fill; said alone, the word leans on the artwork in focus
+            calls = _terse(text, context, local, found)
         if not calls:
             return Decision(question=_question(pred, context) if pred else None)
         calls = _retarget(calls, found, context, text)
@@ -622,7 +626,7 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
             and pred.p_of("generate_image") + pred.p_of("compose_music") < 0.15:
         return []  # the model reads something else here: ask rather than paint the words
     words = [w for w in re.findall(r"[a-z]{3,}", text.lower())
-             if w in spelling.english() or w in spelling.LEXICON]
+             if spelling.known(w)]
     content = [w for w in words if w not in _FUNCTION_WORDS]
     if not content or (len(re.findall(r"\w+", text)) < 2 and content[0] not in spelling.LEXICON):
         return []
@@ -959,7 +963,7 @@ def _terse(text: str, ctx: PlanContext, local: PlanContext,
     instrument = music._instrument_in(f"on the {bare}")
     if instrument and " ".join(words) in (instrument, instrument + "s") and kind == "music":
         return [PlannedCall("edit_music", {"artwork": "it", "instrument": instrument})]
-    if any(w not in spelling.english() and w not in spelling.LEXICON for w in words):
+    if any(not spelling.known(w) for w in words):
         return []  # not words we can read as a subject
     if naming.music_words(bare) or images._style_of(bare)[0] or music._instrument_in(bare):
         return []  # "jazz", "watercolour": the rules say what they mean

@@ -57,6 +57,7 @@ castle house lighthouse tower cabin ship boat tree flower rose sunflower mushroo
 mountain mountains forest ocean beach lake river harbour harbor city village street
 sunset sunrise night dusk dawn morning evening winter summer autumn spring snow snowy
 stl obj fbx glb gltf mp3 wav flac svg pdf gif midi ogg png jpg jpeg webp abc
+vignette musicxml harmonise harmonize chords accompaniment notation
 """.split())
 
 SHORT_VERBS = set("make draw undo redo crop flip zoom blur play show give turn take list edit "
@@ -73,6 +74,25 @@ def english() -> frozenset[str]:
     "corrected", so "a goat" stays a goat and "a real castle" is not a reel."""
     with gzip.open(ENGLISH, "rt", encoding="utf-8") as f:
         return frozenset(f.read().split()) - {"und", "pnt", "drw"}
+
+
+def known(word: str) -> bool:
+    """A word of English or of the rules, inflected or not: "sleepier" (sleepy),
+    "galloping" (gallop), "daffodils" (daffodil), "bigger" (big), "vignette"."""
+    low = word.lower()
+    words = english()
+    if low in words or low in LEXICON or low in COMPARATIVES:
+        return True
+    stems = []
+    for ending, back in (("iest", "y"), ("ier", "y"), ("ies", "y"), ("ied", "y"),
+                         ("est", ""), ("er", ""), ("ing", ""), ("ed", ""), ("es", ""),
+                         ("s", ""), ("ing", "e"), ("ed", "e"), ("er", "e"), ("est", "e")):
+        if low.endswith(ending) and len(low) - len(ending) >= 3:
+            stem = low[: -len(ending)] + back
+            stems.append(stem)
+            if len(stem) >= 4 and stem[-1] == stem[-2] and not back:
+                stems.append(stem[:-1])  # "bigger", "hotter", "stopped"
+    return any(stem in words or stem in LEXICON for stem in stems)
 
 
 @lru_cache(maxsize=1)
