@@ -300,7 +300,7 @@ class Assistant:
     def _file_lines(result: TurnResult) -> list[str]:
         lines = [f"I couldn't use {Path(e['file']).name}: {e['error']}"
                  for e in result.errors if "file" in e]
-        return lines + [f"Added {a.title} as #{a.artwork}." for a in result.imported]
+        return lines + [_added(a) for a in result.imported]
 
     def _plan(self, message: str, context: PlanContext, result: TurnResult) -> Plan:
         try:
@@ -446,6 +446,16 @@ class Assistant:
             body = [said, *body] if not result.calls else [*body, said]
         parts = head + body
         return "\n".join(parts) if parts else "Done."
+
+
+def _added(a: Artifact) -> str:
+    """"Added tune as #3." and, for a score, what was read from it, so the person can
+    correct it ("I read: 1 part (melody), 8 notes in 2 bars, 4/4, G major, ...")."""
+    echo = a.recipe.get("echo")
+    if not echo:
+        return f"Added {a.title} as #{a.artwork}."
+    said = "".join(f" ({n})" for n in a.recipe.get("said") or [])
+    return f"Added {a.title} as #{a.artwork}. {echo}{said}."
 
 
 def _with_note(plan: Plan, calls: list[PlannedCall], note: str, answer: str | None) -> Plan:

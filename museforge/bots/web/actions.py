@@ -10,6 +10,7 @@ from typing import Any, Literal
 ActionName = Literal[
     "variation", "upscale", "vary_subtle", "vary_strong", "reroll", "undo", "redo",
     "revert", "vary_music", "faster", "slower", "transpose_up", "transpose_down", "continue",
+    "export_abc", "export_musicxml",
 ]
 
 # name -> (label, message); {ref} is "#N vM" (or "#N"), {art} "#N", {v} a version number.
@@ -28,13 +29,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "transpose_up": ("Transpose +1", "transpose {ref} up one semitone"),
     "transpose_down": ("Transpose −1", "transpose {ref} down one semitone"),
     "continue": ("Continue", "continue {ref}"),
+    # The MIDI file is already on the card; these write the score for a notation program.
+    "export_abc": ("Export ABC", "export {ref} as ABC"),
+    "export_musicxml": ("Export MusicXML", "export {ref} as MusicXML"),
 }
 
 # What each kind of result shows, in order. V1..V4 are added for a batch.
 BUTTONS: dict[str, tuple[str, ...]] = {
     "image": ("upscale", "vary_subtle", "vary_strong", "reroll", "undo"),
     "music": ("vary_music", "faster", "slower", "transpose_up", "transpose_down", "continue",
-              "undo"),
+              "undo", "export_abc", "export_musicxml"),
 }
 
 

@@ -14,6 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from museforge.bots import exports as scores
 from museforge.bots.web.deps import WebDep
 from museforge.bots.web.schemas import (
     ArtworkOut,
@@ -27,7 +28,10 @@ from museforge.storage.errors import NotFound
 from museforge.storage.export import export_session, zip_export
 
 router = APIRouter(prefix="/api")
-MIME = {"png": "image/png", "ogg": "audio/ogg", "mid": "audio/midi"}
+MIME = {"png": "image/png", "ogg": "audio/ogg", "mid": "audio/midi",
+        "abc": scores.MIME["abc"], "musicxml": scores.MIME["musicxml"]}
+MXL = "application/vnd.recordare.musicxml"  # compressed MusicXML (a zip)
+DOWNLOADED = ("mid", "abc", "musicxml")  # saved, not shown in the page
 SessionId = Annotated[int, PathParam(ge=1, description="A session id from GET /api/sessions.")]
 Number = Annotated[int, PathParam(ge=1, description="The artwork's number, N of '#N'.")]
 VersionNo = Annotated[int, PathParam(ge=1, description="The version's number, M of 'vM'.")]
@@ -100,12 +104,42 @@ def get_file(session_id: SessionId, number: Number, version: VersionNo,
     if path is None or not path.is_file():
         raise NotFound(f"#{number} v{version} has no {role} file")
     mime = MIME.get(role) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    suffix = f".{role}" if role in ("abc", "musicxml") else path.suffix
+    if role == "musicxml" and _zipped(path):  # a .mxl as it was sent
+        mime, suffix = MXL, ".mxl"
     # A version's files never change: its number is never reused.
     headers = {"Cache-Control": "private, max-age=86400, immutable"}
-    inline = "attachment" if role == "mid" else "inline"
+    inline = "attachment" if role in DOWNLOADED else "inline"
     return FileResponse(path, media_type=mime, headers=headers,
-                        filename=f"museforge-{number}-v{version}{path.suffix}",
+                        filename=f"museforge-{number}-v{version}{suffix}",
                         content_disposition_type=inline)
+
+
+def _zipped(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+@router.get("/sessions/{session_id}/exports/{name}", tags=["artworks"],
+            response_class=FileResponse,
+            responses={200: {"content": {m: {} for m in scores.MIME.values()},
+                             "description": "The score's bytes."}})
+def get_export(session_id: SessionId,
+               name: Annotated[str, PathParam(pattern=scores.FILE_NAME.pattern,
+                                              description="A download's name, e.g. "
+                                                          "'2-v1-my-tune.musicxml'.")],
+               web: WebDep) -> FileResponse:
+    """A score that ``export_music`` wrote in this session (ABC, MusicXML or MIDI), as
+    its reply linked it; anything the session's conversation did not export is 404."""
+    session = web.session(session_id)
+    calls = [c for m in web.store.history(web.actor, session) if m.role == "assistant"
+             for c in m.tool_calls if isinstance(c, dict)]
+    found = [e for e in scores.exports(calls, web.store.home) if e.name == name]
+    if not found:
+        raise NotFound(f"this session exported no {name}")
+    return FileResponse(found[-1].path, media_type=scores.MIME[found[-1].format],
+                        filename=name, content_disposition_type="attachment",
+                        headers={"Cache-Control": "private, no-cache"})
 
 
 @router.get("/sessions/{session_id}/export", tags=["sessions"], response_class=FileResponse,

@@ -43,8 +43,19 @@ class ArtifactOut(BaseModel):
     version: int
     kind: Literal["image", "music"]
     title: str
-    files: dict[str, str] = Field(description="role (png, mid, ogg) -> URL")
+    files: dict[str, str] = Field(description="role (png, mid, ogg; abc or musicxml for a "
+                                              "score a person sent) -> URL")
     actions: list[ActionOut] = Field(default_factory=list)
+
+
+class DownloadOut(BaseModel):
+    """A score ``export_music`` wrote in this session (ABC, MusicXML or MIDI)."""
+
+    name: str = Field(description="The file's name, e.g. '2-v1-my-tune.musicxml'.")
+    format: Literal["abc", "musicxml", "midi"]
+    artwork: int
+    version: int
+    url: str = Field(description="Where to download it (the session's access rule applies).")
 
 
 class ToolCallOut(BaseModel):
@@ -67,6 +78,7 @@ class TurnOut(BaseModel):
         default_factory=list,
         description="Artwork numbers made together by one call (a batch gets V1..V4).")
     errors: list[FileError] = Field(default_factory=list)
+    downloads: list[DownloadOut] = Field(default_factory=list)
 
 
 class MessageOut(BaseModel):
@@ -77,6 +89,7 @@ class MessageOut(BaseModel):
     tool_calls: list[ToolCallOut] = Field(default_factory=list)
     artifacts: list[ArtifactOut] = Field(default_factory=list)
     batches: list[list[int]] = Field(default_factory=list)
+    downloads: list[DownloadOut] = Field(default_factory=list)
 
 
 class ArtworkOut(BaseModel):

@@ -1,8 +1,10 @@
-"""Files a person uploads (an image or a MIDI file) wait here until a turn takes them.
+"""Files a person uploads (an image, a MIDI file, or a score: ABC, MusicXML, .mxl) wait
+here until a turn takes them.
 
 The body is streamed to a fresh private folder with a size limit; the file's name there
 is built by the server (a cleaned-up stem, for the artwork's title, and a suffix from
-the bytes' magic or a short allow-list), so the client's filename is never a path. The
+the bytes' magic, a short allow-list, or the upload's Content-Type), so the client's
+filename is never a path. The
 assistant's safe loaders decide whether the file is usable; a refused one is an error in
 the turn's result, like the CLI's ``--attach``."""
 
@@ -21,7 +23,12 @@ from starlette.requests import Request
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 UPLOAD_TTL_S = 3600  # an upload no turn took is deleted after an hour
 MAX_PENDING = 16  # per user
-SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mid", ".midi")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mid", ".midi", ".abc", ".musicxml",
+            ".mxl", ".xml")
+# A score whose name says nothing (a browser's blob) is known by the type it was sent as.
+CONTENT_TYPES = {"text/vnd.abc": ".abc", "application/vnd.recordare.musicxml+xml": ".musicxml",
+                 "application/vnd.recordare.musicxml": ".mxl", "audio/midi": ".mid",
+                 "audio/x-midi": ".mid"}
 MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"),
          (b"MThd", ".mid"))
 
@@ -78,7 +85,8 @@ class Uploads:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        path = folder / (safe_stem(filename) + suffix_for(head, filename))
+        path = folder / (safe_stem(filename) + suffix_for(
+            head, filename, request.headers.get("content-type", "")))
         part.rename(path)
         upload = Upload(secrets.token_urlsafe(12), user_id, session_id,
                         display_name(filename), path, size, time.time())
@@ -137,11 +145,14 @@ def safe_stem(filename: str) -> str:
     return " ".join(kept.split())[:60].strip(" -_") or "upload"
 
 
-def suffix_for(head: bytes, filename: str) -> str:
+def suffix_for(head: bytes, filename: str, content_type: str = "") -> str:
     for magic, suffix in MAGIC:
         if head.startswith(magic):
             return suffix
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return ".webp"
-    claimed = "." + display_name(filename).rsplit(".", 1)[-1].lower()
-    return claimed if claimed in SUFFIXES else ".bin"
+    name = display_name(filename)
+    claimed = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if claimed in SUFFIXES:
+        return claimed
+    return CONTENT_TYPES.get(content_type.split(";", 1)[0].strip().lower(), ".bin")

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from museforge.assistant.output import present
 from museforge.assistant.turn import TurnResult
+from museforge.bots.exports import Exported, exports, without_paths
 from museforge.bots.web import actions
 from museforge.bots.web.schemas import (
     ActionOut,
     ArtifactOut,
     ArtworkOut,
+    DownloadOut,
     FileError,
     MessageOut,
     SessionOut,
@@ -31,6 +34,15 @@ _STORED_REF = re.compile(r"^#(\d+) v(\d+)$")
 
 def file_url(session_id: int, artwork: int, version: int, role: str) -> str:
     return f"/api/sessions/{session_id}/artworks/{artwork}/versions/{version}/files/{role}"
+
+
+def export_url(session_id: int, name: str) -> str:
+    return f"/api/sessions/{session_id}/exports/{name}"
+
+
+def download_out(session_id: int, e: Exported) -> DownloadOut:
+    return DownloadOut(name=e.name, format=e.format, artwork=e.artwork,  # type: ignore[arg-type]
+                       version=e.version, url=export_url(session_id, e.name))
 
 
 def session_out(s: SessionInfo) -> SessionOut:
@@ -94,20 +106,25 @@ class WebOutput:
 
 
 def turn_out(session_id: int, result: TurnResult,
-             upload_names: Mapping[str, str] | None = None) -> TurnOut:
+             upload_names: Mapping[str, str] | None = None,
+             home: Path | None = None) -> TurnOut:
     """The turn as the page shows it. ``upload_names`` maps the server's temp paths back
-    to the names the person uploaded, so that no path leaves the server."""
+    to the names the person uploaded, and a score exported under the data dir ``home`` is
+    named by its file name and linked, so that no path leaves the server."""
     out = WebOutput(session_id)
     present(result, out)
+    written = exports(result.calls, home) if home is not None else []
+    texts = [without_paths(t, home) for t in out.texts] if home is not None else out.texts
     names = upload_names or {}
     errors = [FileError(file=names.get(e["file"], "file") if "file" in e else None,
                         error=e.get("error", "")) for e in result.errors]
     batches = [_batch((a.artwork, a.kind) for a in c.artifacts) for c in result.calls]
-    return TurnOut(reply="\n".join(out.texts), planner=result.planner,
+    return TurnOut(reply="\n".join(texts), planner=result.planner,
                    tool_calls=[ToolCallOut(name=c.name, ok=c.ok, error=c.error)
                                for c in result.calls],
                    artifacts=out.artifacts, batches=[b for b in batches if b],
-                   errors=[*errors, *out.errors])
+                   errors=[*errors, *out.errors],
+                   downloads=[download_out(session_id, e) for e in written])
 
 
 def _batch(made: Iterable[tuple[int, str]]) -> list[int]:
@@ -131,14 +148,16 @@ def messages_out(store: Store, actor: Actor, session: SessionInfo,
                 by_message.setdefault(v.message_id, []).append(v)
     out: list[MessageOut] = []
     last_user: int | None = None
+    home = store.home
     for m in history:
-        item = MessageOut(id=m.id, role=m.role, text=m.text,  # type: ignore[arg-type]
+        item = MessageOut(id=m.id, role=m.role, text=without_paths(m.text, home),  # type: ignore[arg-type]
                           created_at=m.created_at)
         if m.role == "user":
             last_user = m.id
         elif m.role == "assistant":
             shown: list[tuple[int, int]] = []
             calls = [c for c in m.tool_calls if isinstance(c, dict)]
+            item.downloads = [download_out(session.id, e) for e in exports(calls, home)]
             for call in calls:
                 item.tool_calls.append(ToolCallOut(name=str(call.get("name", "?")),
                                                    ok=bool(call.get("ok")),

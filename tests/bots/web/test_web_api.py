@@ -87,7 +87,7 @@ def test_a_piece_of_music_shows_audio_a_piano_roll_midi_and_its_buttons(client, 
     assert [a["message"] for a in piece["actions"]] == [
         "a variation of #1 v1", "make #1 v1 faster", "make #1 v1 slower",
         "transpose #1 v1 up one semitone", "transpose #1 v1 down one semitone",
-        "continue #1 v1", "undo #1"]
+        "continue #1 v1", "undo #1", "export #1 v1 as ABC", "export #1 v1 as MusicXML"]
     ogg, mid = client.get(piece["files"]["ogg"]), client.get(piece["files"]["mid"])
     assert ogg.headers["content-type"] == "audio/ogg" and ogg.content.startswith(b"OggS")
     assert mid.headers["content-type"] == "audio/midi" and mid.content.startswith(b"MThd")

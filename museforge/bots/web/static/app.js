@@ -102,7 +102,7 @@ function renderMessage(m) {
   const node = el("div", { class: `message ${m.role}` },
     el("div", { class: "who" }, m.role === "assistant" ? "museforge" : m.role),
     el("div", { class: "text" }, m.text));
-  addResults(node, m.artifacts || [], m.batches || []);
+  addResults(node, m.artifacts || [], m.batches || [], m.downloads || []);
   return node;
 }
 
@@ -112,7 +112,12 @@ function userBubble(text, files) {
     (files || []).map((f) => el("div", { class: "file" }, "attached: ", f)));
 }
 
-function addResults(node, artifacts, batches) {
+function addResults(node, artifacts, batches, downloads) {
+  // scores export_music wrote: a link each, named as the reply names them
+  if (downloads && downloads.length) {
+    node.append(el("div", { class: "downloads" }, downloads.map((d) =>
+      el("a", { class: "download", href: d.url, download: d.name }, `↓ ${d.name}`))));
+  }
   for (const batch of batches) {
     node.append(el("div", { class: "batch actions" },
       batch.map((n, i) => actionButton("variation", `V${i + 1}`, n, `a variation of #${n}`))));
@@ -127,6 +132,9 @@ function card(a) {
     if (a.files.png) media.push(el("img", { class: "art roll", src: a.files.png, alt: `piano roll of ${a.ref}`, onload: keepDown }));
     if (a.files.ogg) media.push(el("audio", { controls: true, preload: "none", src: a.files.ogg }));
     if (a.files.mid) media.push(el("a", { class: "download", href: a.files.mid, download: "" }, "↓ MIDI"));
+    // a score the person sent, as it came
+    if (a.files.abc) media.push(el("a", { class: "download", href: a.files.abc, download: "" }, "↓ ABC"));
+    if (a.files.musicxml) media.push(el("a", { class: "download", href: a.files.musicxml, download: "" }, "↓ MusicXML"));
   } else if (a.files.png) {
     media.push(el("a", { href: a.files.png, target: "_blank", rel: "noopener" },
       el("img", { class: "art", src: a.files.png, alt: a.title, onload: keepDown })));
@@ -230,7 +238,7 @@ function showResult(bubble, result, sessionId) {
   for (const e of result.errors) {
     if (!result.reply.includes(e.error)) bubble.append(el("div", { class: "error" }, e.file ? `${e.file}: ${e.error}` : e.error));
   }
-  addResults(bubble, result.artifacts, result.batches);
+  addResults(bubble, result.artifacts, result.batches, result.downloads);
   scrollDown();
   loadSessions();
   if (sessionId !== state.session.id) return; // the person has moved to another session
