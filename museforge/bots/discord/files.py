@@ -1,5 +1,6 @@
-"""Files people attach (an image or a MIDI file to start from): downloaded with a size
-cap into a temp folder and handed to the turn, whose safe loaders decide what they are."""
+"""Files people attach (an image, a MIDI file or a score: ABC, MusicXML, .mxl, to start
+from): downloaded with a size cap into a temp folder and handed to the turn, whose safe
+loaders decide what they are (by suffix, then by the bytes)."""
 
 from __future__ import annotations
 

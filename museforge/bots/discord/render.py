@@ -13,13 +13,16 @@ import discord
 from museforge.assistant.output import present
 from museforge.assistant.turn import TurnResult
 from museforge.bots.discord.views import result_view
+from museforge.bots.exports import exports, without_paths
 from museforge.tools.base import Artifact
 
 MAX_CONTENT = 2000
 MAX_FILES = 10
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # what Discord lets a bot send in an unboosted server
 MAX_MESSAGES = 5
-MUSIC_FILES = (("ogg", ""), ("png", "-roll"), ("mid", ""))
+# role, what the name adds: a piece's audio, piano roll and MIDI, and for a score a person
+# sent, the ABC or MusicXML file as it came.
+MUSIC_FILES = (("ogg", ""), ("png", "-roll"), ("mid", ""), ("abc", ""), ("musicxml", ""))
 
 
 class DiscordOutput:
@@ -64,9 +67,18 @@ class Outgoing:
 def files_of(a: Artifact) -> list[tuple[Path, str]]:
     stem = f"museforge-{a.artwork}-v{a.version}"
     if a.kind == "music":
-        return [(a.files[role], f"{stem}{suffix}.{role}") for role, suffix in MUSIC_FILES
-                if role in a.files]
+        return [(a.files[role], f"{stem}{suffix}.{_suffix(role, a.files[role])}")
+                for role, suffix in MUSIC_FILES if role in a.files]
     return [(a.files["png"], f"{stem}.png")] if "png" in a.files else []
+
+
+def _suffix(role: str, path: Path) -> str:
+    """A compressed MusicXML file (.mxl, a zip) keeps its own suffix."""
+    if role == "musicxml" and path.is_file():
+        with path.open("rb") as f:
+            if f.read(4) == b"PK\x03\x04":
+                return "mxl"
+    return role
 
 
 def groups(result: TurnResult) -> list[tuple[str, list[Artifact]]]:
@@ -88,11 +100,17 @@ def clip(text: str, limit: int = MAX_CONTENT) -> str:
 
 
 def messages(result: TurnResult, key: str, *, notes: list[str] | None = None,
-             upload_limit: int = DEFAULT_UPLOAD_LIMIT, cancelled: bool = False) -> list[Outgoing]:
-    """The messages that show ``result``; buttons carry the session ``key``."""
+             upload_limit: int = DEFAULT_UPLOAD_LIMIT, cancelled: bool = False,
+             home: Path | None = None) -> list[Outgoing]:
+    """The messages that show ``result``; buttons carry the session ``key``. With the
+    data dir ``home``, the scores ``export_music`` wrote are attached to the first
+    message and named there by file name, not by their path on the host."""
     out = DiscordOutput()
     present(result, out)
     head = [*(notes or []), *out.texts, *out.errors]
+    written = exports(result.calls, home) if home is not None else []
+    if home is not None:
+        head = [without_paths(t, home) for t in head]
     if cancelled and not result.cancelled:  # a cancelled turn's reply says what it kept
         head.append("(It had already finished when the cancel came; everything is kept.)")
     parts: list[Outgoing] = []
@@ -112,6 +130,18 @@ def messages(result: TurnResult, key: str, *, notes: list[str] | None = None,
         label = ", ".join(f"#{a.artwork} v{a.version}" for a in arts)
         parts.append(Outgoing(f"**{label}** {arts[0].title}".strip(), files,
                               result_view(kind, arts, key)))
+    if written:
+        target = parts[0] if parts else Outgoing("")
+        size = sum(p.stat().st_size for p, _ in target.files)
+        for e in written:
+            bytes_ = e.path.stat().st_size
+            if size + bytes_ > upload_limit or len(target.files) >= MAX_FILES:
+                skipped.append(e.name)
+                continue
+            target.files.append((e.path, e.name))
+            size += bytes_
+        if not parts and target.files:
+            parts.append(target)
     if len(shown) > MAX_MESSAGES:
         rest = ", ".join(f"#{a.artwork}" for _, arts in shown[MAX_MESSAGES:] for a in arts)
         head.append(f"(Also made {rest}: /history lists everything.)")

@@ -212,7 +212,7 @@ class Runner:
         result: TurnResult = job.future.result()
         parts = render.messages(result, short_key(req.session.key), notes=req.notes,
                                 upload_limit=target.upload_limit,
-                                cancelled=job.state == "cancelled")
+                                cancelled=job.state == "cancelled", home=self.store.home)
         first, rest = parts[0], parts[1:]
         try:
             await target.edit(first)

@@ -72,6 +72,8 @@ BUTTON_SENTENCES: dict[str, str] = {
     "tu": "transpose {ref} up one semitone",
     "td": "transpose {ref} down one semitone",
     "mc": "continue {ref}",
+    "xa": "export {ref} as ABC",
+    "xm": "export {ref} as MusicXML",
 }
 
 

@@ -10,7 +10,8 @@ Custom id scheme (at most 100 characters)::
     mf:cancel:<job id>                                   cancel a request still in progress
 
 Actions: up upscale, vs/vx subtle/strong variation, rr reroll, un undo; for music mv
-vary, mf/ms faster/slower, tu/td transpose up/down a semitone, mc continue.
+vary, mf/ms faster/slower, tu/td transpose up/down a semitone, mc continue, xa/xm export
+as ABC/MusicXML (the MIDI file is already attached).
 """
 
 from __future__ import annotations
@@ -22,17 +23,17 @@ import discord
 
 from museforge.tools.base import Artifact
 
-ACTIONS = ("up", "vs", "vx", "rr", "un", "mv", "mf", "ms", "tu", "td", "mc")
+ACTIONS = ("up", "vs", "vx", "rr", "un", "mv", "mf", "ms", "tu", "td", "mc", "xa", "xm")
 ACTION_TEMPLATE = (r"mf:(?P<action>" + "|".join(ACTIONS) + r"):(?P<art>\d{1,7})\.(?P<ver>\d{1,7})"
                    r":(?P<key>(?:guild|dm):[0-9a-z:]{1,70})")
 CANCEL_TEMPLATE = r"mf:cancel:(?P<job>\d{1,12})"
 
 LABELS = {"up": "Upscale", "vs": "Vary (subtle)", "vx": "Vary (strong)", "rr": "Reroll",
           "un": "Undo", "mv": "Vary", "mf": "Faster", "ms": "Slower", "tu": "Transpose +1",
-          "td": "Transpose −1", "mc": "Continue"}
+          "td": "Transpose −1", "mc": "Continue", "xa": "Export ABC", "xm": "Export MusicXML"}
 _STYLE = {"rr": discord.ButtonStyle.primary, "un": discord.ButtonStyle.danger}
 IMAGE_ACTIONS = ("up", "vs", "vx", "rr", "un")
-MUSIC_ACTIONS = ("mv", "mf", "ms", "tu", "td", "mc", "un")
+MUSIC_ACTIONS = ("mv", "mf", "ms", "tu", "td", "mc", "un", "xa", "xm")
 
 
 def action_id(action: str, artwork: int, version: int, key: str) -> str:
@@ -93,7 +94,7 @@ def cancel_view(job_id: int) -> discord.ui.View:
 def result_view(kind: str, artifacts: Sequence[Artifact], key: str) -> discord.ui.View | None:
     """The buttons under one result message: ``batch`` (U1..U4, V1..V4, reroll),
     ``image`` (upscale, subtle/strong vary, reroll, undo) or ``music`` (vary,
-    faster/slower, transpose ±, continue, undo)."""
+    faster/slower, transpose ±, continue, undo, export as ABC or MusicXML)."""
     if not artifacts:
         return None
     view = discord.ui.View(timeout=None)

@@ -147,8 +147,8 @@ def test_music_comes_as_audio_a_piano_roll_and_midi_with_music_buttons(simulate,
         assert files["museforge-1-v1-roll.png"].startswith(b"\x89PNG")
         assert files["museforge-1-v1.mid"].startswith(b"MThd")
         key = f"guild:{w.guild.id}:thread:{thread.id}"
-        assert custom_ids(reply) == [f"mf:{a}:1.1:{key}"
-                                     for a in ("mv", "mf", "ms", "tu", "td", "mc", "un")]
+        assert custom_ids(reply) == [f"mf:{a}:1.1:{key}" for a in (
+            "mv", "mf", "ms", "tu", "td", "mc", "un", "xa", "xm")]
 
         faster = await w.bob.click(reply, label="Faster")
         assert "#1" in faster.response.content and "v2" in faster.response.content

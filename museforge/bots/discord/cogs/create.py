@@ -62,7 +62,7 @@ class Create(commands.Cog):
     @app_commands.describe(
         instruction="The change, e.g. 'make it snowy' or 'warmer and brighter'",
         artwork="Which artwork: '#3', '#3 v2' or 'the fox one' (default: the latest)",
-        file="An image or MIDI file to start from instead of an earlier artwork",
+        file="An image, a MIDI file or a score (.abc, .musicxml, .mxl) to start from",
     )
     async def edit(self, interaction: discord.Interaction[Any],
                    instruction: app_commands.Range[str, 1, 500],
