@@ -243,3 +243,23 @@ def test_the_card_says_how_the_model_runs(tmp_path):
     card = (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
     assert (tmp_path / "card.md").read_text() == card
     assert "runs the network in numpy" in card and "neither torch nor" in card
+
+
+def test_the_network_runs_blas_on_one_thread_and_puts_the_count_back():
+    from museforge.models.music import numpy_vae
+
+    blas = numpy_vae._blas_threads()
+    if blas is None:
+        pytest.skip("numpy here does not use OpenBLAS")
+    setter, getter = blas
+    before = getter()
+    setter(2)
+    try:
+        with numpy_vae.one_blas_thread():
+            assert getter() == 1
+            with numpy_vae.one_blas_thread():  # nested (or another thread's) call
+                assert getter() == 1
+            assert getter() == 1
+        assert getter() == 2
+    finally:
+        setter(before)
