@@ -182,6 +182,8 @@ class OfflinePlanner:
         previous = ""  # the piece that made the last calls
         chatted = False  # a piece was a remark or a bit about the person
         chatter: list[tuple[int, int]] = []  # (start, length) of calls only a catch-all made
+        told: list[str] = []  # pieces that tell rather than ask ("my grandson wants a dragon")
+        origin: dict[int, str] = {}  # id(call) -> the piece that made it
         pieces = language.split_requests(message, self._starts_request)
         self._alone = len(pieces) == 1
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
@@ -209,6 +211,7 @@ class OfflinePlanner:
                 continue
             if len(pieces) > 1 and (remark(request) or _about_the_person(request)):
                 chatted = True
+                told.append(request)
                 # "lol its so cute. make it bigger", "3rd one goes hard, upscale that 4x":
                 # the remark asks for nothing, but the artwork it names is the one meant next
                 named = naming.targets(_POLITE.sub("", request), context)
@@ -225,6 +228,16 @@ class OfflinePlanner:
                 request, lead = f"{lead}, {request}", ""
                 decision = self.decide(request, context)
             decision.calls = [_said_outright(c, request) for c in decision.calls]
+            made = calls[-1] if calls and calls[-1].name == "generate_image" and \
+                id(calls[-1]) in origin else None
+            if made is not None and _DESCRIBING.match(_POLITE.sub("", request).strip()) and (
+                    all(c.name in ("edit_image", "inpaint_image", "adjust_image", "edit_music")
+                        for c in decision.calls)
+                    or decision.weak and all(c.name == made.name for c in decision.calls)):
+                # "a picture of my late husband's boat. It was blue. On the sea at Whitby":
+                # the sentences after a request describe what it makes
+                made.args["prompt"] = _described(str(made.args.get("prompt", "")), request)
+                continue
             if decision.calls and calls and not _SEQUENCED.search(message) \
                     and _only_arguments(request, decision.calls, calls[-1]):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for
@@ -243,6 +256,7 @@ class OfflinePlanner:
                         and not _DESCRIBES.match(_POLITE.sub("", request)):
                     chatter.append((len(calls), len(decision.calls)))
                 calls.extend(decision.calls)
+                origin.update((id(c), request) for c in decision.calls)
                 context = _after(context, decision.calls)
                 previous = request
             elif decision.spoken:
@@ -251,6 +265,9 @@ class OfflinePlanner:
                 answer = answer or kind
             else:
                 unknown.append(request)
+                if _TELLING.match(request):
+                    told.append(request)
+        calls = _told_apart(calls, origin, told, unknown)
         if lead and not calls and not said:
             found = naming.targets(lead, context)
             if found and found[0].ref.startswith("#"):
@@ -1133,6 +1150,121 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
     number = max([0, *(b.number for b in context.recent)]) + 1
     brief = ArtworkBrief(number, kind, str(last.args.get("prompt", "")))
     return replace(context, focus=[brief], recent=[*context.recent, brief])
+
+
+# A piece that tells rather than asks: its subject is the person or someone they know,
+# and its verb is not one of wanting ("my grandson wants a dragon" tells; "I'd like a
+# dragon" asks).
+_TELLING = re.compile(
+    r"^(?:(?:so|well|and|but|ok|okay|oh|hi|hey|hello|morning|evening)\W+)*(?:i|i'm|im|i've|"
+    r"i\s+am|we|we're|we've|we\s+are|my|our|his|her|he|she|they|their|there\s+(?:is|was))\b"
+    r"(?!\s+(?:(?:really\s+|just\s+)?(?:want|need|would(?:\s+really)?\s+(?:like|love)|'d\s+(?:like|love)|"
+    r"d\s+like|wonder|was\s+wondering|hope|am\s+after|'m\s+after|m\s+after|wish|"
+    r"am\s+looking\s+for|'m\s+looking\s+for|are\s+after|'re\s+after)))\b", re.I)
+# A sentence that describes what was just asked for: "It was blue.", "On the sea at Whitby
+# with the abbey up on the cliff", "There was a big apple tree beside it".
+_DESCRIBING = re.compile(
+    r"^(?:(?:it|he|she|they|there)\s+(?:was|were|had|has|is|are)|it'?s|they're|"
+    r"(?:it|he|she|they)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to)\s+(?:be|have)|"
+    r"(?:on|in|at|under|beside|by|near|behind|with|against|among)\s+(?:a|an|the|some|his|her|"
+    r"their|our|my)\b)", re.I)
+# What a telling sentence is about: the thing after "about"/"of", or after the verb.
+_TOLD_SUBJECT = re.compile(
+    r"\b(?:(?:about|of|wants?|wanted|drew|draws|painted|made|loves?|loved|likes?|liked|has|"
+    r"had|have|remember(?:s|ed)?|is|was|got|saw|met|found|adopted|rescued|keeps?|kept|owns?|"
+    r"owned|built|planted|grows?|visited|(?:grew\s+up|lived|live|stayed|stay|holidayed|camped|"
+    r"were|was)\s+(?:in|on|by|at|near))\s+((?:a|an|the|my|our|his|her|their|some|two|three)\s+"
+    r"[^.,;!?]+)|\b(?:about|loves?|loved|likes?|liked|adores?|wants?)\s+((?!to\b|it\b|that\b|"
+    r"this\b|them\b|me\b|you\b|us\b)[a-z]+s)\b)", re.I)
+_SUBJECT_END = re.compile(r"\s+(?:and|but|so|because|which|that\s+(?:i|we))\s+(?:wants?|"
+                          r"i|we|he|she|they|it|to|would|likes?|needs?)\b.*$", re.I)
+
+
+def _described(prompt: str, sentence: str) -> str:
+    """The prompt with what a sentence after it adds: "It was blue" adds "blue"."""
+    bare = re.sub(r"^(?:(?:it|he|she|they|there)\s+(?:was|were|had|has|is|are)|it'?s|"
+                  r"they're|(?:it|he|she|they)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to)"
+                  r"\s+(?:be|have))\s+", "", _POLITE.sub("", sentence).strip(" .!"), flags=re.I)
+    return f"{prompt}, {bare}" if prompt and bare else prompt or bare
+
+
+def _told_subject(told: list[str]) -> str | None:
+    """"a dragon" from "my grandson wants a dragon"; the last "about/of" wins over a verb."""
+    for text in told:
+        found = list(_TOLD_SUBJECT.finditer(text))
+        about = [m for m in found if m.group(0).lower().startswith(("about", "of"))]
+        m = about[-1] if about else (found[0] if found else None)
+        if m:
+            subject = _SUBJECT_END.sub("", m.group(1) or m.group(2)).strip()
+            if not _nothing_said(subject):
+                return subject
+    return None
+
+
+def _needs_subject(prompt: str) -> bool:
+    return _nothing_said(prompt) or bool(re.fullmatch(
+        r"(?:an?\s+|the\s+|some\s+)?(?:picture|painting|drawing|image|pic|sketch|"
+        r"illustration|photo|something|one)s?(?:\s+(?:for|of)\s+(?:me|us|it))?", prompt.strip(),
+        re.I)) or bool(_PRONOUN.search(prompt)) \
+        or bool(_ONE.match(prompt.strip()) or re.match(r"something\s+\w", prompt.strip(), re.I))
+
+
+# "him on a beach" is about him; "a fox for her" is not about her.
+_PRONOUN = re.compile(r"(?<!\bfor\s)(?<!\bto\s)(?<!\bwith\s)(?<!\bfrom\s)(?<!\bof\s)(?<!\bby\s)"
+                      r"\b(?:it|him|her|them)\b", re.I)
+_ONE = re.compile(r"^((?:an?\s+|the\s+)?(?:[\w'-]+\s+){0,3}?)ones?\b(.*)$", re.I)
+
+
+def _with_subject(prompt: str, subject: str) -> str:
+    """The prompt about the subject a story gave: "a friendly green one" + "a dragon" is
+    "a friendly green dragon"; "him on a beach" + "a spaniel" is "a spaniel on a beach"."""
+    p = prompt.strip()
+    head = re.sub(r"\s+(?:who|which|that|with|in|on|at|by|from|for)\b.*$", "", subject,
+                  flags=re.I).split()[-1]
+    one = _ONE.match(p)
+    if one:
+        return f"{one.group(1)}{head}{one.group(2)}" if one.group(1).strip() \
+            else f"{subject}{one.group(2)}"
+    some = re.match(r"something\s+(.+)$", p, re.I)
+    if some:
+        return f"{subject}, {some.group(1)}"
+    pronoun = _PRONOUN.search(p)
+    if pronoun is None or _nothing_said(p):
+        return subject
+    before, after = p[: pronoun.start()], p[pronoun.end():]
+    if re.search(r"\b(?:you|could|would|can|wonder|whether|paint|draw|make)\b", before, re.I):
+        before = ""  # "I wonder whether you could paint it": the wrapper, not the subject
+    after = re.sub(r"\s*\b(?:for\s+(?:me|us|him|her|them)|if\s+(?:that'?s|it'?s)\s+(?:possible|"
+                   r"ok(?:ay)?)|please|pls)\b", "", after, flags=re.I)
+    return " ".join(f"{before}{subject}{after}".split()).strip(" ,")
+
+
+def _told_apart(calls: list[PlannedCall], origin: dict[int, str], told: list[str],
+                unknown: list[str]) -> list[PlannedCall]:
+    """A message that tells a story and then asks: "We're doing a craft with the kids and
+    want to colour in a picture. Could you draw a castle with a dragon on top?" is one
+    picture, not a picture of the story too; and "My grandson wants a dragon. A friendly
+    green one please" is a friendly green dragon."""
+    made = [c for c in calls if c.name in _CREATE]
+    for call in made:
+        piece = origin.get(id(call), "")
+        others = [c for c in made if c is not call and c.name == call.name
+                  and not _TELLING.match(origin.get(id(c), ""))]
+        if piece and _TELLING.match(piece) and others:
+            calls = [c for c in calls if c is not call]
+            told.append(piece)
+    subject = _told_subject(told)
+    if subject is None:
+        return calls
+    for call in calls:
+        prompt = str(call.args.get("prompt", ""))
+        if call.name != "generate_image" or not _needs_subject(prompt):
+            continue
+        call.args["prompt"] = _with_subject(prompt, subject)
+        for text in told:
+            if text in unknown:
+                unknown.remove(text)
+    return calls
 
 
 def _label(calls: list[PlannedCall]) -> str | None:

@@ -1,0 +1,57 @@
+"""Messages that tell a story before (or after) they ask, through real ``--plan-only``
+turns: the story says what the picture is of, it is not painted as a picture of its own,
+and the sentences after a request describe what it makes. Phrasings written for this test,
+not taken from the corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def store(sqlite_store):
+    return sqlite_store
+
+
+TOLD = [
+    # (message, the one picture's prompt must contain each of these words, and not these)
+    ("My niece loves owls. Could you draw one for her birthday card?", ["owl"], []),
+    ("We stayed in a little windmill in Holland last summer. Can you paint it in oils?",
+     ["windmill", "holland"], ["paint"]),
+    ("Our dog Biscuit is a brown and white spaniel. Please paint him on a beach",
+     ["spaniel", "beach"], []),
+    ("I teach year 3 and we are learning about volcanoes. Can you make a picture of one "
+     "erupting?", ["volcano", "erupting"], []),
+    ("Hello! My grandson wants a robot. A shiny silver one please", ["shiny silver robot"], []),
+    ("Good morning. I grew up on a farm in Kerry with a red barn. I wonder if you could paint "
+     "it for me", ["farm", "barn"], ["wonder"]),
+    ("I'm writing a story about a penguin who runs a lighthouse. Could you paint me something "
+     "for the cover?", ["penguin", "lighthouse"], []),
+    ("my sister collects teapots and wants to see one as a painting. can you paint a blue "
+     "teapot with roses, oil", ["teapot", "roses"], ["sister", "collects"]),
+    # the sentences after the request describe it
+    ("Please paint my grandad's old tractor. It was red. In a field of barley at harvest",
+     ["tractor", "red", "barley"], []),
+    ("paint a cabin in the woods. it should be at night", ["cabin", "night"], []),
+]
+
+
+@pytest.mark.parametrize(("message", "words", "not_words"), TOLD)
+def test_a_story_around_a_request_is_one_picture_of_what_it_tells(
+        me, chat, assistant, message, words, not_words):
+    result = assistant.turn(me, chat, message, plan_only=True)
+    assert [c.name for c in result.calls] == ["generate_image"], (result.calls, result.reply)
+    prompt = result.calls[0].args["prompt"].lower()
+    for word in words:
+        assert word in prompt, prompt
+    for word in not_words:
+        assert word not in prompt, prompt
+
+
+def test_a_request_after_a_story_keeps_its_own_subject(me, chat, assistant):
+    """The story gives the subject only when the request has none of its own."""
+    result = assistant.turn(me, chat, "My daughter loves horses. Could you paint a fox in the "
+                                      "snow for her?", plan_only=True)
+    assert [c.name for c in result.calls] == ["generate_image"]
+    prompt = result.calls[0].args["prompt"].lower()
+    assert "fox" in prompt and "horse" not in prompt
