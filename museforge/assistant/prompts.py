@@ -11,6 +11,8 @@ from museforge.assistant.planning import ArtworkBrief, PlanContext
 EXAMPLES: dict[str, list[str]] = {
     "image": ["paint a fox in the snow, watercolor", "make it warmer", "a variation of #1"],
     "music": ["compose a calm piano piece", "a bit faster", "transpose it up two semitones"],
+    "audio": ["make a 10 second lofi beat", "fade it out over 2 seconds",
+              "make a full-band recording of #1"],
     "history": ["undo", "go back to version 2 of #1", "show the versions of #1",
                 "list my artworks"],
 }

@@ -9,8 +9,10 @@ from museforge.storage.errors import InvalidReference
 
 MAX_NUMBER = 2**31 - 1
 _REF = re.compile(r"^#\s*(-?\d+)(?:\s*v\s*(-?\d+))?$", re.IGNORECASE)
-_LATEST = re.compile(r"^(?:the\s+)?(?:latest|last)(?:\s+(image|picture|music|song|piece))?$", re.I)
-_KIND = {"image": "image", "picture": "image", "music": "music", "song": "music", "piece": "music"}
+_LATEST = re.compile(r"^(?:the\s+)?(?:latest|last)"
+                     r"(?:\s+(image|picture|music|song|piece|audio|sound|clip|recording))?$", re.I)
+_KIND = {"image": "image", "picture": "image", "music": "music", "song": "music", "piece": "music",
+         "audio": "audio", "sound": "audio", "clip": "audio", "recording": "audio"}
 
 
 @dataclass(frozen=True)

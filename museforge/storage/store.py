@@ -46,7 +46,7 @@ from museforge.storage.schema import (
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-KINDS = ("image", "music")
+KINDS = ("image", "music", "audio")
 ROLES = ("user", "assistant", "tool")
 
 

@@ -30,7 +30,7 @@ ArtworkRef = Annotated[
     Field(min_length=1, max_length=200,
           description="The artwork: '#3' (its current version), '#3 v2', 'latest', 'it'."),
 ]
-Kind = Literal["image", "music"]
+Kind = Literal["image", "music", "audio"]
 
 
 TITLE_CHARS = 80  # an artwork's title as tools write it
@@ -245,4 +245,5 @@ def tool(
 
 
 # Argument names that hold artwork references (a list for ``artworks``).
-REF_FIELDS = ("artwork", "artworks", "artwork_a", "artwork_b", "inspired_by")
+REF_FIELDS = ("artwork", "artworks", "artwork_a", "artwork_b", "inspired_by", "mix_with",
+              "melody_from")

@@ -47,6 +47,12 @@ PAINTER_S_PER_MP = 0.15
 REMOTE_S_PER_IMAGE = 15.0
 PILLOW_S = 0.3  # adjust_image, add_text, a reframe that only crops or pads
 
+# Audio: edits in numpy per second of the clip (the tempo change is most of it, with the
+# three files written); MusicGen per second of audio made, by device, plus loading it.
+AUDIO_EDIT_S_PER_SECOND = 0.02
+MUSICGEN_S_PER_SECOND = {"cuda": 0.5, "mps": 4.0, "cpu": 12.0}
+MUSICGEN_LOAD_S = 10.0
+
 
 @dataclass
 class TurnBudget:
@@ -220,6 +226,39 @@ def _small_piece(ctx: ToolContext, args: Any) -> float:  # import_melody, export
     return PIECE_S
 
 
+# -- audio -------------------------------------------------------------------------------
+
+
+def _clip_seconds(ctx: ToolContext, ref: str) -> float:
+    art, version = ctx.resolve(ref)
+    if art.kind == "music":
+        from museforge.tools.musicing import length_of
+
+        return length_of(ctx, ref).seconds
+    return float(version.recipe.get("seconds") or 0.0)
+
+
+def _edit_audio(ctx: ToolContext, args: Any) -> float:
+    seconds = _clip_seconds(ctx, args.artwork)
+    if args.tempo_scale:
+        seconds /= args.tempo_scale
+    seconds = max(seconds, args.loop_to or 0.0)
+    if args.mix_with:
+        mixed = _clip_seconds(ctx, args.mix_with)
+        seconds = max(seconds, mixed) + RENDER_S_PER_SECOND * mixed / AUDIO_EDIT_S_PER_SECOND
+    return AUDIO_EDIT_S_PER_SECOND * seconds + PIECE_S
+
+
+def _generate_audio(ctx: ToolContext, args: Any) -> float:
+    backend = ctx.services.get("audio_melody" if args.melody_from else "audio")
+    plan = getattr(backend, "plan", None)
+    device = plan.device.split(":")[0] if plan is not None else "cpu"
+    per_second = MUSICGEN_S_PER_SECOND.get(device, MUSICGEN_S_PER_SECOND["cpu"])
+    if backend is not None and getattr(backend, "name", "") != "musicgen":
+        per_second = 0.1  # a caller's own generator (tests, a remote service)
+    return per_second * args.seconds + (0.0 if backend is not None else MUSICGEN_LOAD_S)
+
+
 ESTIMATES: dict[str, Callable[[ToolContext, Any], float]] = {
     "compose_music": _compose,
     "edit_music": _edit_music,
@@ -238,6 +277,8 @@ ESTIMATES: dict[str, Callable[[ToolContext, Any], float]] = {
     "harmonise_music": _harmonise_music,
     "import_melody": _small_piece,
     "export_music": _small_piece,
+    "edit_audio": _edit_audio,
+    "generate_audio": _generate_audio,
 }
 
 # What makes a call too big for a whole turn fit in one.
@@ -250,4 +291,6 @@ CHEAPER = {
     "generate_image": "fewer pictures, fewer steps or a smaller size",
     "vary_image": "fewer variations",
     "upscale_image": "a smaller factor",
+    "generate_audio": "fewer seconds",
+    "edit_audio": "a shorter loop",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from museforge.tools import history, image_edits, images, music, notes
+from museforge.tools import audio, history, image_edits, images, music, notes
 from museforge.tools.base import Tool
 
 TOOLS: tuple[Tool, ...] = (
@@ -26,6 +26,8 @@ TOOLS: tuple[Tool, ...] = (
     notes.import_melody,
     notes.harmonise_music,
     notes.export_music,
+    audio.generate_audio,
+    audio.edit_audio,
     history.undo,
     history.redo,
     history.revert,

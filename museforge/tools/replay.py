@@ -32,6 +32,10 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
         raise ToolError(f"{label} has no recipe to replay (it was {version.operation})")
     if tool_name == "import":
         raise ToolError(f"{label} was brought in from a file; there is nothing to re-make")
+    if art.kind == "audio":
+        from museforge.tools.audio import replay_audio
+
+        return ReplayReport(label, *replay_audio(ctx, version))
     if art.kind == "music":
         return _replay_music(ctx, label, recipe, version.files["mid"].read_bytes())
     sources = [_source_pixels(ctx, s) for s in recipe.get("sources", [])]

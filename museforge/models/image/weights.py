@@ -153,6 +153,10 @@ def pull(name: str, progress: PullProgress | None = None) -> list[Path]:
 
     if name in UPSCALER_PRESETS:
         return [pull_upscaler(name, progress)]
+    from museforge.models.audio.generation import AUDIO_PRESETS, pull_audio
+
+    if name in AUDIO_PRESETS:
+        return [pull_audio(name, progress)]
     preset = PRESETS.get(name)
     repo_ids = [preset.repo_id, *preset.extra_repos] if preset else [name]
     if preset and preset.taesd_repo:
