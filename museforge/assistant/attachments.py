@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from museforge.tools.audio import import_audio
 from museforge.tools.base import Artifact, ToolContext
 from museforge.tools.imaging import import_image
 from museforge.tools.musicing import import_midi
@@ -22,7 +23,9 @@ Loader = Callable[[ToolContext, Path, bool], Artifact | None]
 LOADERS: dict[str, Loader] = {".mid": import_midi, ".midi": import_midi, ".kar": import_midi,
                               ".smf": import_midi, ".rmi": import_midi,
                               ".abc": import_abc, ".musicxml": import_musicxml,
-                              ".mxl": import_musicxml, ".xml": import_musicxml}
+                              ".mxl": import_musicxml, ".xml": import_musicxml,
+                              **dict.fromkeys((".wav", ".wave", ".flac", ".ogg", ".oga",
+                                               ".opus", ".mp3"), import_audio)}
 DEFAULT_LOADER: Loader = import_image
 
 

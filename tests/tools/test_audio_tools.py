@@ -321,3 +321,19 @@ def test_cost_estimates(ctx, tmp_path, tiny_musicgen):
     ctx.services["audio"] = MusicgenBackend(str(tiny_musicgen))
     assert estimate("generate_audio", ctx, gen) < estimate(
         "generate_audio", ToolContext(ctx.store, ctx.actor, ctx.session), gen)
+
+
+def test_an_attachment_in_a_turn_comes_in_through_the_audio_loader(store, me, chat, tmp_path):
+    from museforge.assistant.offline import OfflinePlanner
+    from museforge.assistant.turn import Assistant
+
+    assistant = Assistant(store, OfflinePlanner())
+    song = tone_file(tmp_path, name="take one.ogg", fmt="OGG")
+    result = assistant.turn(me, chat, "", [song])
+    [made] = result.imported
+    assert made.kind == "audio" and made.recipe["codec"] == "vorbis"
+    midi_named = tmp_path / "fake.mp3"
+    midi_named.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60")
+    result = assistant.turn(me, chat, "", [midi_named])
+    assert result.errors[0]["error"] == ("This is a MIDI file; send a WAV, FLAC, OGG (Vorbis "
+                                         "or Opus) or MP3 file.")
