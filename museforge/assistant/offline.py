@@ -352,6 +352,14 @@ class OfflinePlanner:
                     local = replace(context, focus=same[:1])
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        if self._alone and not found and naming.focus_kind(local) == "music":
+            # "cello", "marimba please" with a piece in focus: play it on that
+            bare = re.sub(r"[\s,]*\b(?:please|pls|plz|thanks|thank\s+you|instead|now)\W*$", "",
+                          _POLITE.sub("", text)).strip(" ,.!?")
+            instrument = music._instrument_in(f"on the {bare}")
+            if instrument and bare.lower() in (instrument, instrument + "s"):
+                return Decision(calls=[PlannedCall("edit_music", {"artwork": "it",
+                                                                  "instrument": instrument})])
         if context.recent:  # "looks drained", "sounds like a funeral": correct the fault
             of = found[0].kind if len(found) == 1 and found[0].kind else None
             fixed = complaints.corrections(said, of or naming.focus_kind(local))
@@ -524,6 +532,15 @@ class OfflinePlanner:
                 and len(calls) == 1 and all(t.ref.startswith("#") for t in found):
             calls = [PlannedCall(calls[0].name, {**calls[0].args, "artwork": t.ref})
                      for t in found]  # "undo the whale and the fox"
+        if len(calls) == 1 and calls[0].name == "edit_image" and _SOUNDS.search(text) \
+                and not (found and found[0].kind == "image"):
+            # "make it sound less perfect": a picture has no sound, so "it" is the music
+            tunes = [b for b in context.recent if b.kind == "music"][-1:]
+            heard = intents.BUILDERS["edit"](said, replace(local, focus=tunes)) if tunes else []
+            if heard and heard[0].name == "edit_music":
+                return Decision(calls=heard)
+            return Decision(question=prompts.what_change(replace(local, focus=tunes))
+                            if tunes else None)
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
@@ -1152,6 +1169,8 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
     return replace(context, focus=[brief], recent=[*context.recent, brief])
 
 
+_SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
+                     r"listen|ears?)\b", re.I)
 # A piece that tells rather than asks: its subject is the person or someone they know,
 # and its verb is not one of wanting ("my grandson wants a dragon" tells; "I'd like a
 # dragon" asks).

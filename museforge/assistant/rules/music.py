@@ -388,6 +388,7 @@ _LENGTH = re.compile(r"\b(?:make|trim|cut|shorten|loop|lengthen|set|limit)\b.*?\
                      NUM + r"\s+bars?(?:\s+long)?\b(?!.*\bmore\b)(?!\s+(?:longer|extra))", I)
 _SET_TEMPO = re.compile(r"\b\d{2,3}\s*(?:bpm|beats\s+per\s+minute)\b|\btempo\b", I)
 _HUMANIZE = re.compile(r"\b(humani[sz]e|looser|less\s+robotic|more\s+human|swing\s+it|"
+                       r"less\s+perfect|imperfect|lo-?fi(?:-?ish)?|"
                        r"quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to)\b", I)
 
 
@@ -440,7 +441,8 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
                  r"more\s+(?:human|natural|relaxed\s+feel)|swing\s+it|robotic|mechanical|stiff|"
                  r"rigid|like\s+a\s+(?:real|human)\s+(?:player|person)|played\s+by\s+a\s+human|"
                  r"humani[sz]ation|robot|programmed|more\s+played|feel\s+more\s+(?:live|alive)|"
-                 r"sloppier|less\s+tight|pub\s+session|on\s+purpose)",
+                 r"sloppier|less\s+tight|pub\s+session|on\s+purpose|less\s+perfect|imperfect|"
+                 r"lo-?fi(?:-?ish)?|more\s+(?:organic|live)\b|someone'?s\s+(?:actually\s+)?playing)",
                  low):
         args["humanize"] = 0.5 if scale == 1.0 else min(1.0, 0.5 * scale)
     if re.search(r"\b(quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to|"

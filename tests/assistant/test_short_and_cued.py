@@ -1,0 +1,56 @@
+"""Short messages and the cues that say which artwork is meant, through real
+``--plan-only`` turns: a lone word leans on the artwork in focus, inflected words are words
+("sleepier" is not gibberish), "sound" means the music even with a picture in focus, and
+an ordinal with a factor after it still names the artwork. Phrasings written for this
+test, not taken from the corpus.
+
+Session: #1 "a lighthouse at dusk" (image), #2 "a slow lullaby" (music), #3-#5 "a kite"
+(images, one batch); the focus is given per case."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def store(sqlite_store):
+    return sqlite_store
+
+
+@pytest.fixture
+def session(paint):
+    paint("a lighthouse at dusk")
+    paint("a slow lullaby", kind="music")
+    for _ in range(3):
+        paint("a kite")
+
+
+CASES = [
+    # (focus, message, the one call: tool, and arguments it must have)
+    ([2], "cello", ("edit_music", {"artwork": "#2", "instrument": "cello"})),
+    ([2], "marimba please", ("edit_music", {"artwork": "#2", "instrument": "marimba"})),
+    ([2], "dreamier", ("edit_music", {"artwork": "#2"})),
+    ([1], "gloomier!", ("adjust_image", {"artwork": "#1"})),
+    ([1], "make it sound less perfect", ("edit_music", {"artwork": "#2", "humanize": 0.5})),
+    ([1], "can it sound a bit lo-fi", ("edit_music", {"artwork": "#2"})),
+    ([3, 4, 5], "upscale the 2nd 4x", ("upscale_image", {"artwork": "#4", "factor": 4})),
+    ([3, 4, 5], "the 3rd 2x bigger", ("upscale_image", {"artwork": "#5", "factor": 2})),
+]
+
+
+@pytest.mark.parametrize(("focus", "message", "want"), CASES)
+def test_short_and_cued_requests_reach_the_artwork_meant(
+        me, chat, assistant, session, remember, focus, message, want):
+    remember(focus, kind="music" if focus == [2] else "image")
+    result = assistant.turn(me, chat, message, plan_only=True)
+    assert [c.name for c in result.calls] == [want[0]], (result.calls, result.reply)
+    for key, value in want[1].items():
+        assert result.calls[0].args.get(key) == value, result.calls[0].args
+
+
+def test_a_sound_with_no_music_made_yet_is_not_painted_into_the_picture(
+        me, chat, assistant, paint, remember):
+    paint("a lighthouse at dusk")
+    remember([1], kind="image")
+    result = assistant.turn(me, chat, "make it sound calmer", plan_only=True)
+    assert not any(c.name == "edit_image" for c in result.calls), result.calls
