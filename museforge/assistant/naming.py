@@ -111,7 +111,8 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
     pool = _pool(ctx)
     ords = "|".join(sorted(_ORD, key=len, reverse=True))
     for m in re.finditer(r"(?:\b(?:the|and|&)\s+|^)(" + ords + r")(?:\s+(" + _REF_NOUN + r")s?)?\b"
-                         r"(?!\s+(?:change|edit|step|version|two|three|\d(?!\s*x\b|x\b)))", text, I):
+                         r"(?!\s+(?:change|edit|step|version|two|three|\d(?!\s*x\b|x\b)))",
+                         text, I):
         n = _ORD[m.group(1).lower()]
         if not m.group(2) and not re.match(r"(?:the|and|&)\b", m.group(0), I) \
                 and not m.group(1)[0].isdigit():
