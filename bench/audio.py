@@ -1,0 +1,105 @@
+"""MusicGen through museforge's backend against a bare transformers call doing the same
+work (tokenise, seeded ``generate`` with the same steps and guidance, samples to numpy), on
+a tiny random-weight MusicGen (tests/models/audio/tiny_musicgen.py), interleaved in
+alternating rounds; and the numpy tempo change (WSOLA) in seconds of audio per second.
+Prints medians and the ratio (goal: backend ÷ bare ≤ 1.05). With ``--model NAME_OR_PATH``
+(e.g. musicgen-small, when its weights are in the hub cache) it times that model instead,
+and on a CUDA machine it says seconds of audio made per second.
+
+    .venv/bin/python bench/audio.py [--seconds 4] [--rounds 5] [--model musicgen-small]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "models" / "audio"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1: steadier on a shared machine)")
+    opts = parser.parse_args()
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(opts.threads)
+
+    from museforge.models.audio.generation import AudioRequest
+    from museforge.models.audio.musicgen import MusicgenBackend
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if opts.model is None:
+            from tiny_musicgen import save_tiny_musicgen
+
+            model_name = str(save_tiny_musicgen(Path(tmp) / "tiny"))
+            label = "tiny random MusicGen"
+        else:
+            model_name, label = opts.model, opts.model
+        backend = MusicgenBackend(model_name, device=opts.device)
+        loaded = backend._entry().pipeline  # the bare call runs the very same module
+        model, tokenizer = loaded.model, loaded.tokenizer
+        steps = int(np.ceil(opts.seconds * loaded.frame_rate)) + loaded.num_codebooks - 1
+        device = backend.plan.device
+        request = AudioRequest("a calm piano piece with soft drums", opts.seconds, 1)
+
+        def ours() -> None:
+            backend.generate(request)
+
+        def bare() -> None:
+            inputs = tokenizer([request.prompt], padding=True, return_tensors="pt").to(device)
+            with torch.inference_mode():
+                torch.manual_seed(request.seed)
+                audio = model.generate(**inputs, do_sample=True, guidance_scale=3.0,
+                                       max_new_tokens=steps)
+            np.clip(audio[0].float().cpu().numpy().T, -1.0, 1.0)  # as the backend hands back
+
+        ours()
+        bare()  # warm both
+        timings: dict[str, list[float]] = {"museforge": [], "bare": []}
+        for round_ in range(opts.rounds):
+            order = [("museforge", ours), ("bare", bare)]
+            for name, fn in order if round_ % 2 == 0 else order[::-1]:
+                if device.startswith("cuda"):
+                    torch.cuda.synchronize()
+                start = time.perf_counter()
+                fn()
+                if device.startswith("cuda"):
+                    torch.cuda.synchronize()
+                timings[name].append(time.perf_counter() - start)
+        mine, theirs = (statistics.median(timings[k]) for k in ("museforge", "bare"))
+        ratios = sorted(a / b for a, b in zip(timings["museforge"], timings["bare"],
+                                              strict=True))
+        print(f"{label} on {device} ({backend.plan.dtype}), {opts.seconds:g} s of audio, "
+              f"{steps} steps, {opts.rounds} rounds")
+        print(f"  museforge backend  {mine:8.3f} s   ({opts.seconds / mine:6.2f} s audio/s)")
+        print(f"  bare transformers  {theirs:8.3f} s   ({opts.seconds / theirs:6.2f} s audio/s)")
+        print(f"  ratio backend ÷ bare: {mine / theirs:.3f} "
+              f"(per round {ratios[0]:.3f}–{ratios[-1]:.3f}; goal ≤ 1.05)")
+
+    from museforge.models.audio.edits import time_stretch
+
+    rate, seconds = 44100, 30.0
+    t = np.arange(int(rate * seconds)) / rate
+    clip = np.stack([0.3 * np.sin(2 * np.pi * 220 * t)] * 2, axis=1).astype(np.float32)
+    start = time.perf_counter()
+    time_stretch(clip, rate, 0.8)
+    took = time.perf_counter() - start
+    print(f"WSOLA tempo ×0.8 on {seconds:g} s of 44.1 kHz stereo: {took:.2f} s "
+          f"({seconds / took:.0f}× realtime)")
+
+
+if __name__ == "__main__":
+    main()
