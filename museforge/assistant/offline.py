@@ -227,7 +227,9 @@ class OfflinePlanner:
             if lead:
                 request, lead = f"{lead}, {request}", ""
                 decision = self.decide(request, context)
-            decision.calls = [_said_outright(c, request) for c in decision.calls]
+            if len(decision.calls) < 2 or len({c.args.get("seed") for c in decision.calls}) < \
+                    len(decision.calls):  # a seed sweep keeps a seed a call
+                decision.calls = [_said_outright(c, request) for c in decision.calls]
             made = calls[-1] if calls and calls[-1].name == "generate_image" and \
                 id(calls[-1]) in origin else None
             if made is not None and _DESCRIBING.match(_POLITE.sub("", request).strip()) and (
@@ -352,6 +354,9 @@ class OfflinePlanner:
                     local = replace(context, focus=same[:1])
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        again = _again_but(text, local) if not found or found[0].kind == "image" else []
+        if again:  # "same but seed 13 and 14", "again but negative prompt: people"
+            return Decision(calls=again)
         if self._alone and not found and naming.focus_kind(local) == "music":
             # "cello", "marimba please" with a piece in focus: play it on that
             bare = re.sub(r"[\s,]*\b(?:please|pls|plz|thanks|thank\s+you|instead|now)\W*$", "",
@@ -1171,6 +1176,43 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
 
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+_SAME_BUT = re.compile(
+    r"^(?:(?:ok|okay|now|and|so|right|please|pls)\s+)*(?:(?:do|make|paint|draw|generate|give\s+me)"
+    r"\s+)?(?:(?:the\s+)?same(?:\s+(?:thing|one|again|prompt|picture|image|scene|idea))?(?:\s+again)?|"
+    r"again|another\s+one|one\s+more)(?:\s+like\s+(?:that|this|it))?\s*[,:;-]?\s*"
+    r"(?:but|except|only|just)\s+(?:with\s+|as\s+|of\s+)?(.+)$|"
+    r"^(?:(?:the\s+)?same\s+(?:prompt|thing|picture|scene))\s*[,:;-]\s*(.+)$", re.I)
+
+
+def _again_but(text: str, context: PlanContext) -> list[PlannedCall]:
+    """The last picture's prompt again with something changed: "same but seed 13 and 14"
+    (one picture a seed), "again but negative prompt: people, cars", "again, but at dawn"
+    (added to the prompt), "again but a dog" (a new subject)."""
+    m = _SAME_BUT.match(_POLITE.sub("", text).strip(" .!"))
+    pictures = [b for b in context.focus if b.kind == "image"] or \
+        [b for b in context.recent if b.kind == "image"][-1:]
+    if m is None or not pictures or not pictures[-1].title:
+        return []
+    tail = (m.group(1) or m.group(2) or "").strip()
+    edit = [] if re.search(r"\b(?:seeds?|negative|neg|steps)\b", tail, re.I) else \
+        intents.BUILDERS["edit"](tail, replace(context, focus=pictures[-1:]))
+    if edit and edit[0].name in ("adjust_image", "reframe_image", "upscale_image"):
+        return []  # "same but brighter": an edit of it
+    calls = images._generate(tail, context) if tail.strip(" ,") else \
+        [PlannedCall("generate_image", {"prompt": ""})]
+    before = pictures[-1].title
+    for call in calls:
+        said = str(call.args.get("prompt", ""))
+        if _nothing_said(said) or said == "a picture" or not re.search(r"[a-z]{3,}", said, re.I):
+            call.args["prompt"] = before  # only settings changed
+        elif re.match(r"(?:at|in|on|during|under|by|near|with|without|from|after|before)\b",
+                      said, re.I):
+            call.args["prompt"] = f"{before}, {said}"  # "again, but at dawn"
+        else:
+            call.args["prompt"] = said  # "again but a dog": the new subject
+    return calls
+
+
 # A piece that tells rather than asks: its subject is the person or someone they know,
 # and its verb is not one of wanting ("my grandson wants a dragon" tells; "I'd like a
 # dragon" asks).

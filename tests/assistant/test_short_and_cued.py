@@ -54,3 +54,33 @@ def test_a_sound_with_no_music_made_yet_is_not_painted_into_the_picture(
     remember([1], kind="image")
     result = assistant.turn(me, chat, "make it sound calmer", plan_only=True)
     assert not any(c.name == "edit_image" for c in result.calls), result.calls
+
+
+AGAIN = [
+    # (message, prompts of the pictures it makes, seeds, other arguments)
+    ("same but seed 5 and 6", ["a kite", "a kite"], [5, 6], {}),
+    ("again but negative prompt: clouds, birds", ["a kite"], [None],
+     {"negative_prompt": "clouds, birds"}),
+    ("again, but at sunset", ["a kite, at sunset"], [None], {}),
+    ("same again but as a watercolour", ["a kite"], [None], {"style": "watercolor"}),
+    ("paint a heron, seeds 1, 2 and 3", ["a heron"] * 3, [1, 2, 3], {}),
+]
+
+
+@pytest.mark.parametrize(("message", "prompts", "seeds", "args"), AGAIN)
+def test_the_same_picture_again_with_something_changed(
+        me, chat, assistant, session, remember, message, prompts, seeds, args):
+    remember([5], kind="image")
+    result = assistant.turn(me, chat, message, plan_only=True)
+    assert [c.name for c in result.calls] == ["generate_image"] * len(prompts), result.calls
+    assert [c.args["prompt"] for c in result.calls] == prompts
+    assert [c.args.get("seed") for c in result.calls] == seeds
+    for key, value in args.items():
+        assert all(c.args.get(key) == value for c in result.calls), result.calls
+
+
+def test_same_but_an_adjustment_edits_the_picture_instead(me, chat, assistant, session,
+                                                          remember):
+    remember([5], kind="image")
+    result = assistant.turn(me, chat, "same but brighter", plan_only=True)
+    assert [(c.name, c.args.get("artwork")) for c in result.calls] == [("adjust_image", "#5")]

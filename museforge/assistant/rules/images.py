@@ -47,6 +47,7 @@ ASPECT_WORDS = [
 _RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)")
 _SIZE_RE = re.compile(r"\b(\d{3,4})\s*(?:[x×]|\s+by\s+)\s*(\d{3,4})\b")
 _SEED_RE = re.compile(r"\bseed\b[^\d]{0,24}?(\d{1,10})\b", I)
+SEEDS_RE = re.compile(r"\bseeds?\s*[:=]?\s*(\d{1,10})((?:\s*(?:,|and|&|or)\s*\d{1,10})+)", I)
 _STEPS_RE = re.compile(r"\b(\d{1,3})\s+steps\b", I)
 _NEGATIVE_KEY = re.compile(r"\bneg(?:ative)?(?:[\s_-]*prompt)?\s*[:=]\s*(.+?)\s*(?=;|$|\.\s)", I)
 _WITHOUT_RE = re.compile(r"\b(?:without(?:\s+any)?|with\s+no|no|minus(?:\s+the)?|"
@@ -157,6 +158,11 @@ def _without_count_noun(text: str, start: int, number_end: int, end: int) -> str
 
 
 def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
+    seeds = SEEDS_RE.search(text)
+    if seeds:  # "a fox, seeds 1, 2 and 3": one picture a seed (a seed sweep)
+        numbers = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", seeds.group(0))))[:4]
+        base = _generate(text[: seeds.start()] + " " + text[seeds.end():], _ctx)
+        return [PlannedCall("generate_image", {**base[0].args, "seed": n}) for n in numbers]
     args: dict[str, object] = {}
     m = _INSPIRED_RE.search(text)
     if m:
