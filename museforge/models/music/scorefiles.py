@@ -15,8 +15,10 @@ writes, is cut out before parsing. music21 is imported inside the functions that
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import PurePath
@@ -33,9 +35,15 @@ class ScoreLimits:
     max_bytes: int = 2_000_000  # the text (ABC, or the MusicXML once unzipped)
     max_mxl_bytes: int = 5_000_000  # a compressed .mxl as sent
     max_members: int = 64  # files inside a .mxl
-    max_notes: int = 20_000
+    # music21 is the cost: here a MusicXML took ~0.6 ms of CPU a note and 1,000 bars
+    # ~1.2 s; ABC 1.4-2.8 ms a note or rest (more for lengths like 5/6), and its bars cost
+    # more the more there are (500 bars of rest 1.3 s, 1,000 4.7 s, 2,000 18 s). So each
+    # file stays under about 2 s.
+    max_notes: int = 3_000
     max_parts: int = 32
-    max_bars: int = 2_000
+    max_bars: int = 1_000  # in each part; and all parts' bars together at most twice that
+    max_abc_notes: int = 600  # and rests
+    max_abc_bars: int = 300  # all voices' together
     max_seconds: float = 600.0
     max_repeats: int = 16  # "play this 16 times"
 
@@ -79,6 +87,11 @@ def _decode(data: bytes | str) -> str:
 _FIELD = re.compile(r"^\s*([A-Za-z]):(.*)$")
 _ABC_NOTE = re.compile(r"[_=^]*([A-Ga-gzxyZX])[,']*(\d*)((?:/\d*)*)")
 _BAR = re.compile(r"::|[:\[]*\|+[\]:\d]*|\[\d")
+_BAR_OR_NOTE = re.compile(rf"(?P<bar>{_BAR.pattern})|{_ABC_NOTE.pattern}")
+# music21 splits a bar that runs past its meter and gives the rest a meter of its own,
+# counted in a short enough note: a cost that grows steeply past a hundred or so of them
+# (397/8: 22 s of CPU). Our own meters stop at 64, so a longer overrun is refused.
+_MAX_OVERRUN = 64
 
 
 def load_abc(data: bytes | str, *, filename: str = "", limits: ScoreLimits = LIMITS
@@ -119,9 +132,10 @@ def _scan_abc(tune: str, limits: ScoreLimits) -> dict[str, str]:
     unit = Fraction(1, 8)
     meter = Fraction(1)  # a bar, in whole notes
     tempo = DEFAULT_TEMPO
-    notes = bars = 0
+    notes = bars = pitched = 0
     beats = Fraction(0)
     in_body = False
+    bar = _BarLength()
     for number, raw in enumerate(tune.split("\n"), start=1):
         line = raw.split("%", 1)[0]
         field = _FIELD.match(line)
@@ -134,7 +148,8 @@ def _scan_abc(tune: str, limits: ScoreLimits) -> dict[str, str]:
             elif name == "L":
                 unit = _abc_fraction(value, "L", number, upto=64)
             elif name == "M":
-                meter = _abc_meter(value, number) or meter
+                bar.meter, bar.meter_text = _abc_meter(value, number), value
+                meter = bar.meter or meter
                 if "L" not in header:
                     unit = Fraction(1, 16) if meter < Fraction(3, 4) else Fraction(1, 8)
             elif name == "Q":
@@ -161,6 +176,7 @@ def _scan_abc(tune: str, limits: ScoreLimits) -> dict[str, str]:
                              f"(at most {limits.max_repeats})")
         bars += len(_BAR.findall(body))
         chords = re.sub(r"\[([^\]|]*)\]", lambda m: _first_note(m.group(1)), body)
+        bar.check(chords, unit, number)
         for m in _ABC_NOTE.finditer(chords):
             letter = m.group(1)
             count = int(m.group(2)) if m.group(2) else 1
@@ -168,24 +184,55 @@ def _scan_abc(tune: str, limits: ScoreLimits) -> dict[str, str]:
                 bars += count
                 beats += count * meter * 4
             else:
-                if letter not in "zxy":
+                if letter != "y":  # a spacer; a rest costs music21 as much as a note
                     notes += 1
+                    pitched += letter not in "zx"
                 beats += _abc_length(m.group(2), m.group(3), number) * unit * 4
-            if notes > limits.max_notes:
-                raise MusicError(f"the ABC tune has too many notes: more than "
-                                 f"{limits.max_notes:,}")
-            if bars > limits.max_bars:
-                raise MusicError(f"the ABC tune is too long: more than {limits.max_bars:,} "
-                                 "bars")
+            if notes > limits.max_abc_notes:
+                raise MusicError(f"the ABC tune has too many notes and rests: more than "
+                                 f"{limits.max_abc_notes:,}")
+            if bars > limits.max_abc_bars:
+                raise MusicError(f"the ABC tune is too long: more than "
+                                 f"{limits.max_abc_bars:,} bars")
         seconds = float(beats) * 60.0 / tempo
         # Chords and tuplets are counted at their full length here, so the bound is loose:
         # twice the limit; the piece itself is measured exactly once read.
         if seconds > 2 * limits.max_seconds:
             raise MusicError(f"the ABC tune is too long: it lasts more than {_minutes(seconds)} "
                              f"(the limit is {_minutes(limits.max_seconds)})")
-    if notes == 0:
+    if pitched == 0:
         raise MusicError("the ABC tune has no notes")
     return header
+
+
+class _BarLength:
+    """Each bar's length against the meter of an M: field, as written (tuplets counted at
+    their full length, so it only errs long)."""
+
+    def __init__(self) -> None:
+        self.meter: Fraction | None = None  # no M: field (or M:none): music21 does not re-bar
+        self.meter_text = ""
+        self.length = Fraction(0)
+        self.shortest: Fraction | None = None
+
+    def check(self, body: str, unit: Fraction, line: int) -> None:
+        for m in _BAR_OR_NOTE.finditer(body):
+            if m.group("bar") is not None or m.group(2) in "ZX":  # a bar line, bars of rest
+                self.length, self.shortest = Fraction(0), None
+                continue
+            if m.group(2) == "y":  # a spacer: no time
+                continue
+            note = _abc_length(m.group(3), m.group(4), line) * unit
+            self.length += note
+            self.shortest = note if self.shortest is None else min(self.shortest, note)
+            if self.meter is None or self.length <= self.meter:
+                continue
+            overrun = self.length - self.meter  # in whole notes
+            # music21 counts it in a note that divides it, no longer than the bar's shortest
+            if max(overrun / self.shortest, overrun.numerator) > _MAX_OVERRUN:
+                raise MusicError(f"the ABC tune has a bar on line {line} that runs "
+                                 f"{float(overrun * 4):g} beats past its {self.meter_text[:12]} "
+                                 "meter; add its missing bar lines")
 
 
 def _first_note(chord: str) -> str:
@@ -291,7 +338,8 @@ def _unzip_mxl(data: bytes, limits: ScoreLimits) -> bytes:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error,
+            NotImplementedError) as exc:
         raise MusicError(f"the .mxl file is cut off or damaged: {_one_line(exc)}") from None
     if len(members) > limits.max_members:
         raise MusicError(f"the .mxl file holds {len(members):,} files (at most "
@@ -324,7 +372,7 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int) -> byt
         with archive.open(member) as stream:
             out = stream.read(cap + 1)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
-            NotImplementedError) as exc:
+            NotImplementedError, zlib.error) as exc:
         raise MusicError(f"the .mxl file is cut off or damaged: {_one_line(exc)}") from None
     if len(out) > cap:  # the directory lied about the size
         raise MusicError(f"the .mxl file's score unpacks to more than {cap / 1e6:g} MB")
@@ -346,6 +394,9 @@ def _safe_xml(text: str, what: str) -> str:
     return _DOCTYPE.sub("", text, count=1)
 
 
+_MAX_XML_ATTRIBUTES = 250
+
+
 def _scan_musicxml(text: str, limits: ScoreLimits) -> None:
     parts = len(re.findall(r"<score-part[\s>]", text))
     if parts > limits.max_parts:
@@ -359,6 +410,13 @@ def _scan_musicxml(text: str, limits: ScoreLimits) -> None:
     if measures > limits.max_bars * max(1, parts):
         raise MusicError(f"the MusicXML file is too long: {measures // max(1, parts):,} bars "
                          f"(the limit is {limits.max_bars:,})")
+    if measures > 2 * limits.max_bars:
+        raise MusicError(f"the MusicXML file is too long: {measures:,} bars in all its parts "
+                         f"together (the limit is {2 * limits.max_bars:,})")
+    attributes = len(re.findall(r"<attributes[\s>]", text))
+    if attributes > _MAX_XML_ATTRIBUTES:  # clef, key and meter changes: ~4 ms each in music21
+        raise MusicError(f"the MusicXML file changes its clef, key or meter {attributes:,} "
+                         f"times (at most {_MAX_XML_ATTRIBUTES} are accepted)")
     times = [int(t) for t in re.findall(r"\btimes\s*=\s*[\"'](\d{1,12})[\"']", text)]
     if times and max(times) > limits.max_repeats:
         raise MusicError(f"the MusicXML file asks for a repeat played {max(times):,} times "
@@ -425,6 +483,9 @@ def _from_score(score: Any, source: str, title: str, limits: ScoreLimits,
             velocity = int(element.volume.velocity or DEFAULT_VELOCITY) \
                 if element.volume.velocity is not None else DEFAULT_VELOCITY
             for p in pitches:
+                if not math.isfinite(p.ps):  # an <alter> of nan or inf
+                    raise MusicError("the score has a note whose pitch is not a number; "
+                                     "export it again from the notation program")
                 if not 0 <= p.midi <= 127:
                     raise MusicError(f"the score has a note ({p.nameWithOctave}) outside "
                                      "MIDI's C-1 to G9")
