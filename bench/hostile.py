@@ -1,14 +1,15 @@
 """Hostile images: the CPU seconds `load_image` spends on the worst file of each kind,
-against loading a normal file of the same pixel size through the same `load_image`.
+against loading a normal file of the same pixel size through the same `load_image`; and
+hostile scores: the same for `load_abc` and `load_musicxml`, against a normal tune.
 
-    .venv/bin/python bench/hostile.py [--repeats N] [--quick]
+    .venv/bin/python bench/hostile.py [--repeats N] [--quick] [--only images|scores]
 
 Each hostile file is small or within every size limit, and costs from seconds to minutes
 in a bare Pillow decode (a 4000x4000 progressive JPEG with its last scan repeated: about
-11 ms a scan here, so 20,000 repeats are minutes). The ratio is hostile ÷ normal: below 1, refusing costs less than
-accepting an honest file would. A walk that refuses a 30 MB file still reads all of it
-(CRCs, searches), so next to a tiny normal file the ratio is large while the seconds
-stay small. The last row is the worst JPEG that is accepted.
+11 ms a scan here, so 20,000 repeats are minutes). The ratio is hostile ÷ normal: below 1,
+refusing costs less than accepting an honest file would. A walk that refuses a 30 MB file
+still reads all of it (CRCs, searches), so next to a tiny normal file the ratio is large
+while the seconds stay small. The last row is the worst JPEG that is accepted.
 
 CPU is this process's (time.process_time) plus the decode process's, which is warm, as
 between two uploads: read from /proc/PID/task/*/schedstat (so Linux only) before and after,
@@ -167,8 +168,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one run of each")
+    parser.add_argument("--only", choices=("images", "scores"))
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
+    if args.only != "scores":
+        images(repeats)
+    if args.only != "images":
+        if args.only is None:
+            print()
+        scores(repeats)
+
+
+def images(repeats: int) -> None:
 
     global TINY
     TINY = encode(Image.new("RGB", (8, 8)), "PNG")
@@ -216,6 +227,112 @@ def main() -> None:
         print(outcome)
     print()
     print(f"setup {setup:.1f} s, total {time.perf_counter() - started:.1f} s")
+
+
+
+# ---------------------------------------------------------------- ABC and MusicXML
+# music21 reads them in this process (pure Python), so CPU is time.process_time alone.
+
+JIG = """X:1
+T:The Test Jig
+M:6/8
+L:1/8
+Q:3/8=120
+K:D
+|:A|dfa afd|g2e c2A|dfa agf|e3 d{last}:|
+"""
+
+
+def musicxml(notes: int, per_bar: int = 8, attributes: int = 0) -> bytes:
+    from museforge.models.music.engrave import to_musicxml
+    from museforge.models.music.piece import Note, Part, Piece
+
+    step = 4 / per_bar
+    melody = [Note(60 + i % 12, i * step, (i + 1) * step, 80) for i in range(notes)]
+    text = to_musicxml(Piece([Part("melody", 0, False, melody)], 400.0, (4, 4), "C major",
+                             "bench")).text
+    data = text if isinstance(text, bytes) else text.encode()
+    if attributes:
+        at, end = data.index(b"<attributes>"), data.index(b"</attributes>") + 13
+        data = data[:end] + data[at:end] * attributes + data[end:]
+    return data
+
+
+def score_cases() -> list[tuple[str, str, bytes | str, str, bytes | str]]:
+    """(loader, hostile file, its bytes, normal file, its bytes)."""
+    import zipfile
+
+    jig = JIG.format(last="2")
+    largest_abc = "X:1\nM:6/8\nL:1/8\nK:D\n" + "|".join(["dfa z3"] * 150) + "|]\n"
+    rests = "X:1\nM:4/4\nL:1/8\nK:D\nc8|" + "|".join(["z8"] * 1990) + "|]\n"
+    small_xml, large_xml = musicxml(16), musicxml(3000, per_bar=4)
+    laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
+        f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 or "")) * 10}">'.encode() for i in range(1, 10)
+    ) + b"]><score-partwise>&lol9;</score-partwise>"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("score.musicxml", "w", force_zip64=True) as member:
+            for _ in range(1024):  # 1 GB of spaces after a score's first bytes
+                member.write(b" " * 2**20)
+    return [
+        ("abc", "ABC, one note 125 bars long (music21: 52 s)", JIG.format(last="1000"),
+         "the jig", jig),
+        ("abc", "ABC, 1,990 bars of rest (music21: 18 s)", rests, "the jig", jig),
+        ("abc", "ABC, a billion bars of rest in one Z", "X:1\nM:4/4\nK:C\nCDEF|Z1000000000|\n",
+         "the jig", jig),
+        ("abc", "ABC, 600 notes and rests (accepted)", largest_abc, "the jig", jig),
+        ("xml", "MusicXML, 1,000 attribute changes (music21: 4.5 s)",
+         musicxml(16, attributes=1000), "16 notes", small_xml),
+        ("xml", "MusicXML, 1,990 bars (music21: 6 s)", musicxml(1990, per_bar=1), "16 notes",
+         small_xml),
+        ("xml", "MusicXML, nine levels of entities", laughs, "16 notes", small_xml),
+        ("xml", ".mxl, a member that inflates to 1 GB", buffer.getvalue(), "16 notes",
+         small_xml),
+        ("xml", "MusicXML, 3,000 notes (accepted)", large_xml, "16 notes", small_xml),
+    ]
+
+
+def score_cost(loader: str, data: bytes | str) -> tuple[float, str]:
+    from museforge.models.music.base import MusicError
+    from museforge.models.music.scorefiles import load_abc, load_musicxml
+
+    started = time.process_time()
+    try:
+        reading = load_abc(data) if loader == "abc" else load_musicxml(data)  # type: ignore[arg-type]
+        outcome = "loaded, " + reading.echo[8:60]
+    except MusicError as exc:
+        outcome = str(exc)
+    return time.process_time() - started, outcome
+
+
+def scores(repeats: int) -> None:
+    from museforge.models.music import scorefiles
+
+    limits = scorefiles.LIMITS
+    score_cost("abc", JIG.format(last="2"))  # music21 imported before anything is timed
+    print(f"hostile scores through load_abc / load_musicxml: {repeats} run(s) each, medians")
+    print(f"limits: ABC {limits.max_abc_notes:,} notes and rests, {limits.max_abc_bars} bars; "
+          f"MusicXML {limits.max_notes:,} notes, {limits.max_bars:,} bars a part")
+    print()
+    head = ("hostile file", "KB", "hostile CPU s", "normal CPU s", "ratio", "normal file")
+    rows, outcomes = [], []
+    for loader, name, hostile, normal_name, normal in score_cases():
+        runs = [score_cost(loader, hostile) for _ in range(repeats)]
+        spent = statistics.median(seconds for seconds, _ in runs)
+        normal_spent = statistics.median(score_cost(loader, normal)[0] for _ in range(repeats))
+        size = len(hostile.encode() if isinstance(hostile, str) else hostile)
+        rows.append((name, f"{size / 1024:,.0f}", f"{spent:.4f}", f"{normal_spent:.4f}",
+                     f"{spent / normal_spent:.3g}", normal_name))
+        outcomes.append(f"{name}: {runs[-1][1]}")
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+    line = "  ".join(f"{{:{'<' if i in (0, 5) else '>'}{w}}}" for i, w in enumerate(widths))
+    print(line.format(*head))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line.format(*row))
+    print()
+    for outcome in outcomes:
+        print(outcome)
 
 
 if __name__ == "__main__":
