@@ -56,6 +56,8 @@ def follow_up(message: str, context: PlanContext, polite: re.Pattern[str],
     text = _ALSO_HEAD.sub("", text).strip(" ,.!?:-")
     for _ in range(2):
         text = _POLITE_TAIL.sub("", text).strip(" ,.!?:-")
+    if corrected and text and (_OTHER_WAY.match(text) or _PLACE.match(text)):
+        return _slot_correction(text, previous, index, context, replan)
     if not text or not (corrected or also or _ALL.match(text) or _bare_ref(text)):
         return None
     targets = _targets(text, context)
@@ -91,6 +93,64 @@ def follow_up(message: str, context: PlanContext, polite: re.Pattern[str],
                         for c in calls) and not corrected:
         return None  # "the fox too" after "paint a castle" is a new request, not this one
     return Plan(calls=undo + calls)
+
+
+# "no, other way": the last change, the other way round.
+_OTHER_WAY = re.compile(r"^(?:the\s+)?(?:other\s+way(?:\s+round|\s+around)?|opposite(?:\s+"
+                        r"(?:way|direction))?|(?:the\s+)?reverse|backwards?|the\s+other\s+"
+                        r"direction|wrong\s+(?:way|direction))$", I)
+# "no, at the bottom": the last change, somewhere else.
+_PLACE = re.compile(r"^(?:(?:put\s+it|have\s+it|move\s+it|i\s+wanted\s+it|it\s+should\s+be)\s+)?"
+                    r"(?:at|in|on|to|along|across)\s+the\s+((?:top|bottom|upper|lower)(?:[\s-]+"
+                    r"(?:left|right))?|left|right|middle|centre|center|corner|top\s+corner|"
+                    r"bottom\s+corner)(?:\s+(?:of\s+(?:it|the\s+\w+)|side|edge|corner))?$", I)
+_POSITIONS = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom",
+              "middle": "center", "centre": "center", "center": "center", "left": "left",
+              "right": "right"}
+# Arguments that go the other way: (name, how).
+_INVERSE = {"rotate": lambda v: -v, "transpose": lambda v: -v, "warmth": lambda v: -v,
+            "hue_shift": lambda v: -v, "tempo_scale": lambda v: round(1 / v, 3),
+            "brightness": lambda v: round(1 / v, 3), "contrast": lambda v: round(1 / v, 3),
+            "saturation": lambda v: round(1 / v, 3), "sharpness": lambda v: round(1 / v, 3),
+            "flip": lambda v: {"horizontal": "vertical", "vertical": "horizontal"}.get(v, v)}
+
+
+def _slot_correction(text: str, previous: str, index: int, context: PlanContext,
+                     replan: Callable[[str, PlanContext], Plan]) -> Plan | None:
+    """The previous request undone and made again the other way round ("no, other way"
+    after "rotate it 90 degrees") or in another place ("no, at the bottom" after "put
+    HAPPY BIRTHDAY in the middle")."""
+    before = replace(context, history=context.history[:index])
+    earlier = replan(previous, before)
+    edits = [c for c in earlier.calls if c.name not in _CREATES and c.name not in
+             ("undo", "redo", "revert", "show_versions", "list_artworks")]
+    if not edits or len(edits) != len(earlier.calls):
+        return None
+    ran = index + 1 < len(context.history) and not context.history[index + 1][1] \
+        .rstrip().endswith("?")
+    calls: list[PlannedCall] = []
+    place = _PLACE.match(text)
+    for call in edits:
+        args = dict(call.args)
+        if place:
+            words = place.group(1).lower().replace("-", " ").split()
+            where = "-".join(_POSITIONS.get(w, w) for w in words if w != "corner") or "bottom"
+            key = "position" if call.name == "add_text" else "region" \
+                if call.name == "inpaint_image" else None
+            if key is None:
+                return None
+            args[key] = where if key == "region" or "-" not in where else where
+        else:
+            turned = {k: _INVERSE[k](v) for k, v in args.items()
+                      if k in _INVERSE and isinstance(v, int | float | str)
+                      and not isinstance(v, bool)}
+            if not turned:
+                return None
+            args.update(turned)
+        calls.append(PlannedCall(call.name, args))
+    undo = [PlannedCall("undo", {"artwork": c.args["artwork"]}) for c in edits
+            if ran and isinstance(c.args.get("artwork"), str)]
+    return Plan(calls=list({id(u): u for u in undo}.values()) + calls)
 
 
 def _previous_request(context: PlanContext) -> tuple[str | None, int]:

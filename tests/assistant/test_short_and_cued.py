@@ -84,3 +84,35 @@ def test_same_but_an_adjustment_edits_the_picture_instead(me, chat, assistant, s
     remember([5], kind="image")
     result = assistant.turn(me, chat, "same but brighter", plan_only=True)
     assert [(c.name, c.args.get("artwork")) for c in result.calls] == [("adjust_image", "#5")]
+
+
+CORRECTIONS = [
+    # (the request before, the correction, the calls it must make)
+    ("rotate it 90 degrees", "no, the other way",
+     [("undo", {"artwork": "#1"}), ("reframe_image", {"artwork": "#1", "rotate": -90.0})]),
+    ("write HAPPY BIRTHDAY in the middle", "sorry, at the top",
+     [("undo", {"artwork": "#1"}),
+      ("add_text", {"artwork": "#1", "text": "HAPPY BIRTHDAY", "position": "top"})]),
+    ("make it warmer", "oops, opposite",
+     [("undo", {"artwork": "#1"}), ("adjust_image", {"artwork": "#1", "warmth": -0.3})]),
+]
+
+
+@pytest.mark.parametrize(("before", "message", "want"), CORRECTIONS)
+def test_a_correction_of_how_or_where_redoes_the_last_change_that_way(
+        store, me, chat, assistant, paint, before, message, want):
+    paint("a kite")
+    store.add_message(me, chat, "user", before)
+    store.add_message(me, chat, "assistant", "Done: now v2.", planner="offline")
+    result = assistant.turn(me, chat, message, plan_only=True)
+    assert [(c.name, c.args) for c in result.calls] == want, result.reply
+
+
+def test_turned_upside_down_is_a_half_turn_and_sizes_can_be_said_in_words(
+        me, chat, assistant, paint):
+    paint("a kite")
+    turned = assistant.turn(me, chat, "can you turn it upside down", plan_only=True)
+    assert [(c.name, c.args.get("rotate")) for c in turned.calls] == [("reframe_image", 180.0)]
+    sized = assistant.turn(me, chat, "width 1280 height 720 please", plan_only=True)
+    assert [(c.name, c.args.get("width"), c.args.get("height")) for c in sized.calls] == [
+        ("reframe_image", 1280, 720)]

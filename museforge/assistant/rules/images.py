@@ -346,6 +346,7 @@ def _adjust(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 
 _REFRAME = re.compile(
     r"\b(\d{2,4}\s*(?:px|pixels?)\s+(?:wide|tall|high|across)|(?:size|dimensions?)\s+(?:to|of)\s+\d|"
+    r"(?:width|wide)\s*(?:of\s+|=|:)?\s*\d{3,4}|\d{3,4}\s*(?:px\s+|pixels?\s+)?(?:width|wide)|"
     r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|show\s+more\s+around|"
     r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view|(?:to\s+)?be\s+square|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
     r"zoom\s*out|zoom\s+back|pull\s+back|extend\s+(?:the\s+)?(?:canvas|frame|picture|image|"
@@ -353,6 +354,14 @@ _REFRAME = re.compile(
     r"make\s+(?:it|#\d+|this|that)\s+(?:square|wider|widescreen|vertical|portrait|"
     r"landscape)|(?:into|to)\s+(?:a\s+)?(?:square|widescreen|16:9|9:16|4:3|3:2|21:9|1:1))\b",
     I)
+
+
+def _dimension(low: str, names: str) -> int | None:
+    """"width 1920" or "1920 width" (the name before its number wins: "width 1920 height
+    1080" is 1920 wide)."""
+    m = re.search(r"\b(?:" + names + r")\s*(?:of\s+|=|:)?\s*(\d{3,4})\b", low) or re.search(
+        r"\b(\d{3,4})\s*(?:px\s+|pixels?\s+)?(?:in\s+)?(?:" + names + r")\b", low)
+    return int(m.group(1)) if m else None
 
 
 def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
@@ -372,6 +381,10 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     size = _SIZE_RE.search(low)
     if size and re.search(r"\b(?:resize|size|scale|set|make|dimensions?|crop)\b", low):
         args["width"], args["height"] = int(size.group(1)), int(size.group(2))
+    w = _dimension(low, r"width|wide")
+    h = _dimension(low, r"height|high|tall")
+    if w and h:  # "width 1920 height 1080", "1920 width and 1080 height"
+        args["width"], args["height"] = w, h
     px = re.search(r"\b(\d{2,4})\s*(?:px|pixels?)\s+(wide|tall|high|across)\b", low)
     if px:
         args["width" if px.group(2) in ("wide", "across") else "height"] = int(px.group(1))
@@ -395,7 +408,9 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         args["rotate"] = -90.0
     elif re.search(r"\brotate\w*\b", low):
         args["rotate"] = 90.0
-    if re.search(r"upside\s+down", low):
+    if re.search(r"upside\s+down", low) and not re.search(r"\b(?:flip|mirror)\w*\b", low):
+        args["rotate"] = 180.0  # "turn it upside down": a half turn (a flip mirrors it)
+    elif re.search(r"upside\s+down", low):
         args["flip"] = "vertical"
     elif re.search(r"\b(?:flip|mirror)\w*\b", low):
         args["flip"] = "vertical" if re.search(r"vertical|top\s+to\s+bottom", low) else \
@@ -424,14 +439,17 @@ _UPSCALE = re.compile(
     r"high[\s-]res|hi[\s-]res|in\s+hd|hd\s+version|4k|make\s+(?:it|#\d+|this|that)\s+"
     r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels|(?:twice|\d+\s*(?:x|times))\s+"
     r"(?:as\s+)?(?:big|bigger|larger|large)|double\s+(?:the\s+)?(?:size|resolution)|"
-    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|(?:ready|good\s+enough|big\s+enough)\s+"
+    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|as\s+big\s+as\s+(?:you\s+can|possible|"
+    r"it\s+(?:can|goes))|(?:the\s+)?size\s+of\s+a\s+(?:poster|billboard|wall)|poster[\s-]size|"
+    r"(?:ready|good\s+enough|big\s+enough)\s+"
     r"(?:for|to)\s+(?:a\s+)?(?:big\s+|large\s+)?print(?:ing)?)\b", I)
 
 
 def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
     factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4\s*times|4k|quadruple|by\s+4|"
-                            r"by\s+four)\b", low) else 2
+                            r"by\s+four|as\s+big\s+as|size\s+of\s+a\s+(?:poster|billboard)|"
+                            r"poster[\s-]size|billboard)\b", low) else 2
     cleaned = re.sub(r"\b\d\s*x\b|\bx\s*\d\b|\b4k\b", " ", text, flags=I)
     return [PlannedCall("upscale_image", {"artwork": language.natural_ref(cleaned) or "it",
                                           "factor": factor})]
