@@ -109,6 +109,7 @@ def load_abc(data: bytes | str, *, filename: str = "", limits: ScoreLimits = LIM
                          "line before the notes")
     tune = tunes[0]
     said = [f"the ABC holds {len(tunes)} tunes; I read the first"] if len(tunes) > 1 else []
+    _check_abc_text(tune, limits)
     header = _scan_abc(tune, limits)
     m21 = _music21()
     from music21 import converter
@@ -229,10 +230,44 @@ class _BarLength:
                 continue
             overrun = self.length - self.meter  # in whole notes
             # music21 counts it in a note that divides it, no longer than the bar's shortest
-            if max(overrun / self.shortest, overrun.numerator) > _MAX_OVERRUN:
+            counted = max(overrun / self.shortest, Fraction(overrun.numerator))
+            if counted > _MAX_OVERRUN:
                 raise MusicError(f"the ABC tune has a bar on line {line} that runs "
                                  f"{float(overrun * 4):g} beats past its {self.meter_text[:12]} "
                                  "meter; add its missing bar lines")
+
+
+_MAX_CHORD = 16  # notes struck together in one chord
+
+
+def _check_abc_text(tune: str, limits: ScoreLimits) -> None:
+    """What the line scan counts only roughly: voices (music21 builds a part for each
+    before our part limit could see them), every note of a chord (the scan counts a chord
+    as its first note; a chord of 30,000 notes cost music21 a minute) and characters that
+    are no ABC at all (music21 reads an unknown letter as a C, with only a warning)."""
+    voices = set(re.findall(r"^\s*V:\s*(\S+)", tune, re.M)) | set(
+        re.findall(r"\[V:\s*([^\]\s]+)", tune))
+    if len(voices) > limits.max_parts:
+        raise MusicError(f"the ABC tune has too many voices: {len(voices):,} (the limit is "
+                         f"{limits.max_parts})")
+    in_body = False
+    for number, raw in enumerate(tune.split("\n"), start=1):
+        line = raw.split("%", 1)[0]
+        if _FIELD.match(line):
+            in_body = in_body or line.strip().startswith("K:")
+            continue
+        if not in_body:
+            continue
+        body = re.sub(r'"[^"]*"|![^!\n]*!|\+[^+\n]*\+|\[[A-Za-z]:[^\]]*\]', " ", line)
+        odd = re.search(r"[^\x20-\x7e\t]", body)
+        if odd:
+            raise MusicError(f"the ABC tune has a character that is not ABC notation on line "
+                             f"{number} ({odd.group(0)!r}); is it saved as text?")
+        for chord in re.findall(r"\[([^\]|\d][^\]|]*)\]", body):
+            count = len([m for m in _ABC_NOTE.finditer(chord) if m.group(1) not in "zxyZX"])
+            if count > _MAX_CHORD:
+                raise MusicError(f"the ABC tune has a chord of {count:,} notes on line "
+                                 f"{number} (at most {_MAX_CHORD})")
 
 
 def _first_note(chord: str) -> str:
@@ -300,9 +335,12 @@ def load_musicxml(data: bytes, *, filename: str = "", limits: ScoreLimits = LIMI
         if len(data) > limits.max_mxl_bytes:
             raise _too_big("MusicXML file", len(data), limits.max_mxl_bytes)
         data = _unzip_mxl(data, limits)
+        if data[:4] == b"PK\x03\x04":
+            raise MusicError("the .mxl file's score is itself a zip file; send the .mxl as "
+                             "the notation program wrote it")
     if len(data) > limits.max_bytes:
         raise _too_big("MusicXML file", len(data), limits.max_bytes)
-    text = _safe_xml(_decode(data), "MusicXML file")
+    text = _safe_xml(_undeclared(_decode(data)), "MusicXML file")
     root = re.search(r"<\s*([A-Za-z][\w.-]*)", text)
     if root is None or root.group(1) not in ("score-partwise", "score-timewise"):
         what = f"its root is <{root.group(1)}>" if root else "it holds no XML element"
@@ -311,6 +349,7 @@ def load_musicxml(data: bytes, *, filename: str = "", limits: ScoreLimits = LIMI
         raise MusicError("this MusicXML is written time-wise, which I do not read; export "
                          "it part-wise (the usual kind) and resend it")
     _scan_musicxml(text, limits)
+    _check_musicxml_values(text)
     m21 = _music21()
     from music21.musicxml.xmlToM21 import MusicXMLImporter
 
@@ -380,6 +419,13 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int) -> byt
 
 
 _DOCTYPE = re.compile(r"<!DOCTYPE\b[^>\[]*>", re.I)
+_ENCODING = re.compile(r"""^(\s*<\?xml\b[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
+
+
+def _undeclared(text: str) -> str:
+    """Decoded text without its XML declaration's encoding, which would have the parser
+    decode it a second time (a Latin-1 "à" came out as "Ã" and a no-break space)."""
+    return _ENCODING.sub(r"\1", text, count=1)
 
 
 def _safe_xml(text: str, what: str) -> str:
@@ -435,6 +481,41 @@ def _scan_musicxml(text: str, limits: ScoreLimits) -> None:
                              f"{_minutes(limits.max_seconds)} at any tempo")
 
 
+_NUMBER = r"\s*([^<]{0,40}?)\s*"
+
+
+def _check_musicxml_values(text: str) -> None:
+    """The values music21 trusts and pays for: a meter of 1,000 beats took it 44 s and one
+    of 999,999,999 all the memory there was; a key of 1,000 sharps is read as E major; an
+    octave of 99 comes out moved into MIDI's range; a duration of 1e300 overflows."""
+    for beats in re.findall(r"<beats>" + _NUMBER + r"</beats>", text):
+        tops = re.findall(r"\d+", beats) if re.fullmatch(r"[\d+\s]+", beats) else []
+        if not 1 <= sum(int(n[:6]) for n in tops) <= 64:
+            raise MusicError(f"the MusicXML file's meter has {beats[:12]} beats a bar, "
+                             "which I cannot play (at most 64)")
+    for beat_type in re.findall(r"<beat-type>" + _NUMBER + r"</beat-type>", text):
+        if beat_type not in ("1", "2", "4", "8", "16", "32"):
+            raise MusicError(f"the MusicXML file's meter has a beat type of {beat_type[:12]}, "
+                             "which I cannot play (1, 2, 4, 8, 16 or 32)")
+    for fifths in re.findall(r"<fifths>" + _NUMBER + r"</fifths>", text):
+        if not re.fullmatch(r"[+-]?\d{1,2}", fifths) or not -7 <= int(fifths) <= 7:
+            raise MusicError(f"the MusicXML file has a key of {fifths[:12]} fifths (a key has "
+                             "at most 7 sharps or flats)")
+    for octave in re.findall(r"<octave>" + _NUMBER + r"</octave>", text):
+        if not re.fullmatch(r"\d", octave):
+            raise MusicError(f"the MusicXML file has a note in octave {octave[:12]}, outside "
+                             "MIDI's C-1 to G9")
+    for tag in ("divisions", "duration"):
+        for value in re.findall(rf"<{tag}>" + _NUMBER + rf"</{tag}>", text):
+            try:
+                number = float(value)
+            except ValueError:
+                number = float("nan")
+            if not (1 <= number < 1e7 if tag == "divisions" else 0 <= number < 1e12):
+                raise MusicError(f"the MusicXML file is damaged: a {tag} of {value[:12]!r} "
+                                 "is not a length")
+
+
 # ------------------------------------------------------------------ music21 -> Piece
 
 
@@ -486,7 +567,7 @@ def _from_score(score: Any, source: str, title: str, limits: ScoreLimits,
                 if not math.isfinite(p.ps):  # an <alter> of nan or inf
                     raise MusicError("the score has a note whose pitch is not a number; "
                                      "export it again from the notation program")
-                if not 0 <= p.midi <= 127:
+                if not 0 <= p.ps <= 127:  # p.midi would move it into range by octaves
                     raise MusicError(f"the score has a note ({p.nameWithOctave}) outside "
                                      "MIDI's C-1 to G9")
                 notes.append(Note(int(p.midi), round(start, 6), round(end, 6), velocity))
@@ -573,7 +654,9 @@ def _minutes(seconds: float) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    # The library's words often quote the input: a hostile file must not fill the reply.
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def read_melody(text: str, *, key: str | None = None,
