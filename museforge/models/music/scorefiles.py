@@ -552,7 +552,8 @@ def _from_score(score: Any, source: str, title: str, limits: ScoreLimits,
     total = 0
     for index, part in enumerate(parts_in):
         notes: list[Note] = []
-        for element in part.stripTies().flatten().notes:
+        part.stripTies(inPlace=True)  # a copy cost more than the parse (the score is ours)
+        for element in part.flatten().notes:
             if isinstance(element, harmony.ChordSymbol) or element.duration.isGrace:
                 continue  # a chord name above the staff, a grace note: no time of their own
             start = float(element.offset)
