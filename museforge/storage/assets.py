@@ -28,6 +28,7 @@ EXTENSIONS = {
     "audio/wav": "wav",
     "application/json": "json",
     "text/plain": "txt",
+    "application/x-safetensors": "safetensors",  # learnt styles' weights
 }
 TMP_PREFIX = ".tmp-"
 TMP_FOLDER = ".tmp"  # under assets/; on the same file system, so a rename moves a file

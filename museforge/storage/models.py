@@ -157,3 +157,19 @@ class WebAccount:
     sessions: int
     created_at: datetime
     revoked_at: datetime | None  # when the last token was revoked, while not active
+
+
+@dataclass(frozen=True)
+class StyleInfo:
+    """A learnt style at one of its versions (the newest unless asked): its weights file
+    and the recipe of the training that made them."""
+
+    id: int
+    owner_id: int
+    kind: str  # image | music
+    name: str
+    version: int
+    version_count: int
+    recipe: dict[str, Any]
+    weights: Path  # absolute path of the version's weights (or adapter) file
+    created_at: datetime  # of this version

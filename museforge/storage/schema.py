@@ -160,3 +160,38 @@ class UserToken(Base):
     digest: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Style(Base):
+    """A learnt style or character (0004), owned by one person whatever the session:
+    ``kind`` image | music, ``name`` as the person wrote it, ``name_key`` its lower-case
+    form (one name per person and kind, in any case). Each (re)training is a
+    ``StyleVersion``; the head is the newest."""
+
+    __tablename__ = "styles"
+    __table_args__ = (UniqueConstraint("owner_id", "kind", "name_key",
+                                       name="uq_styles_owner_kind_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StyleVersion(Base):
+    """One training of a style: its weights (an asset) and its recipe (base model and
+    revision, data hashes, settings, the figures it reached)."""
+
+    __tablename__ = "style_versions"
+    __table_args__ = (UniqueConstraint("style_id", "number", name="uq_style_versions_style_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    style_id: Mapped[int] = mapped_column(ForeignKey("styles.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    recipe: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -33,6 +33,7 @@ from museforge.storage.models import (
     VersionInfo,
 )
 from museforge.storage.refs import Ref, parse_ref
+from museforge.storage.styles import Styles
 from museforge.storage.schema import (
     Artwork,
     Asset,
@@ -50,7 +51,7 @@ KINDS = ("image", "music", "audio")
 ROLES = ("user", "assistant", "tool")
 
 
-class Store(Maintenance, Accounts):
+class Store(Maintenance, Accounts, Styles):
     def __init__(self, url: str, home: Path, *, migrate: bool = True):
         self.url = url
         self.home = Path(home)

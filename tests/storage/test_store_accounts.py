@@ -148,7 +148,7 @@ def test_0003_upgrades_a_database_that_holds_work(db_url, museforge_home, files)
                            recipe={}, files=files())
 
     with Store(db_url, museforge_home) as new:
-        assert db.migration_status(new.engine)[0] == "0003_user_tokens"
+        assert db.migration_status(new.engine)[0] == db.migration_status(new.engine)[1]  # head
         me = Actor(new.local_user())
         assert [a.title for a in new.list_artworks(me, new.local_session(me, "default"))] == [
             "fox"]
