@@ -187,7 +187,8 @@ class StyleVersion(Base):
     revision, data hashes, settings, the figures it reached)."""
 
     __tablename__ = "style_versions"
-    __table_args__ = (UniqueConstraint("style_id", "number", name="uq_style_versions_style_number"),)
+    __table_args__ = (UniqueConstraint("style_id", "number",
+                                       name="uq_style_versions_style_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     style_id: Mapped[int] = mapped_column(ForeignKey("styles.id"))

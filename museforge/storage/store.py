@@ -33,7 +33,6 @@ from museforge.storage.models import (
     VersionInfo,
 )
 from museforge.storage.refs import Ref, parse_ref
-from museforge.storage.styles import Styles
 from museforge.storage.schema import (
     Artwork,
     Asset,
@@ -44,6 +43,7 @@ from museforge.storage.schema import (
     VersionAsset,
     utcnow,
 )
+from museforge.storage.styles import Styles
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
