@@ -40,7 +40,7 @@ def _root(home: Path) -> str:
 
 def _paths(message: str, home: Path) -> list[str]:
     root = re.escape(_root(home))
-    return re.findall(root + r"[/\\][A-Za-z0-9_-]{1,40}[/\\][a-z0-9-]+\.(?:abc|musicxml|mid)"
+    return re.findall(root + r"[/\\][A-Za-z0-9_-]{1,60}[/\\][a-z0-9-]+\.(?:abc|musicxml|mid)"
                       r"(?=[\s.,)]|$)", message)
 
 

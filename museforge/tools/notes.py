@@ -284,10 +284,12 @@ def export_music(ctx: ToolContext, args: ExportMusicArgs) -> ToolResult:
 
 
 def export_path(ctx: ToolContext, source: MusicSource, fmt: str) -> Path:
-    """``<data dir>/exports/<session>/<N>-v<M>-<title>.<suffix>``."""
+    """``<data dir>/exports/<session id>-<session>/<N>-v<M>-<title>.<suffix>``: the id,
+    because two people's sessions (or two Discord channels) may have the same name."""
     home = Path(getattr(ctx.store, "home", None) or ".")
     slug = re.sub(r"[^a-z0-9]+", "-", source.art.title.lower()).strip("-")[:40] or "music"
-    session = re.sub(r"[^A-Za-z0-9_-]+", "-", ctx.session.name)[:40] or "session"
+    session = f"{ctx.session.id}-" + (
+        re.sub(r"[^A-Za-z0-9_-]+", "-", ctx.session.name)[:40] or "session")
     return home / "exports" / session / (f"{source.art.number}-v{source.version.number}-"
                                          f"{slug}.{SUFFIX[fmt]}")
 

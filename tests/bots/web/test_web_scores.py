@@ -148,3 +148,25 @@ def test_a_hostile_score_upload_is_one_sentence_and_the_turn_goes_on(client, sid
     [error] = result["errors"]
     assert error["file"] == "bomb.musicxml" and "XML entities" in error["error"]
     assert "\n" not in error["error"] and len(error["error"]) < 300
+
+
+def test_two_people_whose_sessions_share_a_name_each_download_their_own_export(studio):
+    # Exports are files in the data dir: two people's "tunes" sessions must not share one.
+    _, alice_token = studio.store.add_web_user("Alice")
+    _, bob_token = studio.store.add_web_user("Bob")
+    bobs_tune = JIG.replace("dfa afd", "AFD DFA")
+    assert pitches(load_abc(JIG)) != pitches(load_abc(bobs_tune))
+    app = create_app(studio)
+    with TestClient(app, base_url=LOCAL,
+                    headers={"Authorization": f"Bearer {alice_token}"}) as alice, \
+            TestClient(app, base_url=LOCAL,
+                       headers={"Authorization": f"Bearer {bob_token}"}) as bob:
+        urls = []
+        for person, tune in ((alice, JIG), (bob, bobs_tune)):
+            sid = int(person.post("/api/sessions", json={"name": "tunes"}).json()["id"])
+            turn(person, sid, uploads=[upload(person, sid, tune.encode(), "jig.abc")])
+            [download] = turn(person, sid, "export #1 as ABC")["result"]["downloads"]
+            urls.append(download["url"])
+        assert pitches(load_abc(alice.get(urls[0]).content)) == pitches(load_abc(JIG))
+        assert pitches(load_abc(bob.get(urls[1]).content)) == pitches(load_abc(bobs_tune))
+        assert alice.get(urls[1]).status_code == 404
