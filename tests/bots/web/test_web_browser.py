@@ -162,7 +162,37 @@ def test_music_shows_a_player_a_piano_roll_and_its_buttons(browser_page, server_
     assert piece.locator("a.download").get_attribute("href").endswith("/files/mid")
     labels = piece.locator("button.action").all_inner_texts()
     assert labels == ["Vary", "Faster", "Slower", "Transpose +1", "Transpose −1", "Continue",
-                      "Undo"]
+                      "Undo", "Export ABC", "Export MusicXML"]
+    assert problems == []
+
+
+JIG = "X:1\nT:The Test Jig\nM:6/8\nL:1/8\nK:D\n|:A|dfa afd|g2e c2A|dfa agf|e3 d2:|\n"
+
+
+def test_an_attached_abc_tune_is_read_back_and_exported_as_a_download(browser_page,
+                                                                     server_url):
+    page, problems = browser_page
+    page.goto(server_url)
+    page.wait_for_selector("#sessions .session.active")
+
+    page.set_input_files("#file", files=[{"name": "jig.abc", "mimeType": "text/vnd.abc",
+                                          "buffer": JIG.encode()}])
+    page.locator("#attachments .chip button").wait_for()
+    page.click("#send")
+
+    reply = page.locator("#messages .message.assistant:not(.pending)").last
+    card = reply.locator("figure.card.music")
+    card.wait_for()
+    assert "I read: 1 part (melody)" in reply.locator(".text").inner_text()
+    assert card.locator("a.download", has_text="ABC").get_attribute("href").endswith(
+        "/files/abc")
+    card.locator("button.action", has_text="Export MusicXML").click()
+
+    exported = page.locator("#messages .message.assistant:not(.pending) .downloads a").last
+    exported.wait_for()
+    assert exported.get_attribute("download") == "1-v1-the-test-jig.musicxml"
+    assert "/exports/1-v1-the-test-jig.musicxml" in exported.get_attribute("href")
+    assert "/exports/" not in page.locator("#messages .message.assistant .text").last.inner_text()
     assert problems == []
 
 
