@@ -228,7 +228,7 @@ def _meter(bars: list[float], tail: float) -> tuple[int, int]:
         bars = [*bars, tail]
     if len(bars) < 2:
         return (4, 4)
-    inner = bars[1:-1] or bars[:1]
+    inner = bars[1:-1]  # with two bars, either may be the short one (a pickup, an end)
     length = max(bars)
     if any(abs(b - length) > 1e-6 for b in inner) or bars[0] > length or bars[-1] > length:
         said = ", ".join(f"{b:g}" for b in bars)

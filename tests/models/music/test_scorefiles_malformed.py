@@ -276,3 +276,36 @@ def test_a_latin_1_score_that_says_so_keeps_its_accents():
         b"<part-list>", "<movement-title>Chanson à boire</movement-title><part-list>"
         .encode("latin-1"))
     assert load_musicxml(data).piece.title == "Chanson à boire"
+
+
+# -- typed notes (notation.parse_notes): the same one-sentence refusals -------------------
+
+TYPED_CASES = [
+    ("a letter that is no note", "C E H#", '"H#" is not a note'),
+    ("a MIDI number past 127", "60 64 999", "999 is out of range"),
+    ("an octave of 9", "C9 E9", "octave 9 is out of range"),
+    ("a length of /3", "C/3 E", "/3 is not a note length"),
+    ("only rests", "r r r", "only rests"),
+    ("nothing", "  |  | ", "no notes"),
+    ("600 notes", " ".join(["C"] * 600), "more than 512 notes"),
+    ("bars of three lengths", "C D E | F G | A B c d", "different lengths"),
+    ("a bar of 9 beats", "C/1 D/1 E | F/1 G/1 A | B", "no meter I know"),
+    ("above G9", "G9/4 G#9", "octave 9 is out of range"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), [pytest.param(t, s, id=i)
+                                            for i, t, s in TYPED_CASES])
+def test_malformed_typed_notes_are_refused_in_one_sentence(text, said):
+    from museforge.models.music.notation import parse_notes
+
+    assert said in refuse(parse_notes, text)
+
+
+def test_typed_notes_may_start_with_a_pickup_bar():
+    from museforge.models.music.notation import parse_notes
+
+    reading = parse_notes("G A B | D C B A")
+    assert reading.piece.time_signature == (4, 4)
+    assert [n.start for n in reading.piece.parts[0].notes] == [0, 1, 2, 3, 4, 5, 6]
+    assert parse_notes("C D E | F G").piece.time_signature == (3, 4)  # a short last bar
