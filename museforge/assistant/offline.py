@@ -376,7 +376,10 @@ class OfflinePlanner:
                 and not language.explicit_refs(text) and not (
                     pred is not None and pred.label in _CREATE and pred.p >= ASK):
             return Decision(question=prompts.which_ones(context))
-        if _BLEND_WORDS.search(text) or (len(found) >= 2 and _INTO.search(text)):
+        clip = naming.focus_kind(local) == "audio" or any(t.kind == "audio" for t in found) or (
+            naming.focus_kind(context) == "audio" and re.search(r"\b(?:it|this|that)\b", text,
+                                                                re.I) is not None)
+        if not clip and (_BLEND_WORDS.search(text) or (len(found) >= 2 and _INTO.search(text))):
             kinds = {t.kind for t in found[:2]}
             if kinds == {"image", "music"}:
                 return Decision(said="I can blend two pictures or morph one piece of music into "
@@ -393,11 +396,13 @@ class OfflinePlanner:
                 spelling.known(w)
                 for w in re.findall(r"[a-z]+", text.lower())):
             return Decision()  # "asdfgh": said as not understood, with what it can do
-        rule_calls = self._rules(text, said, local)
+        rule_calls = self._rules(text, said, local, context)
         label = _label(rule_calls)
         if rule_calls and label is None and self._certain:
             # a tool the intent model has no label for ("harmonise it", "export #2 as
             # ABC"): its rule is the only reading
+            if all(c.name in _AS_WRITTEN for c in rule_calls):
+                return Decision(calls=rule_calls)  # its references are its own
             calls = _retarget(rule_calls, found, context, text)
             mismatch = _wrong_kind(calls, found, context)
             return Decision(said=mismatch, calls=[] if mismatch else calls)
@@ -561,10 +566,14 @@ class OfflinePlanner:
                                                   or pred.p < OVERRULE)
         return Decision(calls=_aspect_only(calls, text, local), weak=weak)
 
-    def _rules(self, text: str, said: str, context: PlanContext) -> list[PlannedCall]:
+    def _rules(self, text: str, said: str, context: PlanContext,
+               whole: PlanContext | None = None) -> list[PlannedCall]:
         for rule in self.rules:  # highest priority first
             if rule.when.search(text) or (said != text and rule.when.search(said)):
-                calls = rule.build(text if rule.tool in _HISTORY else said, context)
+                if rule.tool in _AS_WRITTEN:  # "mix it with the jig": two artworks named
+                    calls = rule.build(text, whole or context)
+                else:
+                    calls = rule.build(text if rule.tool in _HISTORY else said, context)
                 if calls:  # a rule that recognises a request but fills nothing passes it on
                     self._weak = rule.priority < 0  # a catch-all ("a ..." is a picture)
                     self._certain = rule.priority >= 10  # "undo the undo" is a redo
@@ -615,6 +624,7 @@ _HISTORY_START = re.compile(r"^(?:show|list|undo|redo|revert|restore|go\s+back|w
                             r"how\s+many)\b",
                             re.I)
 _HISTORY = ("undo", "redo", "revert", "show_versions", "list_artworks")
+_AS_WRITTEN = ("edit_audio",)  # rules that read the request's own references
 _HISTORY_RULE = re.compile(r"\b(?:undo|redo|revert|restore|go\s+back|versions?|v\d+|back|"
                            r"original|list|history)\b", re.I)
 _PRONOUNS = ("it", "that", "this", "this one", "that one", "the one", "the result")
@@ -1092,7 +1102,7 @@ _TOOL_KIND = {"adjust_image": "image", "edit_image": "image", "reframe_image": "
               "vary_image": "image", "upscale_image": "image", "inpaint_image": "image",
               "add_text": "image", "edit_music": "music", "vary_music": "music",
               "continue_music": "music", "harmonise_music": "music",
-              "export_music": "music"}
+              "export_music": "music", "edit_audio": "audio"}
 
 
 def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],
@@ -1105,7 +1115,8 @@ def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],
         want = _TOOL_KIND.get(call.name)
         if want and want != found[0].kind and call.args.get("artwork") in (
                 found[0].ref, "latest music", "latest image"):
-            what = "a picture" if found[0].kind == "image" else "a piece of music"
+            what = {"image": "a picture", "audio": "a sound clip"}.get(found[0].kind,
+                                                                       "a piece of music")
             verb = call.name.split("_")[0]
             title = next((f" “{b.title}”" for b in context.recent
                           if found[0].ref.startswith("#")

@@ -25,6 +25,6 @@ class Rule:
 
 
 def all_rules() -> list[Rule]:
-    from museforge.assistant.rules import history, images, music, notes
+    from museforge.assistant.rules import audio, history, images, music, notes
 
-    return [*history.RULES, *images.RULES, *music.RULES, *notes.RULES]
+    return [*history.RULES, *images.RULES, *music.RULES, *notes.RULES, *audio.RULES]
