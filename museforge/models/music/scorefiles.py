@@ -52,8 +52,8 @@ LIMITS = ScoreLimits()
 TEMPO_RANGE = (8.0, 1000.0)  # as the MIDI loader: a file's tempo in bpm
 # What music21 raises on input it cannot read, beside its own Music21Exception: the scan
 # has refused what we know to trip it, so one of these is a gap in the scan, said in a line.
-_LIBRARY_ERRORS = (ValueError, IndexError, KeyError, TypeError, AttributeError,
-                   ZeroDivisionError, OverflowError, RecursionError)
+_LIBRARY_ERRORS = (ValueError, LookupError, TypeError, AttributeError,  # LookupError: an
+                   ZeroDivisionError, OverflowError, RecursionError)  # encoding="utf-9"
 
 
 def is_abc(text: str) -> bool:
@@ -92,6 +92,7 @@ _BAR_OR_NOTE = re.compile(rf"(?P<bar>{_BAR.pattern})|{_ABC_NOTE.pattern}")
 # counted in a short enough note: a cost that grows steeply past a hundred or so of them
 # (397/8: 22 s of CPU). Our own meters stop at 64, so a longer overrun is refused.
 _MAX_OVERRUN = 64
+_MAX_ABC_CHANGES = 200  # field lines after the first K:
 
 
 def load_abc(data: bytes | str, *, filename: str = "", limits: ScoreLimits = LIMITS
@@ -137,6 +138,7 @@ def _scan_abc(tune: str, limits: ScoreLimits) -> dict[str, str]:
     beats = Fraction(0)
     in_body = False
     bar = _BarLength()
+    changes = 0
     for number, raw in enumerate(tune.split("\n"), start=1):
         line = raw.split("%", 1)[0]
         field = _FIELD.match(line)
@@ -144,6 +146,10 @@ def _scan_abc(tune: str, limits: ScoreLimits) -> dict[str, str]:
                       "KLMQVPTWwNR"):
             name, value = field.group(1), field.group(2).strip()
             header.setdefault(name, value)
+            changes += in_body
+            if changes > _MAX_ABC_CHANGES:  # each one costs music21 ~4 ms
+                raise MusicError(f"the ABC tune changes its key, meter, tempo or voice more "
+                                 f"than {_MAX_ABC_CHANGES} times")
             if name == "K":
                 in_body = True
             elif name == "L":
@@ -280,6 +286,8 @@ def _abc_length(digits: str, slashes: str, line: int) -> Fraction:
         raise MusicError(f"the ABC tune has an impossible note length on line {line}")
     length = Fraction(int(digits) if digits else 1)
     for part in re.findall(r"/(\d*)", slashes):
+        if part and not int(part):
+            raise MusicError(f"the ABC tune has an impossible note length on line {line}")
         length /= int(part) if part else 2
     if length == 0:
         raise MusicError(f"the ABC tune has a note of length 0 on line {line}")
@@ -313,6 +321,10 @@ def _abc_meter(value: str, line: int) -> Fraction | None:
 
 def _abc_tempo(value: str, line: int) -> float:
     m = re.search(r"(?:(\d{1,2})/(\d{1,3})\s*=\s*)?(\d{1,6})\s*(?:\"|$)", value.strip())
+    if re.search(r"\d\s*/\s*\d+\s*=", value) and not (m and m.group(1) and int(m.group(1))
+                                                      and int(m.group(2))):
+        raise MusicError(f"the ABC tune's Q: field on line {line} ({value[:30]!r}) is not a "
+                         "tempo I can read (like 1/4=120)")
     if not m:
         return DEFAULT_TEMPO
     beat = Fraction(int(m.group(1)), int(m.group(2))) if m.group(1) and int(m.group(2)) \
@@ -562,8 +574,12 @@ def _from_score(score: Any, source: str, title: str, limits: ScoreLimits,
                 continue
             pitches = [element.pitch] if isinstance(element, note.Note) else \
                 list(getattr(element, "pitches", []))
-            velocity = int(element.volume.velocity or DEFAULT_VELOCITY) \
-                if element.volume.velocity is not None else DEFAULT_VELOCITY
+            try:
+                velocity = int(element.volume.velocity or DEFAULT_VELOCITY) \
+                    if element.volume.velocity is not None else DEFAULT_VELOCITY
+            except ValueError:  # dynamics="nan"
+                raise MusicError("the score has a note whose loudness is not a number; export "
+                                 "it again from the notation program") from None
             for p in pitches:
                 if not math.isfinite(p.ps):  # an <alter> of nan or inf
                     raise MusicError("the score has a note whose pitch is not a number; "

@@ -89,3 +89,31 @@ def test_a_thousand_clef_key_and_meter_changes_are_refused_by_their_count():
     assert message == ("the MusicXML file changes its clef, key or meter 1,001 times (at most "
                        "250 are accepted)")
     assert spent < 0.5
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ("Q:3/8=120", "Q:3/1000000000000=120"),  # music21: float division by zero
+    ("dfa afd", "dfa af/0d"),  # Fraction(1, 0)
+])
+def test_a_zero_inside_a_length_is_a_sentence(change, said):
+    message, _ = refused(load_abc, JIG.format(n=2).replace(change, said))
+    assert message in (
+        "the ABC tune's Q: field on line 5 ('3/1000000000000=120') is not a tempo I can "
+        "read (like 1/4=120)",
+        "the ABC tune has an impossible note length on line 7",
+    )
+
+
+def test_a_thousand_key_changes_are_refused_before_music21_makes_them():
+    # Each costs music21 ~4 ms: 1,000 of them 4 s.
+    message, spent = refused(load_abc, JIG.format(n=2).replace("K:D\n", "K:D\n" * 1000))
+    assert message == "the ABC tune changes its key, meter, tempo or voice more than 200 times"
+    assert spent < 0.5
+    assert load_abc(JIG.format(n=2).replace("K:D\n", "K:D\n" * 50))  # a few dozen are fine
+
+
+def test_a_loudness_of_nan_is_a_sentence():
+    data = score().replace(b'dynamics="88.89"', b'dynamics="nan"', 1)
+    message, _ = refused(load_musicxml, data)
+    assert message == ("the score has a note whose loudness is not a number; export it "
+                       "again from the notation program")
