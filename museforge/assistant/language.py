@@ -102,11 +102,30 @@ def _split_and(text: str, starts_request) -> list[str]:  # type: ignore[no-untyp
     last = 0
     for m in re.finditer(r"\s*(?:,\s*and\b|\band\b|,)\s*", text, re.I):
         rest = text[m.end():]
-        if starts_request(rest):
+        if starts_request(rest) or _other_kind_follows(text[last:m.start()], rest):
             parts.append(text[last:m.start()])
             last = m.end()
     parts.append(text[last:])
     return [p for p in parts if p.strip()]
+
+
+_PICTURE_NOUN = r"(?:pictures?|paintings?|drawings?|images?|photos?|posters?|portraits?|pics?|" \
+                r"illustrations?|sketch(?:es)?)"
+_MUSIC_NOUN = r"(?:tunes?|songs?|melod(?:y|ies)|lullab(?:y|ies)|waltz(?:es)?|jigs?|reels?|" \
+              r"marches|march|ballads?|pieces?\s+of\s+music|soundtracks?|themes?|jingles?)"
+_A_NEW = r"^(?:also\s+)?(?:a|an|some|one)\s+(?:[\w'-]+\s+){0,2}?"
+
+
+def _other_kind_follows(before: str, rest: str) -> bool:
+    """"a picture of a red squirrel and a tune about a squirrel too": a creation of the
+    other kind after "and" is a request of its own (a fox and a cat stay one picture)."""
+    if re.match(_A_NEW + _MUSIC_NOUN + r"\b", rest, re.I):
+        return bool(re.search(r"\b" + _PICTURE_NOUN + r"\b", before, re.I)) and not re.search(
+            r"\b" + _MUSIC_NOUN + r"\b", before, re.I)
+    if re.match(_A_NEW + _PICTURE_NOUN + r"\b", rest, re.I):
+        return bool(re.search(r"\b" + _MUSIC_NOUN + r"\b", before, re.I)) and not re.search(
+            r"\b" + _PICTURE_NOUN + r"\b", before, re.I)
+    return False
 
 
 # -- artwork references inside a request ------------------------------------------------

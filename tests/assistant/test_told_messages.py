@@ -55,3 +55,20 @@ def test_a_request_after_a_story_keeps_its_own_subject(me, chat, assistant):
     assert [c.name for c in result.calls] == ["generate_image"]
     prompt = result.calls[0].args["prompt"].lower()
     assert "fox" in prompt and "horse" not in prompt
+
+
+def test_a_picture_and_a_tune_in_one_message_are_two_requests(me, chat, assistant):
+    result = assistant.turn(me, chat, "a painting of an old mill by a stream and a song about "
+                                      "the mill too", plan_only=True)
+    assert [c.name for c in result.calls] == ["generate_image", "compose_music"]
+    assert "mill" in result.calls[0].args["prompt"] and "song" not in \
+        result.calls[0].args["prompt"]
+
+
+def test_music_for_what_a_picture_shows_is_inspired_by_that_picture(me, chat, assistant,
+                                                                     paint):
+    paint("a steam train crossing a viaduct in the snow")
+    paint("a bowl of lemons")
+    result = assistant.turn(me, chat, "now a jolly march for the train please", plan_only=True)
+    assert [(c.name, c.args.get("inspired_by")) for c in result.calls] == [
+        ("compose_music", "#1")]

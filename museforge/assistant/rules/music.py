@@ -311,6 +311,10 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
               or "picture" in m.group(1) or "image" in m.group(1) or "one" in m.group(1)):
         args["inspired_by"] = language.natural_ref(m.group(1)) or m.group(1)
         text = text[: m.start()] + " " + m.group(2)
+    if "inspired_by" not in args:
+        named = _for_a_picture(text, context)
+        if named:  # "a march for the train", "shehnai music for the invitation"
+            args["inspired_by"] = named
     key = key_in(text)
     generic = generic_mode(text)
     if key:
@@ -343,6 +347,21 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
                     r"(?:me\s+|us\s+)?", "", text.strip(), flags=I)
     prompt = " ".join(prompt.strip(" ,.;").split()) or "a piece of music"
     return [PlannedCall("compose_music", {"prompt": prompt, **args})]
+
+
+def _for_a_picture(text: str, context: PlanContext) -> str | None:
+    """The picture a piece is "for" by what the picture shows: "for the invitation", "for
+    the original card" (words of a picture's title)."""
+    from museforge.assistant import naming
+
+    m = re.search(r"\bfor\s+(?:the|my|our|this|that|her|his|their)\s+((?:[\w'-]+\s+){0,2}?"
+                  r"[\w'-]+)(?=\s*(?:$|[,.;!?]|\b(?:in|on|with|at|and|please|pls)\b))", text, I)
+    if m is None:
+        return None
+    hit = naming._by_subject(m.group(1), context)
+    if hit and hit[0].startswith("#") and hit[1] == "image":
+        return hit[0]
+    return None
 
 
 def _mode_word(word: str) -> str:
