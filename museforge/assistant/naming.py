@@ -221,7 +221,10 @@ def _by_subject(phrase: str, ctx: PlanContext) -> tuple[str, str | None] | None:
              if w not in STOP_SUBJECT and w not in history._NOT_A_NAME]
     if not words:
         return None
-    titled = [(b, set(re.findall(r"[\w'-]+", b.title.lower()))) for b in ctx.recent]
+    said_kind = next((k for w in re.findall(r"[a-z]+", phrase.lower())
+                      for k in [_kind_of_noun(w)] if k), None)  # "the squirrel picture"
+    titled = [(b, set(re.findall(r"[\w'-]+", b.title.lower()))) for b in ctx.recent
+              if said_kind is None or b.kind == said_kind]
     words = [w for w in words if any(w in t or w.rstrip("s") in t for _, t in titled)]
     if not words:
         return None

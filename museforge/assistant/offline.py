@@ -531,6 +531,9 @@ class OfflinePlanner:
             calls = _terse(text, context, local, found)
         if not calls:
             return Decision(question=_question(pred, context) if pred else None)
+        both = _both_kinds(found, text, context)
+        if both and all(c.name not in _CREATE for c in calls):
+            return Decision(question=both)  # "make the squirrel one brighter": which one?
         calls = _retarget(calls, found, context, text)
         mismatch = _wrong_kind(calls, found, context)
         if mismatch:
@@ -1103,6 +1106,32 @@ _TOOL_KIND = {"adjust_image": "image", "edit_image": "image", "reframe_image": "
               "add_text": "image", "edit_music": "music", "vary_music": "music",
               "continue_music": "music", "harmonise_music": "music",
               "export_music": "music", "edit_audio": "audio"}
+
+
+def _both_kinds(found: list[naming.Target], text: str, context: PlanContext) -> str | None:
+    """The question when the one name in a request fits a picture and a piece alike and
+    nothing else in it says which ("make the squirrel one brighter" after a squirrel
+    picture and a squirrel tune)."""
+    if len(found) != 1:
+        return None
+    named = text[found[0].span[0]:found[0].span[1]]
+    if re.search(r"\d|#", named) or re.search(r"\b" + naming.IMAGE_NOUN + r"\b|\b(?:song|tune|"
+                                              r"music|melody|piece|track)\b", named, re.I):
+        return None  # "#2", "the squirrel picture": the name says which
+    words = [w for w in re.findall(r"[a-z][\w'-]+", named.lower())
+             if w not in naming.STOP_SUBJECT and w not in ("the", "this", "that", "my")]
+    if not words:
+        return None
+    fits = [b for b in context.recent
+            if all(re.search(rf"\b{re.escape(w)}", b.title.lower()) for w in words)]
+    if len({b.kind for b in fits}) < 2 or naming.music_words(text) or re.search(
+            r"\b" + naming.IMAGE_NOUN + r"s?\b|\b(?:look|looks|sound|sounds|colou?rs?|tempo|"
+            r"key|faster|slower|crop|upscale)\b", text, re.I):
+        return None
+    what = {"image": "the picture", "music": "the music", "audio": "the clip"}
+    listed = " or ".join(f"#{b.number} “{b.title}” ({what.get(b.kind, b.kind)})"
+                         for b in fits[-2:])
+    return f"Which one do you mean: {listed}?"
 
 
 def _wrong_kind(calls: list[PlannedCall], found: list[naming.Target],

@@ -116,3 +116,15 @@ def test_turned_upside_down_is_a_half_turn_and_sizes_can_be_said_in_words(
     sized = assistant.turn(me, chat, "width 1280 height 720 please", plan_only=True)
     assert [(c.name, c.args.get("width"), c.args.get("height")) for c in sized.calls] == [
         ("reframe_image", 1280, 720)]
+
+
+def test_a_name_that_fits_a_picture_and_a_piece_alike_is_asked_about(
+        me, chat, assistant, paint, remember):
+    paint("an old red tractor in a field")
+    paint("a tractor song for the farm", kind="music")
+    remember([2], kind="music")
+    asked = assistant.turn(me, chat, "make the tractor one happier", plan_only=True)
+    assert asked.calls == [] and asked.answer == "ask"
+    assert "#1" in asked.reply and "#2" in asked.reply
+    said = assistant.turn(me, chat, "make the tractor picture happier", plan_only=True)
+    assert [(c.name, c.args.get("artwork")) for c in said.calls] == [("adjust_image", "#1")]
