@@ -47,6 +47,12 @@ PAINTER_S_PER_MP = 0.15
 REMOTE_S_PER_IMAGE = 15.0
 PILLOW_S = 0.3  # adjust_image, add_text, a reframe that only crops or pads
 
+# learn_style (music): seconds per training step on the committed model (a batch of 32
+# two-bar phrases, one thread; bench/style.py measures it), and the figures before and
+# after (reconstruction of the held-out tunes, two sets of prior samples).
+FINETUNE_S_PER_STEP = 0.1
+FINETUNE_FIXED_S = 6.0
+
 # Audio: edits in numpy per second of the clip (the tempo change is most of it, with the
 # three files written); MusicGen per second of audio made, by device, plus loading it.
 AUDIO_EDIT_S_PER_SECOND = 0.02
@@ -226,6 +232,12 @@ def _small_piece(ctx: ToolContext, args: Any) -> float:  # import_melody, export
     return PIECE_S
 
 
+def _learn_style(ctx: ToolContext, args: Any) -> float:
+    if args.kind == "image":
+        return 0.0  # refused at once: picture styles are not built yet
+    return FINETUNE_FIXED_S + FINETUNE_S_PER_STEP * args.steps + PIECE_S
+
+
 # -- audio -------------------------------------------------------------------------------
 
 
@@ -279,6 +291,7 @@ ESTIMATES: dict[str, Callable[[ToolContext, Any], float]] = {
     "export_music": _small_piece,
     "edit_audio": _edit_audio,
     "generate_audio": _generate_audio,
+    "learn_style": _learn_style,
 }
 
 # What makes a call too big for a whole turn fit in one.
@@ -293,4 +306,5 @@ CHEAPER = {
     "upscale_image": "a smaller factor",
     "generate_audio": "fewer seconds",
     "edit_audio": "a shorter loop",
+    "learn_style": "fewer steps",
 }

@@ -34,6 +34,7 @@ from museforge.tools.musicing import (
     store_music_version,
     store_new_music,
 )
+from museforge.tools.styles import style_melody_model
 
 Meter = Literal["2/4", "3/4", "4/4", "6/8"]
 PartName = Literal["melody", "chords", "bass", "drums"]
@@ -88,6 +89,9 @@ class ComposeArgs(_KeyAndInstrument):
     parts: list[PartName] | None = Field(default=None, max_length=4,
                                          description="Which parts: melody, chords, bass, drums.")
     style: StyleName | None = Field(default=None, description="A style of piece.")
+    learnt_style: str | None = Field(
+        default=None, min_length=1, max_length=40,
+        description="A style the person taught with learn_style (list_styles names them).")
     seed: int | None = SEED
     inspired_by: ArtworkRef | None = Field(
         default=None, description="An artwork (picture or music) whose mood to follow.")
@@ -133,12 +137,18 @@ class VaryMusicArgs(Args):
                           description="How far from the original, 0..1.")
     count: int = Field(default=1, ge=1, le=4, description="How many variations (1-4).")
     seed: int | None = SEED
+    learnt_style: str | None = Field(
+        default=None, min_length=1, max_length=40,
+        description="A style the person taught with learn_style (list_styles names them).")
 
 
 class ContinueArgs(Args):
     artwork: ArtworkRef
     bars: int = Field(default=4, ge=2, le=32, description="How many bars to add (2-32).")
     seed: int | None = SEED
+    learnt_style: str | None = Field(
+        default=None, min_length=1, max_length=40,
+        description="A style the person taught with learn_style (list_styles names them).")
 
 
 class InterpolateArgs(Args):
@@ -156,8 +166,8 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
     """Compose a new piece from a description: a melody from our model with chords, bass
     and drums around it. Optional: mood, key ('D minor'), tempo (bpm), bars, instrument (a
     General MIDI name), time_signature, parts, style (lullaby, waltz, march, jig, reel,
-    ambient, rock...). The piece becomes a new artwork #N with MIDI, audio and a piano
-    roll."""
+    ambient, rock...), learnt_style (one the person taught with learn_style). The piece
+    becomes a new artwork #N with MIDI, audio and a piano roll."""
     dumped = args.model_dump()
     seed = args.seed if args.seed is not None else new_seed()
     dumped["seed"] = seed
@@ -170,9 +180,10 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
 
         dumped, echo = given_start(dumped)
     check_compose_length(dumped)
-    result = _compose(dumped, melody_model(ctx))
+    model, learnt = style_melody_model(ctx, args.learnt_style)
+    result = _compose(dumped, model)
     recipe = {"tool": "compose_music", "args": dumped, "seed": seed, "sources": [],
-              **result.recipe, "inspiration": inspiration}
+              **result.recipe, "inspiration": inspiration, **_learnt(learnt)}
     made = store_new_music(ctx, args.prompt, args.prompt, recipe, result.piece)
     r = result.recipe
     started = f" It starts with your notes. {echo}." if echo else ""
@@ -459,7 +470,7 @@ def vary_music(ctx: ToolContext, args: VaryMusicArgs) -> ToolResult:
     artwork #N, linked to the piece it came from."""
     source = load_music(ctx, args.artwork)
     check_vary_length(source)
-    model = melody_model(ctx)
+    model, learnt = style_melody_model(ctx, args.learnt_style)
     seed = args.seed if args.seed is not None else new_seed()
     made: list[Artifact] = []
     for i in range(args.count):
@@ -467,7 +478,8 @@ def vary_music(ctx: ToolContext, args: VaryMusicArgs) -> ToolResult:
                                                   seed + 1000 * i))
         recipe = {"tool": "vary_music", "args": args.model_dump(), "seed": seed + 1000 * i,
                   "index": i, "sources": [source.describe()],
-                  "mood": source.version.recipe.get("mood"), **_model_of(model)}
+                  "mood": source.version.recipe.get("mood"), **_model_of(model),
+                  **_learnt(learnt)}
         title = f"variation of #{source.art.number}: {source.art.title}"
         made.append(store_new_music(ctx, title, source.art.prompt, recipe, piece))
     refs = ", ".join(a.ref for a in made)
@@ -516,11 +528,11 @@ def continue_music(ctx: ToolContext, args: ContinueArgs) -> ToolResult:
     source = load_music(ctx, args.artwork)
     check_continue_length(source, args.bars)
     seed = args.seed if args.seed is not None else new_seed()
-    model = melody_model(ctx)
+    model, learnt = style_melody_model(ctx, args.learnt_style)
     piece = music_call(lambda: continue_piece(source.piece, model, args.bars, seed))
     recipe = {"tool": "continue_music", "args": args.model_dump(), "seed": seed,
               "sources": [source.describe()], "mood": source.version.recipe.get("mood"),
-              **_model_of(model)}
+              **_model_of(model), **_learnt(learnt)}
     made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
     return ToolResult(f"Continued #{made.artwork} by {args.bars} bars ({piece.bars} in all): "
                       f"now v{made.version}.", [made])
@@ -618,6 +630,11 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
 def _model_of(model: MelodyModel) -> dict[str, Any]:
     return {"model": getattr(model, "name", "melody model"),
             "model_revision": getattr(model, "revision", None)}
+
+
+def _learnt(style: dict[str, Any] | None) -> dict[str, Any]:
+    """How a recipe names the learnt style that made it (nothing without one)."""
+    return {"learnt_style": style} if style else {}
 
 
 def _short(text: str, n: int = 60) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from museforge.tools import audio, history, image_edits, images, music, notes
+from museforge.tools import audio, history, image_edits, images, music, notes, styles
 from museforge.tools.base import Tool
 
 TOOLS: tuple[Tool, ...] = (
@@ -28,6 +28,9 @@ TOOLS: tuple[Tool, ...] = (
     notes.export_music,
     audio.generate_audio,
     audio.edit_audio,
+    styles.learn_style,
+    styles.list_styles,
+    styles.forget_style,
     history.undo,
     history.redo,
     history.revert,
