@@ -48,9 +48,9 @@ REMOTE_S_PER_IMAGE = 15.0
 PILLOW_S = 0.3  # adjust_image, add_text, a reframe that only crops or pads
 
 # learn_style (music): seconds per training step on the committed model (a batch of 32
-# two-bar phrases, one thread; bench/style.py measures it), and the figures before and
-# after (reconstruction of the held-out tunes, two sets of prior samples).
-FINETUNE_S_PER_STEP = 0.1
+# two-bar phrases, one thread; bench/style.py measured 0.13 s on 6/8's 24-step windows),
+# and the figures before and after (held-out reconstruction, two sets of prior samples).
+FINETUNE_S_PER_STEP = 0.15
 FINETUNE_FIXED_S = 6.0
 
 # Audio: edits in numpy per second of the clip (the tempo change is most of it, with the
