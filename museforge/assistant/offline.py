@@ -183,6 +183,7 @@ class OfflinePlanner:
         chatted = False  # a piece was a remark or a bit about the person
         chatter: list[tuple[int, int]] = []  # (start, length) of calls only a catch-all made
         told: list[str] = []  # pieces that tell rather than ask ("my grandson wants a dragon")
+        before = context  # the conversation as this message found it
         origin: dict[int, str] = {}  # id(call) -> the piece that made it
         pieces = language.split_requests(message, self._starts_request)
         self._alone = len(pieces) == 1
@@ -269,7 +270,7 @@ class OfflinePlanner:
                 unknown.append(request)
                 if _TELLING.match(request):
                     told.append(request)
-        calls = _told_apart(calls, origin, told, unknown)
+        calls = _told_apart(calls, origin, told, unknown, before)
         if lead and not calls and not said:
             found = naming.targets(lead, context)
             if found and found[0].ref.startswith("#"):
@@ -1341,7 +1342,7 @@ def _with_subject(prompt: str, subject: str) -> str:
 
 
 def _told_apart(calls: list[PlannedCall], origin: dict[int, str], told: list[str],
-                unknown: list[str]) -> list[PlannedCall]:
+                unknown: list[str], context: PlanContext) -> list[PlannedCall]:
     """A message that tells a story and then asks: "We're doing a craft with the kids and
     want to colour in a picture. Could you draw a castle with a dragon on top?" is one
     picture, not a picture of the story too; and "My grandson wants a dragon. A friendly
@@ -1356,6 +1357,15 @@ def _told_apart(calls: list[PlannedCall], origin: dict[int, str], told: list[str
             told.append(piece)
     subject = _told_subject(told)
     if subject is None:
+        # "and a watercolour one": one more of the picture in focus
+        last = [b for b in context.focus if b.kind == "image"][-1:] or \
+            [b for b in context.recent if b.kind == "image"][-1:]
+        for call in calls:
+            prompt = str(call.args.get("prompt", ""))
+            if call.name == "generate_image" and last and last[0].title and re.fullmatch(
+                    r"(?:an?\s+|the\s+)?(?:(?:other|another|new|same|different)\s+)?ones?",
+                    prompt.strip(), re.I) and id(call) in origin:
+                call.args["prompt"] = last[0].title
         return calls
     for call in calls:
         prompt = str(call.args.get("prompt", ""))

@@ -72,3 +72,11 @@ def test_music_for_what_a_picture_shows_is_inspired_by_that_picture(me, chat, as
     result = assistant.turn(me, chat, "now a jolly march for the train please", plan_only=True)
     assert [(c.name, c.args.get("inspired_by")) for c in result.calls] == [
         ("compose_music", "#1")]
+
+
+def test_another_one_in_a_style_is_the_same_subject(me, chat, assistant, paint, remember):
+    paint("a windmill on a hill")
+    remember([1])
+    result = assistant.turn(me, chat, "and a charcoal sketch one", plan_only=True)
+    assert [c.name for c in result.calls] == ["generate_image"]
+    assert "windmill" in result.calls[0].args["prompt"]
