@@ -355,6 +355,31 @@ class OfflinePlanner:
                     local = replace(context, focus=same[:1])
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        across = _WOULD_BE_LIKE.match(text)
+        if across and context.recent:  # "what would that sound like as music? piano"
+            ref = found[0].ref if found else "it"
+            of = found[0].kind if found and found[0].kind else naming.focus_kind(local)
+            rest = text[across.end():]
+            as_what = (across.group(2) or "").lower()
+            wants = "music" if re.match(r"music|song|tune|piece|melody", as_what) else \
+                "image" if as_what else ("music" if across.group(1).lower() == "sound"
+                                         else "image")
+            if wants == "music" and of == "image":
+                made = music._compose(rest or "music", context)
+            elif wants == "image" and of == "music":
+                made = images._generate(rest or "a picture", context)
+            else:
+                made = []
+            if made:
+                made[0].args["inspired_by"] = ref
+                if not re.search(r"[a-z]{3,}", re.sub(r"\b(?:please|pls|music|a|an|song|tune|"
+                                                      r"piece|picture|painting|oil|"
+                                                      r"watercolou?r)\b", "",
+                                                      str(made[0].args.get("prompt", "")),
+                                                      flags=re.I)):
+                    made[0].args["prompt"] = "music" if made[0].name == "compose_music" \
+                        else "a picture"
+                return Decision(calls=_retarget(made, found, context, text))
         again = _again_but(text, local) if not found or found[0].kind == "image" else []
         if again:  # "same but seed 13 and 14", "again but negative prompt: people"
             return Decision(calls=again)
@@ -1217,6 +1242,12 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
 
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+# "what would that sound like as music?", "what would #2 look like as a painting? oil"
+_WOULD_BE_LIKE = re.compile(
+    r"^(?:(?:so|and|ok|okay|now|lovely|nice|great|wow|hmm)[\s,.!]+)*(?:i\s+wonder\s+)?"
+    r"what\s+(?:would|does|might|could)\s+(?:that|this|it|#\s*\d+|the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+"
+    r"(sound|look)\s+like(?:\s+(?:as|in)\s+(?:a\s+|an\s+)?(music|song|tune|piece(?:\s+of\s+"
+    r"music)?|melody|picture|painting|image|drawing|illustration))?\s*[?.!]*\s*", re.I)
 _SAME_BUT = re.compile(
     r"^(?:(?:ok|okay|now|and|so|right|please|pls)\s+)*(?:(?:do|make|paint|draw|generate|give\s+me)"
     r"\s+)?(?:(?:the\s+)?same(?:\s+(?:thing|one|again|prompt|picture|image|scene|idea))?(?:\s+again)?|"

@@ -128,3 +128,19 @@ def test_a_name_that_fits_a_picture_and_a_piece_alike_is_asked_about(
     assert "#1" in asked.reply and "#2" in asked.reply
     said = assistant.turn(me, chat, "make the tractor picture happier", plan_only=True)
     assert [(c.name, c.args.get("artwork")) for c in said.calls] == [("adjust_image", "#1")]
+
+
+def test_what_an_artwork_would_be_in_the_other_kind_makes_it(me, chat, assistant, paint,
+                                                             remember):
+    paint("a harbour at night")
+    remember([1], kind="image")
+    heard = assistant.turn(me, chat, "nice. what would that sound like as music?",
+                           plan_only=True)
+    assert [(c.name, c.args.get("inspired_by")) for c in heard.calls] == [
+        ("compose_music", "#1")]
+    paint("a slow air", kind="music")
+    remember([2], kind="music")
+    seen = assistant.turn(me, chat, "what would it look like as a painting? watercolour",
+                          plan_only=True)
+    assert [(c.name, c.args.get("inspired_by"), c.args.get("style")) for c in seen.calls] == [
+        ("generate_image", "#2", "watercolor")]
