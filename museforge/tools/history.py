@@ -32,8 +32,9 @@ class RevertArgs(Args):
 
 
 class ListArgs(Args):
-    kind: Literal["image", "music", "all"] = Field(
-        default="all", description="Which artworks: 'image', 'music' or 'all'."
+    kind: Literal["image", "music", "audio", "all"] = Field(
+        default="all", description="Which artworks: 'image', 'music', 'audio' (sound clips) "
+                                   "or 'all'."
     )
 
 
@@ -89,16 +90,19 @@ def revert(ctx: ToolContext, args: RevertArgs) -> ToolResult:
 @tool(ListArgs, family="history")
 def list_artworks(ctx: ToolContext, args: ListArgs) -> ToolResult:
     """List the artworks of this conversation (#N, kind, title, current version),
-    optionally only images or only music."""
+    optionally only images, only music or only audio clips."""
     kind = None if args.kind == "all" else args.kind
     arts = ctx.store.list_artworks(ctx.actor, ctx.session, kind)
     one, many = {"image": ("image", "images"), "music": ("music piece", "music pieces"),
-                 None: ("artwork", "artworks")}[kind]
+                 "audio": ("clip", "clips"), None: ("artwork", "artworks")}[kind]
     if not arts:
         return ToolResult(f"There are no {many} in this conversation yet.")
-    lines = [f"#{a.number} {a.kind} “{a.title}” (v{a.head_number} of {a.version_count})"
-             for a in arts]
+    lines = [f"#{a.number} {_NOUN.get(a.kind, a.kind)} “{a.title}” "
+             f"(v{a.head_number} of {a.version_count})" for a in arts]
     return ToolResult(f"{count(len(arts), one, many)}:\n" + "\n".join(lines), touched=[])
+
+
+_NOUN = {"audio": "clip"}  # what a listing calls a kind, where its name is not the word
 
 
 @tool(ArtworkArgs, family="history")

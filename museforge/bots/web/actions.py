@@ -11,6 +11,7 @@ ActionName = Literal[
     "variation", "upscale", "vary_subtle", "vary_strong", "reroll", "undo", "redo",
     "revert", "vary_music", "faster", "slower", "transpose_up", "transpose_down", "continue",
     "export_abc", "export_musicxml",
+    "fade_in", "fade_out", "louder", "quieter", "loop_30",
 ]
 
 # name -> (label, message); {ref} is "#N vM" (or "#N"), {art} "#N", {v} a version number.
@@ -32,6 +33,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # The MIDI file is already on the card; these write the score for a notation program.
     "export_abc": ("Export ABC", "export {ref} as ABC"),
     "export_musicxml": ("Export MusicXML", "export {ref} as MusicXML"),
+    # A clip's edits need no model (edit_audio); the WAV and OGG are already on the card.
+    "fade_in": ("Fade in", "fade in {ref}"),
+    "fade_out": ("Fade out", "fade out {ref}"),
+    "louder": ("Louder", "make {ref} louder"),
+    "quieter": ("Quieter", "make {ref} quieter"),
+    "loop_30": ("Loop to 30 s", "loop {ref} to 30 seconds"),
 }
 
 # What each kind of result shows, in order. V1..V4 are added for a batch.
@@ -39,6 +46,7 @@ BUTTONS: dict[str, tuple[str, ...]] = {
     "image": ("upscale", "vary_subtle", "vary_strong", "reroll", "undo"),
     "music": ("vary_music", "faster", "slower", "transpose_up", "transpose_down", "continue",
               "undo", "export_abc", "export_musicxml"),
+    "audio": ("fade_in", "fade_out", "louder", "quieter", "loop_30", "undo"),
 }
 
 

@@ -28,7 +28,7 @@ from museforge.storage.errors import NotFound
 from museforge.storage.export import export_session, zip_export
 
 router = APIRouter(prefix="/api")
-MIME = {"png": "image/png", "ogg": "audio/ogg", "mid": "audio/midi",
+MIME = {"png": "image/png", "ogg": "audio/ogg", "wav": "audio/wav", "mid": "audio/midi",
         "abc": scores.MIME["abc"], "musicxml": scores.MIME["musicxml"]}
 MXL = "application/vnd.recordare.musicxml"  # compressed MusicXML (a zip)
 DOWNLOADED = ("mid", "abc", "musicxml")  # saved, not shown in the page
@@ -64,10 +64,12 @@ def list_messages(session_id: SessionId, web: WebDep,
     return messages_out(web.store, web.actor, web.session(session_id), limit)
 
 
+Kind = Annotated[str | None, Query(pattern="^(image|music|audio)$",
+                                   description="Only pictures, pieces or clips.")]
+
+
 @router.get("/sessions/{session_id}/artworks", tags=["artworks"])
-def list_artworks(session_id: SessionId, web: WebDep,
-                  kind: Annotated[str | None, Query(pattern="^(image|music)$")] = None,
-                  ) -> list[ArtworkOut]:
+def list_artworks(session_id: SessionId, web: WebDep, kind: Kind = None) -> list[ArtworkOut]:
     session = web.session(session_id)
     return [artwork_out(session.id, a) for a in web.store.list_artworks(web.actor, session, kind)]
 
@@ -94,10 +96,11 @@ def list_versions(session_id: SessionId, number: Number, web: WebDep) -> list[Ve
                              "description": "The file's bytes."}})
 def get_file(session_id: SessionId, number: Number, version: VersionNo,
              role: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,20}$",
-                                            description="png, mid or ogg")],
+                                            description="png, mid, ogg or wav")],
              web: WebDep) -> FileResponse:
-    """One file of one version: the picture (``png``), or a piece's ``mid``, ``ogg``
-    (audio) and ``png`` (piano roll)."""
+    """One file of one version: the picture (``png``), a piece's ``mid``, ``ogg``
+    (audio) and ``png`` (piano roll), or a clip's ``wav``, ``ogg`` and ``png`` (waveform
+    and spectrogram)."""
     session = web.session(session_id)
     found = [v for v in web.store.versions(web.actor, session, number) if v.number == version]
     path = found[0].files.get(role) if found else None

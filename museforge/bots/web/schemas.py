@@ -41,10 +41,12 @@ class ArtifactOut(BaseModel):
     artwork: int
     ref: str = Field(description="'#N' as the user sees it.")
     version: int
-    kind: Literal["image", "music"]
+    kind: Literal["image", "music", "audio"]
     title: str
-    files: dict[str, str] = Field(description="role (png, mid, ogg; abc or musicxml for a "
-                                              "score a person sent) -> URL")
+    files: dict[str, str] = Field(description="role -> URL: a picture's png; a piece's mid, "
+                                              "ogg and png (piano roll; abc or musicxml for "
+                                              "a score a person sent); a clip's wav, ogg and "
+                                              "png (waveform and spectrogram)")
     actions: list[ActionOut] = Field(default_factory=list)
 
 
@@ -95,7 +97,7 @@ class MessageOut(BaseModel):
 class ArtworkOut(BaseModel):
     number: int
     ref: str
-    kind: Literal["image", "music"]
+    kind: Literal["image", "music", "audio"]
     title: str
     head: int | None = Field(description="The current version (undo/redo/revert move it).")
     versions: int

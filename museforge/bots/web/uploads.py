@@ -1,5 +1,5 @@
-"""Files a person uploads (an image, a MIDI file, or a score: ABC, MusicXML, .mxl) wait
-here until a turn takes them.
+"""Files a person uploads (an image, a MIDI file, a score: ABC, MusicXML, .mxl, or a
+recording: WAV, FLAC, OGG/Opus, MP3) wait here until a turn takes them.
 
 The body is streamed to a fresh private folder with a size limit; the file's name there
 is built by the server (a cleaned-up stem, for the artwork's title, and a suffix from
@@ -23,14 +23,19 @@ from starlette.requests import Request
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 UPLOAD_TTL_S = 3600  # an upload no turn took is deleted after an hour
 MAX_PENDING = 16  # per user
+AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3")
 SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mid", ".midi", ".abc", ".musicxml",
-            ".mxl", ".xml")
+            ".mxl", ".xml", *AUDIO_SUFFIXES)
 # A score whose name says nothing (a browser's blob) is known by the type it was sent as.
 CONTENT_TYPES = {"text/vnd.abc": ".abc", "application/vnd.recordare.musicxml+xml": ".musicxml",
                  "application/vnd.recordare.musicxml": ".mxl", "audio/midi": ".mid",
-                 "audio/x-midi": ".mid"}
+                 "audio/x-midi": ".mid",
+                 "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav",
+                 "audio/vnd.wave": ".wav", "audio/flac": ".flac", "audio/x-flac": ".flac",
+                 "audio/ogg": ".ogg", "audio/opus": ".opus", "audio/mpeg": ".mp3",
+                 "audio/mp3": ".mp3"}
 MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"),
-         (b"MThd", ".mid"))
+         (b"MThd", ".mid"), (b"fLaC", ".flac"), (b"OggS", ".ogg"), (b"ID3", ".mp3"))
 
 
 class UploadRefused(Exception):
@@ -149,8 +154,10 @@ def suffix_for(head: bytes, filename: str, content_type: str = "") -> str:
     for magic, suffix in MAGIC:
         if head.startswith(magic):
             return suffix
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE"):
+        return ".webp" if head[8:12] == b"WEBP" else ".wav"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return ".mp3"  # an MPEG audio frame with no ID3 tag before it
     name = display_name(filename)
     claimed = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if claimed in SUFFIXES:

@@ -91,8 +91,8 @@ function welcome() {
   return el("div", { class: "welcome" },
     el("h2", {}, "What shall we make?"),
     el("p", {}, "Ask for a picture (“paint a fox in the snow, watercolor”) or music, then " +
-      "refine it in words (“warmer”, “a variation of #1”, “undo”). Attach a PNG or MIDI " +
-      "file to start from your own."));
+      "refine it in words (“warmer”, “a variation of #1”, “undo”). Attach a PNG, a MIDI " +
+      "file or a recording (WAV, FLAC, OGG, MP3) to start from your own."));
 }
 
 // -- messages ----------------------------------------------------------------------------
@@ -135,6 +135,12 @@ function card(a) {
     // a score the person sent, as it came
     if (a.files.abc) media.push(el("a", { class: "download", href: a.files.abc, download: "" }, "↓ ABC"));
     if (a.files.musicxml) media.push(el("a", { class: "download", href: a.files.musicxml, download: "" }, "↓ MusicXML"));
+  } else if (a.kind === "audio") {
+    // a clip: its player on the OGG, the waveform over the spectrogram, and both files
+    if (a.files.png) media.push(el("img", { class: "art wave", src: a.files.png, alt: `waveform and spectrogram of ${a.ref}`, onload: keepDown }));
+    if (a.files.ogg) media.push(el("audio", { controls: true, preload: "none", src: a.files.ogg }));
+    if (a.files.wav) media.push(el("a", { class: "download", href: a.files.wav, download: "" }, "↓ WAV"));
+    if (a.files.ogg) media.push(el("a", { class: "download", href: a.files.ogg, download: "" }, "↓ OGG"));
   } else if (a.files.png) {
     media.push(el("a", { href: a.files.png, target: "_blank", rel: "noopener" },
       el("img", { class: "art", src: a.files.png, alt: a.title, onload: keepDown })));
