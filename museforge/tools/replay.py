@@ -68,9 +68,10 @@ def _replay_music(ctx: ToolContext, label: str, recipe: dict[str, Any],
                   stored: bytes) -> ReplayReport:
     from museforge.models.music.midi import to_midi_bytes
     from museforge.tools.music import remake_music
-    from museforge.tools.musicing import load_music, melody_model, music_call
+    from museforge.tools.musicing import load_music, music_call
+    from museforge.tools.styles import recipe_melody_model
 
-    model = melody_model(ctx)
+    model = recipe_melody_model(ctx, recipe)  # a learnt style's model, when one made it
     made_by = recipe.get("model_revision")
     if made_by and made_by != getattr(model, "revision", None):
         raise ToolError(f"{label} was made by melody model {made_by}; this one is "

@@ -181,15 +181,16 @@ def forget_style(ctx: ToolContext, args: ForgetStyleArgs) -> ToolResult:
 # -- what the music tools use ---------------------------------------------------------------
 
 
-def style_melody_model(ctx: ToolContext, name: str | None) -> tuple[MelodyModel,
-                                                                    dict[str, Any] | None]:
-    """The melody model for ``learnt_style=name`` (the session's own without one) and how
-    the recipe names the style; NotFound for a style the person does not have."""
+def style_melody_model(ctx: ToolContext, name: str | None, version: int | None = None,
+                       ) -> tuple[MelodyModel, dict[str, Any] | None]:
+    """The melody model for ``learnt_style=name`` at ``version`` (default: the newest;
+    the session's own model without a name) and how the recipe names the style;
+    NotFound for a style the person does not have."""
     if name is None:
         return melody_model(ctx), None
     from museforge.models.music.finetune import load_style_model
 
-    style = ctx.store.style(ctx.actor, name, kind="music")
+    style = ctx.store.style(ctx.actor, name, kind="music", version=version)
     key = f"melody-style:{style.id}:v{style.version}"
     model = ctx.services.get(key)
     if model is None:
@@ -197,3 +198,12 @@ def style_melody_model(ctx: ToolContext, name: str | None) -> tuple[MelodyModel,
         ctx.services[key] = model
     return model, {"name": style.name, "version": style.version,
                    "revision": style.recipe.get("revision")}
+
+
+def recipe_melody_model(ctx: ToolContext, recipe: dict[str, Any]) -> MelodyModel:
+    """The melody model a stored music version was made with: the learnt style (at the
+    version) its recipe names, else the session's own (what replay re-makes it with)."""
+    learnt = recipe.get("learnt_style") or {}
+    if not learnt:
+        return melody_model(ctx)
+    return style_melody_model(ctx, str(learnt["name"]), int(learnt["version"]))[0]

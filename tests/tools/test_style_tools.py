@@ -222,3 +222,19 @@ def test_the_estimate_counts_the_training_steps(ctx):
         {"name": "x", "artworks": ["#1"], "steps": 500})
     assert estimate("learn_style", ctx, args) > estimate(
         "learn_style", ctx, args.model_copy(update={"steps": 100}))
+
+
+def test_pieces_made_with_a_style_replay_identically(ctx, jig_midi):
+    from museforge.tools.replay import replay
+
+    refs = attach(ctx, jig_midi)
+    run(ctx, "learn_style", name="jigs", artworks=refs, steps=50)
+    composed = run(ctx, "compose_music", prompt="a jig", time_signature="6/8", seed=2,
+                   learnt_style="jigs").artifacts[0]
+    varied = run(ctx, "vary_music", artwork=composed.ref, seed=4,
+                 learnt_style="jigs").artifacts[0]
+    run(ctx, "learn_style", name="jigs", artworks=refs, steps=50)  # v2 is newer now
+
+    for made in (composed, varied):
+        report = replay(ctx, made.ref)
+        assert report.identical, report.detail
