@@ -1,6 +1,7 @@
-"""Files people attach (an image, a MIDI file or a score: ABC, MusicXML, .mxl, to start
-from): downloaded with a size cap into a temp folder and handed to the turn, whose safe
-loaders decide what they are (by suffix, then by the bytes)."""
+"""Files people attach (an image, a MIDI file, a score: ABC, MusicXML, .mxl, or a
+recording: WAV, FLAC, OGG/Opus, MP3, to start from): downloaded with a size cap into a
+temp folder and handed to the turn, whose safe loaders decide what they are (by suffix,
+then by the bytes)."""
 
 from __future__ import annotations
 

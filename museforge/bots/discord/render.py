@@ -1,7 +1,7 @@
 """A turn's result as Discord messages: the Discord implementation of the assistant's
 ``Output`` interface collects what to show, then ``messages`` lays it out as one
-message per result (a batch of pictures, one picture, one piece of music) with its
-files attached and its buttons below."""
+message per result (a batch of pictures, one picture, one piece of music, one clip) with
+its files attached and its buttons below."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ MAX_MESSAGES = 5
 # role, what the name adds: a piece's audio, piano roll and MIDI, and for a score a person
 # sent, the ABC or MusicXML file as it came.
 MUSIC_FILES = (("ogg", ""), ("png", "-roll"), ("mid", ""), ("abc", ""), ("musicxml", ""))
+# A clip: its audio for Discord's player and the waveform-and-spectrogram picture. The
+# WAV (the lossless copy edits read) can be 10x the OGG; /export has it.
+AUDIO_FILES = (("ogg", ""), ("png", "-wave"))
+SOUNDS = ("music", "audio")  # kinds shown one to a message, never in a batch of pictures
 
 
 class DiscordOutput:
@@ -66,9 +70,10 @@ class Outgoing:
 
 def files_of(a: Artifact) -> list[tuple[Path, str]]:
     stem = f"museforge-{a.artwork}-v{a.version}"
-    if a.kind == "music":
+    if a.kind in SOUNDS:
+        roles = MUSIC_FILES if a.kind == "music" else AUDIO_FILES
         return [(a.files[role], f"{stem}{suffix}.{_suffix(role, a.files[role])}")
-                for role, suffix in MUSIC_FILES if role in a.files]
+                for role, suffix in roles if role in a.files]
     return [(a.files["png"], f"{stem}.png")] if "png" in a.files else []
 
 
@@ -83,15 +88,15 @@ def _suffix(role: str, path: Path) -> str:
 
 def groups(result: TurnResult) -> list[tuple[str, list[Artifact]]]:
     """(kind, artifacts) per message: an imported file alone, each call's pictures in
-    batches of up to four, each piece of music alone."""
+    batches of up to four, each piece of music and each clip alone."""
     out: list[tuple[str, list[Artifact]]] = []
     batches = [[a] for a in result.imported] + [c.artifacts for c in result.calls if c.artifacts]
     for made in batches:
-        images = [a for a in made if a.kind != "music"]
+        images = [a for a in made if a.kind not in SOUNDS]
         for i in range(0, len(images), 4):
             chunk = images[i:i + 4]
             out.append(("batch" if len(chunk) > 1 else "image", chunk))
-        out.extend(("music", [a]) for a in made if a.kind == "music")
+        out.extend((a.kind, [a]) for a in made if a.kind in SOUNDS)
     return out
 
 

@@ -74,6 +74,12 @@ BUTTON_SENTENCES: dict[str, str] = {
     "mc": "continue {ref}",
     "xa": "export {ref} as ABC",
     "xm": "export {ref} as MusicXML",
+    # a clip (edit_audio; no model)
+    "fi": "fade in {ref}",
+    "fo": "fade out {ref}",
+    "ld": "make {ref} louder",
+    "qt": "make {ref} quieter",
+    "lp": "loop {ref} to 30 seconds",
 }
 
 

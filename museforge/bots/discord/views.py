@@ -11,7 +11,8 @@ Custom id scheme (at most 100 characters)::
 
 Actions: up upscale, vs/vx subtle/strong variation, rr reroll, un undo; for music mv
 vary, mf/ms faster/slower, tu/td transpose up/down a semitone, mc continue, xa/xm export
-as ABC/MusicXML (the MIDI file is already attached).
+as ABC/MusicXML (the MIDI file is already attached); for a clip fi/fo fade in/out, ld/qt
+louder/quieter, lp loop to 30 s.
 """
 
 from __future__ import annotations
@@ -23,17 +24,21 @@ import discord
 
 from museforge.tools.base import Artifact
 
-ACTIONS = ("up", "vs", "vx", "rr", "un", "mv", "mf", "ms", "tu", "td", "mc", "xa", "xm")
+ACTIONS = ("up", "vs", "vx", "rr", "un", "mv", "mf", "ms", "tu", "td", "mc", "xa", "xm",
+           "fi", "fo", "ld", "qt", "lp")
 ACTION_TEMPLATE = (r"mf:(?P<action>" + "|".join(ACTIONS) + r"):(?P<art>\d{1,7})\.(?P<ver>\d{1,7})"
                    r":(?P<key>(?:guild|dm):[0-9a-z:]{1,70})")
 CANCEL_TEMPLATE = r"mf:cancel:(?P<job>\d{1,12})"
 
 LABELS = {"up": "Upscale", "vs": "Vary (subtle)", "vx": "Vary (strong)", "rr": "Reroll",
           "un": "Undo", "mv": "Vary", "mf": "Faster", "ms": "Slower", "tu": "Transpose +1",
-          "td": "Transpose −1", "mc": "Continue", "xa": "Export ABC", "xm": "Export MusicXML"}
+          "td": "Transpose −1", "mc": "Continue", "xa": "Export ABC", "xm": "Export MusicXML",
+          "fi": "Fade in", "fo": "Fade out", "ld": "Louder", "qt": "Quieter",
+          "lp": "Loop to 30 s"}
 _STYLE = {"rr": discord.ButtonStyle.primary, "un": discord.ButtonStyle.danger}
 IMAGE_ACTIONS = ("up", "vs", "vx", "rr", "un")
 MUSIC_ACTIONS = ("mv", "mf", "ms", "tu", "td", "mc", "un", "xa", "xm")
+AUDIO_ACTIONS = ("fi", "fo", "ld", "qt", "lp", "un")
 
 
 def action_id(action: str, artwork: int, version: int, key: str) -> str:
@@ -93,8 +98,9 @@ def cancel_view(job_id: int) -> discord.ui.View:
 
 def result_view(kind: str, artifacts: Sequence[Artifact], key: str) -> discord.ui.View | None:
     """The buttons under one result message: ``batch`` (U1..U4, V1..V4, reroll),
-    ``image`` (upscale, subtle/strong vary, reroll, undo) or ``music`` (vary,
-    faster/slower, transpose ±, continue, undo, export as ABC or MusicXML)."""
+    ``image`` (upscale, subtle/strong vary, reroll, undo), ``music`` (vary,
+    faster/slower, transpose ±, continue, undo, export as ABC or MusicXML) or ``audio``
+    (fade in/out, louder/quieter, loop to 30 s, undo)."""
     if not artifacts:
         return None
     view = discord.ui.View(timeout=None)
@@ -107,7 +113,7 @@ def result_view(kind: str, artifacts: Sequence[Artifact], key: str) -> discord.u
         view.add_item(ActionButton("rr", first.artwork, first.version, key, row=2))
         return view
     a = artifacts[0]
-    actions = MUSIC_ACTIONS if kind == "music" else IMAGE_ACTIONS
+    actions = {"music": MUSIC_ACTIONS, "audio": AUDIO_ACTIONS}.get(kind, IMAGE_ACTIONS)
     for i, action in enumerate(actions):
         view.add_item(ActionButton(action, a.artwork, a.version, key, row=i // 5))
     return view

@@ -1,7 +1,7 @@
 """Talking to the bot: mention it in a channel and it opens a thread for the
 conversation; anyone who can post in that thread goes on with it (no mention needed);
-a DM is a private conversation. Files attached to the message (an image, a MIDI file)
-become the starting artwork."""
+a DM is a private conversation. Files attached to the message (an image, a MIDI file, a
+score, a recording) become the starting artwork."""
 
 from __future__ import annotations
 

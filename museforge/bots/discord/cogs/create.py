@@ -58,11 +58,12 @@ class Create(commands.Cog):
         message = translate.compose(prompt, key, tempo, instrument)
         await self.bot.runner.slash(interaction, message, open_thread=prompt)
 
-    @app_commands.command(description="Change a picture or a piece of music in words")
+    @app_commands.command(description="Change a picture, a piece of music or a clip in words")
     @app_commands.describe(
-        instruction="The change, e.g. 'make it snowy' or 'warmer and brighter'",
+        instruction="The change, e.g. 'make it snowy', 'warmer and brighter' or 'fade out'",
         artwork="Which artwork: '#3', '#3 v2' or 'the fox one' (default: the latest)",
-        file="An image, a MIDI file or a score (.abc, .musicxml, .mxl) to start from",
+        file="An image, a MIDI file, a score (.abc, .musicxml, .mxl) or a recording (.wav, "
+             ".flac, .ogg, .mp3) to start from",
     )
     async def edit(self, interaction: discord.Interaction[Any],
                    instruction: app_commands.Range[str, 1, 500],
