@@ -25,7 +25,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-models_app = typer.Typer(help="Image model presets and their weights.", no_args_is_help=True)
+models_app = typer.Typer(help="Image and audio model presets and their weights.",
+                         no_args_is_help=True)
 app.add_typer(models_app, name="models")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -413,17 +414,27 @@ def users_list(
 
 @models_app.command("list")
 def models_list() -> None:
-    """Show the image presets and whether their weights are present locally."""
+    """Show the image and audio presets and whether their weights are present locally."""
+    from museforge.doctor import configured_audio_model
+    from museforge.models.audio.generation import AUDIO_PRESETS, local_audio_model
     from museforge.models.image.presets import PRESETS, local_weights
 
     settings = load_settings()
-    table = Table("preset", "model", "weights", "notes")
+    table = Table("preset", "model", "weights", "notes", title="Images")
     for p in PRESETS.values():
         where = local_weights(p.name)
         chosen = " (configured)" if p.name == settings.image_model else ""
         table.add_row(p.name + chosen, p.repo_id,
                       "[green]present[/]" if where else "[dim]missing[/]", p.description)
     console.print(table)
+    audio = Table("preset", "model", "weights", "notes", title="Audio (generate_audio)")
+    configured = configured_audio_model()
+    for a in AUDIO_PRESETS.values():
+        chosen = " (configured)" if a.name == configured else ""
+        audio.add_row(a.name + chosen, a.repo_id,
+                      "[green]present[/]" if local_audio_model(a.name) else "[dim]missing[/]",
+                      a.description)
+    console.print(audio)
 
 
 @models_app.command("pull")
@@ -431,7 +442,8 @@ def models_pull(
     name: Annotated[str, typer.Argument(help="A preset (museforge models list) or a Hugging "
                                              "Face id.")],
 ) -> None:
-    """Download an image model's weights into the Hugging Face cache (needs network)."""
+    """Download an image or audio model's weights into the Hugging Face cache (needs
+    network)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     from museforge.models.image.weights import pull

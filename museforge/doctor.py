@@ -1,5 +1,6 @@
 """``museforge doctor``: what works here. The core (settings, data dir, database,
-migrations) must work; missing optional parts (GPU, FluidSynth, image weights) warn."""
+migrations) must work; missing optional parts (GPU, FluidSynth, image and audio weights)
+warn."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def run_checks(settings: Settings, *, clean: bool = False) -> list[Check]:
     checks.append(_fluidsynth())
     checks.append(_gpu(settings))
     checks.append(_image_weights(settings))
+    checks.append(_audio_weights())
     checks.append(_planner(settings))
     return checks
 
@@ -108,6 +110,29 @@ def _image_weights(settings: Settings) -> Check:
     return Check("image weights", "warn", f"{model} not present locally: the procedural "
                  f"painter is used; `museforge models pull {model}` fetches it "
                  f"(presets present: {', '.join(present) or 'none'})")
+
+
+def configured_audio_model() -> str:
+    """The model ``generate_audio`` uses: MUSEFORGE_AUDIO_MODEL (a preset, hub id or
+    folder), else the default preset."""
+    from museforge.models.audio.generation import DEFAULT_MODEL
+
+    return os.environ.get("MUSEFORGE_AUDIO_MODEL", "").strip() or DEFAULT_MODEL
+
+
+def _audio_weights() -> Check:
+    from museforge.models.audio.generation import AUDIO_PRESETS, local_audio_model
+
+    present = [name for name in AUDIO_PRESETS if local_audio_model(name)]
+    model = configured_audio_model()
+    if local_audio_model(model):
+        return Check("audio weights", "ok", f"{model} present; presets present: "
+                     f"{', '.join(present) or 'none'}")
+    pull = (f"`museforge models pull {model}` fetches it" if model in AUDIO_PRESETS
+            else "give a saved MusicGen folder or a preset in MUSEFORGE_AUDIO_MODEL")
+    return Check("audio weights", "warn", f"{model} not present locally: generate_audio says "
+                 f"so and makes nothing (the audio edits still work); {pull} (presets "
+                 f"present: {', '.join(present) or 'none'})")
 
 
 def _planner(settings: Settings) -> Check:
