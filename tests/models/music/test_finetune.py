@@ -30,7 +30,15 @@ def aird_jigs(count: int) -> list[Piece]:
     text = (corpus_dir() / "airdsAirs" / "book1.abc").read_text(encoding="latin-1")
     blocks = [b for b in re.split(r"(?m)^(?=X:)", text)
               if b.startswith("X:") and re.search(r"(?m)^M:\s*6/8", b)]
-    return [load_abc(b).piece for b in blocks[:count]]
+    pieces = []
+    for block in blocks:  # a tune the safe loader refuses is left out, as a person's would be
+        try:
+            pieces.append(load_abc(block).piece)
+        except MusicError:
+            continue
+        if len(pieces) == count:
+            break
+    return pieces
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +120,11 @@ def test_too_few_notes_is_refused_with_what_was_found():
 
 @pytest.mark.slow
 def test_a_longer_run_on_the_whole_book(tmp_path):
-    made = finetune(load_default(), aird_jigs(98), settings=Settings(steps=600), threads=1)
+    jigs = aird_jigs(98)  # the book's 6/8 airs that the safe loader reads
+    made = finetune(load_default(), jigs, settings=Settings(steps=600), threads=1)
     f = made.figures
 
+    assert len(jigs) > 80 and f["tunes"] == len(jigs)
     rec = f["heldout_reconstruction"]
     assert rec["after"]["nll_per_window"] < 0.8 * rec["before"]["nll_per_window"]
     assert f["stat_gap"]["mean_tuned"] < f["stat_gap"]["mean_base"]
