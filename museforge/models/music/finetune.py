@@ -376,8 +376,12 @@ def finetune(base: Any, pieces: Sequence[Piece], *, names: Sequence[str] | None 
     ``style_checkpoint``); the figures' "before" and "base" are then theirs.
     ``progress`` is called every 25 steps (it may raise to stop the training: nothing is
     returned then). A MusicError when the pieces hold too little melody."""
-    import torch
-    from safetensors.torch import save as save_bytes
+    try:
+        import torch
+        from safetensors.torch import save as save_bytes
+    except ImportError as exc:  # the base install composes without them
+        raise MusicError("learning a style trains the melody model, which needs torch and "
+                         "safetensors: pip install 'museforge[music-train]'") from exc
 
     from museforge.models.music.model import MelodyVAEModel
     from museforge.models.music.vae import MelodyVAE

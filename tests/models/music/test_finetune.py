@@ -7,6 +7,7 @@ the saved weights load on the numpy run time, and the base model is left as it w
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -116,6 +117,13 @@ def test_too_few_notes_is_refused_with_what_was_found():
 
     with pytest.raises(MusicError, match=r"too few notes.*2 notes.*in 5/4"):
         finetune(load_default(), [piece, waltz], names=["#1", "#2"])
+
+
+def test_without_the_training_extra_it_says_what_to_install(jigs, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)  # as if not installed
+
+    with pytest.raises(MusicError, match=r"pip install 'museforge\[music-train\]'"):
+        finetune(load_default(), jigs)
 
 
 @pytest.mark.slow
