@@ -125,6 +125,14 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         if numbers and -len(numbers) <= n <= len(numbers) and n != 0:
             number = numbers[n - 1] if n > 0 else numbers[-1]
             add(f"#{number}", known[number].kind, m)
+    original = re.search(r"(?<!\bto\s)\bthe\s+original(?:\s+(?:one|" + _REF_NOUN + r"))?\b"
+                         r"(?!\s+(?:version|v\d))", text, I)
+    if original and not re.search(r"\b(?:revert|restore|back|undo|version)\b", text, I):
+        # "upscale the original" after variations: the artwork they were made from
+        sources = [int(m.group(1)) for b in [*ctx.focus, *reversed(ctx.recent)]
+                   for m in [re.match(r"variation of #(\d+)", b.title, I)] if m]
+        if sources and sources[0] in known:
+            add(f"#{sources[0]}", known[sources[0]].kind, original)
     middle = re.search(r"\bthe\s+(?:middle|centre|center)\s+(?:one|" + _REF_NOUN + r")\b", text, I)
     if middle and len(pool) % 2 == 1 and len(pool) > 1:  # "the middle one" of three
         number = pool[len(pool) // 2]

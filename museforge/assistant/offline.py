@@ -220,6 +220,16 @@ class OfflinePlanner:
                     bare = _POLITE.sub("", request)
                     lead = bare[named[0].span[0]:named[0].span[1]]
                 continue
+            chosen = _CHOICE.match(_POLITE.sub("", request).strip(" ,.!?"))
+            if chosen and not lead and len(pieces) > 1 and \
+                    len(naming.targets(chosen.group(1), context)) == 1:
+                lead = chosen.group(1)  # "hmm go with #4 in the end. 2x": #4, at 2x
+                continue
+            steps = _STEPS_ONLY.match(_POLITE.sub("", request).strip(" ,.!?"))
+            if steps and calls and calls[-1].name == "interpolate_music":
+                calls[-1].args["steps"] = max(1, min(8, int(language.to_number(steps.group(1))
+                                                            or 4)))
+                continue  # "morph #4 into #5 then, 10 steps"
             decision = self.decide(request, context)
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
                                        or _REGION_ONLY.match(request)):
@@ -227,6 +237,8 @@ class OfflinePlanner:
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
+                if len(pieces) == 2:
+                    self._alone = True  # "#4: 2x" is one request about #4
                 decision = self.decide(request, context)
             if len(decision.calls) < 2 or len({c.args.get("seed") for c in decision.calls}) < \
                     len(decision.calls):  # a seed sweep keeps a seed a call
@@ -1242,6 +1254,14 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
 
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+# "go with #4 in the end", "I'll take the second one": the artwork the next request is about
+_CHOICE = re.compile(
+    r"^(?:(?:hmm+|ok|okay|so|right|yeah|yes|well|actually|fine)[\s,.]+)*(?:(?:i'?ll|let'?s|we'?ll|"
+    r"i\s+(?:will|think\s+i'?ll))\s+)?(?:go\s+(?:with|for)|take|pick|choose|keep|use)\s+"
+    r"(#\s*\d+(?:\s*v\s*\d+)?|the\s+[\w'-]+(?:\s+one)?)(?:\s+(?:in\s+the\s+end|then|after\s+all|"
+    r"instead|please|pls))*$", re.I)
+_STEPS_ONLY = re.compile(r"^(?:in\s+|over\s+|with\s+)?(" + language.NUMBER_PATTERN + r")\s+steps?$",
+                         re.I)
 # "what would that sound like as music?", "what would #2 look like as a painting? oil"
 _WOULD_BE_LIKE = re.compile(
     r"^(?:(?:so|and|ok|okay|now|lovely|nice|great|wow|hmm)[\s,.!]+)*(?:i\s+wonder\s+)?"

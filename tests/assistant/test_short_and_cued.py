@@ -144,3 +144,27 @@ def test_what_an_artwork_would_be_in_the_other_kind_makes_it(me, chat, assistant
                           plan_only=True)
     assert [(c.name, c.args.get("inspired_by"), c.args.get("style")) for c in seen.calls] == [
         ("generate_image", "#2", "watercolor")]
+
+
+def test_power_user_shorthand(me, chat, assistant, paint, remember):
+    """A choice then a factor, steps after the morph, slot labels, "the original"."""
+    paint("a rooftop at night")
+    for _ in range(2):
+        paint("variation of #1: a rooftop at night")
+    paint("a slow air", kind="music")
+    paint("a lively reel", kind="music")
+    remember([2, 3])
+
+    def plan(message):
+        return [(c.name, c.args) for c in assistant.turn(me, chat, message,
+                                                         plan_only=True).calls]
+
+    assert plan("ok I'll go with #3 in the end. 2x") == [
+        ("upscale_image", {"artwork": "#3", "factor": 2})]
+    assert plan("and the original at 4x") == [("upscale_image", {"artwork": "#1", "factor": 4})]
+    assert plan("morph #4 into #5 then, 6 steps") == [
+        ("interpolate_music", {"artwork_a": "#4", "artwork_b": "#5", "steps": 6})]
+    assert plan("#5 instrument: marimba") == [
+        ("edit_music", {"artwork": "#5", "instrument": "marimba"})]
+    assert plan("#2 text top: 'ROOFTOPS'") == [
+        ("add_text", {"artwork": "#2", "text": "ROOFTOPS", "position": "top"})]

@@ -441,6 +441,7 @@ _UPSCALE = re.compile(
     r"(?:as\s+)?(?:big|bigger|larger|large)|double\s+(?:the\s+)?(?:size|resolution)|"
     r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|as\s+big\s+as\s+(?:you\s+can|possible|"
     r"it\s+(?:can|goes))|(?:the\s+)?size\s+of\s+a\s+(?:poster|billboard|wall)|poster[\s-]size|"
+    r"(?<=,\s)(?:x\s*[234]|[234]\s*x)\s*$|(?<=\bat\s)(?:x\s*[234]|[234]\s*x)\s*$|"
     r"(?:ready|good\s+enough|big\s+enough)\s+"
     r"(?:for|to)\s+(?:a\s+)?(?:big\s+|large\s+)?print(?:ing)?)\b", I)
 
@@ -565,7 +566,10 @@ _TEXT = re.compile(
     r"(?:caption|title|text|label)\b.*\b(?:saying|that\s+says|reading|with)\b|"
     r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(?:add|put|write|print|stamp|place|"
     r"type|overlay|slap|letter)\b.*\b(?:at|on|along|across|in|to|onto|over|near)\s+(?:the\s+)?"
-    r"(?:" + _POSITIONS + r")\b", I)
+    r"(?:" + _POSITIONS + r")\b|"
+    r"^(?:text|caption|title|label)\s*(?::\s*|\s+(?:at\s+(?:the\s+)?)?(?:" + _POSITIONS +
+    r")\s*:?\s*)"
+    r"[\"“'‘].+[\"”'’]", I)
 
 
 def _add_text(text: str, _ctx: PlanContext) -> list[PlannedCall]:

@@ -85,6 +85,9 @@ def _instrument_in(text: str) -> str | None:
                   r"\s*(?:the\s+|a\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s*(?:,|to\b|$))", " ", text,
                   flags=re.I)
     names = _instrument_names()
+    label = re.search(r"\binstrument\s*[:=]\s*([a-z][a-z0-9 -]*?)\s*(?:[,;.]|$)", text, re.I)
+    if label and (label.group(1).lower() in names or label.group(1).lower().rstrip("s") in names):
+        return label.group(1).lower()  # "instrument: vibraphone"
     words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)?", text.lower())
     best: tuple[int, int, str] | None = None
     for n in (3, 2, 1):
@@ -400,7 +403,8 @@ _MODE = re.compile(r"\b(?:(?:make|switch|change|turn|put|flip)\b[^.;]*?\b|in\s+(
                    r"(major|minor)(?!\s+(?:second|third|sixth|seventh))\b", I)
 _KEY_CHANGE = re.compile(r"\b(?:in|to|into)\s+(?:the\s+key\s+of\s+)?[A-G](?:#|b|♯|♭)?\s*"
                          r"(?:major|minor|m)\b|\bkey\b", I)
-_INSTR_CHANGE = re.compile(r"\b(?:play|switch|change|swap|give|put|use|make|turn|on\s+(?:a|an|"
+_INSTR_CHANGE = re.compile(r"\binstrument\s*[:=]|"
+                           r"\b(?:play|switch|change|swap|give|put|use|make|turn|on\s+(?:a|an|"
                            r"the)|with\s+(?:a|an|the))\b.*\b(?:" + _INSTRUMENTS + r")s?\b|"
                            r"\bplay(?:ed)?\b.*?\bon\s+(?:a|an|the)\s+\w+", I)
 _LENGTH = re.compile(r"\b(?:make|trim|cut|shorten|loop|lengthen|set|limit)\b.*?\b(?:to\s+)?" +
