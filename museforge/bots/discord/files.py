@@ -32,10 +32,12 @@ class Downloads:
 
 
 def safe_name(name: str) -> str:
-    """A file name that is only letters, digits, dot, dash and underscore; the suffix is
-    kept (the loaders pick by it), the stem becomes the artwork's title."""
+    """A file name that is only letters, digits, single spaces, dot, dash and underscore;
+    the suffix is kept (the loaders pick by it), the stem becomes the artwork's title
+    ("Rain on a roof.wav" is "Rain on a roof", as in the web chat)."""
     path = Path(name or "file")
-    stem = re.sub(r"[^\w-]+", "_", path.stem, flags=re.ASCII).strip("_")[:60] or "file"
+    kept = re.sub(r"[^\w -]+", "_", path.stem, flags=re.ASCII)
+    stem = " ".join(kept.split())[:60].strip("_ ") or "file"
     suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
     return f"{stem}{suffix}"
 

@@ -45,7 +45,7 @@ def test_an_attached_recording_is_a_clip_with_its_ogg_png_and_buttons(simulate, 
 
         [thread] = w.general.threads
         reply = [m for m in thread.history() if m.author.id == env.bot.user.id][-1]
-        assert reply.content.startswith("Added Rain_Roof as #1.")
+        assert reply.content.startswith("Added Rain Roof as #1.")
         files = {a.filename: file_bytes(env, a) for a in reply.attachments}
         assert list(files) == ["museforge-1-v1.ogg", "museforge-1-v1-wave.png"]
         assert files["museforge-1-v1.ogg"][:4] == b"OggS"
