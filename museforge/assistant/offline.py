@@ -33,7 +33,7 @@ from museforge.assistant import (
 from museforge.assistant.intent.corpus import LABEL_OF_TOOL
 from museforge.assistant.intent.model import IntentModel, Prediction, default_model
 from museforge.assistant.planning import ArtworkBrief, Plan, PlanContext, PlannedCall
-from museforge.assistant.rules import Rule, all_rules, images, music, notes
+from museforge.assistant.rules import Rule, all_rules, images, music, notes, styles
 
 _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\W*$",
                    re.I)
@@ -153,6 +153,8 @@ class OfflinePlanner:
                 given, context, lambda words, after: self.plan(words, after).calls))
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
         message = spelling.normalise(message, titles)
+        if styles.asks_for_styles(message):  # "what styles have you learnt?"
+            return Plan(calls=styles._list(message, context))
         if _HELP.match(message):
             return Plan(reply=prompts.CAPABILITIES, answer="chat")
         if _GREETING.match(message):
@@ -227,8 +229,8 @@ class OfflinePlanner:
                 continue
             steps = _STEPS_ONLY.match(_POLITE.sub("", request).strip(" ,.!?"))
             if steps and calls and calls[-1].name == "interpolate_music":
-                calls[-1].args["steps"] = max(1, min(8, int(language.to_number(steps.group(1))
-                                                            or 4)))
+                calls[-1].args["steps"] = max(1, min(12, int(language.to_number(steps.group(1))
+                                                             or 4)))
                 continue  # "morph #4 into #5 then, 10 steps"
             decision = self.decide(request, context)
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
@@ -367,6 +369,10 @@ class OfflinePlanner:
                     local = replace(context, focus=same[:1])
         if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
             return Decision(chat=prompts.capabilities())
+        if context.focus and _PRESENTING.match(text) and not _EDIT_WORDS.search(text):
+            # "here is my recording" beside an attached clip shows it; it asks for nothing
+            return Decision(question=prompts.what_change(replace(context,
+                                                                 focus=context.focus[-1:])))
         across = _WOULD_BE_LIKE.match(text)
         if across and context.recent:  # "what would that sound like as music? piano"
             ref = found[0].ref if found else "it"
@@ -1254,6 +1260,11 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
 
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+# "here is my recording", "this is my cat Biscuit": showing, not asking
+_PRESENTING = re.compile(
+    r"^(?:here(?:'s|\s+is|\s+are)|this\s+is|these\s+are|attached(?:\s+is)?|i'?ve\s+attached|"
+    r"i\s+(?:have\s+)?attached|i'?m\s+sending|sending)\s+(?:you\s+)?(?:my|a|an|the|our|some|"
+    r"his|her)\b[^.;,:]*$", re.I)
 # "go with #4 in the end", "I'll take the second one": the artwork the next request is about
 _CHOICE = re.compile(
     r"^(?:(?:hmm+|ok|okay|so|right|yeah|yes|well|actually|fine)[\s,.]+)*(?:(?:i'?ll|let'?s|we'?ll|"

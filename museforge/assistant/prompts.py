@@ -62,6 +62,9 @@ def what_change(context: PlanContext) -> str:
     if focus is not None and focus.kind == "music":
         return (f"What should I change about {what}? For example: faster, in D minor, on "
                 "the violin, a variation, or 8 more bars.")
+    if focus is not None and focus.kind == "audio":
+        return (f"What should I do with {what}? For example: trim it to 8 seconds, fade it "
+                "out, loop it to 30 seconds, louder, or a bit faster.")
     return (f"What should I change about {what}? For example: warmer, brighter, crop to "
             "16:9, “make it snowy”, or a variation.")
 

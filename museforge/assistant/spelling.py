@@ -108,9 +108,13 @@ def normalise(text: str, extra: Iterable[str] = ()) -> str:
     adds words that count as known targets (the session's artwork titles)."""
     titled = frozenset(w.lower() for w in extra if len(w) >= 3 and w.isalpha())
     targets = _targets(titled)
-    out = []
+    out: list[str] = []
     for token in re.split(r"(\s+|[,.;!?()\"“”]+)", text):
-        out.append(_fix(token, targets, titled) if token and token.strip() else token)
+        named = token[:1].isupper() and token[1:].islower() and any(
+            t.strip() for t in out) and not re.search(r"[.!?]\s*$", "".join(out))
+        # a capitalised word inside a sentence is a name ("call it Aird"), not a typo
+        out.append(_fix(token, targets, titled) if token and token.strip() and not named
+                   else token)
     return "".join(out)
 
 

@@ -154,7 +154,7 @@ class ContinueArgs(Args):
 class InterpolateArgs(Args):
     artwork_a: ArtworkRef
     artwork_b: ArtworkRef
-    steps: int = Field(default=4, ge=1, le=8, description="Steps between them (1-8).")
+    steps: int = Field(default=4, ge=1, le=12, description="Steps between them (1-12).")
 
 
 # -- compose ---------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ PHRASINGS: list[tuple[str, list[Call]]] = [
     # the same words about a piece or a picture
     ("the jig faster", [("edit_music", {"artwork": "#2", "tempo_scale": 1.2})]),
     ("crop the fox to a square", [("reframe_image", {"artwork": "#1", "aspect": "1:1"})]),
+    ("list my clips", [("list_artworks", {"kind": "audio"})]),
+    ("show me my recordings", [("list_artworks", {"kind": "audio"})]),
 ]
 
 
@@ -73,6 +75,13 @@ def test_the_audio_phrasing_table_is_big_and_has_no_duplicates():
 def test_the_offline_planner_understands_audio_requests(me, chat, assistant, audio_session,
                                                         heads, capsys):
     run_table("audio phrasings", PHRASINGS, assistant, me, chat, heads, capsys)
+
+
+def test_showing_a_clip_asks_what_to_do_with_it_and_paints_nothing(me, chat, assistant,
+                                                                   audio_session):
+    result = assistant.turn(me, chat, "here is my recording", plan_only=True)
+    assert result.calls == [] and result.answer == "ask"
+    assert "#3" in result.reply and "fade" in result.reply
 
 
 def test_a_recording_with_no_audio_weights_says_how_to_get_them_and_makes_nothing(

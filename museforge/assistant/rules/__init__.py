@@ -25,6 +25,7 @@ class Rule:
 
 
 def all_rules() -> list[Rule]:
-    from museforge.assistant.rules import audio, history, images, music, notes
+    from museforge.assistant.rules import audio, history, images, music, notes, styles
 
-    return [*history.RULES, *images.RULES, *music.RULES, *notes.RULES, *audio.RULES]
+    return [*history.RULES, *images.RULES, *music.RULES, *notes.RULES, *audio.RULES,
+            *styles.RULES]

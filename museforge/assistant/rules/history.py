@@ -80,6 +80,8 @@ def _list(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         kind = "image"
     if re.search(r"\b(music|songs?|pieces?|melod(y|ies)|tunes?|tracks?)\b", low):
         kind = "music" if kind == "all" else "all"
+    if re.search(r"\b(clips?|recordings?|sounds?|audio)\b", low):
+        kind = "audio" if kind == "all" else "all"
     return [PlannedCall("list_artworks", {"kind": kind})]
 
 

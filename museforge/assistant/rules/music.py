@@ -314,6 +314,12 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
               or "picture" in m.group(1) or "image" in m.group(1) or "one" in m.group(1)):
         args["inspired_by"] = language.natural_ref(m.group(1)) or m.group(1)
         text = text[: m.start()] + " " + m.group(2)
+    from museforge.assistant.rules import styles
+
+    taught = styles.learnt_style_in(text)
+    if taught:  # "a jig in my Aird style": the style the person taught, and still a jig
+        args["learnt_style"] = taught
+        text = styles.IN_MY_STYLE.sub(" ", text)
     if "inspired_by" not in args:
         named = _for_a_picture(text, context)
         if named:  # "a march for the train", "shehnai music for the invitation"
@@ -666,7 +672,7 @@ def _interpolate(text: str, context: PlanContext) -> list[PlannedCall]:
     m = re.search(r"\b(?:in\s+|over\s+)?" + NUM + r"[\s-]+(?:steps?|stages?)\b", text, I)
     args: dict[str, object] = {"artwork_a": refs[0], "artwork_b": refs[1]}
     if m and language.to_number(m.group(1)):
-        args["steps"] = max(1, min(8, int(language.to_number(m.group(1)) or 4)))
+        args["steps"] = max(1, min(12, int(language.to_number(m.group(1)) or 4)))
     return [PlannedCall("interpolate_music", args)]
 
 
