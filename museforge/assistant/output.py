@@ -24,7 +24,7 @@ class Output(Protocol):
 def present(result: TurnResult, out: Output) -> None:
     out.text(result.reply)
     for artifact in [*result.imported, *result.artifacts]:
-        if artifact.kind == "music":
+        if artifact.kind in ("music", "audio"):  # a clip is heard, and its picture shown
             out.audio(artifact)
         else:
             out.image(artifact)
