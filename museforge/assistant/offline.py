@@ -255,6 +255,14 @@ class OfflinePlanner:
                 # the sentences after a request describe what it makes
                 made.args["prompt"] = _described(str(made.args.get("prompt", "")), request)
                 continue
+            if calls and calls[-1].name == "blend_images" and len(decision.calls) == 1 \
+                    and decision.calls[0].name == "blend_images" \
+                    and not language.explicit_refs(request) and len(request.split()) <= 6:
+                # "2nd and 4th, blend them, foggy": them, and how to blend them
+                said_how = decision.calls[0].args.get("prompt")
+                if said_how:
+                    calls[-1].args.setdefault("prompt", said_how)
+                continue
             if decision.calls and calls and not _SEQUENCED.search(message) \
                     and _only_arguments(request, decision.calls, calls[-1]):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for

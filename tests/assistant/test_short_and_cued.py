@@ -168,3 +168,16 @@ def test_power_user_shorthand(me, chat, assistant, paint, remember):
         ("edit_music", {"artwork": "#5", "instrument": "marimba"})]
     assert plan("#2 text top: 'ROOFTOPS'") == [
         ("add_text", {"artwork": "#2", "text": "ROOFTOPS", "position": "top"})]
+
+
+def test_how_to_blend_is_the_blends_prompt(me, chat, assistant, session, remember):
+    remember([3, 4, 5])
+
+    def plan(message):
+        return [(c.name, c.args) for c in assistant.turn(me, chat, message,
+                                                         plan_only=True).calls]
+
+    assert plan("blend #3, #4 and #5, dreamlike") == [
+        ("blend_images", {"artworks": ["#3", "#4", "#5"], "prompt": "dreamlike"})]
+    assert plan("1st and 3rd, blend them, misty") == [
+        ("blend_images", {"artworks": ["#3", "#5"], "prompt": "misty"})]

@@ -607,6 +607,11 @@ def _blend(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     m = re.search(r"\b(?:into|as)\s+(?:a\s+|an\s+)?(.+)$", text, I)
     if m:
         prompt = _clean(m.group(1))
+    else:  # "blend #1, #2 and #6, dreamlike": the words after the artworks say how
+        tail = re.search(r"(?:#\s*\d+|\bthem|\bboth|\btogether)\s*,\s*((?:[a-z][\w'-]*\s*){1,4})"
+                         r"[.!]*$", text, I)
+        if tail and not re.search(r"\b(?:please|pls|thanks|then|now)\s*$", tail.group(1), I):
+            prompt = _clean(tail.group(1))
     if len(refs) >= 2:
         artworks: list[str] = refs[:4]
     else:
