@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from museforge.bots import actions
+
 _REF = re.compile(r"^\s*#?\s*(\d{1,7})(?:\s*v\s*(\d{1,7}))?\s*$", re.I)
 
 
@@ -22,12 +24,7 @@ def artwork_ref(text: str | None) -> str | None:
 
 def imagine(prompt: str, style: str | None = None, aspect: str | None = None,
             seed: int | None = None, count: int = 1) -> str:
-    prompt = " ".join(prompt.split())
-    parts = [f"paint {count} pictures of {prompt}" if count > 1 else f"paint {prompt}"]
-    parts += [p for p in (style, aspect) if p]
-    if seed is not None:
-        parts.append(f"seed {seed}")
-    return ", ".join(parts)
+    return actions.paint(prompt, style, aspect, seed, count)
 
 
 def compose(prompt: str, key: str | None = None, tempo: int | None = None,
@@ -59,37 +56,8 @@ def versions(artwork: str) -> str:
 
 HISTORY = "list my artworks"
 
-# Button actions: code -> sentence about "#N vM" (the version under which it was pressed).
-BUTTON_SENTENCES: dict[str, str] = {
-    "up": "upscale {ref}",
-    "vs": "a subtle variation of {ref}",
-    "vx": "a strong variation of {ref}",
-    "rr": "reroll {ref}",
-    "un": "undo {art}",
-    "mv": "a variation of {ref}",
-    "mf": "make {ref} faster",
-    "ms": "make {ref} slower",
-    "tu": "transpose {ref} up one semitone",
-    "td": "transpose {ref} down one semitone",
-    "mc": "continue {ref}",
-    "xa": "export {ref} as ABC",
-    "xm": "export {ref} as MusicXML",
-    # a clip (edit_audio; no model)
-    "fi": "fade in {ref}",
-    "fo": "fade out {ref}",
-    "ld": "make {ref} louder",
-    "qt": "make {ref} quieter",
-    "lp": "loop {ref} to 30 seconds",
-}
-
-
-def button(action: str, artwork: int, version: int, recipe: dict[str, Any] | None = None) -> str:
-    """The sentence a press stands for. A reroll of a generated picture asks again for
-    what was asked the first time (a new seed); other rerolls are left to the assistant."""
-    if action == "rr" and recipe and recipe.get("tool") == "generate_image":
-        args = recipe.get("args") or {}
-        prompt = str(args.get("prompt") or "").strip()
-        if prompt:
-            return imagine(prompt, args.get("style"), args.get("aspect"),
-                           count=int(args.get("count") or 1))
-    return BUTTON_SENTENCES[action].format(ref=f"#{artwork} v{version}", art=f"#{artwork}")
+def button(code: str, artwork: int, version: int,
+           recipe: dict[str, Any] | None = None) -> str:
+    """The sentence a press of the button ``code`` (its custom_id's action) stands for,
+    about the version it was shown under; the table is ``museforge.bots.actions``."""
+    return actions.request(actions.BY_CODE[code].name, artwork, version, recipe)

@@ -9,10 +9,8 @@ Custom id scheme (at most 100 characters)::
     mf:vs:1.1:dm:<user id>:<channel id>                  subtle variation, a private session
     mf:cancel:<job id>                                   cancel a request still in progress
 
-Actions: up upscale, vs/vx subtle/strong variation, rr reroll, un undo; for music mv
-vary, mf/ms faster/slower, tu/td transpose up/down a semitone, mc continue, xa/xm export
-as ABC/MusicXML (the MIDI file is already attached); for a clip fi/fo fade in/out, ld/qt
-louder/quieter, lp loop to 30 s.
+The action codes, labels and the sentence each press sends are the shared table
+``museforge.bots.actions`` (the web page shows the same buttons).
 """
 
 from __future__ import annotations
@@ -22,23 +20,22 @@ from typing import Any
 
 import discord
 
+from museforge.bots import actions
 from museforge.tools.base import Artifact
 
-ACTIONS = ("up", "vs", "vx", "rr", "un", "mv", "mf", "ms", "tu", "td", "mc", "xa", "xm",
-           "fi", "fo", "ld", "qt", "lp")
-ACTION_TEMPLATE = (r"mf:(?P<action>" + "|".join(ACTIONS) + r"):(?P<art>\d{1,7})\.(?P<ver>\d{1,7})"
+ACTION_TEMPLATE = (r"mf:(?P<action>" + "|".join(actions.BY_CODE)
+                   + r"):(?P<art>\d{1,7})\.(?P<ver>\d{1,7})"
                    r":(?P<key>(?:guild|dm):[0-9a-z:]{1,70})")
 CANCEL_TEMPLATE = r"mf:cancel:(?P<job>\d{1,12})"
 
-LABELS = {"up": "Upscale", "vs": "Vary (subtle)", "vx": "Vary (strong)", "rr": "Reroll",
-          "un": "Undo", "mv": "Vary", "mf": "Faster", "ms": "Slower", "tu": "Transpose +1",
-          "td": "Transpose −1", "mc": "Continue", "xa": "Export ABC", "xm": "Export MusicXML",
-          "fi": "Fade in", "fo": "Fade out", "ld": "Louder", "qt": "Quieter",
-          "lp": "Loop to 30 s"}
 _STYLE = {"rr": discord.ButtonStyle.primary, "un": discord.ButtonStyle.danger}
-IMAGE_ACTIONS = ("up", "vs", "vx", "rr", "un")
-MUSIC_ACTIONS = ("mv", "mf", "ms", "tu", "td", "mc", "un", "xa", "xm")
-AUDIO_ACTIONS = ("fi", "fo", "ld", "qt", "lp", "un")
+
+
+def _code(name: str) -> str:
+    code = actions.BY_NAME[name].code
+    if code is None:
+        raise ValueError(f"the '{name}' action has no Discord button")
+    return code
 
 
 def action_id(action: str, artwork: int, version: int, key: str) -> str:
@@ -52,7 +49,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ACTI
                  label: str | None = None, row: int | None = None):
         self.action, self.artwork, self.version, self.key = action, artwork, version, key
         super().__init__(
-            discord.ui.Button(label=label or LABELS[action],
+            discord.ui.Button(label=label or actions.BY_CODE[action].label,
                               style=_STYLE.get(action, discord.ButtonStyle.secondary),
                               custom_id=action_id(action, artwork, version, key)),
             row=row,
@@ -105,15 +102,17 @@ def result_view(kind: str, artifacts: Sequence[Artifact], key: str) -> discord.u
         return None
     view = discord.ui.View(timeout=None)
     if kind == "batch":
-        for i, a in enumerate(artifacts, 1):
-            view.add_item(ActionButton("up", a.artwork, a.version, key, label=f"U{i}", row=0))
-        for i, a in enumerate(artifacts, 1):
-            view.add_item(ActionButton("vs", a.artwork, a.version, key, label=f"V{i}", row=1))
+        for row, (prefix, name) in enumerate(actions.BATCH_EACH):
+            for i, a in enumerate(artifacts, 1):
+                view.add_item(ActionButton(_code(name), a.artwork, a.version, key,
+                                           label=f"{prefix}{i}", row=row))
         first = artifacts[0]
-        view.add_item(ActionButton("rr", first.artwork, first.version, key, row=2))
+        for name in actions.BATCH_ONCE:
+            view.add_item(ActionButton(_code(name), first.artwork, first.version, key,
+                                       row=len(actions.BATCH_EACH)))
         return view
     a = artifacts[0]
-    actions = {"music": MUSIC_ACTIONS, "audio": AUDIO_ACTIONS}.get(kind, IMAGE_ACTIONS)
-    for i, action in enumerate(actions):
-        view.add_item(ActionButton(action, a.artwork, a.version, key, row=i // 5))
+    names = actions.BUTTONS.get(kind, actions.BUTTONS["image"])
+    for i, name in enumerate(names):
+        view.add_item(ActionButton(_code(name), a.artwork, a.version, key, row=i // 5))
     return view

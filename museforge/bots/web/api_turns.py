@@ -12,7 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from museforge.bots.web.actions import message_for
+from museforge.bots import actions
 from museforge.bots.web.deps import WebDep
 from museforge.bots.web.jobs import WebJob
 from museforge.bots.web.schemas import InfoOut, JobOut, TurnIn, UploadOut
@@ -51,7 +51,7 @@ async def post_turn(session_id: SessionId, body: TurnIn, web: WebDep, response: 
             ref = f"#{body.artwork}" + (f" v{body.version}" if body.version else "")
             _art, shown = await run_in_threadpool(web.store.resolve, web.actor, session, ref)
             recipe = shown.recipe
-        message = message_for(body.action, body.artwork, body.version, recipe)
+        message = actions.request(body.action, body.artwork, body.version, recipe)
     else:
         message = body.message.strip()
     taken = web.uploads.take(body.uploads, web.actor.user.id, session.id) if body.uploads \

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from museforge.bots.web.actions import ActionName
+from museforge.bots.actions import ActionName
 
 
 class SessionIn(BaseModel):

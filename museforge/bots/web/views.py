@@ -11,8 +11,8 @@ from typing import Any
 
 from museforge.assistant.output import present
 from museforge.assistant.turn import TurnResult
+from museforge.bots import actions
 from museforge.bots.exports import Exported, exports, without_paths
-from museforge.bots.web import actions
 from museforge.bots.web.schemas import (
     ActionOut,
     ArtifactOut,
@@ -55,10 +55,9 @@ def artifact_out(session_id: int, a: Artifact) -> ArtifactOut:
         artwork=a.artwork, ref=f"#{a.artwork}", version=a.version, kind=a.kind,  # type: ignore[arg-type]
         title=a.title,
         files={role: file_url(session_id, a.artwork, a.version, role) for role in a.files},
-        actions=[ActionOut(action=name, label=label, artwork=a.artwork,  # type: ignore[arg-type]
+        actions=[ActionOut(action=b.name, label=b.label, artwork=a.artwork,
                            version=a.version, message=message)
-                 for name, label, message in actions.buttons(a.kind, a.artwork, a.version,
-                                                             a.recipe)],
+                 for b, message in actions.buttons(a.kind, a.artwork, a.version, a.recipe)],
     )
 
 
