@@ -181,3 +181,18 @@ def test_how_to_blend_is_the_blends_prompt(me, chat, assistant, session, remembe
         ("blend_images", {"artworks": ["#3", "#4", "#5"], "prompt": "dreamlike"})]
     assert plan("1st and 3rd, blend them, misty") == [
         ("blend_images", {"artworks": ["#3", "#5"], "prompt": "misty"})]
+
+
+@pytest.mark.parametrize(("message", "want"), [
+    ("a bit lower", {"transpose": -2}),
+    ("could you take it up a little, higher", {"transpose": 2}),
+    ("slower and lower", {"tempo_scale": 0.83, "transpose": -2}),
+    ("it sits too high for my voice, a bit lower please", {"transpose": -2}),
+    ("lower the tempo", {"tempo_scale": 0.83}),
+])
+def test_higher_and_lower_of_a_piece_are_its_pitch(me, chat, assistant, session, remember,
+                                                   message, want):
+    remember([2], kind="music")
+    result = assistant.turn(me, chat, message, plan_only=True)
+    assert [(c.name, c.args) for c in result.calls] == [
+        ("edit_music", {"artwork": "#2", **want})], result.reply

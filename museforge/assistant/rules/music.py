@@ -101,8 +101,9 @@ def _instrument_in(text: str) -> str | None:
                 before = words[max(0, i - 2):i]
                 after = words[i + n:i + n + 1]
                 if not (set(before) & {"on", "for", "with", "using", "to"} or
-                        after in (["solo"], ["melody"], ["line"])):
-                    continue
+                        after in (["solo"], ["melody"], ["line"])) or \
+                        words[i - 1:i] in (["my"], ["your"], ["our"], ["his"], ["her"]):
+                    continue  # "for my voice" is the person singing, not an instrument
             if words[i + n:i + n + 1] in (["line"], ["part"], ["drum"], ["notes"]):
                 continue
             if best is None or n > best[0]:
@@ -581,6 +582,14 @@ def _semitones(low: str) -> int:
                   r"minor\s+thirds?|major\s+thirds?|thirds?|fourths?|tritone|fifths?|sixths?|"
                   r"sevenths?|octaves?|tones?)\b", low)
     if not m or not re.search(r"\b(transpose|shift|move|up|down|raise|lower|pitch)\b", low):
+        bare = re.search(r"\b(higher|lower|up\s+a\s+(?:little|bit|touch|notch)|"
+                         r"down\s+a\s+(?:little|bit|touch|notch))\b", low)
+        if bare and not re.search(r"\b(?:tempo|bpm|speed|volume|loud|quiet|soft|key\s+of|"
+                                  r"octave|brightness|contrast|saturation|resolution|res|"
+                                  r"quality|camera|horizon|sun|the\s+\w+\s+(?:higher|lower))\b",
+                                  low):
+            # "a bit lower", "take it up a little, higher": a whole step
+            return -2 if bare.group(1).startswith(("lower", "down")) else 2
         return 0
     count = language.to_number(m.group(1)) if m.group(1) else 1
     unit = m.group(2).rstrip("s").replace("-", " ")
