@@ -155,6 +155,10 @@ def corrections(text: str, kind: str | None) -> list[PlannedCall]:
         if len(kinds) != 1:
             return []
         word_kind = kinds.pop()
+        if kind is not None and re.search(r"\b(?:looks?|looking|colou?rs?)\b" if word_kind ==
+                                          "music" else r"\b(?:sounds?|sounding|hear)\b", text,
+                                          re.I):
+            return []  # "it looks gloomy" is not the piece's fault, whatever "gloomy" means
         ref = "it" if kind is None else f"latest {word_kind}"
         kind = word_kind
     else:

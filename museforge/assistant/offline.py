@@ -597,6 +597,16 @@ class OfflinePlanner:
                 and len(calls) == 1 and all(t.ref.startswith("#") for t in found):
             calls = [PlannedCall(calls[0].name, {**calls[0].args, "artwork": t.ref})
                      for t in found]  # "undo the whale and the fox"
+        if len(calls) == 1 and calls[0].name == "edit_music" and _LOOKS.search(text) \
+                and not (found and found[0].kind == "music") \
+                and naming.focus_kind(context) == "image":
+            # "cheer it up a bit, it looks gloomy now": music cannot look, so "it" is the
+            # picture in focus
+            seen = intents.BUILDERS["edit"](said, replace(local, focus=[
+                b for b in context.focus if b.kind == "image"][-1:]))
+            if seen and seen[0].name in ("adjust_image", "edit_image"):
+                return Decision(calls=seen)
+            return Decision(question=prompts.what_change(local))
         if len(calls) == 1 and calls[0].name == "edit_image" and _SOUNDS.search(text) \
                 and not (found and found[0].kind == "image"):
             # "make it sound less perfect": a picture has no sound, so "it" is the music
@@ -1266,6 +1276,8 @@ def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
     return replace(context, focus=[brief], recent=[*context.recent, brief])
 
 
+_LOOKS = re.compile(r"\b(?:looks?|looking|looked|see|seen|colou?rs?)\b(?!\s+(?:like\s+a\s+(?:song|"
+                    r"tune)|for|after))", re.I)
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
 # "here is my recording", "this is my cat Biscuit": showing, not asking

@@ -39,7 +39,8 @@ MOOD_IMAGE: list[tuple[str, dict[str, object]]] = [
      r"depressing|ominous|spookier|eerie|creepier|more\s+(?:moody|dramatic|brooding|somber|"
      r"sombre|mysterious)", {"warmth": -0.3,
                                                      "brightness": 0.85}),
-    (r"happ(?:y|ier)|cheer(?:y|ier|ful)?|joyful|sunnier|uplifting|jolly|jollier|livelier",
+    (r"happ(?:y|ier)|cheer(?:y|ier|ful)?|joyful|sunnier|uplifting|jolly|jollier|livelier|"
+     r"cheer\s+(?:it|the\s+\w+)\s+up|brighten\s+(?:it|the\s+\w+)\s+up",
      {"warmth": 0.3, "brightness": 1.15}),
     (r"calm(?:er)?|peaceful|serene|gentler|dreamier", {"saturation": 0.8,
                                                               "blur": 1.0}),
@@ -48,6 +49,10 @@ MOOD_IMAGE: list[tuple[str, dict[str, object]]] = [
 
 # Complaints say what is wrong, so the edit goes the other way: "it's too dark" brightens.
 COMPLAINTS: list[tuple[str, dict[str, object]]] = [
+    (r"(?:looks?|is|seems?|feels?|gone|got)\s+(?:a\s+(?:bit|little)\s+|so\s+|very\s+|too\s+|"
+     r"rather\s+|kind\s+of\s+|kinda\s+|quite\s+|really\s+|all\s+)?(?:gloomy|sad|depressing|bleak|"
+     r"dreary|miserable|grim|glum|dismal)\b(?!\s+enough)(?![^.]*\b(?:can|could|make|give|add|"
+     r"put|should|would)\b)", {"warmth": 0.3, "brightness": 1.15}),
     (r"too\s+(?:dark|dim|murky|gloomy|shadowy)|(?:not|isn't|isnt)\s+bright\s+enough|"
      r"(?:it'?s|it\s+is|looks|seems|is)\s+(?:a\s+(?:bit|little)\s+|rather\s+|quite\s+|kind\s+of\s+|"
      r"kinda\s+|so\s+|very\s+|really\s+)(?:dark|dim|murky)\b|"
@@ -229,6 +234,12 @@ def inpaint(text: str, ctx: PlanContext) -> list[PlannedCall]:
 
 def _mood_args(text: str, table: list[tuple[str, dict[str, object]]]) -> dict[str, object]:
     args: dict[str, object] = {}
+    if table is MOOD_IMAGE or table is MOOD_MUSIC:
+        # "the sheep looks sad, can he smile": how it is now, not what to make it
+        text = re.sub(r"\b(?:looks?|sounds?|seems?|feels?)\s+(?:a\s+(?:bit|little)\s+|so\s+|"
+                      r"very\s+|kind\s+of\s+|kinda\s+|rather\s+|quite\s+|really\s+)?"
+                      r"[a-z]+\b(?=[^.]*\b(?:can|could|make|give|add|put|should|would)\b)",
+                      " ", text, flags=I)
     for pattern, values in table:
         if re.search(r"\b(?:" + pattern + r")\b", text, I):
             for k, v in values.items():

@@ -196,3 +196,21 @@ def test_higher_and_lower_of_a_piece_are_its_pitch(me, chat, assistant, session,
     result = assistant.turn(me, chat, message, plan_only=True)
     assert [(c.name, c.args) for c in result.calls] == [
         ("edit_music", {"artwork": "#2", **want})], result.reply
+
+
+def test_how_a_picture_looks_goes_to_the_picture_and_a_state_is_not_a_wish(
+        me, chat, assistant, paint, remember):
+    paint("hollyhocks by a cottage wall")
+    paint("a gentle garden tune", kind="music")
+    remember([1], kind="image")
+
+    def plan(message):
+        return [(c.name, c.args) for c in assistant.turn(me, chat, message,
+                                                         plan_only=True).calls]
+
+    # "gloomy" on its own would be the music's fault; "looks" says it is the picture's
+    assert plan("cheer it up a bit, it looks gloomy now") == [
+        ("adjust_image", {"artwork": "#1", "warmth": 0.3, "brightness": 1.15})]
+    # how it looks now is not what to make it: the request after it is
+    [(name, args)] = plan("the hollyhocks look sad, can they stand up straight")
+    assert name == "edit_image" and "straight" in args["instruction"]
