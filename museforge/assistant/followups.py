@@ -108,10 +108,14 @@ _POSITIONS = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom
               "middle": "center", "centre": "center", "center": "center", "left": "left",
               "right": "right"}
 # Arguments that go the other way: (name, how).
+def _over(v: float, top: float) -> float:
+    return min(top, round(1 / v, 3))
+
+
 _INVERSE = {"rotate": lambda v: -v, "transpose": lambda v: -v, "warmth": lambda v: -v,
-            "hue_shift": lambda v: -v, "tempo_scale": lambda v: round(1 / v, 3),
-            "brightness": lambda v: round(1 / v, 3), "contrast": lambda v: round(1 / v, 3),
-            "saturation": lambda v: round(1 / v, 3), "sharpness": lambda v: round(1 / v, 3),
+            "hue_shift": lambda v: -v, "tempo_scale": lambda v: max(0.25, _over(v, 4.0)),
+            "brightness": lambda v: _over(v, 3.0), "contrast": lambda v: _over(v, 3.0),
+            "saturation": lambda v: _over(v, 3.0), "sharpness": lambda v: _over(v, 3.0),
             "flip": lambda v: {"horizontal": "vertical", "vertical": "horizontal"}.get(v, v)}
 
 
@@ -143,7 +147,7 @@ def _slot_correction(text: str, previous: str, index: int, context: PlanContext,
         else:
             turned = {k: _INVERSE[k](v) for k, v in args.items()
                       if k in _INVERSE and isinstance(v, int | float | str)
-                      and not isinstance(v, bool)}
+                      and not isinstance(v, bool) and v != 0}  # 0 has no other way
             if not turned:
                 return None
             args.update(turned)

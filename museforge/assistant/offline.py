@@ -187,7 +187,7 @@ class OfflinePlanner:
         told: list[str] = []  # pieces that tell rather than ask ("my grandson wants a dragon")
         before = context  # the conversation as this message found it
         origin: dict[int, str] = {}  # id(call) -> the piece that made it
-        pieces = language.split_requests(message, self._starts_request)
+        pieces = [_wanting(p) for p in language.split_requests(message, self._starts_request)]
         self._alone = len(pieces) == 1
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
             return Plan(reply=prompts.REMARK, answer="chat")
@@ -348,6 +348,7 @@ class OfflinePlanner:
 
     def decide(self, request: str, context: PlanContext) -> Decision:
         request = naming.made_by_operation(request, context)  # "the blend" is #7
+        request = _wanting(request)  # "I think it wants a cello": give it a cello
         text = _POLITE.sub("", request).strip(" ,.!?") or request
         pred = self.model.predict(text) if self.model is not None else None
         refusal = _refusal(request, pred)
@@ -606,6 +607,12 @@ class OfflinePlanner:
                 b for b in context.focus if b.kind == "image"][-1:]))
             if seen and seen[0].name in ("adjust_image", "edit_image"):
                 return Decision(calls=seen)
+            return Decision(question=prompts.what_change(local))
+        if len(calls) == 1 and calls[0].name == "edit_image" and calls[0].args.get("artwork") \
+                == "it" and not found and naming.focus_kind(local) == "music" \
+                and not _LOOKS.search(text) and not _SOUNDS.search(text):
+            # an edit in words of a picture, with a piece in focus and no picture named:
+            # a misreading of something about the piece
             return Decision(question=prompts.what_change(local))
         if len(calls) == 1 and calls[0].name == "edit_image" and _SOUNDS.search(text) \
                 and not (found and found[0].kind == "image"):
@@ -1280,6 +1287,23 @@ _LOOKS = re.compile(r"\b(?:looks?|looking|looked|see|seen|colou?rs?)\b(?!\s+(?:l
                     r"tune)|for|after))", re.I)
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+_WANTS = re.compile(
+    r"^(?:(?:i\s+think|i\s+feel|maybe|perhaps|hmm+|honestly)[\s,]+)*(it|this|that)"
+    r"\s+(?:really\s+|just\s+|kind\s+of\s+)?(?:wants|needs|could\s+(?:use|do\s+"
+    r"with)|would\s+be\s+(?:nicer|better|lovely)\s+with|should\s+have|is\s+missing|lacks)\s+"
+    r"(?:(to\s+be|to\s+go)\s+)?(.+)$", re.I)
+
+
+def _wanting(request: str) -> str:
+    """"I think it wants a cello" asks for one: "give it a cello"; "it needs to be
+    faster": "make it faster"."""
+    m = _WANTS.match(request.strip())
+    if m is None:
+        return request
+    verb = "make" if m.group(2) else "give"
+    return f"{verb} {m.group(1)} {m.group(3)}"
+
+
 # "here is my recording", "this is my cat Biscuit": showing, not asking
 _PRESENTING = re.compile(
     r"^(?:here(?:'s|\s+is|\s+are)|this\s+is|these\s+are|attached(?:\s+is)?|i'?ve\s+attached|"

@@ -537,7 +537,14 @@ def _stored_max(resolver: Resolver) -> list[int]:
 
 
 def _brief(args: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+    return ", ".join(f"{k}={_quoted(v)}" for k, v in args.items())
+
+
+def _quoted(value: Any, limit: int = 80) -> str:
+    """A value as a reply shows it: its repr, cut to ``limit`` characters (a 10 MB prompt is
+    not said back)."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else f"{shown[:limit - 12]}… ({len(shown):,} chars)"
 
 
 def explain(exc: ValidationError) -> str:
@@ -553,5 +560,5 @@ def explain(exc: ValidationError) -> str:
         elif err.get("type") == "missing":
             parts.append(f"'{where}' is required")
         else:
-            parts.append(f"{where} {msg[0].lower() + msg[1:]} (got {got!r})")
+            parts.append(f"{where} {msg[0].lower() + msg[1:]} (got {_quoted(got)})")
     return "; ".join(parts)

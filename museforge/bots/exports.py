@@ -52,7 +52,9 @@ def exports(calls: Iterable[Any], home: Path) -> list[Exported]:
         name, ok, message = _fields(call)
         if name != "export_music" or not ok or not message:
             continue
-        for text in _paths(message, home):
+        # only the tool's own first line names the file it wrote: what follows is the
+        # score itself (an ABC tune's T: line is the person's text and may hold any path)
+        for text in _paths(message.split("\n", 1)[0], home):
             path = Path(text)
             m = FILE_NAME.match(path.name)
             if m and path.is_file():

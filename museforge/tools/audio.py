@@ -241,6 +241,19 @@ def mix_sound(ctx: ToolContext, ref: str, rate: int, channels: int,
                                              "renderer": rendered.renderer}
 
 
+def _result_seconds(length: float, args: EditAudioArgs) -> float:
+    """How long the edited clip will be, from the arguments alone (trim, then tempo, then
+    loop: the order the edits run in)."""
+    if args.trim is not None:
+        start, end = args.trim
+        length = max(0.0, (min(end, length) if end else length) - start)
+    if args.tempo_scale not in (None, 1):
+        length /= float(args.tempo_scale)  # type: ignore[arg-type]
+    if args.loop_to is not None:
+        length = float(args.loop_to)
+    return length
+
+
 @tool(EditAudioArgs, family="audio", kind="audio", makes="version",
       ref_kinds={"mix_with": None})
 def edit_audio(ctx: ToolContext, args: EditAudioArgs) -> ToolResult:
@@ -260,6 +273,10 @@ def edit_audio(ctx: ToolContext, args: EditAudioArgs) -> ToolResult:
         raise ToolError("give a gain or normalise, not both (normalise sets the loudness)")
     dumped = args.model_dump()
     clip = source.clip
+    seconds = _result_seconds(len(clip.samples) / clip.sample_rate, args)
+    if seconds > LONGEST_S:  # said before any of the work is done
+        raise ToolError(f"the result would last {seconds:.0f} s; the longest clip I keep is "
+                        f"{LONGEST_S:.0f} s (trim it first, or a smaller tempo change)")
     mixed, mix_record = None, None
     if args.mix_with:
         mixed, mix_record = mix_sound(ctx, args.mix_with, clip.sample_rate, clip.channels)

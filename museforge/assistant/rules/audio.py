@@ -71,7 +71,7 @@ def _generate_audio(text: str, context: PlanContext) -> list[PlannedCall]:
     if seconds is not None:
         args["seconds"] = max(1.0, min(30.0, seconds))
     seed = re.search(r"\bseed\s*(\d{1,10})\b", text, I)
-    if seed:
+    if seed and int(seed.group(1)) < 2**32:  # a larger one is said back by the tool
         args["seed"] = int(seed.group(1))
     prompt = re.sub(r"\b(?:please|pls|can\s+you|could\s+you|i\s+(?:want|need|would\s+like|'d\s+"
                     r"like))\b|\b(?:make|generate|create|give|produce|record|render)\s+(?:me\s+|"
@@ -83,7 +83,7 @@ def _generate_audio(text: str, context: PlanContext) -> list[PlannedCall]:
                     r"recording|sound\s+clip|clip)\s+(?:of|with)\s+|^\s*(?:it|this|that)\s+(?:with|"
                     r"on|as)\s+", "", prompt, flags=I)
     prompt = " ".join(prompt.strip(" ,.;:!?").split())
-    return [PlannedCall("generate_audio", {"prompt": prompt or "music", **args})]
+    return [PlannedCall("generate_audio", {"prompt": (prompt or "music")[:500], **args})]
 
 
 _EDIT = re.compile(
@@ -124,17 +124,18 @@ def _edit_audio(text: str, context: PlanContext) -> list[PlannedCall]:
                          r"(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?))?", low) or re.search(
             r"\b(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\s+fade[\s-]?" + which + r"\b", low)
         if fade:
-            args[f"fade_{which}"] = float(fade.group(1)) if fade.group(1) else 2.0
+            args[f"fade_{which}"] = min(60.0, float(fade.group(1))) if fade.group(1) else 2.0
     loop = re.search(r"\bloop\w*\b[^.;]*?\b(?:to|for|until)\s+(?:about\s+)?(\d+(?:\.\d+)?)\s*"
                      r"(s|secs?|seconds?|m|mins?|minutes?)\b", low)
     if loop:
         factor = 60.0 if loop.group(2).startswith("m") else 1.0
-        args["loop_to"] = float(loop.group(1)) * factor
+        args["loop_to"] = min(600.0, float(loop.group(1)) * factor)
     db = re.search(r"([+-]?\d+(?:\.\d+)?)\s*db\b", low)
     if db:
         value = float(db.group(1))
-        args["gain"] = -abs(value) if re.search(r"\b(?:quieter|softer|down|lower|reduce)\b", low) \
+        value = -abs(value) if re.search(r"\b(?:quieter|softer|down|lower|reduce)\b", low) \
             else value
+        args["gain"] = max(-40.0, min(20.0, value))  # the tool's range
     elif re.search(r"\b(?:louder|boost|turn\s+(?:it\s+)?up|more\s+volume)\b", low):
         args["gain"] = 6.0 if re.search(r"\b(?:much|a\s+lot|way)\b", low) else 3.0
     elif re.search(r"\b(?:quieter|softer|turn\s+(?:it\s+)?down|less\s+volume|lower\s+the\s+"

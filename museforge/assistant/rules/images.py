@@ -161,7 +161,7 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     seeds = SEEDS_RE.search(text)
     if seeds:  # "a fox, seeds 1, 2 and 3": one picture a seed (a seed sweep)
         numbers = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", seeds.group(0))))[:4]
-        base = _generate(text[: seeds.start()] + " " + text[seeds.end():], _ctx)
+        base = _generate(SEEDS_RE.sub(" ", text), _ctx)  # every list out at once: no recursion
         return [PlannedCall("generate_image", {**base[0].args, "seed": n}) for n in numbers]
     args: dict[str, object] = {}
     m = _INSPIRED_RE.search(text)
@@ -608,8 +608,8 @@ def _blend(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if m:
         prompt = _clean(m.group(1))
     else:  # "blend #1, #2 and #6, dreamlike": the words after the artworks say how
-        tail = re.search(r"(?:#\s*\d+|\bthem|\bboth|\btogether)\s*,\s*((?:[a-z][\w'-]*\s*){1,4})"
-                         r"[.!]*$", text, I)
+        tail = re.search(r"(?:#\s*\d+|\bthem|\bboth|\btogether)\s*,\s*"
+                         r"([a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,3})\s*[.!]*$", text, I)
         if tail and not re.search(r"\b(?:please|pls|thanks|then|now)\s*$", tail.group(1), I):
             prompt = _clean(tail.group(1))
     if len(refs) >= 2:

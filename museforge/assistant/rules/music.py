@@ -472,7 +472,8 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
                  r"rigid|like\s+a\s+(?:real|human)\s+(?:player|person)|played\s+by\s+a\s+human|"
                  r"humani[sz]ation|robot|programmed|more\s+played|feel\s+more\s+(?:live|alive)|"
                  r"sloppier|less\s+tight|pub\s+session|on\s+purpose|less\s+perfect|imperfect|"
-                 r"lo-?fi(?:-?ish)?|more\s+(?:organic|live)\b|someone'?s\s+(?:actually\s+)?playing)",
+                 r"lo-?fi(?:-?ish)?|more\s+(?:organic|live)\b|someone'?s\s+(?:actually\s+)?playing|"
+                 r"(?:more|some|a\s+bit\s+of)\s+swing|swingier|swingy)",
                  low):
         args["humanize"] = 0.5 if scale == 1.0 else min(1.0, 0.5 * scale)
     if re.search(r"\b(quanti[sz]e|tighten|tighter|on\s+the\s+grid|snap\s+to|"

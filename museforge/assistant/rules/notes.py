@@ -270,7 +270,7 @@ def _import(given: Given) -> PlannedCall:
             args["time_signature"] = meter
         tempo = music.tempo_in(words)
         if tempo is not None:
-            args["tempo"] = tempo
+            args["tempo"] = max(20.0, min(300.0, tempo))  # import_melody's range
     title = _TITLE.search(words)
     if title:
         args["title"] = title.group(1).strip()
@@ -299,9 +299,9 @@ def export_format(text: str) -> str:
 
 _HARMONISE_REQUEST = re.compile(
     r"\bharmoni[sz]e\b|\bharmoni[sz](?:ing|ation)\b|"
-    r"\b(?:add|put|give|write|lay|want|need|with|could\s+use)\b[^.;]*?\b(?:chords?|"
+    r"\b(?:add|put|give|write|lay|want|need|with|could\s+use)\b[^.;]{0,80}?\b(?:chords?|"
     r"chord\s+progression|accompaniment|backing(?:\s+track)?|harmony|harmonies|"
-    r"bass\s*line|drums?|drum\s+track|percussion|a\s+beat)\b[^.;]*?"
+    r"bass\s*line|drums?|drum\s+track|percussion|a\s+beat)\b[^.;]{0,80}?"
     r"\b(?:under|to|behind|beneath|it|this|that|my|#\s*\d+)\b|"
     r"\b(?:add|put|give|with)\s+(?:it|this|that|#\s*\d+|the\s+\w+|my\s+\w+)\s+(?:some\s+|"
     r"a\s+|an\s+)?(?:chords?|chord\s+progression|accompaniment|backing|harmony|bass\s*line|"
