@@ -65,6 +65,9 @@ def follow_up(message: str, context: PlanContext, polite: re.Pattern[str],
         return None
     before = replace(context, history=context.history[:index])
     earlier = replan(previous, before)
+    if not earlier.calls:  # "make the boat one happier" asked which: read it about one
+        earlier = replan(_about(previous, targets[0], before),
+                         replace(before, focus=targets[:1]))
     if not earlier.calls:
         return None
     kind = _kind_of(earlier.calls)
@@ -78,7 +81,7 @@ def follow_up(message: str, context: PlanContext, polite: re.Pattern[str],
     calls: list[PlannedCall] = []
     for target in targets:
         local = replace(before, focus=[target])
-        plan = replan(previous, local)
+        plan = replan(_about(previous, target, before), local)
         for call in plan.calls:
             if isinstance(call.args.get("artwork"), str):
                 call.args["artwork"] = f"#{target.number}"
@@ -157,14 +160,35 @@ def _slot_correction(text: str, previous: str, index: int, context: PlanContext,
     return Plan(calls=list({id(u): u for u in undo}.values()) + calls)
 
 
+def _about(request: str, target: ArtworkBrief, context: PlanContext) -> str:
+    """The request with the one artwork it names by subject replaced by the target ("make
+    the boat one happier", then "and the song too": make #2 happier)."""
+    named = naming.targets(request, context)
+    if len(named) != 1:
+        return request
+    a, b = named[0].span
+    if re.search(r"\d|#", request[a:b]):
+        return request  # "#3" says which
+    return f"{request[:a]}#{target.number}{request[b:]}"
+
+
 def _previous_request(context: PlanContext) -> tuple[str | None, int]:
     """The person's message before this one, and where it is in the history (which
-    ends before the message being planned)."""
-    for i in range(len(context.history) - 1, -1, -1):
-        role, text = context.history[i]
-        if role == "user":
-            return text, i
-    return None, -1
+    ends before the message being planned); an answer to a question ("the picture"
+    after "which one?") stands for the request that was asked about."""
+    users = [i for i in range(len(context.history) - 1, -1, -1)
+             if context.history[i][0] == "user"]
+    if not users:
+        return None, -1
+    i = users[0]
+    asked = i >= 1 and context.history[i - 1][0] == "assistant" and \
+        context.history[i - 1][1].rstrip().endswith("?")
+    answer = context.history[i][1].strip(" .!?")
+    if asked and len(users) > 1 and (_bare_ref(answer) or re.fullmatch(
+            r"(?:the\s+|that\s+|this\s+)?(?:picture|image|painting|photo|song|music|tune|piece|"
+            r"melody|clip|recording)(?:\s+one)?", answer, I)):
+        return context.history[users[1]][1], i  # the request; "ran" is read after the answer
+    return context.history[i][1], i
 
 
 def _bare_ref(text: str) -> bool:

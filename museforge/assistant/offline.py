@@ -333,6 +333,27 @@ class OfflinePlanner:
             return None
         target = found[0]
         focus = context.focus
+        named = naming.targets(request, context)
+        said_name = request[named[0].span[0]:named[0].span[1]] if len(named) == 1 else "#"
+        if not target.ref.startswith("#") and target.kind and len(named) == 1 \
+                and not re.search(r"\d|#", said_name):
+            # "Which one: the picture or the music?" - "the picture": the one of that kind
+            # the question was about
+            words = [w for w in re.findall(r"[a-z][\w'-]+", said_name.lower())
+                     if w not in naming.STOP_SUBJECT and w not in ("the", "this", "that")]
+            pool = [b for b in context.recent if b.kind == target.kind]
+            fits = [b for b in pool if all(w in b.title.lower() for w in words)] or pool
+            if fits:
+                a, b = named[0].span
+                request = f"{request[:a]}#{fits[-1].number}{request[b:]}"
+                target = naming.Target(f"#{fits[-1].number}", target.kind, target.span)
+        elif not target.ref.startswith("#") and target.kind and re.search(
+                _ONE_OF, request, re.I):
+            # "make one of them more cheerful" - "the song": the latest of that kind
+            pool = [b for b in context.recent if b.kind == target.kind]
+            if pool:
+                request = re.sub(_ONE_OF, f"#{pool[-1].number}", request, count=1, flags=re.I)
+                target = naming.Target(f"#{pool[-1].number}", target.kind, target.span)
         if target.ref.startswith("#"):
             number = int(target.ref[1:].split()[0])
             focus = [b for b in context.recent if b.number == number] or focus
@@ -1287,6 +1308,7 @@ _LOOKS = re.compile(r"\b(?:looks?|looking|looked|see|seen|colou?rs?)\b(?!\s+(?:l
                     r"tune)|for|after))", re.I)
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+_ONE_OF = r"\b(?:one|either|any)\s+of\s+(?:them|those|these|em|the\s+two|the\s+\w+s)\b"
 _WANTS = re.compile(
     r"^(?:(?:i\s+think|i\s+feel|maybe|perhaps|hmm+|honestly)[\s,]+)*(it|this|that)"
     r"\s+(?:really\s+|just\s+|kind\s+of\s+)?(?:wants|needs|could\s+(?:use|do\s+"

@@ -214,3 +214,18 @@ def test_how_a_picture_looks_goes_to_the_picture_and_a_state_is_not_a_wish(
     # how it looks now is not what to make it: the request after it is
     [(name, args)] = plan("the hollyhocks look sad, can they stand up straight")
     assert name == "edit_image" and "straight" in args["instruction"]
+
+
+def test_which_one_answered_then_the_other_too(store, me, chat, assistant, paint, remember):
+    """Asked which (the name fits both), answered "the picture", then "and the song too"."""
+    paint("a fishing boat at dawn")
+    paint("a song about the boat", kind="music")
+    remember([2], kind="music")
+    asked = assistant.turn(me, chat, "make the boat one happier")
+    assert asked.calls == [] and asked.answer == "ask"
+    picture = assistant.turn(me, chat, "the picture", plan_only=True)
+    assert [(c.name, c.args.get("artwork")) for c in picture.calls] == [("adjust_image", "#1")]
+    assistant.turn(me, chat, "the picture")
+    song = assistant.turn(me, chat, "and the song too", plan_only=True)
+    assert [(c.name, c.args) for c in song.calls] == [
+        ("edit_music", {"artwork": "#2", "mode": "major"})]
