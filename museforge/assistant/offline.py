@@ -428,6 +428,14 @@ class OfflinePlanner:
                     made[0].args["prompt"] = "music" if made[0].name == "compose_music" \
                         else "a picture"
                 return Decision(calls=_retarget(made, found, context, text))
+        shape = _only_an_aspect(text)
+        if shape and (naming.focus_kind(local) == "image" or (
+                not local.focus and naming.has_kind(local, "image"))):
+            # "phone size", "wider please, like for the telly": the picture's frame
+            calls = _retarget([PlannedCall("reframe_image", {"artwork": "it", "aspect": shape})],
+                              found, context, text)
+            mismatch = _wrong_kind(calls, found, context)
+            return Decision(said=mismatch, calls=[] if mismatch else calls)
         again = _again_but(text, local) if not found or found[0].kind == "image" else []
         if again:  # "same but seed 13 and 14", "again but negative prompt: people"
             return Decision(calls=again)
@@ -1308,6 +1316,23 @@ _LOOKS = re.compile(r"\b(?:looks?|looking|looked|see|seen|colou?rs?)\b(?!\s+(?:l
                     r"tune)|for|after))", re.I)
 _SOUNDS = re.compile(r"\bsound(?:s|ed|ing)?\b(?!\s+(?:wave|effect|system|bar))|\b(?:hear|heard|"
                      r"listen|ears?)\b", re.I)
+_FRAME_FILLER = {"like", "please", "pls", "size", "sized", "format", "shape", "version", "one",
+                 "it", "for", "the", "a", "an", "make", "can", "you", "could", "now", "more",
+                 "bit", "little", "just", "then", "ok", "okay", "so", "and", "maybe", "my",
+                 "thanks", "instead", "screen", "fit", "to", "in", "as", "into", "be", "that",
+                 "this", "same", "ratio", "orientation", "crop", "mode", "go", "let's"}
+
+
+def _only_an_aspect(text: str) -> str | None:
+    """The aspect a message says and nothing else ("phone size", "wider please, like for
+    the telly", "16:9 then"), or None."""
+    aspect, rest = images._aspect_of(text)
+    if aspect is None:
+        return None
+    words = re.findall(r"[a-z']+", rest.lower())
+    return aspect if all(w in _FRAME_FILLER for w in words) else None
+
+
 _ONE_OF = r"\b(?:one|either|any)\s+of\s+(?:them|those|these|em|the\s+two|the\s+\w+s)\b"
 _WANTS = re.compile(
     r"^(?:(?:i\s+think|i\s+feel|maybe|perhaps|hmm+|honestly)[\s,]+)*(it|this|that)"

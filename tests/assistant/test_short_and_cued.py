@@ -229,3 +229,16 @@ def test_which_one_answered_then_the_other_too(store, me, chat, assistant, paint
     song = assistant.turn(me, chat, "and the song too", plan_only=True)
     assert [(c.name, c.args) for c in song.calls] == [
         ("edit_music", {"artwork": "#2", "mode": "major"})]
+
+
+@pytest.mark.parametrize(("message", "aspect"), [
+    ("phone size", "9:16"), ("wider please, like for the telly", "16:9"),
+    ("16:9 then", "16:9"), ("ok make it cinematic", "16:9"),
+])
+def test_a_frame_said_alone_reframes_the_picture(me, chat, assistant, paint, remember,
+                                                 message, aspect):
+    paint("a lighthouse at dusk")
+    remember([1])
+    result = assistant.turn(me, chat, message, plan_only=True)
+    assert [(c.name, c.args) for c in result.calls] == [
+        ("reframe_image", {"artwork": "#1", "aspect": aspect})]
