@@ -242,3 +242,17 @@ def test_a_frame_said_alone_reframes_the_picture(me, chat, assistant, paint, rem
     result = assistant.turn(me, chat, message, plan_only=True)
     assert [(c.name, c.args) for c in result.calls] == [
         ("reframe_image", {"artwork": "#1", "aspect": aspect})]
+
+
+def test_bigger_of_the_picture_upscales_and_of_a_thing_in_it_does_not(me, chat, assistant,
+                                                                      paint, remember):
+    paint("a knight in armour at dusk")  # the snail and the moon are not in its title
+    remember([1])
+
+    def plan(message):
+        return [c.name for c in assistant.turn(me, chat, message, plan_only=True).calls]
+
+    assert plan("put it more big") == ["upscale_image"]
+    assert plan("make the picture bigger") == ["upscale_image"]
+    assert "upscale_image" not in plan("the snail should be bigger")
+    assert "upscale_image" not in plan("make the moon a bit bigger")

@@ -439,7 +439,7 @@ _UPSCALE = re.compile(
     r"high[\s-]res|hi[\s-]res|in\s+hd|hd\s+version|4k|make\s+(?:it|#\d+|this|that)\s+"
     r"(?:bigger|larger|sharper\s+and\s+bigger)|more\s+pixels|(?:twice|\d+\s*(?:x|times))\s+"
     r"(?:as\s+)?(?:big|bigger|larger|large)|double\s+(?:the\s+)?(?:size|resolution)|"
-    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|as\s+big\s+as\s+(?:you\s+can|possible|"
+    r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|more\s+(?:big|large)|as\s+big\s+as\s+(?:you\s+can|possible|"
     r"it\s+(?:can|goes))|(?:the\s+)?size\s+of\s+a\s+(?:poster|billboard|wall)|poster[\s-]size|"
     r"(?<=,\s)(?:x\s*[234]|[234]\s*x)\s*$|(?<=\bat\s)(?:x\s*[234]|[234]\s*x)\s*$|"
     r"(?:ready|good\s+enough|big\s+enough)\s+"
@@ -448,6 +448,16 @@ _UPSCALE = re.compile(
 
 def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
+    part = re.search(r"\bthe\s+([a-z][\w'-]*)\s+(?:a\s+(?:bit|little)\s+|much\s+|way\s+)?(?:bigger|"
+                     r"larger|more\s+big)\b|\bthe\s+([a-z][\w'-]*)\s+(?:should|could|needs\s+to)\s+be\s+"
+                     r"(?:a\s+(?:bit|lot)\s+)?(?:bigger|larger)\b|\bthe\s+([a-z][\w'-]*)\s+is\s+too\s+"
+                     r"small\b", low)
+    if part and next(g for g in part.groups() if g) not in (
+            "picture", "image", "photo", "painting", "drawing", "whole", "thing", "file",
+            "resolution", "one", "size", "pic", "print", "poster", "wallpaper", "last"):
+        # "make the moon bigger": a thing in the picture, an edit in words
+        return [PlannedCall("edit_image", {"artwork": language.natural_ref(text) or "it",
+                                           "instruction": _clean(text)})]
     factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4\s*times|4k|quadruple|by\s+4|"
                             r"by\s+four|as\s+big\s+as|size\s+of\s+a\s+(?:poster|billboard)|"
                             r"poster[\s-]size|billboard)\b", low) else 2
