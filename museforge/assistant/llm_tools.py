@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from pydantic import ValidationError
 
 from museforge.assistant.planning import Plan, PlanContext, PlannedCall, Planner
+from museforge.assistant.prompts import quoted
 from museforge.tools.base import Tool
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 MAX_ARGUMENT_CHARS = 8_000
 MAX_ARGUMENT_DEPTH = 16
 MAX_TEXT_CHARS = 4_000  # of the model's words in one answer
-QUOTE_CHARS = 80  # of anything the model wrote, quoted back in an error
 NAME_CHARS = 64  # of a tool name or call id
 MAX_ERRORS = 3  # validation problems named per call
 # Where ``BoundedChatOpenAI`` leaves an answer's calls unparsed, and how many were asked.
@@ -172,12 +172,6 @@ def _dumped(args: Any) -> str:
         return json.dumps(args)
     except (TypeError, ValueError, RecursionError):
         return f"<{type(args).__name__}>"
-
-
-def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
-    """What the model wrote, on one line and at most ``limit`` characters, to quote back."""
-    flat = " ".join(text[: limit * 4].split())
-    return flat if len(flat) <= limit and len(text) <= limit * 4 else flat[:limit] + "…"
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

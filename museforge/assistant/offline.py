@@ -339,10 +339,8 @@ class OfflinePlanner:
                 and not re.search(r"\d|#", said_name):
             # "Which one: the picture or the music?" - "the picture": the one of that kind
             # the question was about
-            words = [w for w in re.findall(r"[a-z][\w'-]+", said_name.lower())
-                     if w not in naming.STOP_SUBJECT and w not in ("the", "this", "that")]
             pool = [b for b in context.recent if b.kind == target.kind]
-            fits = [b for b in pool if all(w in b.title.lower() for w in words)] or pool
+            fits = _titled(said_name, pool) or pool
             if fits:
                 a, b = named[0].span
                 request = f"{request[:a]}#{fits[-1].number}{request[b:]}"
@@ -1206,6 +1204,15 @@ _TOOL_KIND = {"adjust_image": "image", "edit_image": "image", "reframe_image": "
               "export_music": "music", "edit_audio": "audio"}
 
 
+def _titled(name: str, artworks: list[ArtworkBrief]) -> list[ArtworkBrief]:
+    """The artworks whose titles hold every word of a name said by subject ("the squirrel
+    one"); none when the name has no such word."""
+    words = [w for w in re.findall(r"[a-z][\w'-]+", name.lower())
+             if w not in naming.STOP_SUBJECT and w not in ("the", "this", "that", "my")]
+    return [b for b in artworks if all(re.search(rf"\b{re.escape(w)}", b.title.lower())
+                                       for w in words)] if words else []
+
+
 def _both_kinds(found: list[naming.Target], text: str, context: PlanContext) -> str | None:
     """The question when the one name in a request fits a picture and a piece alike and
     nothing else in it says which ("make the squirrel one brighter" after a squirrel
@@ -1216,12 +1223,7 @@ def _both_kinds(found: list[naming.Target], text: str, context: PlanContext) -> 
     if re.search(r"\d|#", named) or re.search(r"\b" + naming.IMAGE_NOUN + r"\b|\b(?:song|tune|"
                                               r"music|melody|piece|track)\b", named, re.I):
         return None  # "#2", "the squirrel picture": the name says which
-    words = [w for w in re.findall(r"[a-z][\w'-]+", named.lower())
-             if w not in naming.STOP_SUBJECT and w not in ("the", "this", "that", "my")]
-    if not words:
-        return None
-    fits = [b for b in context.recent
-            if all(re.search(rf"\b{re.escape(w)}", b.title.lower()) for w in words)]
+    fits = _titled(named, context.recent)
     if len({b.kind for b in fits}) < 2 or naming.music_words(text) or re.search(
             r"\b" + naming.IMAGE_NOUN + r"s?\b|\b(?:look|looks|sound|sounds|colou?rs?|tempo|"
             r"key|faster|slower|crop|upscale)\b", text, re.I):

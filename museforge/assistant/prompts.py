@@ -7,6 +7,14 @@ import re
 
 from museforge.assistant.planning import ArtworkBrief, PlanContext
 
+QUOTE_CHARS = 80  # of any value said back in a reply (what a model or a person wrote)
+
+
+def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` on one line and at most ``limit`` characters, to quote back."""
+    flat = " ".join(text[: limit * 4].split())
+    return flat if len(flat) <= limit and len(text) <= limit * 4 else flat[:limit] + "…"
+
 # What to try, per tool family; a family appears once its tools are registered.
 EXAMPLES: dict[str, list[str]] = {
     "image": ["paint a fox in the snow, watercolor", "make it warmer", "a variation of #1"],

@@ -537,14 +537,7 @@ def _stored_max(resolver: Resolver) -> list[int]:
 
 
 def _brief(args: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_quoted(v)}" for k, v in args.items())
-
-
-def _quoted(value: Any, limit: int = 80) -> str:
-    """A value as a reply shows it: its repr, cut to ``limit`` characters (a 10 MB prompt is
-    not said back)."""
-    shown = repr(value)
-    return shown if len(shown) <= limit else f"{shown[:limit - 12]}… ({len(shown):,} chars)"
+    return ", ".join(f"{k}={prompts.quoted(repr(v))}" for k, v in args.items())
 
 
 def explain(exc: ValidationError) -> str:
@@ -560,5 +553,5 @@ def explain(exc: ValidationError) -> str:
         elif err.get("type") == "missing":
             parts.append(f"'{where}' is required")
         else:
-            parts.append(f"{where} {msg[0].lower() + msg[1:]} (got {_quoted(got)})")
+            parts.append(f"{where} {msg[0].lower() + msg[1:]} (got {prompts.quoted(repr(got))})")
     return "; ".join(parts)

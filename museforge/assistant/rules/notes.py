@@ -220,14 +220,7 @@ def plan_given(given: Given, context: PlanContext,
         return [_import(given), PlannedCall("export_music", {"artwork": f"#{number}",
                                                              "format": export_format(words)})]
     if _HARMONISE.search(words) and not _NO_PARTS.search(words):
-        args: dict[str, object] = {"artwork": f"#{number}"}
-        parts = harmony_parts(low)
-        if parts:
-            args["parts"] = parts
-        style = next((s for s in music.STYLE_WORDS if re.search(rf"\b{s}\b", low)), None)
-        if style:
-            args["style"] = style
-        return [_import(given), PlannedCall("harmonise_music", args)]
+        return [_import(given), harmonise(f"#{number}", low)]
     if _COMPOSE.search(words):
         asked = [p for p in re.split(r"(?<=[.!?;])\s+", words) if _COMPOSE.search(p)]
         rest = _GIVEN_PHRASE.sub(" ", _TITLE.sub(" ", " ".join(asked)))
@@ -277,6 +270,18 @@ def _import(given: Given) -> PlannedCall:
     return PlannedCall("import_melody", args)
 
 
+def harmonise(ref: str, low: str) -> PlannedCall:
+    """harmonise_music of ``ref`` with the parts and the style a request names."""
+    args: dict[str, object] = {"artwork": ref}
+    parts = harmony_parts(low)
+    if parts:
+        args["parts"] = parts
+    style = next((s for s in music.STYLE_WORDS if re.search(rf"\b{s}\b", low)), None)
+    if style:
+        args["style"] = style
+    return PlannedCall("harmonise_music", args)
+
+
 def harmony_parts(low: str) -> list[str] | None:
     """The parts a request names: "chords and a bass line", "add drums"; None: the tool's
     default (chords and bass, drums when the style has them)."""
@@ -322,14 +327,7 @@ def _harmonise(text: str, context: PlanContext) -> list[PlannedCall]:
     if ref == "it" and music.kind_of(ref, context) != "music" \
             and not re.search(r"\bharmoni[sz]", low):
         return []  # "add drums behind the singer" is about the picture in focus
-    args: dict[str, object] = {"artwork": ref}
-    parts = harmony_parts(low)
-    if parts:
-        args["parts"] = parts
-    style = next((s for s in music.STYLE_WORDS if re.search(rf"\b{s}\b", low)), None)
-    if style:
-        args["style"] = style
-    return [PlannedCall("harmonise_music", args)]
+    return [harmonise(ref, low)]
 
 
 _EXPORT_REQUEST = re.compile(
