@@ -389,6 +389,7 @@ def _unzip_mxl(data: bytes, limits: ScoreLimits) -> bytes:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
+    # NotImplementedError: zipfile's own word for a compression method it cannot read
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error,
             NotImplementedError) as exc:
         raise MusicError(f"the .mxl file is cut off or damaged: {_one_line(exc)}") from None
@@ -422,6 +423,7 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int) -> byt
     try:
         with archive.open(member) as stream:
             out = stream.read(cap + 1)
+    # NotImplementedError: a member compressed with a method zipfile cannot read
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
             NotImplementedError, zlib.error) as exc:
         raise MusicError(f"the .mxl file is cut off or damaged: {_one_line(exc)}") from None
