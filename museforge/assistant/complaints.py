@@ -52,9 +52,10 @@ FAULTS = [
           {"contrast": 0.8}),
     Fault(r"grainy|noisy|speckled|specks|dotty", "image", {"blur": 1.0}),
     # music
-    Fault(r"slow|sluggish|draggy|dragging|drags|crawling|crawls|plodding|sleepy|lethargic|"
+    Fault(r"slow|sluggish|draggy|dragging|drags|crawling|crawls|plodding|plods|sleepy|lethargic|"
           r"snail'?s\s+pace|takes\s+forever", "music", {"tempo_scale": 1.15}),
-    Fault(r"fast|rushing|rushed|frantic|hurried|manic|breakneck|racing|too\s+quick", "music",
+    Fault(r"fast|rushing|rushed|rushes|frantic|hurried|hurries|manic|breakneck|racing|races|"
+          r"too\s+quick", "music",
           {"tempo_scale": 0.87}),
     Fault(r"sad|depressing|gloomy|mournful|morose|funeral|dirge|miserable|bleak|tearjerk\w*|"
           r"melancholy|melancholic|teary|tearful|weepy|"
@@ -112,6 +113,11 @@ _NEW_THING = re.compile(
     r"lullaby|ballad|march|jingle|loop|beat|theme|soundtrack)s?\b", I)
 
 
+# "it rushes", "the tune drags": a verb that is itself the fault
+_DOES_FAULT = (r"\b(?:it|this|that|the\s+(?:tune|song|piece|music|melody|tempo|beat|rhythm))\s+"
+               r"(?:(?:really|still|kind\s+of|kinda|a\s+bit|sort\s+of)\s+)?"
+               r"(?=(?:rushes|races|hurries|drags|crawls|plods)\b)")
+
 # Said alone, these name what is wanted as often as what is wrong ("dark", "slow").
 _NEUTRAL = re.compile(r"dark|dim|bright|cold|warm|hot|sad|happy|slow|fast|high|low|flat|harsh|"
                       r"loose|soft|stiff|muted|pale|upbeat", I)
@@ -132,13 +138,17 @@ def complaint(text: str) -> list[tuple[Fault, re.Match[str]]]:
                    _DEGREE + r"\s+)?|\b(?:looks?|seems?|feels?|sounds?|its|it's|like|bit|so)\s+"
                    r"(?:" +
                    _DEGREE + r"\s+)?|\bmakes?\s+me\s+(?:feel\s+)?(?:" + _DEGREE + r"\s+)?|"
-                   r"\b(?:got|gone|going)\s+(?:all\s+)?)(?:(?:a|an|the)\s+)?" +
+                   r"\b(?:got|gone|going)\s+(?:all\s+)?|" + _DOES_FAULT +
+                   r")(?:(?:a|an|the)\s+)?" +
                    words + r"\b")
         m = re.search(pattern, text, I)
         if m is None and remaining and not _NEUTRAL.fullmatch(remaining):
             m = re.fullmatch(words, remaining, I)  # "fuzzy", "wishy washy colours, fix pls"
         if not m or _NEGATED.search(text[: m.start()]) and m.re.pattern == pattern:
             continue
+        if re.search(r"\b(?:a|an)\s+(?:" + _NEUTRAL.pattern + r")$", m.group(0), I) and re.match(
+                r"\s+(?!one\b|ones\b|piece\b|thing\b)[a-z]", text[m.end():], I):
+            continue  # "the attic is a slow quiet place" describes; it is no complaint
         # "the darks aren't dark enough" names its fault whole; any other "not X" is none
         found.append((fault, m))
     return found

@@ -20,6 +20,7 @@ from museforge.assistant.naming import (
     IMAGE_ONLY,
     MUSIC_ONLY,
     Target,
+    kind_named,
     referent,
 )
 from museforge.assistant.planning import PlanContext, PlannedCall
@@ -209,10 +210,15 @@ def blend_targets(text: str, found: list[Target], ctx: PlanContext) -> list[Plan
         known = {b.number: b.kind for b in ctx.recent}
         if len(bare) >= 2 and all(int(n) in known for n in bare):
             refs = [Target(f"#{n}", known[int(n)], (0, 0)) for n in bare]
-    if len(refs) < 2 and re.search(r"\ball\b|\bevery\b|\bthem\b|\bthese\b", low):
+    if len(refs) < 2 and re.search(r"\ball\b|\bevery\b|\bthem\b|\bthese\b|\bthose\b|\bboth\b|"
+                                   r"\bthe\s+(?:two|last\s+two)\b", low):
+        # "them", "the two": what was just made together, else the last of the kind meant
+        kind = "music" if kind_named(low) == "music" or naming.focus_kind(ctx) == "music" \
+            and kind_named(low) != "image" else "image"
         pool = [b for b in ctx.focus] if len(ctx.focus) > 1 else \
-            [b for b in ctx.recent if b.kind == "image"]
-        refs = [Target(f"#{b.number}", b.kind, (0, 0)) for b in pool][-4:]
+            [b for b in ctx.recent if b.kind == kind]
+        two = re.search(r"\b(?:both|two)\b", low)
+        refs = [Target(f"#{b.number}", b.kind, (0, 0)) for b in pool][-2 if two else -4:]
     if len(refs) < 2:
         return []
     kinds = {t.kind for t in refs}

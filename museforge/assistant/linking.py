@@ -44,8 +44,9 @@ def inspired(text: str, ctx: PlanContext, new_kind: str) -> tuple[str | None, st
     like = (_SOUND_LIKE if new_kind == "music" else _LOOK_LIKE).search(text)
     if like:
         ref = _other_ref(like.group(1), ctx, other)
-        if ref:
-            return ref, text[: like.start()] + " " + text[like.end():]
+        if ref:  # "what would the attic look like": the attic is what the picture shows
+            kept = like.group(1) if _subject_words(like.group(1)) else ""
+            return ref, text[: like.start()] + " " + kept + " " + text[like.end():]
     m = _DANCE_TO.search(text)  # "music it could dance to"
     if m:
         ref = _other_ref(m.group(1), ctx, other)
@@ -56,11 +57,31 @@ def inspired(text: str, ctx: PlanContext, new_kind: str) -> tuple[str | None, st
                   r"))?\b", text, I)  # "also one music with sitar for same"
     if m and focus_kind(ctx) == other:
         return "it", text[: m.start()] + " " + text[m.end():]
-    for m in re.finditer(r"\b" + _LINK + r"\s+(" + _THING + r")(?=\W|$)", text, I):
-        ref = _other_ref(m.group(1), ctx, other)
-        if ref:
-            return ref, text[: m.start()] + " " + text[m.end():]
+    found = [(m, ref) for m in re.finditer(r"\b" + _LINK + r"\s+(" + _THING + r")(?=\W|$)",
+                                           text, I)
+             if (ref := _other_ref(m.group(1), ctx, other))]
+    # "a picture of the cliffs for it": "for it" is the link; "of the cliffs" names what
+    # the new artwork shows, so its words stay in the prompt (it links too, when alone)
+    links = [(m, ref) for m, ref in found if not _depicts(m)] or found
+    if links:
+        m, ref = links[0]
+        if _depicts(m):
+            return ref, text
+        return ref, text[: m.start()] + " " + text[m.end():]
     return None, text
+
+
+def _depicts(m: re.Match[str]) -> bool:
+    """"of the boat", "about the cliffs": a subject the new artwork shows, not only fits."""
+    return bool(re.match(r"(?:of|about)\s", m.group(0), I)) and _subject_words(m.group(1))
+
+
+def _subject_words(phrase: str) -> bool:
+    """"the cliffs", "the old tavern": an artwork named by what it shows, not by its
+    number, a pronoun or its kind ("the song", "this picture")."""
+    return bool(re.fullmatch(r"the\s+[a-z][\w' -]*", phrase.strip(), I)) and \
+        kind_named(phrase) is None and not re.fullmatch(r"the\s+(?:same|other|first|last|"
+                                                         r"second|third|one)\b.*", phrase.strip(), I)
 
 
 _DANCE_TO = re.compile(r"\b(it|they|this|that)\s+(?:could|can|would|might|will)\s+(?:dance|move|"
@@ -120,7 +141,12 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
         if pm and focus_kind(ctx):
             refs.append(("it", focus_kind(ctx), (pm.start(), pm.end())))
     for ref, kind, (a, b) in refs:
-        rest = text[:a] + " " + text[b:]
+        if re.search(r"\b(?:of|about)\s+$", text[:a], I) and _subject_words(text[a:b]):
+            # "a picture of the cliffs for it": the cliffs are what it shows
+            rest = re.sub(r"\b(?:for|to\s+go\s+with|that\s+(?:fits|goes\s+with|matches)|"
+                          r"to\s+match)\s+(?:it|this|that)\b", " ", text, flags=I)
+        else:
+            rest = text[:a] + " " + text[b:]
         if kind == "music" and _MAKE_IMAGE.search(rest) and not _edits_music(rest):
             return "generate_image", ref, rest
         cue = _MAKE_MUSIC.search(rest)

@@ -91,10 +91,17 @@ _REFUSALS = [
                 r"\b\d+\s*(?:-\s*)?(?:second|sec|minute|min)s?\s+(?:long\s+)?clip\b|"
                 r"\bmake\s+(?:it|#\d+|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:actually\s+)?(?:move|swim|fly|"
                 r"walk|run|dance|spin|sparkle\s+and\s+move|blink|wave)\b|\b(?:waves?|clouds?|it|they)"
-                r"\s+(?:move|moving)\b|\bacross\s+the\s+screen\b|\b(?:short|little|quick)\s+clip\b|"
+                r"\s+(?:move|moving)\b|\b(?:across|around|round|over)\s+the\s+screen\b|\b(?:short|little|quick)\s+clip\b|"
                 r"\bblink(?:s|ing)?\b|\blike\s+moving\b", re.I),
      "I can't make videos or animations; I can paint still pictures and compose music "
      "(a series of pictures: “three pictures of …”)."),
+    (re.compile(r"\b(?:a|an|the|my|our)\s+(?:little\s+|simple\s+|video\s+|computer\s+)?"
+                r"(?:game|app|website|web\s*site|program|quiz)\s+(?:where|that|which|with|for\s+"
+                r"(?:him|her|them|me|us)\b|to\s+play)|\b(?:playable|interactive|clickable)\b|"
+                r"\b(?:code|program|build|make|write)\s+(?:me\s+)?(?:a|an)\s+(?:game|app|website)\b",
+                re.I),
+     "I can't make games, apps or websites; I can paint pictures and compose music for one "
+     "(“a pixel art knight”, “a chiptune loop”)."),
     (re.compile(r"\b(?:lyrics|sing(?:s|ing)?|sung|vocals?|vocal\s+track|singer|rap(?:s|ping)?|"
                 r"a\s+cappella|acapella|real\s+voices?|human\s+voices?|voice\s+(?:reading|saying|"
                 r"narrating|speaking)|read(?:s|ing)?\s+(?:a|the|my)\s+(?:poem|story|text)|"
@@ -300,12 +307,14 @@ class OfflinePlanner:
                                   "variation, an edit in words, or “undo”.", answer="ask")
         if lead:
             unknown.append(lead)
+        if chatter and answer == "refuse" and sum(n for _, n in chatter) == len(calls):
+            calls = []  # "animate the blend, slow pan left to right": the pan is the video's
         if chatter and sum(n for _, n in chatter) < len(calls):
             # "morning! coffee in hand. the jig is too fast, slow it down": the chatter
             # beside a clear request is not a scene to paint
             for start, n in reversed(chatter):
                 del calls[start:start + n]
-        calls = _dedupe(calls)
+        calls = _dedupe(calls, before)
         if not calls and not said and context.recent and _DISSATISFIED.match(message):
             return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
         if not calls and not said and not unknown and chatted:
@@ -406,9 +415,11 @@ class OfflinePlanner:
             ref = found[0].ref if found else "it"
             of = found[0].kind if found and found[0].kind else naming.focus_kind(local)
             rest = text[across.end():]
-            as_what = (across.group(2) or "").lower()
+            if linking._subject_words(across.group(1)):  # "the attic": what it shows
+                rest = f"{across.group(1)} {rest}"
+            as_what = (across.group(3) or "").lower()
             wants = "music" if re.match(r"music|song|tune|piece|melody", as_what) else \
-                "image" if as_what else ("music" if across.group(1).lower() == "sound"
+                "image" if as_what else ("music" if across.group(2).lower() == "sound"
                                          else "image")
             if wants == "music" and of == "image":
                 made = music._compose(rest or "music", context)
@@ -590,7 +601,7 @@ class OfflinePlanner:
                                   r"inspired|variations?|version\s+of)\b", text, re.I):
             chosen, calls = "edit", []  # "play the jig on a sitar" edits the jig
         if chosen == "revert" and language.version_number(text) is None \
-                and not re.search(r"#\s*\d+\s*v\s*\d+", text):
+                and not re.search(r"#\s*\d+\s*v\s*\d+|\b(?:first|original)\b", text, re.I):
             chosen, calls = "undo", []  # "revert that", "go back a version": one step back
         if chosen == "generate_image" and found and re.match(
                 r"^(?:make|turn|change|get|have|render|give)\s+(?:#\s*\d+|it|this|that)\b",
@@ -715,7 +726,10 @@ _SPECIFIC = ("upscale_image", "reframe_image", "inpaint_image", "add_text", "var
              "list_artworks")
 _BLEND_WORDS = re.compile(r"\b(?:gradually\s+turn|go\s+from|smoothly|→|->)|"
                           r"\b(?:blend|mix|combine|merge|fuse|morph|interpolate|crossfade|"
-                          r"mash\s*up|transition|double\s+exposure|as\s+one\s+picture)\b|\s\+\s",
+                          r"mash\s*up|transition|double\s+exposure|as\s+one\s+picture)\b|\s\+\s|"
+                          r"\b(?:put|bring|join)\s+(?:\w+\s+){0,3}?together\b|"
+                          r"\b(?:make|turn|combine|put)\s+(?:them|the\s+two|both)\s+(?:\w+\s+)?"
+                          r"into\s+one\b",
                           re.I)
 _QUOTES = re.compile(r"[\"“”][^\"“”]*[\"“”]|(?<!\w)'[^']+'(?!\w)")
 _CREATE = ("generate_image", "compose_music")
@@ -811,10 +825,12 @@ def _retarget(calls: list[PlannedCall], found: list[naming.Target], context: Pla
     values = {str(c.args.get("artwork")) for c in calls if "artwork" in c.args}
     if len(values) != 1:
         return calls
+    unknown = found[0].kind is None and re.fullmatch(r"#\d+", found[0].ref) is not None
     for call in calls:
         value = call.args.get("artwork")
         if isinstance(value, str) and not value.startswith(("#", "latest")) \
-                or value in _PRONOUNS:
+                or value in _PRONOUNS or unknown and str(value).startswith("latest"):
+            # "continue #4" with no #4: the resolver says so; it is no other piece
             ref = found[0].ref
             call.args["artwork"] = ref.split(" v")[0] if call.name == "revert" else ref
     return calls
@@ -1274,7 +1290,7 @@ def _same_subject_other_kind(calls: list[PlannedCall], found: list[naming.Target
             if c.args.get("artwork") == found[0].ref else c for c in calls]
 
 
-def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
+def _dedupe(calls: list[PlannedCall], context: PlanContext | None = None) -> list[PlannedCall]:
     """"it looks flat, give it more contrast": one request said twice is one call (undo
     and redo repeat on purpose); "it" right after a call on #3 is #3."""
     out: list[PlannedCall] = []
@@ -1292,8 +1308,29 @@ def _dedupe(calls: list[PlannedCall]) -> list[PlannedCall]:
                 continue  # "too sluggish, speed up": one change, said twice
             if call.args == prev.args:
                 continue
+            it = f"#{context.focus[0].number}" if context and len(context.focus) == 1 else None
+            pair = {a if a not in _PRONOUNS else it for a in (call.args.get("artwork"),
+                                                              prev.args.get("artwork"))}
+            if len(pair) == 1 and None not in pair and rest and \
+                    set(rest) == {k for k in prev.args if k != "artwork"} and \
+                    all(_same_way(k, prev.args[k], v) for k, v in rest.items()):
+                continue  # "it rushes. the attic is a slow quiet place": one change, twice
         out.append(call)
     return out
+
+
+# Arguments that set a level (said twice, it is one change), not a step (transpose, rotate)
+_LEVELS = {"tempo_scale": 1.0, "brightness": 1.0, "contrast": 1.0, "saturation": 1.0,
+           "sharpness": 1.0, "warmth": 0.0, "mode": None}
+
+
+def _same_way(key: str, a: object, b: object) -> bool:
+    if key not in _LEVELS:
+        return False
+    neutral = _LEVELS[key]
+    if neutral is None or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return a == b
+    return (a > neutral) == (b > neutral) and a != neutral and b != neutral
 
 
 def _after(context: PlanContext, calls: list[PlannedCall]) -> PlanContext:
@@ -1343,9 +1380,46 @@ _WANTS = re.compile(
     r"(?:(to\s+be|to\s+go)\s+)?(.+)$", re.I)
 
 
+# "he says can it breathe fire", "she wants to know if it can fly": someone else's request,
+# passed on; what they ask is the request
+_REPORTED = re.compile(
+    r"^(?:(?:and|so|now|ok|okay|oh)[\s,]+)*(?:he|she|they|my\s+(?:\w+\s+)?(?:son|daughter|"
+    r"grandson|granddaughter|kids?|child|children|wife|husband|partner|friend|boss|client|"
+    r"teacher|mum|mom|dad|sister|brother|niece|nephew|students?|class))\s+(?:says|said|asks|"
+    r"asked|wants\s+to\s+know|wonders|is\s+asking|keeps\s+asking)\s*[,:]?\s*(?:that\s+)?"
+    r"(?:(if|whether)\s+(it|he|she|they|you)\s+(can|could|will|would)\s+)?(?=\w)", re.I)
+
+
+_MAY_HAVE = re.compile(
+    r"^(?:(?:and|so|oh|ooh|also)[\s,]+)*(?:can|could|would|may|might)\s+(it|he|she|they|him|her|"
+    r"the\s+[a-z][\w'-]*)\s+(?:please\s+|also\s+|maybe\s+)?(?:have|get|wear|hold|carry|"
+    r"be\s+(?:wearing|holding|carrying))\s+((?:a|an|some|his|her|their|its|little|tiny|big)\s+"
+    r"[^?]+?)(?:\s+(?:please|pls|too|as\s+well))?\s*[?.!]*$", re.I)
+_THERE_BE = re.compile(
+    r"^(?:(?:and|so|oh|ooh|also)[\s,]+)*(?:can|could|would|may|might)\s+(?:there|we)\s+(?:please\s+|"
+    r"also\s+)?(?:be|have|get|add|put)\s+((?:a|an|some|more|two|three|few|a\s+few|little|tiny)\s+"
+    r"[^?]+?)(?:\s+in\s+(?:it|there|the\s+(?:picture|painting|image|scene)))?"
+    r"(?:\s+(?:please|pls|too|as\s+well))?\s*[?.!]*$", re.I)
+
+
 def _wanting(request: str) -> str:
     """"I think it wants a cello" asks for one: "give it a cello"; "it needs to be
-    faster": "make it faster"."""
+    faster": "make it faster". "He says can it breathe fire" asks "can it breathe fire";
+    "she wants to know if it can fly" asks "can it fly"."""
+    reported = _REPORTED.match(request.strip())
+    if reported:
+        rest = request.strip()[reported.end():]
+        if reported.group(1):  # "if it can fly" asks "can it fly"
+            rest = f"{reported.group(3)} {reported.group(2)} {rest}"
+        request = rest
+    have = _MAY_HAVE.match(request.strip())
+    if have:  # "can it have a crown", "could the fox wear a scarf": give it one
+        who = {"he": "him", "she": "her", "they": "them"}.get(have.group(1).lower(),
+                                                             have.group(1))
+        return f"give {who} {have.group(2)}"
+    there = _THERE_BE.match(request.strip())
+    if there:  # "can there be a deer in it": add one
+        return f"add {there.group(1)}"
     m = _WANTS.match(request.strip())
     if m is None:
         return request
@@ -1369,7 +1443,7 @@ _STEPS_ONLY = re.compile(r"^(?:in\s+|over\s+|with\s+)?(" + language.NUMBER_PATTE
 # "what would that sound like as music?", "what would #2 look like as a painting? oil"
 _WOULD_BE_LIKE = re.compile(
     r"^(?:(?:so|and|ok|okay|now|lovely|nice|great|wow|hmm)[\s,.!]+)*(?:i\s+wonder\s+)?"
-    r"what\s+(?:would|does|might|could)\s+(?:that|this|it|#\s*\d+|the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+"
+    r"what\s+(?:would|does|might|could)\s+(that|this|it|#\s*\d+|the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+"
     r"(sound|look)\s+like(?:\s+(?:as|in)\s+(?:a\s+|an\s+)?(music|song|tune|piece(?:\s+of\s+"
     r"music)?|melody|picture|painting|image|drawing|illustration))?\s*[?.!]*\s*", re.I)
 _SAME_BUT = re.compile(

@@ -46,6 +46,8 @@ class Resolver:
     focus: list[Touched] = field(default_factory=list)
     # Artworks a --plan-only run pretends exist: number -> (kind, title).
     provisional: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # (tool, artwork) of the undo/redo calls a --plan-only run has checked against the store
+    stepped: set[tuple[str, str]] = field(default_factory=set)
 
     def resolve_one(self, raw: str, kind: str | None = None) -> str:
         refs = self.resolve(raw, kind)

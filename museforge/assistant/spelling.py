@@ -128,6 +128,8 @@ def _fix(token: str, targets: frozenset[str], titled: frozenset[str] = frozenset
     for stem in (low[:-1], low[:-2]) if low.endswith("s") else ():
         if stem in targets or stem in english():
             return token  # "sunflowers" is a plural, not a typo of "sunflower"
+    if known(low):
+        return token  # "whiter" is white, inflected; not a typo of "white"
     squeezed = re.sub(r"(\w)\1{2,}", r"\1\1", low)  # "sloooower", "pleeease"
     if squeezed != low:
         for form in (squeezed, re.sub(r"(\w)\1+", r"\1", squeezed)):

@@ -374,6 +374,19 @@ class Assistant:
                 except (ToolError, StorageError) as exc:
                     record.error = str(exc)
                     return record
+            if tool.name in ("undo", "redo") and isinstance(ref, str) and ref.startswith("#") \
+                    and int(ref[1:].split()[0]) not in resolver.provisional \
+                    and not resolver.stepped & {("undo", ref), ("redo", ref)}:
+                # "undo" of a picture just made, "redo" with nothing undone: the store's
+                # own sentence, before anything would run (after an undo planned in the
+                # same message, a redo has its step)
+                art = self.store.artwork(ctx.actor, ctx.session, int(ref[1:].split()[0]))
+                resolver.stepped.add((tool.name, ref))
+                if not (art.can_undo if tool.name == "undo" else art.can_redo):
+                    record.error = (f"#{art.number} is at its first state; nothing to undo"
+                                    if tool.name == "undo" else
+                                    f"#{art.number} has nothing to redo")
+                    return record
             record.ok = True
             record.touched = _predicted_touch(tool, args, resolver)
             return record

@@ -191,10 +191,12 @@ def store(sqlite_store):
 
 
 @pytest.fixture
-def session_with_four(paint, remember):
+def session_with_four(store, me, chat, paint, remember):
     for title in ("a red fox", "a blue whale", "a lighthouse at dusk"):
         paint(title, versions=3)
     paint("a calm piano melody", versions=3, kind="music")
+    for number in range(1, 5):  # at v2, v3 undone: "undo" and "redo" both have a step
+        store.undo(me, chat, number)
     remember([3])
 
 

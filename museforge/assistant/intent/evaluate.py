@@ -239,6 +239,7 @@ def _build(store: Store, actor: Actor, name: str, scope: str = "") -> SessionInf
         for v in range(2, VERSIONS + 1):
             store.add_version(actor, session, info.number, operation="edit",
                               recipe={"step": v}, files=_files(f"{name}-{i}-{v}"))
+        store.undo(actor, session, info.number)  # at v2: both "undo" and "redo" have a step
     if state.focus:
         store.add_message(actor, session, "user", "(earlier)")
         store.add_message(actor, session, "assistant", "(done)", planner="offline",

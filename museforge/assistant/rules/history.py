@@ -146,10 +146,16 @@ RULES = [
     Rule("revert", re.compile(r"^(?:(?:can|could|may)\s+i\s+(?:have|get|see)\s+|"
                               r"(?:go\s+)?back\s+to\s+|"
                               r"(?:give\s+me|bring\s+back)\s+)?(?:the\s+)?(?:very\s+)?(?:first|original)"
-                              r"(?:\s+(?:one|version|picture|tune|song))?\s+(?:again|back)\b", I),
+                              r"(?:\s+(?:one|version|picture|tune|song))?\s+(?:again|back)\b|"
+                              r"^(?:(?:ok|okay|now|please|pls|just)\s+)*(?:go\s+|take\s+(?:it|me)\s+)?"
+                              r"back\s+to\s+(?:the\s+)?very\s+first(?:\s+(?:one|version))?\W*$", I),
          lambda text, ctx: [PlannedCall("revert", {"artwork": _ref(re.sub(
              r"\b(?:the\s+)?(?:very\s+)?(?:first|original)(?:\s+(?:one|version))?", " ", text,
              flags=I), ctx), "version": 1})], priority=10),
+    # "v3", "fine, v3 then": a version said alone is the one to go back to
+    Rule("revert", re.compile(r"^(?:(?:fine|ok|okay|then|so|hmm|actually|no|nah|yes|yeah|right)"
+                              r"[\s,.!]+)*(?:v\s*\d+|version\s+\d+)(?:[\s,]+(?:then|please|pls|"
+                              r"instead|again|it\s+is))*\W*$", I), _revert, priority=10),
     # "undo the upscale", "take back that crop": the step named is the one to undo
     Rule("undo", re.compile(
         r"^(?:(?:please|pls|ok|okay|now|hmm|nah|no)[\s,]+)*(?:undo|revert|take\s+back|cancel|scrap)\s+"

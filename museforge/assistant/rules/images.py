@@ -25,6 +25,7 @@ STYLE_WORDS = {
     "pencil": "sketch", "charcoal": "sketch", "line drawing": "sketch", "neon": "neon",
     "synthwave": "neon", "minimal": "minimal", "minimalist": "minimal", "flat design": "minimal",
     "photo": "photo", "photograph": "photo", "photorealistic": "photo", "realistic": "photo",
+    "photos": "photo", "photographs": "photo",
     "anime": "anime", "manga": "anime", "cartoon": "anime",
 }
 _STYLE_RE = re.compile(
@@ -68,7 +69,7 @@ _ASK_VERB = (r"(?:make|show\s+me|give\s+me|i(?:\s+want|\s+need|'d\s+like|\s+woul
              r"can\s+i\s+(?:get|have)|let\s+me\s+see|compose(?=\s+\w+\s+(?:picture|image|"
              r"painting|scene|poster)))")
 _CREATE = r"(?:" + _ART_VERB + "|" + _ASK_VERB + ")"
-_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|covers?|ideas|"
+_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|photographs?|covers?|ideas|"
                r"designs?|concepts?|"
                r"portraits?|renders?|artworks?|wallpapers?|posters?|scenes?|versions?)")
 _NEW_THING = r"(?:a|an|some|one|two|three|four|\d+|another|new)\b(?!\s+(?:version|variation))"
@@ -256,8 +257,9 @@ _ADJUST_WORDS: list[tuple[str, str, float]] = [
     (r"less\s+(?:cold|cool|chilly|icy|blue|bluish|frosty)", "warmth", 0.3),
     (r"less\s+(?:warm|orange|yellow|golden|hot|red)", "warmth", -0.3),
     (r"warm(?:er|th)?|cozier|golden\s+hour\s+tones?", "warmth", 0.3),
-    (r"cool(?:er)?|cold(?:er)?|chill(?:ier)?|bluer\s+tones?", "warmth", -0.3),
-    (r"bright(?:er|en|ness)?|light(?:er|en)", "brightness", 0.25),
+    (r"cool(?:er)?|cold(?:er)?|chill(?:ier)?|bluer(?:\s+tones?)?", "warmth", -0.3),
+    (r"redder|more\s+(?:orange|red|golden)", "warmth", 0.3),
+    (r"bright(?:er|en|ness)?|light(?:er|en)|whiter", "brightness", 0.25),
     (r"dark(?:er|en)?|dimm?(?:er)?|moodier", "brightness", -0.25),
     (r"more\s+contrast|contrastier|punch(?:y|ier)|higher\s+contrast|increase\s+(?:the\s+)?"
      r"contrast|boost\s+(?:the\s+)?contrast", "contrast", 0.3),

@@ -1,0 +1,132 @@
+"""General readings of the built-in planner, through real ``--plan-only`` turns on a real
+SQLite store: what a new artwork shows when it also fits another, history steps that do
+not exist, music put together, reported requests, and things it cannot make. Phrasings
+written for these tests, not taken from the corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def store(sqlite_store):
+    return sqlite_store
+
+
+def plan(assistant, me, chat, message):
+    result = assistant.turn(me, chat, message, plan_only=True)
+    return result, [(c.name, c.args) for c in result.calls if c.ok]
+
+
+@pytest.mark.parametrize(("made", "message", "tool", "word"), [
+    # the subject named after "of"/"about" is what the new artwork shows, and it links
+    ("a slow march along the harbour wall", "now a painting of the harbour for it",
+     "generate_image", "harbour"),
+    ("an oil painting of a red kite over the moor", "and a cheerful whistle tune about the "
+     "kite too", "compose_music", "kite"),
+    ("a lament for the old quarry", "what would the quarry look like", "generate_image",
+     "quarry"),
+])
+def test_what_a_linked_artwork_shows_stays_in_its_prompt(me, chat, assistant, paint, made,
+                                                         message, tool, word):
+    kind = "image" if tool == "compose_music" else "music"
+    paint(made, kind=kind)
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == [tool], result.reply
+    assert word in calls[0][1]["prompt"].lower()
+    assert calls[0][1].get("inspired_by") == "#1"
+
+
+def test_undo_of_a_first_version_and_redo_with_nothing_undone_say_so(me, chat, assistant,
+                                                                      paint):
+    paint("a paper boat on a puddle")
+    result, calls = plan(assistant, me, chat, "undo")
+    assert calls == [] and "nothing to undo" in result.reply
+    paint("a kettle on a stove", versions=2)
+    result, calls = plan(assistant, me, chat, "redo #2")
+    assert calls == [] and "nothing to redo" in result.reply
+    result, calls = plan(assistant, me, chat, "undo #2")
+    assert calls == [("undo", {"artwork": "#2"})]
+
+
+def test_a_missing_number_is_said_not_swapped_for_another_piece(me, chat, assistant, paint):
+    paint("a reel for the fiddle", kind="music")
+    paint("dancers in a barn")
+    result, calls = plan(assistant, me, chat, "extend #5 by another 4 bars")
+    assert calls == [] and "#5" in result.reply
+
+
+@pytest.mark.parametrize("message", [
+    "can the two be put together, the harp first and then the accordion",
+    "make them into one, the harp turning into the accordion",
+])
+def test_two_pieces_put_together_is_a_morph(me, chat, assistant, paint, message):
+    paint("a slow air on the harp", kind="music")
+    paint("a polka on the accordion", kind="music")
+    _, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == ["interpolate_music"]
+    assert (calls[0][1]["artwork_a"], calls[0][1]["artwork_b"]) == ("#1", "#2")
+
+
+@pytest.mark.parametrize(("message", "args"), [
+    ("it hurries, the river is a lazy slow one", {"tempo_scale": "<"}),
+    ("the tune drags", {"tempo_scale": ">"}),
+])
+def test_a_verb_can_be_the_fault(me, chat, assistant, paint, message, args):
+    paint("a river song on the guitar", kind="music")
+    _, calls = plan(assistant, me, chat, message)
+    assert len(calls) == 1 and calls[0][0] == "edit_music", calls
+    value = calls[0][1]["tempo_scale"]
+    assert value < 1 if args["tempo_scale"] == "<" else value > 1
+
+
+@pytest.mark.parametrize(("message", "arg", "up"), [
+    ("could the sea be a bit bluer", "warmth", False),
+    ("the clouds look grubby, can they be whiter", "brightness", True),
+])
+def test_colour_comparatives_adjust_the_picture(me, chat, assistant, paint, message, arg, up):
+    paint("clouds over a grey sea")
+    _, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == ["adjust_image"], calls
+    neutral = 0 if arg == "warmth" else 1
+    assert (calls[0][1][arg] > neutral) is up
+
+
+@pytest.mark.parametrize(("message", "version"), [
+    ("could I have the very first one back", 1),
+    ("back to the very first one", 1),
+    ("ok, v2 then", 2),
+])
+def test_a_version_said_alone_goes_back_to_it(me, chat, assistant, paint, message, version):
+    paint("a teapot with roses", versions=3)
+    _, calls = plan(assistant, me, chat, message)
+    assert calls == [("revert", {"artwork": "#1", "version": version})]
+
+
+@pytest.mark.parametrize(("message", "tool"), [
+    ("my niece says can it have a crown", "edit_image"),
+    ("she wants to know if you could make it brighter", "adjust_image"),
+])
+def test_a_request_passed_on_is_the_request(me, chat, assistant, paint, message, tool):
+    paint("a frog on a lily pad")
+    _, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == [tool]
+
+
+@pytest.mark.parametrize("message", [
+    "can you make a game where she jumps the frog between lily pads",
+    "make the frog hop across the screen, slow zoom in",
+    "my son wants to know if it can swim around the screen",
+])
+def test_games_and_motion_are_refused_with_nothing_made(me, chat, assistant, paint, message):
+    paint("a frog on a lily pad")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [] and result.answer == "refuse", (result.calls, result.reply)
+    assert "I can't" in result.reply
+
+
+def test_photographs_are_the_photo_style_and_their_number_is_the_count(me, chat, assistant):
+    _, calls = plan(assistant, me, chat, "three photographs of a lighthouse keeper's cottage")
+    assert [name for name, _ in calls] == ["generate_image"]
+    args = calls[0][1]
+    assert args["count"] == 3 and args["style"] == "photo" and "cottage" in args["prompt"]
