@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from museforge.config import Settings, load_settings
 from museforge.storage.errors import DatabaseUnavailable, NotFound, StorageError
 from museforge.storage.models import Actor, SessionInfo, VersionInfo
 from museforge.storage.store import Store
+
+if TYPE_CHECKING:
+    from museforge.bots.service import Studio
 
 app = typer.Typer(
     name="museforge",
@@ -59,15 +62,15 @@ def _has_session(store: Store, actor: Actor, name: str) -> bool:
     return True
 
 
-def build_assistant(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
-    from museforge.assistant import PlannerUnavailable, make_planner
-    from museforge.assistant.turn import Assistant
+def open_studio(settings: Settings, store: Store) -> Studio:
+    """The door every turn goes through, over ``store`` (already open)."""
+    from museforge.assistant import PlannerUnavailable
+    from museforge.bots.service import Studio
 
     try:
-        planner = make_planner(settings)
+        return Studio.open(settings, store=store, workers=1)
     except PlannerUnavailable as exc:
         raise UsageError(str(exc)) from exc
-    return Assistant(store, planner, settings=settings)
 
 
 # -- chat and ask ----------------------------------------------------------------------
@@ -80,10 +83,9 @@ def chat(session: SessionOpt = "default") -> None:
     from museforge.storage.models import Scope
 
     settings, store, actor = open_store()
-    with store:
-        assistant = build_assistant(settings, store)
+    with store, open_studio(settings, store) as studio:
         info = store.session(actor, Scope.local(session))
-        TerminalChat(assistant, actor, info, console).run()
+        TerminalChat(studio, actor, info, console).run()
 
 
 @app.command()
@@ -107,10 +109,12 @@ def ask(
         store.close()
         store = Store.scratch(settings.home)
         actor = Actor(store.local_user())
-    with store:
-        assistant = build_assistant(settings, store)
+    from museforge.bots.service import turn_request
+
+    with store, open_studio(settings, store) as studio:
         info = store.session(actor, Scope.local(session))
-        result = assistant.turn(actor, info, message, attach or [], plan_only=plan_only)
+        result = studio.ask(turn_request(actor, info, message, attach or [], front_end="cli",
+                                         plan_only=plan_only))
     if as_json:
         _print_json(result.to_json())
         return

@@ -16,8 +16,9 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -202,3 +203,120 @@ class JobQueue:
                     if not self._closed:
                         self._spawn()
                 return
+
+
+# -- the queue behind the door ------------------------------------------------------------
+# What a front-end hands the door is plain data (``TurnRequest``), so that a queue which
+# carries it to another process (Celery, later) needs nothing but its JSON; the door picks
+# the queue in one place (``open_queue``).
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One turn as asked: who (the store's user and, from Discord, the guild the request
+    came from), where (the session's scope key), what (the message, attached files), and
+    how (``plan_only``: plan, run nothing, write nothing; ``image_model``: a preset other
+    than the host's). ``front_end`` says which door-keeper let it in."""
+
+    user_id: int
+    platform: str
+    external_id: str
+    session_key: str
+    message: str
+    attachments: tuple[str, ...] = ()
+    display_name: str = ""
+    guild_id: str | None = None
+    plan_only: bool = False
+    image_model: str | None = None
+    front_end: str = "cli"  # cli | terminal | web | discord
+
+    @property
+    def queue_key(self) -> str:
+        """Whose turn it is, for the queue's fairness and per-person limit."""
+        return f"{self.platform}:{self.external_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["attachments"] = list(self.attachments)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TurnRequest:
+        fields = {f.name for f in dataclass_fields(cls)}
+        unknown = set(data) - fields
+        if unknown:
+            raise ValueError(f"unknown turn request fields: {', '.join(sorted(unknown))}")
+        return cls(**{**data, "attachments": tuple(data.get("attachments", ()))})
+
+
+class TurnHandle(Protocol):
+    """A queued turn, as a front-end follows it."""
+
+    id: int
+    state: str  # queued | running | done | failed | cancelled
+    future: Future[Any]  # the TurnResult
+
+    def position(self) -> int: ...
+
+    def cancel(self) -> bool: ...
+
+
+class TurnQueue(Protocol):
+    """What the door needs of a queue: fair across people, a cap per person and in all,
+    progress and cancel carried back. ``QueueFull`` (with a sentence) when it refuses."""
+
+    workers: int
+    max_waiting: int
+
+    def submit(self, request: TurnRequest, on_progress: ProgressFn | None = None,
+               on_start: Callable[[], None] | None = None) -> TurnHandle: ...
+
+    def waiting(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+# Runs one turn where the queue's worker is: (request, progress, cancel) -> TurnResult.
+TurnRunner = Callable[[TurnRequest, ProgressFn, threading.Event], Any]
+
+
+class LocalTurnQueue:
+    """Turns run in this process, on the fair ``JobQueue`` (``jobs``)."""
+
+    def __init__(self, run: TurnRunner, *, workers: int = 1, per_user_limit: int = 3,
+                 max_waiting: int | None = None):
+        self.run = run
+        self.jobs = JobQueue(workers, per_user_limit, max_waiting)
+
+    @property
+    def workers(self) -> int:
+        return self.jobs.workers
+
+    @property
+    def max_waiting(self) -> int:
+        return self.jobs.max_waiting
+
+    @max_waiting.setter
+    def max_waiting(self, value: int) -> None:
+        self.jobs.max_waiting = value
+
+    def submit(self, request: TurnRequest, on_progress: ProgressFn | None = None,
+               on_start: Callable[[], None] | None = None) -> Job:
+        def work(job: Job) -> Any:
+            return self.run(request, job.progress, job.cancel_event)
+
+        return self.jobs.submit(request.queue_key, work, label=request.message[:60],
+                                on_progress=on_progress, on_start=on_start)
+
+    def waiting(self) -> int:
+        return self.jobs.waiting()
+
+    def close(self) -> None:
+        self.jobs.close()
+
+
+def open_queue(run: TurnRunner, *, workers: int = 1) -> TurnQueue:
+    """The queue behind the door: the one place a distributed one will be chosen."""
+    return LocalTurnQueue(run, workers=workers)

@@ -1,61 +1,128 @@
-"""What every network front-end shares in one process: the settings, the store, one
-assistant and one fair job queue. A front-end translates its events into ``turn`` calls
-and renders the ``TurnResult`` it gets back; it never decides anything itself."""
+"""The one door for a turn. Every front-end (``ask``, the terminal chat, the web chat,
+Discord) hands a ``TurnRequest`` to ``Studio.submit`` (or ``ask``/``turn``, which wait for
+it) and renders the ``TurnResult`` that comes back; it never builds an assistant nor
+touches a queue itself. Behind the door: the settings, the store, the assistant (one more
+per other image preset) and the fair queue that ``open_queue`` chose."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from museforge.assistant import make_planner
-from museforge.assistant.jobs import Job, JobQueue, QueueFull
+from museforge.assistant.jobs import (
+    ProgressFn,
+    QueueFull,
+    TurnHandle,
+    TurnQueue,
+    TurnRequest,
+    open_queue,
+)
 from museforge.assistant.turn import Assistant, TurnResult
-from museforge.config import Settings
-from museforge.storage.models import Actor, SessionInfo
+from museforge.config import Settings, load_settings
+from museforge.storage.models import Actor, SessionInfo, UserRef
 from museforge.storage.store import Store
 
-Progress = Callable[[str, int, int], None]
+
+def turn_request(actor: Actor, session: SessionInfo, message: str,
+                 attachments: Sequence[Path | str] = (), *, front_end: str,
+                 plan_only: bool = False, image_model: str | None = None) -> TurnRequest:
+    """The request for one turn by ``actor`` in ``session``, as plain data."""
+    user = actor.user
+    return TurnRequest(user.id, user.platform, user.external_id, session.key, message,
+                       tuple(str(p) for p in attachments), user.display_name,
+                       actor.guild_id, plan_only, image_model, front_end)
 
 
-@dataclass
 class Studio:
-    settings: Settings
-    store: Store
-    assistant: Assistant
-    queue: JobQueue
+    """The door, and what stands behind it in one process."""
+
+    def __init__(self, store: Store, assistant: Assistant, *, settings: Settings | None = None,
+                 queue: TurnQueue | None = None):
+        self.settings = settings or load_settings()
+        self.store = store
+        self.assistant = assistant
+        self.queue = queue or open_queue(self.run, workers=self.settings.workers)
+        self.served: Counter[str] = Counter()  # turns let in, by front-end
+        self._assistants: dict[str, Assistant] = {}
+        self._lock = threading.Lock()
+        self._active: Counter[tuple[str, str | None]] = Counter()  # (person, guild) -> turns
 
     @classmethod
-    def open(cls, settings: Settings, *, workers: int | None = None,
+    def open(cls, settings: Settings, *, store: Store | None = None, workers: int | None = None,
              services: dict[str, Any] | None = None) -> Studio:
-        store = Store.open(settings)
+        """The studio over ``settings`` (or over ``store``, already open). Raises
+        ``PlannerUnavailable`` when the configured planner cannot load."""
+        if workers is not None:
+            settings = settings.model_copy(update={"workers": workers})
+        store = store or Store.open(settings)
         assistant = Assistant(store, make_planner(settings), settings=settings,
                               services=services)
-        return cls(settings, store, assistant,
-                   JobQueue(workers=workers or getattr(settings, "workers", 1)))
+        return cls(store, assistant, settings=settings)
 
     def close(self) -> None:
         self.queue.close()
         self.store.close()
 
-    def submit(self, actor: Actor, session: SessionInfo, message: str,
-               attachments: Sequence[Path] = (), *, on_progress: Progress | None = None,
-               on_start: Callable[[], None] | None = None) -> Job:
-        """Queue one turn; raises ``QueueFull`` with a sentence for the user."""
-        user_key = f"{actor.user.platform}:{actor.user.external_id}"
+    def __enter__(self) -> Studio:
+        return self
 
-        def run(job: Job) -> TurnResult:
-            return self.assistant.turn(actor, session, message, attachments,
-                                       progress=job.progress, cancel=job.cancel_event)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-        return self.queue.submit(user_key, run, label=message[:60], on_progress=on_progress,
-                                 on_start=on_start)
+    # -- the door ---------------------------------------------------------------------------
 
-    async def turn(self, actor: Actor, session: SessionInfo, message: str,
-                   attachments: Sequence[Path] = (), *,
-                   on_progress: Progress | None = None) -> TurnResult:
+    def submit(self, request: TurnRequest, *, on_progress: ProgressFn | None = None,
+               on_start: Callable[[], None] | None = None, limit: int | None = None
+               ) -> TurnHandle:
+        """Queue one turn; ``QueueFull`` with a sentence for the person when it cannot
+        wait. ``limit``: the most turns this person may have in progress in this place (a
+        Discord server's own setting), below the queue's cap per person."""
+        slot = (request.queue_key, request.guild_id)
+        with self._lock:
+            if limit is not None and self._active[slot] >= limit:
+                raise QueueFull(f"you already have {self._active[slot]} request(s) in "
+                                "progress here; wait for one to finish (or cancel it)")
+            handle = self.queue.submit(request, on_progress, on_start)
+            self._active[slot] += 1
+            self.served[request.front_end] += 1
+        handle.future.add_done_callback(lambda _: self._release(slot))
+        return handle
+
+    def _release(self, slot: tuple[str, str | None]) -> None:
+        with self._lock:
+            self._active[slot] -= 1
+            if self._active[slot] <= 0:
+                del self._active[slot]
+
+    def ask(self, request: TurnRequest, *, on_progress: ProgressFn | None = None,
+            on_cancel: Callable[[], None] | None = None) -> TurnResult:
+        """Queue one turn and wait for it. Ctrl-C cancels it (the running tool stops at its
+        next step) and the wait goes on, so nothing of it lands after the caller moves on;
+        a second Ctrl-C is no different. ``on_cancel`` is told once."""
+        handle = self.submit(request, on_progress=on_progress)
+        done = threading.Event()
+        handle.future.add_done_callback(lambda _: done.set())
+        told = False
+        while True:
+            try:
+                while not done.wait(0.1):
+                    pass
+                break
+            except KeyboardInterrupt:
+                handle.cancel()
+                if not told and on_cancel is not None:
+                    told = True
+                    on_cancel()
+        result: TurnResult = handle.future.result()
+        return result
+
+    async def turn(self, request: TurnRequest, *, on_progress: ProgressFn | None = None
+                   ) -> TurnResult:
         """Queue one turn and wait for it without blocking the event loop. Progress
         callbacks are delivered on the loop's thread."""
         loop = asyncio.get_running_loop()
@@ -64,8 +131,37 @@ class Studio:
             if on_progress is not None:
                 loop.call_soon_threadsafe(on_progress, what, step, total)
 
-        job = self.submit(actor, session, message, attachments, on_progress=progress)
-        return await asyncio.wrap_future(job.future)  # type: ignore[no-any-return]
+        handle = self.submit(request, on_progress=progress)
+        result: TurnResult = await asyncio.wrap_future(handle.future)
+        return result
+
+    # -- behind the door: where the queue's worker runs a turn ------------------------------
+
+    def run(self, request: TurnRequest, progress: ProgressFn | None = None,
+            cancel: threading.Event | None = None) -> TurnResult:
+        """Run one turn now, on this thread (the queue's worker calls this)."""
+        actor = Actor(UserRef(request.user_id, request.platform, request.external_id,
+                              request.display_name), guild_id=request.guild_id)
+        session = self.store.find_session(actor, request.session_key)
+        return self.assistant_for(request.image_model).turn(
+            actor, session, request.message, [Path(p) for p in request.attachments],
+            plan_only=request.plan_only, progress=progress, cancel=cancel)
+
+    def assistant_for(self, image_model: str | None) -> Assistant:
+        """The assistant that paints with ``image_model``: the shared one for the host's
+        default model, one more per other preset (same store, planner and queue)."""
+        base, settings = self.assistant, self.settings
+        if (not image_model or image_model == settings.image_model
+                or settings.image_backend not in ("auto", "diffusers")):
+            return base
+        with self._lock:
+            if image_model not in self._assistants:
+                services = {k: v for k, v in base.services.items()
+                            if k not in ("image", "notes")}
+                self._assistants[image_model] = Assistant(
+                    self.store, base.planner, services=services,
+                    settings=settings.model_copy(update={"image_model": image_model}))
+            return self._assistants[image_model]
 
 
-__all__ = ["Studio", "QueueFull"]
+__all__ = ["QueueFull", "Studio", "TurnRequest", "turn_request"]

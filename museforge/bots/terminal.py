@@ -7,8 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import sys
-import threading
-from collections.abc import Callable
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from rich.console import Console
@@ -16,7 +15,8 @@ from rich.markup import escape
 from rich.status import Status
 
 from museforge.assistant.output import present
-from museforge.assistant.turn import Assistant, TurnResult
+from museforge.assistant.turn import TurnResult
+from museforge.bots.service import Studio, turn_request
 from museforge.storage.export import export_session
 from museforge.storage.models import Actor, Scope, SessionInfo
 from museforge.tools.base import Artifact
@@ -68,10 +68,10 @@ class TerminalOutput:
 
 
 class TerminalChat:
-    def __init__(self, assistant: Assistant, actor: Actor, session: SessionInfo,
+    def __init__(self, studio: Studio, actor: Actor, session: SessionInfo,
                  console: Console | None = None):
-        self.assistant = assistant
-        self.store = assistant.store
+        self.studio = studio
+        self.store = studio.store
         self.actor = actor
         self.session = session
         self.console = console or Console()
@@ -79,7 +79,7 @@ class TerminalChat:
     def run(self) -> None:
         c = self.console
         c.print(f"[bold]museforge[/] — session [cyan]{escape(self.session.name)}[/], "
-                f"planner [cyan]{self.assistant.planner.name}[/]. /help for help, /quit to "
+                f"planner [cyan]{self.studio.assistant.planner.name}[/]. /help for help, /quit to "
                 "leave.", highlight=False)
         interactive = sys.stdin.isatty()
         while True:
@@ -103,27 +103,33 @@ class TerminalChat:
         c.print("Bye — your work is saved.")
 
     def say(self, message: str) -> TurnResult | None:
-        """One turn. It runs in a thread so that Ctrl-C can cancel it: the tool stops at
-        its next step and nothing more is stored. The turn is still waited for, so that
+        """One turn, through the studio's door. Ctrl-C cancels it: the tool stops at its
+        next step and nothing more is stored. The turn is still waited for, so that
         nothing of it can land after the next one."""
-        cancel = threading.Event()
-        box: dict[str, TurnResult] = {}
+        cancelled = False
         with self.console.status("thinking…", spinner="dots") as status:
             out = TerminalOutput(self.console, status)
 
-            def work() -> None:
-                box["result"] = self.assistant.turn(
-                    self.actor, self.session, message, progress=out.progress, cancel=cancel)
+            def on_cancel() -> None:
+                nonlocal cancelled
+                cancelled = True
+                status.update("cancelling… (stopping at the next step)")
 
-            _run_until_done(work, cancel,
-                            lambda: status.update("cancelling… (stopping at the next step)"))
+            request = turn_request(self.actor, self.session, message, front_end="terminal")
+            try:
+                result = self.studio.ask(request, on_progress=out.progress,
+                                         on_cancel=on_cancel)
+            except CancelledError:  # cancelled before it started
+                result = None
+            except Exception as exc:  # the queue reports a crashed worker this way
+                TerminalOutput(self.console).error(f"That turn did not finish ({exc}).")
+                return None
         out = TerminalOutput(self.console)
-        result = box.get("result")
         if result is None:
             out.error("That turn did not finish.")
             return None
         present(result, out)  # a cancelled turn's reply says what, if anything, was kept
-        if cancel.is_set() and not result.cancelled:
+        if cancelled and not result.cancelled:
             self.console.print("[yellow]It had already finished when you cancelled; "
                                "everything is kept.[/]")
         return result
@@ -155,36 +161,6 @@ class TerminalChat:
         else:
             c.print(f"Unknown command /{escape(name)}. /help lists them.")
         return True
-
-
-def _run_until_done(work: Callable[[], None], cancel: threading.Event,
-                    on_cancel: Callable[[], None]) -> None:
-    """Run ``work`` in a thread and wait for it to end. Ctrl-C sets ``cancel`` and the
-    wait goes on; a second Ctrl-C is no different.
-
-    The end is an event of our own, not ``Thread.join``/``is_alive``: a Ctrl-C that
-    interrupts ``join`` can leave the thread marked as stopped while it still runs
-    (CPython's bpo-45274 handling), and the chat would move on while the turn went on
-    storing in the background."""
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="museforge-turn", daemon=True).start()
-    told = False
-    while True:
-        try:
-            while not done.wait(0.1):
-                if cancel.is_set() and not told:
-                    told = True
-                    on_cancel()
-            return
-        except KeyboardInterrupt:
-            cancel.set()
 
 
 def _read_line() -> str | None:

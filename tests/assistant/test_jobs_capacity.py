@@ -14,7 +14,7 @@ from museforge.config import load_settings
 
 def test_a_studio_opened_without_the_web_app_holds_200_waiting_per_worker():
     studio = Studio.open(load_settings(workers=2))
-    queue = studio.queue
+    queue = studio.queue.jobs
     release = threading.Event()
     running = threading.Semaphore(0)
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
+from museforge.bots.service import Studio
 from museforge.bots.terminal import TerminalChat
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
@@ -39,9 +40,9 @@ def test_ctrl_c_cancels_the_running_turn_and_nothing_of_it_is_stored(sqlite_stor
     me = Actor(store.local_user())
     chat = store.session(me, Scope.local("default"))
     painter = CtrlCWhilePainting()
-    assistant = Assistant(store, OfflinePlanner(), services={"image": painter})
+    studio = Studio(store, Assistant(store, OfflinePlanner(), services={"image": painter}))
     screen = io.StringIO()
-    term = TerminalChat(assistant, me, chat, Console(file=screen, width=200))
+    term = TerminalChat(studio, me, chat, Console(file=screen, width=200))
     assert term.say("paint a fox in the snow").calls[0].ok
     assert term.say("warmer").calls[0].ok
 
@@ -56,3 +57,4 @@ def test_ctrl_c_cancels_the_running_turn_and_nothing_of_it_is_stored(sqlite_stor
     assert undone is not None
     assert undone.reply == "Undid the last change to #1: now at v1 (was v2)."
     assert [(a.number, a.head_number) for a in store.list_artworks(me, chat)] == [(1, 1)]
+    studio.queue.close()

@@ -1,4 +1,4 @@
-"""One request from Discord, start to finish: queue the turn on the shared job queue,
+"""One request from Discord, start to finish: hand the turn to the studio's door,
 keep a status line up to date (queue position, then step i/n) without ever blocking the
 event loop, and show the result with its files and buttons.
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from museforge.assistant.jobs import Job, QueueFull
-from museforge.assistant.turn import Assistant, TurnResult
+from museforge.assistant.jobs import QueueFull, TurnHandle
+from museforge.assistant.turn import TurnResult
 from museforge.bots.discord import render, translate
 from museforge.bots.discord.context import (
     actor_for,
@@ -34,6 +33,7 @@ from museforge.bots.discord.files import download
 from museforge.bots.discord.render import Outgoing
 from museforge.bots.discord.targets import InteractionTarget, Status, Target
 from museforge.bots.discord.views import cancel_view
+from museforge.bots.service import turn_request
 from museforge.storage.errors import StorageError
 from museforge.storage.models import Actor, SessionInfo
 
@@ -63,9 +63,7 @@ class Runner:
         self.store = bot.studio.store
         self.progress_interval = progress_interval
         self.poll = poll
-        self.jobs: dict[int, tuple[Job, int]] = {}  # job id -> (job, requester's user id)
-        self.active: Counter[tuple[int | None, int]] = Counter()  # (guild, user) -> in progress
-        self._assistants: dict[str, Assistant] = {}
+        self.jobs: dict[int, tuple[TurnHandle, int]] = {}  # job id -> (job, requester's id)
 
     # -- entry points --------------------------------------------------------------------
 
@@ -149,19 +147,8 @@ class Runner:
     # -- the turn --------------------------------------------------------------------------
 
     async def run(self, req: Request, target: Target) -> TurnResult | None:
-        slot = (req.guild_id, req.user_id)
-        limit = self.bot.prefs.guild(req.guild_id).max_jobs
-        if self.active[slot] >= limit:
-            await target.edit(Outgoing(f"You already have {self.active[slot]} request(s) in "
-                                       "progress here; wait for one to finish (or cancel it)."))
-            return None
         loop = asyncio.get_running_loop()
         status = Status(target, self.progress_interval, self.poll)
-        assistant = self.assistant_for(req.preset)
-
-        def work(job: Job) -> TurnResult:  # runs in a worker thread
-            return assistant.turn(req.actor, req.session, req.message, req.attachments,
-                                  progress=job.progress, cancel=job.cancel_event)
 
         def on_progress(what: str, step: int, total: int) -> None:
             loop.call_soon_threadsafe(status.progress, what, step, total)
@@ -172,15 +159,15 @@ class Runner:
             started.set()
             loop.call_soon_threadsafe(status.started)
 
+        request = turn_request(req.actor, req.session, req.message, req.attachments,
+                               front_end="discord", image_model=req.preset)
         try:
-            job = self.studio.queue.submit(f"discord:{req.user_id}", work,
-                                           label=req.message[:60], on_progress=on_progress,
-                                           on_start=on_start)
+            job = self.studio.submit(request, on_progress=on_progress, on_start=on_start,
+                                     limit=self.bot.prefs.guild(req.guild_id).max_jobs)
         except QueueFull as exc:
             await target.edit(Outgoing(f"⏳ Not now: {exc}."))
             return None
         self.jobs[job.id] = (job, req.user_id)
-        self.active[slot] += 1
         status.job, status.view = job, cancel_view(job.id)
         follow = asyncio.create_task(status.follow())
         try:
@@ -197,10 +184,10 @@ class Runner:
                 if isinstance(outcome, Exception):
                     log.error("status line failed: %r", outcome)
             self.jobs.pop(job.id, None)
-            self.active[slot] -= 1
         return await self._deliver(job, req, target)
 
-    async def _deliver(self, job: Job, req: Request, target: Target) -> TurnResult | None:
+    async def _deliver(self, job: TurnHandle, req: Request, target: Target
+                       ) -> TurnResult | None:
         if job.future.cancelled():
             await target.edit(Outgoing("Cancelled before it started."))
             return None
@@ -228,18 +215,3 @@ class Runner:
         for part in rest:
             await target.send(part)
         return result
-
-    def assistant_for(self, preset: str | None) -> Assistant:
-        """The assistant that paints with ``preset``: the shared one for the host's
-        default model, one more per other preset (same store, planner and GPU queue)."""
-        base = self.studio.assistant
-        settings = self.studio.settings
-        if (not preset or preset == settings.image_model
-                or settings.image_backend not in ("auto", "diffusers")):
-            return base
-        if preset not in self._assistants:
-            services = {k: v for k, v in base.services.items() if k not in ("image", "notes")}
-            self._assistants[preset] = Assistant(
-                self.store, base.planner, services=services,
-                settings=settings.model_copy(update={"image_model": preset}))
-        return self._assistants[preset]

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import discord
 
-from museforge.assistant.jobs import Job
+from museforge.assistant.jobs import TurnHandle
 from museforge.bots.discord import render
 from museforge.bots.discord.context import NO_PINGS
 from museforge.bots.discord.render import Outgoing
@@ -101,7 +101,7 @@ class Status:
         self.text = "⏳ Working on it…"
         self.shown: str | None = None
         self.view: discord.ui.View | None = None
-        self.job: Job | None = None
+        self.job: TurnHandle | None = None
         self.changed = asyncio.Event()
         self.stopped = asyncio.Event()
 

@@ -21,7 +21,7 @@ from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from museforge.bots.service import QueueFull, Studio
+from museforge.bots.service import QueueFull, Studio, turn_request
 from museforge.bots.web.limits import queue_capacity
 from museforge.bots.web.schemas import JobOut, TurnOut
 from museforge.bots.web.uploads import Upload, Uploads
@@ -50,7 +50,7 @@ class WebJob:
     session: SessionInfo
     message: str
     uploads: list[Upload]
-    job: Any = None  # assistant.jobs.Job, once submitted
+    job: Any = None  # assistant.jobs.TurnHandle, once submitted
     events: list[dict[str, Any]] = field(default_factory=list)
     result: TurnOut | None = None
     error: str | None = None
@@ -210,8 +210,10 @@ class WebJobs:
 
         queue = self.studio.queue
         try:
-            wj.job = self.studio.submit(actor, session, message, [u.path for u in uploads],
-                                        on_progress=out.progress, on_start=started)
+            wj.job = self.studio.submit(
+                turn_request(actor, session, message, [u.path for u in uploads],
+                             front_end="web"),
+                on_progress=out.progress, on_start=started)
         except QueueFull as exc:
             if queue.waiting() >= queue.max_waiting:  # everyone's queue, not this person's
                 raise self._queue_full() from exc

@@ -56,7 +56,7 @@ def test_a_busy_studio_says_where_you_are_in_the_queue(simulate, studio):
     async def scenario(env):
         w = World(env)
         gate = threading.Event()
-        studio.queue.submit("someone-else", lambda job: gate.wait(10))  # the GPU is busy
+        studio.queue.jobs.submit("someone-else", lambda job: gate.wait(10))  # the GPU is busy
         threading.Timer(0.6, gate.set).start()
 
         result = await w.alice.slash(w.general, "imagine", prompt="a lighthouse")

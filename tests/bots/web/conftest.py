@@ -49,7 +49,7 @@ def hold(studio: Studio) -> Iterator[Callable[..., threading.Event]]:
             started.set()
             release.wait(20)
 
-        studio.queue.submit(user, fn)
+        studio.queue.jobs.submit(user, fn)
         if wait_started:
             assert started.wait(5)
         return release

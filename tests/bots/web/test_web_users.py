@@ -369,7 +369,7 @@ def test_the_queue_holds_200_waiting_turns_per_worker_and_says_how_long(two_work
         return fn
 
     for g in gates:
-        studio.queue.submit(f"holder-{id(g)}", occupy(g))
+        studio.queue.jobs.submit(f"holder-{id(g)}", occupy(g))
     for _ in gates:
         assert started.acquire(timeout=5)
     try:
@@ -378,7 +378,7 @@ def test_the_queue_holds_200_waiting_turns_per_worker_and_says_how_long(two_work
         job = r.json()
         assert job["position"] == 1 and job["wait_s"] >= 1
         for i in range(studio.queue.max_waiting - 1):  # fill the queue, a user per turn
-            studio.queue.submit(f"filler-{i}", lambda job: None)
+            studio.queue.jobs.submit(f"filler-{i}", lambda job: None)
 
         full = alice.post(f"/api/sessions/{sid}/turns", json={"message": "paint a dog"})
 
