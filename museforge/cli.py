@@ -432,7 +432,7 @@ def models_list() -> None:
                       "[green]present[/]" if where else "[dim]missing[/]", p.description)
     console.print(table)
     audio = Table("preset", "model", "weights", "notes", title="Audio (generate_audio)")
-    configured = configured_audio_model()
+    configured = configured_audio_model(settings)
     for a in AUDIO_PRESETS.values():
         chosen = " (configured)" if a.name == configured else ""
         audio.add_row(a.name + chosen, a.repo_id,

@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     image_api_retries: int = Field(default=2, ge=0, le=10,
                                    description="Retries after a connection error or 429/5xx")
     device: str | None = Field(default=None, description="cuda, cuda:1, mps, cpu; auto if unset")
+    upscaler: str = Field(default="auto", description=(
+        "GAN upscaler: auto (a Real-ESRGAN preset whose file is here), builtin (the image "
+        "backend's own), a preset, a file name or a path"))
+    upscale_tile: int = Field(default=256, description=(
+        "Input pixels a side per upscaling tile (32-4096; 0: the whole picture at once)"))
+    upscale_overlap: int = Field(default=16, description=(
+        "Input pixels of context around each tile (0-256, less than the tile)"))
+    upscaler_dir: Path | None = Field(default=None, description=(
+        "Where GAN upscaler weights live; default models/upscalers in the data dir"))
+    audio_model: str | None = Field(default=None, description=(
+        "The generate_audio model: a preset, a hub id or a folder; default musicgen-small"))
     max_generations: int = Field(default=4, ge=1, le=16, description=(
         "New artworks one message may start (a pasted essay must not start 32 "
         "generations); calls past it are left out and the reply says so."))
@@ -87,6 +98,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     web_token: SecretStr | None = Field(
         default=None, description="Required to serve the web chat beyond 127.0.0.1")
+    no_inline: bool = Field(default=False, description=(
+        "Never show pictures inline in the terminal chat"))
 
     @classmethod
     def settings_customise_sources(

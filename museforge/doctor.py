@@ -5,7 +5,6 @@ warn."""
 from __future__ import annotations
 
 import ctypes.util
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ def run_checks(settings: Settings, *, clean: bool = False) -> list[Check]:
     checks.append(_fluidsynth())
     checks.append(_gpu(settings))
     checks.append(_image_weights(settings))
-    checks.append(_audio_weights())
+    checks.append(_audio_weights(settings))
     checks.append(_planner(settings))
     return checks
 
@@ -112,19 +111,19 @@ def _image_weights(settings: Settings) -> Check:
                  f"(presets present: {', '.join(present) or 'none'})")
 
 
-def configured_audio_model() -> str:
+def configured_audio_model(settings: Settings) -> str:
     """The model ``generate_audio`` uses: MUSEFORGE_AUDIO_MODEL (a preset, hub id or
     folder), else the default preset."""
     from museforge.models.audio.generation import DEFAULT_MODEL
 
-    return os.environ.get("MUSEFORGE_AUDIO_MODEL", "").strip() or DEFAULT_MODEL
+    return (settings.audio_model or "").strip() or DEFAULT_MODEL
 
 
-def _audio_weights() -> Check:
+def _audio_weights(settings: Settings) -> Check:
     from museforge.models.audio.generation import AUDIO_PRESETS, local_audio_model
 
     present = [name for name in AUDIO_PRESETS if local_audio_model(name)]
-    model = configured_audio_model()
+    model = configured_audio_model(settings)
     if local_audio_model(model):
         return Check("audio weights", "ok", f"{model} present; presets present: "
                      f"{', '.join(present) or 'none'}")
@@ -139,5 +138,6 @@ def _planner(settings: Settings) -> Check:
     if settings.planner_kind == "llm":
         where = settings.llm_base_url or "https://api.openai.com/v1"
         return Check("planner", "ok", f"LLM {settings.llm_model or '(default model)'} at {where}")
-    hint = "" if os.environ.get("MUSEFORGE_PLANNER") else " (set MUSEFORGE_LLM_BASE_URL for an LLM)"
+    chosen = "planner" in settings.model_fields_set  # set, not left to its default
+    hint = "" if chosen else " (set MUSEFORGE_LLM_BASE_URL for an LLM)"
     return Check("planner", "ok", "offline rules planner" + hint)

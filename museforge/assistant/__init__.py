@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from museforge.assistant.planning import Planner
+from museforge.config import Settings
 
 
 class PlannerUnavailable(Exception):
     """The configured planner cannot be used (one line, said to the user)."""
 
 
-def make_planner(settings: Any) -> Planner:
+def make_planner(settings: Settings | None) -> Planner:
     """The offline rules planner, or the LLM planner when an endpoint is configured (it
     falls back to the offline planner per turn when ``MUSEFORGE_PLANNER=auto`` and the
     model does not answer)."""
@@ -20,7 +19,7 @@ def make_planner(settings: Any) -> Planner:
         try:
             from museforge.assistant.llm import LLMPlanner
         except ImportError as exc:
-            if settings.planner == "llm":
+            if settings is not None and settings.planner == "llm":
                 raise PlannerUnavailable(f"MUSEFORGE_PLANNER=llm but the LLM planner cannot "
                                          f"load: {exc}") from exc
         else:

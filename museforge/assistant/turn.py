@@ -28,6 +28,7 @@ from museforge.assistant.planning import (
     Planner,
 )
 from museforge.assistant.references import Resolver
+from museforge.config import Settings, load_settings
 from museforge.storage.errors import StorageError
 from museforge.storage.models import Actor, SessionInfo
 from museforge.storage.store import Store
@@ -115,11 +116,11 @@ def _artifact_json(a: Artifact) -> dict[str, Any]:
 
 
 class Assistant:
-    def __init__(self, store: Store, planner: Planner, *, settings: Any = None,
+    def __init__(self, store: Store, planner: Planner, *, settings: Settings | None = None,
                  services: dict[str, Any] | None = None):
         self.store = store
         self.planner = planner
-        self.settings = settings
+        self.settings = settings or load_settings()
         self.services = services if services is not None else {}
 
     def turn(
@@ -211,7 +212,7 @@ class Assistant:
 
     def _cap(self, plan: Plan) -> tuple[Plan, str | None]:
         """At most ``max_generations`` new artworks per message; what is left out is said."""
-        limit = int(getattr(self.settings, "max_generations", 4) or 4)
+        limit = self.settings.max_generations
         kept: list[PlannedCall] = []
         dropped: list[PlannedCall] = []
         made = 0

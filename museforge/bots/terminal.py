@@ -34,10 +34,11 @@ HELP = """[bold]Talk to me[/] in plain words, e.g. “paint a fox in the snow”
 class TerminalOutput:
     """The terminal's implementation of ``assistant.output.Output``."""
 
-    def __init__(self, console: Console, status: Status | None = None):
+    def __init__(self, console: Console, status: Status | None = None, *,
+                 no_inline: bool = False):
         self.console = console
         self.status = status
-        self.inline = _inline_protocol()
+        self.inline = None if no_inline else _inline_protocol()
 
     def text(self, text: str) -> None:
         self.console.print(f"[bold magenta]museforge[/] › {escape(text)}", highlight=False)
@@ -75,6 +76,7 @@ class TerminalChat:
         self.actor = actor
         self.session = session
         self.console = console or Console()
+        self.no_inline = studio.settings.no_inline
 
     def run(self) -> None:
         c = self.console
@@ -108,7 +110,7 @@ class TerminalChat:
         nothing of it can land after the next one."""
         cancelled = False
         with self.console.status("thinking…", spinner="dots") as status:
-            out = TerminalOutput(self.console, status)
+            out = TerminalOutput(self.console, status, no_inline=self.no_inline)
 
             def on_cancel() -> None:
                 nonlocal cancelled
@@ -124,7 +126,7 @@ class TerminalChat:
             except Exception as exc:  # the queue reports a crashed worker this way
                 TerminalOutput(self.console).error(f"That turn did not finish ({exc}).")
                 return None
-        out = TerminalOutput(self.console)
+        out = TerminalOutput(self.console, no_inline=self.no_inline)
         if result is None:
             out.error("That turn did not finish.")
             return None
@@ -169,8 +171,9 @@ def _read_line() -> str | None:
 
 
 def _inline_protocol() -> str | None:
-    """Which inline-image protocol the terminal speaks, if any."""
-    if os.environ.get("MUSEFORGE_NO_INLINE") or not sys.stdout.isatty():
+    """Which inline-image protocol the terminal speaks, if any. The terminals' own
+    variables (TERM, KITTY_WINDOW_ID...) are read here: they are not our settings."""
+    if not sys.stdout.isatty():
         return None
     term, program = os.environ.get("TERM", ""), os.environ.get("TERM_PROGRAM", "")
     if "kitty" in term or os.environ.get("KITTY_WINDOW_ID"):

@@ -9,7 +9,6 @@ next edit reads, so edits lose nothing to a codec), ``ogg`` (for players) and ``
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -310,7 +309,7 @@ class GenerateAudioArgs(Args):
 def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
     """The audio model: handed in by the caller (``ctx.services["audio"]``, or
     ``"audio_melody"`` to follow a melody), else MusicGen from local weights:
-    ``MUSEFORGE_AUDIO_MODEL`` (a preset, hub id or folder; default musicgen-small), or
+    ``settings.audio_model`` (a preset, hub id or folder; default musicgen-small), or
     musicgen-melody when a melody is to be followed. No weights: one sentence, no
     substitute."""
     from museforge.models.audio.generation import DEFAULT_MODEL, AudioModelError
@@ -322,13 +321,13 @@ def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
         handed = plain if getattr(plain, "melody", False) else None
     if handed is not None:
         return handed
-    name = os.environ.get("MUSEFORGE_AUDIO_MODEL", "").strip() or DEFAULT_MODEL
+    name = (ctx.settings.audio_model or "").strip() or DEFAULT_MODEL
     if melody and name == DEFAULT_MODEL:
         name = "musicgen-melody"
     try:
         from museforge.models.audio.musicgen import MusicgenBackend
 
-        backend = MusicgenBackend(name, device=getattr(ctx.settings, "device", None))
+        backend = MusicgenBackend(name, device=ctx.settings.device)
     except AudioModelError as exc:
         raise ToolError(str(exc)) from exc
     if melody and not backend.melody:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from museforge.config import Settings, load_settings
 from museforge.storage.models import Actor, ArtworkInfo, SessionInfo, VersionInfo
 from museforge.storage.refs import parse_ref
 from museforge.storage.store import Store
@@ -114,7 +115,7 @@ class ToolContext:
     store: Store  # tools write through it; a cancel stops any later write (GuardedStore)
     actor: Actor
     session: SessionInfo
-    settings: Any = None
+    settings: Settings = field(default_factory=load_settings)
     message_id: int | None = None
     progress: ProgressFn | None = None
     cancel: threading.Event = field(default_factory=threading.Event)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from museforge.tools.base import ToolContext, ToolError
 
 if TYPE_CHECKING:
+    from museforge.config import Settings
     from museforge.tools.base import Args, Tool
 
 DEFAULT_TURN_BUDGET_S = 120.0
@@ -69,8 +70,8 @@ class TurnBudget:
     spent_s: float = 0.0
 
     @classmethod
-    def for_settings(cls, settings: Any) -> TurnBudget:
-        return cls(float(getattr(settings, "turn_budget_s", None) or DEFAULT_TURN_BUDGET_S))
+    def for_settings(cls, settings: Settings) -> TurnBudget:
+        return cls(settings.turn_budget_s)
 
     def charge(self, tool: Tool, ctx: ToolContext, args: Args) -> float:
         cost = estimate(tool.name, ctx, args)
@@ -163,7 +164,7 @@ def _rate(ctx: ToolContext, steps: int | None, edit: bool = False) -> tuple[floa
         device = "cpu"
         if isinstance(backend, DiffusersBackend):
             device = backend.plan.device.split(":")[0]
-        preset = PRESETS.get(str(getattr(ctx.settings, "image_model", "") or ""))
+        preset = PRESETS.get(ctx.settings.image_model)
         default = DIFFUSERS_EDIT_STEPS if edit else \
             (preset.steps if preset else DIFFUSERS_DEFAULT_STEPS)
         per_step = DIFFUSERS_S_PER_STEP_MP.get(device, DIFFUSERS_S_PER_STEP_MP["cpu"])

@@ -268,10 +268,10 @@ def upscale_image(ctx: ToolContext, args: UpscaleArgs) -> ToolResult:
 
 def _gan_hint(ctx: ToolContext, used: str, factor: int) -> str:
     """Once per process, after a Lanczos upscale: how to get a GAN upscaler."""
-    from museforge.models.image.upscalers import AUTO, UpscaleConfig
+    from museforge.models.image.upscalers import AUTO
 
     heard = ctx.services.setdefault("said_notes", set())
-    if used != "Lanczos resampling" or UpscaleConfig.from_env().choice != AUTO \
+    if used != "Lanczos resampling" or ctx.settings.upscaler != AUTO \
             or "gan hint" in heard:
         return ""
     heard.add("gan hint")
@@ -379,12 +379,11 @@ def _unknown_words(ctx: ToolContext, result: ImageResult, asked: str, pull_said:
     clause = (f"the built-in painter doesn't know {listed}, so it painted the scene around "
               f"{'it' if len(words) == 1 else 'them'}")
     if not pull_said:
-        settings = ctx.settings
-        model = str(getattr(settings, "image_model", "") or "sd-turbo")
+        model = ctx.settings.image_model
         if model.startswith((".", "/", "~")) or "\\" in model or Path(model).exists():
             model = "sd-turbo"  # a local folder: the preset is what to pull
         pull = f"`museforge models pull {model}`"
-        if getattr(settings, "image_backend", "auto") == "procedural":
+        if ctx.settings.image_backend == "procedural":
             pull += " with MUSEFORGE_IMAGE_BACKEND=auto"
         clause += f"; {pull} gets a real model"
     return f"({clause})"

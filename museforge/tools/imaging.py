@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from museforge.config import Settings
 from museforge.models.image.base import (
     ContentFlagged,
     GenerationCancelled,
@@ -55,12 +56,11 @@ def image_backend(ctx: ToolContext) -> ImageBackend:
     return backend  # type: ignore[no-any-return]
 
 
-def make_backend(settings: Any) -> tuple[ImageBackend, str | None]:
+def make_backend(settings: Settings) -> tuple[ImageBackend, str | None]:
     """(backend, a note to tell the user once) for ``MUSEFORGE_IMAGE_BACKEND``."""
     from museforge.models.image.procedural import ProceduralPainter
 
-    choice = getattr(settings, "image_backend", "procedural") if settings else "procedural"
-    model = getattr(settings, "image_model", "sd-turbo") if settings else "sd-turbo"
+    choice, model = settings.image_backend, settings.image_model
     if choice == "procedural":
         return ProceduralPainter(), None
     if choice == "openai":
@@ -75,7 +75,7 @@ def make_backend(settings: Any) -> tuple[ImageBackend, str | None]:
             f"procedural painter. `museforge models pull {model}` fetches the real one.)")
     from museforge.models.image.diffusers_backend import DiffusersBackend
 
-    return DiffusersBackend(model, device=getattr(settings, "device", None)), None
+    return DiffusersBackend(model, device=settings.device), None
 
 
 def gan_upscaler(ctx: ToolContext, factor: int) -> Any:
@@ -89,14 +89,14 @@ def gan_upscaler(ctx: ToolContext, factor: int) -> Any:
     from museforge.models.image.upscalers import GanUpscaler, UpscaleConfig
 
     try:
-        config = UpscaleConfig.from_env()
+        config = UpscaleConfig.from_settings(ctx.settings)
         weights = config.weights_for(factor)
         if weights is None:
             return None
         made = ctx.services.setdefault("upscalers", {})
         key = (weights, config.tile, config.overlap)
         if key not in made:
-            made[key] = GanUpscaler(weights, device=getattr(ctx.settings, "device", None),
+            made[key] = GanUpscaler(weights, device=ctx.settings.device,
                                     tile=config.tile, overlap=config.overlap)
         return made[key]
     except ImageBackendError as exc:

@@ -17,6 +17,7 @@ import pytest
 import soundfile
 from pydantic import ValidationError
 
+from museforge.config import load_settings
 from museforge.tools.base import Cancelled, ToolContext, ToolError
 from museforge.tools.registry import get_tool
 from museforge.tools.replay import replay
@@ -289,6 +290,7 @@ def test_a_melody_asked_of_a_model_that_cannot_follow_one(ctx, monkeypatch, tiny
     from museforge.models.audio.musicgen import MusicgenBackend
 
     monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", str(tiny_musicgen))
+    ctx.settings = load_settings()  # MUSEFORGE_AUDIO_MODEL reaches the tools as a setting
     ctx.services["audio"] = MusicgenBackend(str(tiny_musicgen))
     run(ctx, "import_melody", notes="C D E")
     with pytest.raises(ToolError, match="does not follow a melody: set MUSEFORGE_AUDIO_MODEL"):

@@ -9,11 +9,11 @@ server itself, for running it beside the Discord bot on one event loop and one q
 from __future__ import annotations
 
 import ipaddress
-import os
 from typing import Any
 
 from museforge.bots.service import Studio
 from museforge.bots.web.app import create_app
+from museforge.config import Settings
 
 TOKEN_ENV = "MUSEFORGE_WEB_TOKEN"
 
@@ -22,7 +22,7 @@ class ServeError(Exception):
     """The server cannot start as asked (one line for the user)."""
 
 
-def serve(settings: Any, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the web chat until Ctrl-C."""
     token = web_token(settings)
     if token is not None or is_loopback(host):
@@ -53,12 +53,10 @@ def make_server(studio: Studio, host: str = "127.0.0.1", port: int = 8000,
     return uvicorn.Server(config)
 
 
-def web_token(settings: Any) -> str | None:
-    """``settings.web_token`` (a SecretStr or str) or ``MUSEFORGE_WEB_TOKEN``."""
-    value = getattr(settings, "web_token", None)
-    if value is not None and hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    return (value or os.environ.get(TOKEN_ENV) or "").strip() or None
+def web_token(settings: Settings) -> str | None:
+    """``MUSEFORGE_WEB_TOKEN`` (``settings.web_token``), stripped; None when unset."""
+    value = settings.web_token.get_secret_value() if settings.web_token else ""
+    return value.strip() or None
 
 
 def is_loopback(host: str) -> bool:

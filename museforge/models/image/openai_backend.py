@@ -16,7 +16,7 @@ import binascii
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -28,6 +28,9 @@ from museforge.models.image.base import (
     RunControl,
 )
 from museforge.urls import public_url
+
+if TYPE_CHECKING:
+    from museforge.config import Settings
 
 DEFAULT_MODEL = "gpt-image-1"
 DEFAULT_TIMEOUT_S = 180.0  # a high-quality gpt-image-1 picture can take a minute or more
@@ -106,21 +109,19 @@ class OpenAIImageBackend:
         self.family = family(model)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> OpenAIImageBackend:
-        """From MUSEFORGE_IMAGE_API_BASE_URL, _KEY (else the LLM key, else
-        OPENAI_API_KEY), _MODEL, _TIMEOUT_S and _RETRIES. Never raises: a missing key
-        is said when a picture is asked for."""
-        key = (_setting(settings, "image_api_key") or _setting(settings, "llm_api_key")
-               or os.environ.get("OPENAI_API_KEY"))
-        timeout = _setting(settings, "image_api_timeout_s")
-        retries = _setting(settings, "image_api_retries")
-        return cls(_setting(settings, "image_api_base_url"), key,
-                   model=_setting(settings, "image_api_model") or DEFAULT_MODEL,
-                   timeout=DEFAULT_TIMEOUT_S if timeout is None else float(timeout),
-                   retries=DEFAULT_RETRIES if retries is None else int(retries))
+    def from_settings(cls, settings: Settings) -> OpenAIImageBackend:
+        """From MUSEFORGE_IMAGE_API_BASE_URL, _KEY (else the LLM key, which is
+        OPENAI_API_KEY when that alone is set), _MODEL, _TIMEOUT_S and _RETRIES. Never
+        raises: a missing key is said when a picture is asked for."""
+        secret = settings.image_api_key or settings.llm_api_key
+        return cls(settings.image_api_base_url,
+                   secret.get_secret_value() if secret is not None else None,
+                   model=settings.image_api_model or DEFAULT_MODEL,
+                   timeout=settings.image_api_timeout_s, retries=settings.image_api_retries)
 
     @property
     def url(self) -> str:
+        # The openai client reads OPENAI_BASE_URL itself when given no URL: say that one.
         raw = self.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_URL
         return public_url(raw)
 
@@ -333,13 +334,3 @@ def _prompt(text: str, negative: str) -> str:
 def _seeds(req: GenerateRequest, n: int) -> list[int]:
     # Recorded for the tools' bookkeeping only: the API takes no seed (NO_SEED).
     return [req.seed + i for i in range(n)]
-
-
-def _setting(settings: Any, name: str) -> Any:
-    """A setting by name, else ``MUSEFORGE_<NAME>`` from the environment (for settings
-    that the Settings class does not declare)."""
-    value = getattr(settings, name, None) if settings is not None else None
-    if value is None:
-        value = os.environ.get(f"MUSEFORGE_{name.upper()}") or None
-    secret = getattr(value, "get_secret_value", None)
-    return secret() if callable(secret) else value

@@ -61,6 +61,7 @@ LATENT_UPSCALER = "stabilityai/sd-x2-latent-upscaler"
 
 
 def hf_hub_cache() -> Path:
+    # Hugging Face's own variables, read as huggingface_hub reads them: not our settings.
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"])
     home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache",
@@ -151,12 +152,12 @@ UPSCALER_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")  # what spandrel re
 def upscaler_dir() -> Path:
     """Where GAN upscaler weights live: ``MUSEFORGE_UPSCALER_DIR``, else
     ``models/upscalers`` in the data dir (they are single files, not Hugging Face repos)."""
-    env = os.environ.get("MUSEFORGE_UPSCALER_DIR")
-    if env:
-        return Path(env).expanduser()
-    from museforge.config import default_home
+    from museforge.config import load_settings
 
-    return default_home() / "models" / "upscalers"
+    settings = load_settings()
+    if settings.upscaler_dir is not None:
+        return settings.upscaler_dir.expanduser()
+    return settings.home / "models" / "upscalers"
 
 
 def local_upscaler(name: str) -> Path | None:

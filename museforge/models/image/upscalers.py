@@ -17,13 +17,12 @@ import enum
 import functools
 import hashlib
 import importlib.util
-import os
 import sys
 import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -45,6 +44,9 @@ from museforge.models.image.presets import (
     upscaler_dir,
 )
 
+if TYPE_CHECKING:
+    from museforge.config import Settings
+
 DEFAULT_TILE = 256  # input pixels a side per tile; 0: the whole picture at once
 DEFAULT_OVERLAP = 16  # input pixels of context around each tile, cropped afterwards
 BUILTIN = "builtin"  # MUSEFORGE_UPSCALER: the image backend's own upscaling (Lanczos...)
@@ -54,18 +56,17 @@ AUTO = "auto"
 @dataclass(frozen=True)
 class UpscaleConfig:
     """What ``MUSEFORGE_UPSCALER``, ``MUSEFORGE_UPSCALE_TILE`` and
-    ``MUSEFORGE_UPSCALE_OVERLAP`` ask for."""
+    ``MUSEFORGE_UPSCALE_OVERLAP`` (``settings.upscaler``...) ask for."""
 
     choice: str = AUTO
     tile: int = DEFAULT_TILE
     overlap: int = DEFAULT_OVERLAP
 
     @classmethod
-    def from_env(cls) -> UpscaleConfig:
-        tile = _int_env("MUSEFORGE_UPSCALE_TILE", DEFAULT_TILE)
-        overlap = _int_env("MUSEFORGE_UPSCALE_OVERLAP", DEFAULT_OVERLAP)
-        check_tiling(tile, overlap)
-        return cls(os.environ.get("MUSEFORGE_UPSCALER", AUTO).strip() or AUTO, tile, overlap)
+    def from_settings(cls, settings: Settings) -> UpscaleConfig:
+        check_tiling(settings.upscale_tile, settings.upscale_overlap)
+        return cls(settings.upscaler.strip() or AUTO, settings.upscale_tile,
+                   settings.upscale_overlap)
 
     def weights_for(self, factor: int) -> str | None:
         """The upscaler to use for ``factor``, or None for the image backend's own.
@@ -76,16 +77,6 @@ class UpscaleConfig:
             return self.choice
         presets = sorted(UPSCALER_PRESETS.values(), key=lambda p: p.scale != factor)
         return next((p.name for p in presets if local_upscaler(p.name)), None)
-
-
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImageBackendError(f"{name} is a whole number of pixels, not {raw!r}.") from None
 
 
 def check_tiling(tile: int, overlap: int) -> None:

@@ -26,13 +26,13 @@ def test_any_other_address_needs_a_token(host):
 
 
 def test_the_token_comes_from_settings_or_the_environment(monkeypatch):
-    class Settings:
-        web_token = SecretStr(TOKEN)
+    from museforge.config import load_settings
 
-    assert web_token(Settings()) == TOKEN
-    assert web_token(object()) is None
+    assert web_token(load_settings(web_token=SecretStr(TOKEN))) == TOKEN
+    monkeypatch.delenv("MUSEFORGE_WEB_TOKEN", raising=False)
+    assert web_token(load_settings()) is None
     monkeypatch.setenv("MUSEFORGE_WEB_TOKEN", "  from-the-environment-1234  ")
-    assert web_token(object()) == "from-the-environment-1234"
+    assert web_token(load_settings()) == "from-the-environment-1234"
 
 
 def test_the_printed_address_opens_the_page():
