@@ -23,6 +23,11 @@ class DatabaseUnavailable(StorageError):
     """The database URL cannot be reached or opened."""
 
 
+class AssetsUnavailable(StorageError):
+    """The object store holding the assets cannot be reached, refuses the credentials,
+    or has no such bucket."""
+
+
 class AlreadyExists(StorageError):
     """A name that is taken (``museforge users add`` of a person who has an account)."""
 

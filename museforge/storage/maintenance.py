@@ -4,10 +4,7 @@ an asset write and its row can leave (``museforge doctor [--clean]``). A part of
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -26,7 +23,8 @@ class Maintenance:
     _read: Callable[[Callable[[Session], Any]], Any]
 
     def orphans(self) -> list[str]:
-        """Files under assets/ that no row names (left by a crash), temp files included."""
+        """Stored assets that no row names (left by a crash), a folder's temp files
+        included; in an object store, the objects under its prefix."""
         referenced = set(self._read(lambda s: list(s.scalars(select(Asset.path)))))
         return [p for p in self.assets.all_files() if p not in referenced]
 
@@ -34,12 +32,12 @@ class Maintenance:
         """Delete the orphans older than a minute; return what was deleted."""
         removed = []
         for rel in self.orphans():
-            path = self.assets.abspath(rel)
+            found = self.assets.stat(rel)
             # A file younger than a minute may belong to a write in progress: written (or
             # reused by AssetStore.put, which makes it young again), its row not yet committed.
-            if _age_s(path) < ORPHAN_MIN_AGE_S:
+            if found is None or found.age_s < ORPHAN_MIN_AGE_S:
                 continue
-            path.unlink(missing_ok=True)
+            self.assets.delete(rel)
             removed.append(rel)
         return removed
 
@@ -54,21 +52,14 @@ class Maintenance:
                 fk = list(conn.execute(text("PRAGMA foreign_key_check")))
                 problems.extend(f"foreign key: {tuple(r)}" for r in fk)
         for asset in self._read(lambda s: [_plain(a) for a in s.scalars(select(Asset))]):
-            path = self.assets.abspath(asset["path"])
-            if not path.is_file():
+            found = self.assets.stat(asset["path"])
+            if found is None:
                 problems.append(f"missing file {asset['path']}")
-            elif path.stat().st_size != asset["size"]:
+            elif found.size != asset["size"]:
                 problems.append(f"partial file {asset['path']}")
-            elif hash_files and hashlib.sha256(path.read_bytes()).hexdigest() != asset["sha256"]:
+            elif hash_files and self.assets.sha256_of(asset["path"]) != asset["sha256"]:
                 problems.append(f"corrupt file {asset['path']}")
         return problems
-
-
-def _age_s(path: Path) -> float:
-    try:
-        return time.time() - path.stat().st_mtime
-    except OSError:
-        return 1e9
 
 
 def _plain(asset: Asset) -> dict[str, Any]:

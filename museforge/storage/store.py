@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from museforge.storage import db
 from museforge.storage.accounts import Accounts
-from museforge.storage.assets import AssetFile, AssetStore
+from museforge.storage.assets import AssetFile, AssetStore, FolderAssetStore
 from museforge.storage.errors import HistoryError, NotFound
 from museforge.storage.maintenance import Maintenance
 from museforge.storage.models import (
@@ -52,10 +52,12 @@ ROLES = ("user", "assistant", "tool")
 
 
 class Store(Maintenance, Accounts, Styles):
-    def __init__(self, url: str, home: Path, *, migrate: bool = True):
+    def __init__(self, url: str, home: Path, *, migrate: bool = True,
+                 assets: AssetStore | None = None):
+        """``assets`` (from ``open_asset_store``) defaults to ``assets/`` under ``home``."""
         self.url = url
         self.home = Path(home)
-        self.assets = AssetStore(self.home)
+        self.assets: AssetStore = assets if assets is not None else FolderAssetStore(self.home)
         self.engine: Engine = db.make_engine(url)
         self._write_engine = self.engine.execution_options(museforge_write=True)
         db.check_reachable(self.engine, url)
