@@ -32,6 +32,7 @@ from museforge.config import Settings  # noqa: E402
 from museforge.models.image.procedural import ProceduralPainter  # noqa: E402
 from museforge.storage.models import Actor, Scope  # noqa: E402
 from museforge.storage.store import Store  # noqa: E402
+from museforge.tools.base import Services  # noqa: E402
 
 MESSAGE = "paint a fox in the snow, 256x256, seed 7"
 CALL = {"prompt": "a fox in the snow", "width": 256, "height": 256, "seed": 7}
@@ -47,7 +48,7 @@ def main() -> None:
             home = Path(tmp)
             store = Store(f"sqlite:///{home / 'm.db'}", home)
             actor = Actor(store.local_user())
-            painter = {"image": ProceduralPainter()}
+            painter = Services(image=ProceduralPainter())
             settings = Settings(llm_base_url=stub.url, llm_retries=0, llm_stream=False)
             offline = Assistant(store, OfflinePlanner(), services=painter)
             llm = Assistant(store, LLMPlanner.from_settings(settings), services=painter)

@@ -19,7 +19,10 @@ from museforge.models.image.procedural import ProceduralPainter  # noqa: E402
 from museforge.models.music.model import load_default  # noqa: E402
 from museforge.storage.models import Actor, Scope  # noqa: E402
 from museforge.storage.store import Store  # noqa: E402
-from museforge.tools.base import ToolContext  # noqa: E402
+from museforge.tools.base import (
+    Services,
+    ToolContext,  # noqa: E402
+)
 from museforge.tools.costs import estimate  # noqa: E402
 from museforge.tools.registry import get_tool  # noqa: E402
 
@@ -45,7 +48,7 @@ def main() -> None:
         actor = Actor(store.local_user())
         session = store.session(actor, Scope.local("bench"))
         ctx = ToolContext(store, actor, session,
-                          services={"melody": model, "image": ProceduralPainter()})
+                          services=Services(melody=model, image=ProceduralPainter()))
         print(f"{'call':62} {'estimate':>9} {'CPU-s':>7} {'ratio':>6}")
         for name, raw in CALLS:
             tool = get_tool(name)

@@ -97,8 +97,9 @@ async def run(opts: argparse.Namespace) -> None:
     services = None
     if not opts.real:
         from museforge.models.image.procedural import ProceduralPainter
+        from museforge.tools.base import Services
 
-        services = {"image": ProceduralPainter()}
+        services = Services(image=ProceduralPainter())
     studio = Studio.open(load_settings(), services=services)
     bot = MuseBot(studio, sync_commands=False)
     store = studio.store

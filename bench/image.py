@@ -148,12 +148,12 @@ def main() -> None:
 
         from museforge.storage.models import Actor, Scope
         from museforge.storage.store import Store
-        from museforge.tools.base import ToolContext
+        from museforge.tools.base import Services, ToolContext
 
         store = Store(f"sqlite:///{Path(tmp) / 'm.db'}", Path(tmp))
         actor = Actor(store.local_user())
         ctx = ToolContext(store, actor, store.session(actor, Scope.local("bench")),
-                          services={"image": backend})
+                          services=Services(image=backend))
         warm = tool_call(ctx, args.size, args.steps)  # warm the store and the PNG path
         # The tool leaves guidance to the model's default (7.5 for a folder that is no
         # preset): its baseline is the bare call with that same guidance.

@@ -26,7 +26,10 @@ from museforge.models.music.edit import fit_bars  # noqa: E402
 from museforge.models.music.model import load_default  # noqa: E402
 from museforge.storage.models import Actor, Scope  # noqa: E402
 from museforge.storage.store import Store  # noqa: E402
-from museforge.tools.base import ToolContext  # noqa: E402
+from museforge.tools.base import (
+    Services,
+    ToolContext,  # noqa: E402
+)
 from museforge.tools.music import compose_music  # noqa: E402
 from museforge.tools.musicing import render_files  # noqa: E402
 
@@ -64,7 +67,7 @@ def main() -> None:
         store = Store(f"sqlite:///{home / 'm.db'}", home)
         actor = Actor(store.local_user())
         session = store.session(actor, Scope.local("bench"))
-        ctx = ToolContext(store, actor, session, services={"melody": model})
+        ctx = ToolContext(store, actor, session, services=Services(melody=model))
         req = {"prompt": "an upbeat rock song with drums", "bars": 16,
                "parts": ["melody", "chords", "bass", "drums"]}
         stages: dict[str, list[float]] = {"tool": [], "compose": [], "render": [], "store": []}

@@ -37,6 +37,7 @@ from museforge.tools.base import (
     Cancelled,
     Change,
     ProgressFn,
+    Services,
     Tool,
     ToolContext,
     ToolError,
@@ -117,11 +118,11 @@ def _artifact_json(a: Artifact) -> dict[str, Any]:
 
 class Assistant:
     def __init__(self, store: Store, planner: Planner, *, settings: Settings | None = None,
-                 services: dict[str, Any] | None = None):
+                 services: Services | None = None):
         self.store = store
         self.planner = planner
         self.settings = settings or load_settings()
-        self.services = services if services is not None else {}
+        self.services = services if services is not None else Services()
 
     def turn(
         self,

@@ -11,7 +11,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from museforge.assistant import make_planner
 from museforge.assistant.jobs import (
@@ -26,6 +25,7 @@ from museforge.assistant.turn import Assistant, TurnResult
 from museforge.config import Settings, load_settings
 from museforge.storage.models import Actor, SessionInfo, UserRef
 from museforge.storage.store import Store
+from museforge.tools.base import Services
 
 
 def turn_request(actor: Actor, session: SessionInfo, message: str,
@@ -54,7 +54,7 @@ class Studio:
 
     @classmethod
     def open(cls, settings: Settings, *, store: Store | None = None, workers: int | None = None,
-             services: dict[str, Any] | None = None) -> Studio:
+             services: Services | None = None) -> Studio:
         """The studio over ``settings`` (or over ``store``, already open). Raises
         ``PlannerUnavailable`` when the configured planner cannot load."""
         if workers is not None:
@@ -156,10 +156,8 @@ class Studio:
             return base
         with self._lock:
             if image_model not in self._assistants:
-                services = {k: v for k, v in base.services.items()
-                            if k not in ("image", "notes")}
                 self._assistants[image_model] = Assistant(
-                    self.store, base.planner, services=services,
+                    self.store, base.planner, services=base.services.without_image(),
                     settings=settings.model_copy(update={"image_model": image_model}))
             return self._assistants[image_model]
 

@@ -307,17 +307,16 @@ class GenerateAudioArgs(Args):
 
 
 def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
-    """The audio model: handed in by the caller (``ctx.services["audio"]``, or
-    ``"audio_melody"`` to follow a melody), else MusicGen from local weights:
+    """The audio model: handed in by the caller (``ctx.services.audio``, or
+    ``audio_melody`` to follow a melody), else MusicGen from local weights:
     ``settings.audio_model`` (a preset, hub id or folder; default musicgen-small), or
     musicgen-melody when a melody is to be followed. No weights: one sentence, no
     substitute."""
     from museforge.models.audio.generation import DEFAULT_MODEL, AudioModelError
 
-    key = "audio_melody" if melody else "audio"
-    handed = ctx.services.get(key)
+    handed = ctx.services.audio_melody if melody else ctx.services.audio
     if handed is None and melody:
-        plain = ctx.services.get("audio")
+        plain = ctx.services.audio
         handed = plain if getattr(plain, "melody", False) else None
     if handed is not None:
         return handed
@@ -333,7 +332,10 @@ def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
     if melody and not backend.melody:
         raise ToolError(f"{backend.label} does not follow a melody: set MUSEFORGE_AUDIO_MODEL "
                         "to musicgen-melody (`museforge models pull musicgen-melody`).")
-    ctx.services[key] = backend
+    if melody:
+        ctx.services.audio_melody = backend
+    else:
+        ctx.services.audio = backend
     return backend
 
 

@@ -23,6 +23,10 @@ from museforge.storage.refs import parse_ref
 from museforge.storage.store import Store
 
 if TYPE_CHECKING:
+    from museforge.models.audio.generation import AudioGenerator
+    from museforge.models.image.base import ImageBackend
+    from museforge.models.image.upscalers import GanUpscaler
+    from museforge.models.music.base import MelodyModel
     from museforge.tools.costs import TurnBudget
 
 # A reference the assistant has already resolved: "#3" or "#3 v2".
@@ -111,6 +115,29 @@ class GuardedStore:
 
 
 @dataclass
+class Services:
+    """The backends tools use: handed in by the caller (tests, benchmarks, another
+    backend), else made once from the settings by the tool that first needs one and kept
+    here for the turns after (one ``Services`` per assistant)."""
+
+    image: ImageBackend | None = None
+    melody: MelodyModel | None = None  # the committed melody model
+    audio: AudioGenerator | None = None  # text to audio
+    audio_melody: AudioGenerator | None = None  # audio that follows a melody
+    upscaler: GanUpscaler | None = None  # handed in: used for every factor
+    # Made from the settings: (weights, tile, overlap) -> upscaler.
+    upscalers: dict[tuple[str, int, int], GanUpscaler] = field(default_factory=dict)
+    styles: dict[str, MelodyModel] = field(default_factory=dict)  # "id:vN" -> learnt model
+    notes: list[str] = field(default_factory=list)  # fallbacks to say with the next picture
+    said_notes: set[str] = field(default_factory=set)  # fallbacks already said
+
+    def without_image(self) -> Services:
+        """The same backends for an assistant that paints with another image model."""
+        return Services(melody=self.melody, audio=self.audio, audio_melody=self.audio_melody,
+                        upscaler=self.upscaler, upscalers=self.upscalers, styles=self.styles)
+
+
+@dataclass
 class ToolContext:
     store: Store  # tools write through it; a cancel stops any later write (GuardedStore)
     actor: Actor
@@ -119,7 +146,7 @@ class ToolContext:
     message_id: int | None = None
     progress: ProgressFn | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
-    services: dict[str, Any] = field(default_factory=dict)  # backends, keyed by room
+    services: Services = field(default_factory=Services)
     changes: list[Change] = field(default_factory=list)  # what was written, in order
     budget: TurnBudget | None = None  # the turn's estimated seconds left (tools/costs.py)
 

@@ -263,7 +263,7 @@ def _edit_audio(ctx: ToolContext, args: Any) -> float:
 
 
 def _generate_audio(ctx: ToolContext, args: Any) -> float:
-    backend = ctx.services.get("audio_melody" if args.melody_from else "audio")
+    backend = ctx.services.audio_melody if args.melody_from else ctx.services.audio
     plan = getattr(backend, "plan", None)
     device = plan.device.split(":")[0] if plan is not None else "cpu"
     per_second = MUSICGEN_S_PER_SECOND.get(device, MUSICGEN_S_PER_SECOND["cpu"])

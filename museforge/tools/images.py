@@ -110,7 +110,8 @@ def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
     result, and `count` (1-4) for several options at once. Each picture becomes a new
     artwork #N."""
     backend = image_backend(ctx)
-    prompt, style = args.prompt, args.style
+    prompt: str = args.prompt
+    style: str | None = args.style
     sources: list[Source] = []
     inspiration: dict[str, Any] | None = None
     if args.inspired_by:
@@ -270,7 +271,7 @@ def _gan_hint(ctx: ToolContext, used: str, factor: int) -> str:
     """Once per process, after a Lanczos upscale: how to get a GAN upscaler."""
     from museforge.models.image.upscalers import AUTO
 
-    heard = ctx.services.setdefault("said_notes", set())
+    heard = ctx.services.said_notes
     if used != "Lanczos resampling" or ctx.settings.upscaler != AUTO \
             or "gan hint" in heard:
         return ""
@@ -349,11 +350,11 @@ def _notes(ctx: ToolContext, result: ImageResult, asked: str = "") -> str:
     """Fallbacks a person should know of, each said once per process, and what of
     ``asked`` (the prompt or instruction) the built-in painter could not draw."""
     said = []
-    pending = ctx.services.get("notes")
+    pending = ctx.services.notes
     if pending:
         said.extend(pending)
         pending.clear()
-    heard = ctx.services.setdefault("said_notes", set())
+    heard = ctx.services.said_notes
     for note in result.recipe.get("notes", []) or []:
         if "procedural painter" not in note and note not in heard:
             heard.add(note)  # a fallback is news once, not on every picture

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -36,6 +36,9 @@ from museforge.tools.base import (
     source_record,
 )
 
+if TYPE_CHECKING:
+    from museforge.models.image.upscalers import GanUpscaler
+
 MAX_SIDE = 4096  # no image tool makes a picture wider or taller than this
 
 
@@ -46,14 +49,14 @@ def new_seed() -> int:
 def image_backend(ctx: ToolContext) -> ImageBackend:
     """The session's image backend: handed in by the caller (tests, benchmarks) or made
     once from the settings and kept in ``ctx.services``."""
-    backend = ctx.services.get("image")
+    backend = ctx.services.image
     if backend is None:
         backend, note = make_backend(ctx.settings)
-        ctx.services["image"] = backend
+        ctx.services.image = backend
         # Said once: with the first picture of a session made in this process.
         if note and not ctx.store.recent_artworks(ctx.actor, ctx.session, 1, kind="image"):
-            ctx.services.setdefault("notes", []).append(note)
-    return backend  # type: ignore[no-any-return]
+            ctx.services.notes.append(note)
+    return backend
 
 
 def make_backend(settings: Settings) -> tuple[ImageBackend, str | None]:
@@ -78,12 +81,12 @@ def make_backend(settings: Settings) -> tuple[ImageBackend, str | None]:
     return DiffusersBackend(model, device=settings.device), None
 
 
-def gan_upscaler(ctx: ToolContext, factor: int) -> Any:
+def gan_upscaler(ctx: ToolContext, factor: int) -> GanUpscaler | None:
     """The GAN upscaler for ``factor`` (``GanUpscaler``): handed in by the caller as
-    ``ctx.services["upscaler"]``, else the one ``MUSEFORGE_UPSCALER`` names (``auto``: a
+    ``ctx.services.upscaler``, else the one ``MUSEFORGE_UPSCALER`` names (``auto``: a
     Real-ESRGAN preset whose file is on this machine), kept in ``ctx.services``. None: the
     image backend upscales (Lanczos, or the SD x2 latent upscaler)."""
-    handed = ctx.services.get("upscaler")
+    handed = ctx.services.upscaler
     if handed is not None:
         return handed
     from museforge.models.image.upscalers import GanUpscaler, UpscaleConfig
@@ -93,7 +96,7 @@ def gan_upscaler(ctx: ToolContext, factor: int) -> Any:
         weights = config.weights_for(factor)
         if weights is None:
             return None
-        made = ctx.services.setdefault("upscalers", {})
+        made = ctx.services.upscalers
         key = (weights, config.tile, config.overlap)
         if key not in made:
             made[key] = GanUpscaler(weights, device=ctx.settings.device,

@@ -431,7 +431,7 @@ def _with_melody(piece: Piece, windows: list[list[Note]]) -> Piece:
 def _into_range(window: list[Note], model: MelodyModel) -> tuple[list[Note], int]:
     """The window moved by whole octaves into the model's pitch range (notes still
     outside it folded in by octaves), and the shift to undo afterwards."""
-    low, high = getattr(model, "pitch_range", (0, 127))
+    low, high = model.pitch_range
     centre = (min(n.pitch for n in window) + max(n.pitch for n in window)) / 2
     shift = 12 * round(((low + high) / 2 - centre) / 12)
     moved = []
@@ -458,7 +458,7 @@ def vary_piece(piece: Piece, model: MelodyModel, amount: float, seed: int) -> Pi
             continue
         inside, shift = _into_range(window, model)
         z = model.encode(inside, ts)
-        moved = model.perturb(z, amount, seed=seed + i)  # type: ignore[attr-defined]
+        moved = model.perturb(z, amount, seed=seed + i)
         windows.append(_shifted(model.decode(moved, ts, temperature=0.0), shift))
     return _with_melody(piece, windows)
 
@@ -503,8 +503,7 @@ def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int) -> Pi
     if not melody.notes:
         raise ToolError("this piece has no melody notes to continue from")
     inside, shift = _into_range(melody.notes, model)
-    cont = model.continue_melody(inside, piece.time_signature, bars,  # type: ignore[attr-defined]
-                                 seed=seed)
+    cont = model.continue_melody(inside, piece.time_signature, bars, seed=seed)
     added = _shifted(list(cont.notes), shift)
     total = piece.bars + bars
     longer = ops.fit_bars(piece, total)  # the accompaniment loops on
@@ -556,7 +555,7 @@ def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> li
             if x is None or y is None:
                 windows.append([])
                 continue
-            z = model.interpolate(x, y, steps + 2)[step]  # type: ignore[attr-defined]
+            z = model.interpolate(x, y, steps + 2)[step]
             windows.append(_shifted(model.decode(z, ts, temperature=0.0), shift))
         trimmed = ops.fit_bars(a, 2 * count)
         out.append(_with_melody(trimmed, windows).copy(title=f"{t:.0%} of the way"))
@@ -628,8 +627,7 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
 
 
 def _model_of(model: MelodyModel) -> dict[str, Any]:
-    return {"model": getattr(model, "name", "melody model"),
-            "model_revision": getattr(model, "revision", None)}
+    return {"model": model.name, "model_revision": model.revision}
 
 
 def _learnt(style: dict[str, Any] | None) -> dict[str, Any]:

@@ -75,13 +75,12 @@ def length_of(ctx: ToolContext, ref: str) -> Length:
 
 
 def melody_model(ctx: ToolContext) -> MelodyModel:
-    model = ctx.services.get("melody")
+    model = ctx.services.melody
     if model is None:
         from museforge.models.music.model import load_default
 
-        model = load_default()
-        ctx.services["melody"] = model
-    return model  # type: ignore[no-any-return]
+        model = ctx.services.melody = load_default()
+    return model
 
 
 def music_call(fn: Callable[[], T]) -> T:

@@ -73,9 +73,9 @@ def _replay_music(ctx: ToolContext, label: str, recipe: dict[str, Any],
 
     model = recipe_melody_model(ctx, recipe)  # a learnt style's model, when one made it
     made_by = recipe.get("model_revision")
-    if made_by and made_by != getattr(model, "revision", None):
+    if made_by and made_by != model.revision:
         raise ToolError(f"{label} was made by melody model {made_by}; this one is "
-                        f"{getattr(model, 'revision', '?')}")
+                        f"{model.revision}")
     sources = [load_music(ctx, f"#{s['artwork']} v{s['version']}")
                for s in recipe.get("sources", [])]
     remade = music_call(lambda: to_midi_bytes(remake_music(recipe, sources, model)))

@@ -191,11 +191,11 @@ def style_melody_model(ctx: ToolContext, name: str | None, version: int | None =
     from museforge.models.music.finetune import load_style_model
 
     style = ctx.store.style(ctx.actor, name, kind="music", version=version)
-    key = f"melody-style:{style.id}:v{style.version}"
-    model = ctx.services.get(key)
+    key = f"{style.id}:v{style.version}"
+    model = ctx.services.styles.get(key)
     if model is None:
         model = music_call(lambda: load_style_model(style.weights, style.recipe["config"]))
-        ctx.services[key] = model
+        ctx.services.styles[key] = model
     return model, {"name": style.name, "version": style.version,
                    "revision": style.recipe.get("revision")}
 

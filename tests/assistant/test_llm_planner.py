@@ -21,6 +21,7 @@ from museforge.assistant.turn import Assistant
 from museforge.config import Settings
 from museforge.models.image.procedural import ProceduralPainter
 from museforge.storage.models import Actor, FileIn, Scope, SessionInfo
+from museforge.tools.base import Services
 from museforge.tools.registry import TOOLS
 
 FOX = {"prompt": "a red fox in the snow", "width": 64, "height": 64, "seed": 3}
@@ -38,7 +39,7 @@ def llm(store, stub: OpenAIStub, **settings: Any) -> tuple[Assistant, LLMPlanner
     values: dict[str, Any] = {"llm_base_url": stub.url, "llm_timeout_s": 10, "llm_retries": 0}
     values.update(settings)
     planner = LLMPlanner.from_settings(Settings(**values))
-    return Assistant(store, planner, services={"image": ProceduralPainter()}), planner
+    return Assistant(store, planner, services=Services(image=ProceduralPainter())), planner
 
 
 def sent(stub: OpenAIStub) -> str:
@@ -229,7 +230,7 @@ def test_with_planner_llm_an_unreachable_model_is_one_sentence_and_no_calls(stor
     planner = LLMPlanner.from_settings(Settings(
         llm_base_url=f"http://alice:s3cret@127.0.0.1:{port}/v1?key=abc", planner="llm",
         llm_retries=0, llm_timeout_s=5))
-    assistant = Assistant(store, planner, services={"image": ProceduralPainter()})
+    assistant = Assistant(store, planner, services=Services(image=ProceduralPainter()))
 
     result = assistant.turn(me, chat, "paint a fox in the snow")
 

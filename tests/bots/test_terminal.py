@@ -17,6 +17,7 @@ from museforge.bots.terminal import TerminalChat
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
 from museforge.storage.models import Actor, Scope
+from museforge.tools.base import Services
 
 
 class CtrlCWhilePainting(ProceduralPainter):
@@ -40,7 +41,7 @@ def test_ctrl_c_cancels_the_running_turn_and_nothing_of_it_is_stored(sqlite_stor
     me = Actor(store.local_user())
     chat = store.session(me, Scope.local("default"))
     painter = CtrlCWhilePainting()
-    studio = Studio(store, Assistant(store, OfflinePlanner(), services={"image": painter}))
+    studio = Studio(store, Assistant(store, OfflinePlanner(), services=Services(image=painter)))
     screen = io.StringIO()
     term = TerminalChat(studio, me, chat, Console(file=screen, width=200))
     assert term.say("paint a fox in the snow").calls[0].ok

@@ -18,7 +18,7 @@ import soundfile
 from pydantic import ValidationError
 
 from museforge.config import load_settings
-from museforge.tools.base import Cancelled, ToolContext, ToolError
+from museforge.tools.base import Cancelled, Services, ToolContext, ToolError
 from museforge.tools.registry import get_tool
 from museforge.tools.replay import replay
 
@@ -46,7 +46,7 @@ def store(sqlite_store):
 
 @pytest.fixture
 def ctx(store, me, chat, tiny_melody_model):
-    return ToolContext(store, me, chat, services={"melody": tiny_melody_model})
+    return ToolContext(store, me, chat, services=Services(melody=tiny_melody_model))
 
 
 def run(ctx, name, **args):
@@ -256,7 +256,8 @@ def test_inspired_by_a_picture_or_a_piece_joins_the_prompt(ctx, tiny_musicgen):
     from museforge.models.audio.musicgen import MusicgenBackend
     from museforge.models.image.procedural import ProceduralPainter
 
-    ctx.services.update(audio=MusicgenBackend(str(tiny_musicgen)), image=ProceduralPainter())
+    ctx.services.audio = MusicgenBackend(str(tiny_musicgen))
+    ctx.services.image = ProceduralPainter()
     run(ctx, "import_melody", notes="C D E F G", tempo=96, key="C major")
     made = run(ctx, "generate_audio", prompt="lofi beat", seconds=1, seed=1,
                inspired_by="#1").artifacts[0]
@@ -270,7 +271,7 @@ def test_inspired_by_a_picture_or_a_piece_joins_the_prompt(ctx, tiny_musicgen):
 def test_a_full_band_recording_follows_the_piece(ctx, tiny_melody_musicgen):
     from museforge.models.audio.musicgen import MusicgenBackend
 
-    ctx.services["audio_melody"] = MusicgenBackend(str(tiny_melody_musicgen))
+    ctx.services.audio_melody = MusicgenBackend(str(tiny_melody_musicgen))
     run(ctx, "import_melody", notes="C5 E5 G5 C6 G5 E5", tempo=120)  # #1
     run(ctx, "edit_music", artwork="#1", transpose=5)  # #1 v2
     made = run(ctx, "generate_audio", melody_from="#1", seconds=2, seed=4).artifacts[0]
@@ -291,7 +292,7 @@ def test_a_melody_asked_of_a_model_that_cannot_follow_one(ctx, monkeypatch, tiny
 
     monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", str(tiny_musicgen))
     ctx.settings = load_settings()  # MUSEFORGE_AUDIO_MODEL reaches the tools as a setting
-    ctx.services["audio"] = MusicgenBackend(str(tiny_musicgen))
+    ctx.services.audio = MusicgenBackend(str(tiny_musicgen))
     run(ctx, "import_melody", notes="C D E")
     with pytest.raises(ToolError, match="does not follow a melody: set MUSEFORGE_AUDIO_MODEL"):
         run(ctx, "generate_audio", melody_from="#1", seconds=1, seed=1)
@@ -300,7 +301,7 @@ def test_a_melody_asked_of_a_model_that_cannot_follow_one(ctx, monkeypatch, tiny
 def test_cancel_between_steps_keeps_nothing(ctx, tiny_musicgen):
     from museforge.models.audio.musicgen import MusicgenBackend
 
-    ctx.services["audio"] = MusicgenBackend(str(tiny_musicgen))
+    ctx.services.audio = MusicgenBackend(str(tiny_musicgen))
     cancel = threading.Event()
     ctx.cancel = cancel
     ctx.progress = lambda what, i, n: cancel.set() if i >= 3 else None
@@ -320,7 +321,7 @@ def test_cost_estimates(ctx, tmp_path, tiny_musicgen):
     assert estimate("edit_audio", ctx, edit) > 10 * estimate("edit_audio", ctx, short)
     gen = tool("generate_audio").args.model_validate({"prompt": "x", "seconds": 30})
     assert estimate("generate_audio", ctx, gen) > 100  # a CPU MusicGen, not yet loaded
-    ctx.services["audio"] = MusicgenBackend(str(tiny_musicgen))
+    ctx.services.audio = MusicgenBackend(str(tiny_musicgen))
     assert estimate("generate_audio", ctx, gen) < estimate(
         "generate_audio", ToolContext(ctx.store, ctx.actor, ctx.session), gen)
 

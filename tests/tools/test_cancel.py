@@ -18,7 +18,7 @@ from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant, cancelled_reply
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
-from museforge.tools.base import Cancelled, Change, ToolContext
+from museforge.tools.base import Cancelled, Change, Services, ToolContext
 
 Hook = Callable[[RunControl], None]
 
@@ -86,7 +86,7 @@ def painter() -> HookedPainter:
 @pytest.fixture
 def assistant(store, painter, tiny_melody_model):
     return Assistant(store, OfflinePlanner(),
-                     services={"image": painter, "melody": tiny_melody_model})
+                     services=Services(image=painter, melody=tiny_melody_model))
 
 
 def ok(assistant, me, chat, text):
@@ -180,14 +180,14 @@ def test_a_piece_composed_when_the_cancel_comes_is_not_stored(store, me, chat, a
     fox_with_two_versions(assistant, me, chat)
     files = asset_files(museforge_home)
     cancel = threading.Event()
-    assistant.services["melody"] = CancelsAfterSampling(tiny_melody_model, cancel)
+    assistant.services.melody = CancelsAfterSampling(tiny_melody_model, cancel)
 
     result = assistant.turn(me, chat, "compose a calm piano piece, seed 2", cancel=cancel)
 
     assert [(c.name, c.error) for c in result.calls] == [("compose_music", "cancelled")]
     assert result.reply == "Cancelled; nothing was made."
     assert heads(store, me, chat) == {1: 2} and asset_files(museforge_home) == files
-    assistant.services["melody"] = tiny_melody_model
+    assistant.services.melody = tiny_melody_model
     check_forgotten(store, me, chat, result, assistant, before={1: 2})
 
 

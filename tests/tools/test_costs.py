@@ -21,7 +21,7 @@ from museforge.config import load_settings
 from museforge.models.music.midi import format_duration, to_midi_bytes
 from museforge.models.music.piece import Note, Part, Piece
 from museforge.storage.models import FileIn
-from museforge.tools.base import ToolContext, ToolError
+from museforge.tools.base import Services, ToolContext, ToolError
 from museforge.tools.costs import ESTIMATES, TurnBudget, estimate
 from museforge.tools.music import check_compose_length
 from museforge.tools.musicing import describe_piece
@@ -134,7 +134,7 @@ def test_a_turn_runs_the_calls_that_fit_its_budget_and_refuses_the_rest(
                                  "seed": 1})
     planner = Scripted(compose, compose, compose, compose, ("list_artworks", {}))
     assistant = Assistant(store, planner, settings=settings,
-                          services={"melody": tiny_melody_model})
+                          services=Services(melody=tiny_melody_model))
 
     result = assistant.turn(me, chat, "four reels please")
 
@@ -159,7 +159,7 @@ def test_the_default_budget_refuses_a_call_bigger_than_a_whole_turn(store, me, c
                                               "steps": 8}),
                        ("edit_music", {"artwork": f"#{a}", "transpose": 2}))
     assistant = Assistant(store, planner, settings=load_settings(),
-                          services={"melody": tiny_melody_model})
+                          services=Services(melody=tiny_melody_model))
 
     started = time.process_time()
     result = assistant.turn(me, chat, "morph them slowly")

@@ -9,6 +9,7 @@ from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
 from museforge.models.image.procedural import ProceduralPainter, paint
 from museforge.storage.models import Actor, FileIn, Scope
+from museforge.tools.base import Services
 from museforge.tools.crossmodal import image_from_music, look_of, music_from_image
 
 
@@ -56,7 +57,7 @@ def test_a_picture_inspired_by_music_records_why(sqlite_store):
                          recipe={"key": "D minor", "tempo": 66, "mood": "calm",
                                  "instrument": "Acoustic Grand Piano"},
                          files={"mid": FileIn(b"MThd", "audio/midi")})
-    assistant = Assistant(store, OfflinePlanner(), services={"image": ProceduralPainter()})
+    assistant = Assistant(store, OfflinePlanner(), services=Services(image=ProceduralPainter()))
     result = assistant.turn(me, chat, "paint a picture that fits #1")
     assert result.calls[0].ok, result.calls[0].error
     recipe = store.resolve(me, chat, "#2")[1].recipe
@@ -70,8 +71,8 @@ def test_music_inspired_by_a_picture_takes_what_the_person_left_open(sqlite_stor
     store = sqlite_store
     me = Actor(store.local_user())
     chat = store.session(me, Scope.local("x"))
-    assistant = Assistant(store, OfflinePlanner(), services={
-        "image": ProceduralPainter(), "melody": tiny_melody_model})
+    assistant = Assistant(store, OfflinePlanner(), services=Services(
+        image=ProceduralPainter(), melody=tiny_melody_model))
     assistant.turn(me, chat, "paint a fox in the snow at night")
     result = assistant.turn(me, chat, "compose a calm piece that fits it")
     assert result.calls[0].ok, result.calls[0].error

@@ -7,7 +7,7 @@ import pytest
 
 from museforge.models.image.procedural import ProceduralPainter
 from museforge.storage.models import Actor, Scope
-from museforge.tools.base import ToolContext
+from museforge.tools.base import Services, ToolContext
 from museforge.tools.registry import get_tool
 
 
@@ -15,7 +15,7 @@ from museforge.tools.registry import get_tool
 def run(sqlite_store, tiny_melody_model):
     me = Actor(sqlite_store.local_user())
     ctx = ToolContext(sqlite_store, me, sqlite_store.session(me, Scope.local("studio")),
-                      services={"image": ProceduralPainter(), "melody": tiny_melody_model})
+                      services=Services(image=ProceduralPainter(), melody=tiny_melody_model))
 
     def call(name: str, **args: object) -> str:
         return get_tool(name).run(ctx, args).message

@@ -21,14 +21,14 @@ from museforge.models.image.procedural import ProceduralPainter
 from museforge.models.media import read_png_text
 from museforge.storage.models import Actor, Scope
 from museforge.storage.schema import Version
-from museforge.tools.base import ToolContext
+from museforge.tools.base import Services, ToolContext
 from museforge.tools.registry import get_tool
 from museforge.tools.replay import replay
 
 
 @pytest.fixture
 def assistant(store) -> Assistant:
-    return Assistant(store, OfflinePlanner(), services={"image": ProceduralPainter()})
+    return Assistant(store, OfflinePlanner(), services=Services(image=ProceduralPainter()))
 
 
 def say(assistant, me, chat, text):
@@ -182,7 +182,7 @@ def test_every_image_tool_is_reachable_through_ask_on_the_embedded_defaults():
 
 
 def test_reframe_says_what_it_did(store, me, chat):
-    ctx = ToolContext(store, me, chat, services={"image": ProceduralPainter()})
+    ctx = ToolContext(store, me, chat, services=Services(image=ProceduralPainter()))
 
     def reframe(**args):
         return get_tool("reframe_image").run(ctx, {"artwork": "#1", **args}).message

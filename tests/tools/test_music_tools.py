@@ -17,7 +17,7 @@ from museforge.assistant.turn import Assistant
 from museforge.models.media import read_png_text
 from museforge.models.music.midi import load_midi
 from museforge.models.music.theory import parse_key
-from museforge.tools.base import ToolContext
+from museforge.tools.base import Services, ToolContext
 from museforge.tools.replay import replay
 
 
@@ -28,7 +28,7 @@ def store(sqlite_store):
 
 @pytest.fixture
 def assistant(store, tiny_melody_model):
-    return Assistant(store, OfflinePlanner(), services={"melody": tiny_melody_model})
+    return Assistant(store, OfflinePlanner(), services=Services(melody=tiny_melody_model))
 
 
 def say(assistant, me, chat, text):
@@ -118,7 +118,7 @@ def test_music_versions_replay_byte_for_byte(store, me, chat, assistant, tiny_me
                  "a variation of #1", "continue #1"):
         _, failed = say(assistant, me, chat, text)
         assert not failed, (text, failed)
-    ctx = ToolContext(store, me, chat, services={"melody": tiny_melody_model})
+    ctx = ToolContext(store, me, chat, services=Services(melody=tiny_melody_model))
     for ref in ("#1 v1", "#1 v2", "#1 v3", "#1 v4", "#2"):
         report = replay(ctx, ref)
         assert report.identical, (ref, report.detail)

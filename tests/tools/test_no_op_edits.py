@@ -15,7 +15,7 @@ from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
 from museforge.models.image.procedural import ProceduralPainter
 from museforge.storage.schema import Asset, Version
-from museforge.tools.base import ToolContext
+from museforge.tools.base import Services, ToolContext
 from museforge.tools.registry import get_tool
 
 
@@ -27,7 +27,7 @@ def store(sqlite_store):
 @pytest.fixture
 def ctx(store, me, chat, tiny_melody_model) -> ToolContext:
     return ToolContext(store, me, chat,
-                       services={"image": ProceduralPainter(), "melody": tiny_melody_model})
+                       services=Services(image=ProceduralPainter(), melody=tiny_melody_model))
 
 
 def run(ctx: ToolContext, name: str, **args: object):
@@ -200,7 +200,7 @@ def test_an_older_version_is_named_and_the_head_stays(sqlite_store, me, chat, ct
 def test_a_turn_that_changes_nothing_is_ok_and_undo_undoes_the_real_change(
         sqlite_store, me, chat, tiny_melody_model):
     assistant = Assistant(sqlite_store, OfflinePlanner(),
-                          services={"image": ProceduralPainter(), "melody": tiny_melody_model})
+                          services=Services(image=ProceduralPainter(), melody=tiny_melody_model))
     result = assistant.turn(me, chat, "compose a calm piano piece in D minor, seed 5")
     assert [c.ok for c in result.calls] == [True]
     result = assistant.turn(me, chat, "a bit faster")

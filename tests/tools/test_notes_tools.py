@@ -15,7 +15,7 @@ import pytest
 from museforge.assistant.attachments import import_attachment
 from museforge.models.music.midi import load_midi
 from museforge.models.music.scorefiles import load_abc, load_musicxml
-from museforge.tools.base import ToolContext, ToolError
+from museforge.tools.base import Services, ToolContext, ToolError
 from museforge.tools.registry import get_tool
 from museforge.tools.replay import replay
 
@@ -27,7 +27,7 @@ def store(sqlite_store):
 
 @pytest.fixture
 def ctx(store, me, chat, tiny_melody_model):
-    return ToolContext(store, me, chat, services={"melody": tiny_melody_model})
+    return ToolContext(store, me, chat, services=Services(melody=tiny_melody_model))
 
 
 def run(ctx, name, **args):

@@ -15,7 +15,7 @@ from museforge.assistant.offline import OfflinePlanner
 from museforge.assistant.turn import Assistant
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
-from museforge.tools.base import ToolContext, ToolError
+from museforge.tools.base import Services, ToolContext, ToolError
 from museforge.tools.registry import get_tool
 from museforge.tools.replay import backend_for, replay
 
@@ -24,7 +24,7 @@ PULL = "`museforge models pull sd-turbo` gets a real model"
 
 @pytest.fixture
 def ctx(store, me, chat) -> ToolContext:
-    return ToolContext(store, me, chat, services={"image": ProceduralPainter()})
+    return ToolContext(store, me, chat, services=Services(image=ProceduralPainter()))
 
 
 def run(ctx: ToolContext, tool: str, **args) -> str:
@@ -93,7 +93,7 @@ def test_the_configured_model_is_the_one_to_pull(store, me, chat):
         image_model = "sdxl-turbo"
 
     ctx = ToolContext(store, me, chat, settings=Settings(),
-                      services={"image": ProceduralPainter()})
+                      services=Services(image=ProceduralPainter()))
     message = run(ctx, "generate_image", prompt="a pelican", seed=1)
     assert message.endswith("(the built-in painter doesn't know “pelican”, so it painted the "
                             "scene around it; `museforge models pull sdxl-turbo` with "
@@ -126,7 +126,7 @@ class OtherBackend:
 
 @pytest.mark.parametrize("name", ["diffusers", "openai"])
 def test_other_backends_never_get_the_clause(store, me, chat, name):
-    ctx = ToolContext(store, me, chat, services={"image": OtherBackend(name)})
+    ctx = ToolContext(store, me, chat, services=Services(image=OtherBackend(name)))
     for message in (run(ctx, "generate_image", prompt="a pelican on a pier", seed=1),
                     run(ctx, "edit_image", artwork="#1", instruction="add a tram"),
                     run(ctx, "inpaint_image", artwork="#1", region="sky", prompt="a kiosk")):
@@ -134,7 +134,7 @@ def test_other_backends_never_get_the_clause(store, me, chat, name):
 
 
 def test_the_reply_of_a_turn_carries_the_clause(store, me, chat):
-    assistant = Assistant(store, OfflinePlanner(), services={"image": ProceduralPainter()})
+    assistant = Assistant(store, OfflinePlanner(), services=Services(image=ProceduralPainter()))
     result = assistant.turn(me, chat, "paint a pelican on a pier")
     assert [c.name for c in result.calls] == ["generate_image"]
     assert "the built-in painter doesn't know “pelican” or “pier”" in result.reply
@@ -161,7 +161,7 @@ def test_storm_clouds_inpainted_into_the_sky_are_stormy_and_replay_exactly(store
 
 
 def test_versions_made_by_painter_version_1_replay_as_they_were_made(store, me, chat):
-    old = ToolContext(store, me, chat, services={"image": ProceduralPainter(version=1)})
+    old = ToolContext(store, me, chat, services=Services(image=ProceduralPainter(version=1)))
     run(old, "generate_image", prompt="a lighthouse in a storm", seed=3)
     run(old, "inpaint_image", artwork="#1", region="sky", prompt="storm clouds", seed=4)
     assert store.resolve(me, chat, "#1 v2")[1].recipe["backend"]["painter_version"] == 1

@@ -13,7 +13,7 @@ import pytest
 from museforge.models.music.midi import to_midi_bytes
 from museforge.storage.errors import NotFound
 from museforge.storage.models import Actor, Scope
-from museforge.tools.base import Cancelled, ToolContext, ToolError
+from museforge.tools.base import Cancelled, Services, ToolContext, ToolError
 from museforge.tools.musicing import import_midi
 from museforge.tools.registry import get_tool
 from museforge.tools.styles import IMAGE_NOT_BUILT
@@ -38,7 +38,7 @@ def jig_midi(tmp_path_factory) -> list[Path]:
 
 @pytest.fixture
 def ctx(store, me, chat, tiny_melody_model):
-    return ToolContext(store, me, chat, services={"melody": tiny_melody_model})
+    return ToolContext(store, me, chat, services=Services(melody=tiny_melody_model))
 
 
 def run(ctx, tool_name, **args):
@@ -105,7 +105,7 @@ def test_another_persons_style_and_artworks_are_not_found(ctx, store, jig_midi,
     run(ctx, "learn_style", name="jigs", artworks=refs, steps=50)
     someone = Actor(store.user("web", "mallory", "Mallory"))
     theirs = ToolContext(store, someone, store.session(someone, Scope.web("mallory", "x")),
-                         services={"melody": tiny_melody_model})
+                         services=Services(melody=tiny_melody_model))
 
     assert run(theirs, "list_styles").message.startswith("You have no learnt styles")
     with pytest.raises(NotFound, match="no music style called 'jigs'"):
@@ -173,7 +173,7 @@ def test_one_training_per_person_at_a_time(ctx, store, me, jig_midi, tiny_melody
         started.set()
         release.wait(30)
 
-    first = ToolContext(store, me, ctx.session, services={"melody": tiny_melody_model},
+    first = ToolContext(store, me, ctx.session, services=Services(melody=tiny_melody_model),
                         progress=hold)
 
     def train():

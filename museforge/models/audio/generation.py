@@ -91,7 +91,10 @@ class AudioRun:
 
 class AudioGenerator(Protocol):
     name: str
-    label: str
+
+    @property
+    def label(self) -> str:
+        """How a reply names the model ("MusicGen small")."""
 
     def generate(self, request: AudioRequest, run: AudioRun | None = None) -> GeneratedAudio:
         """Text (and a melody, where the model takes one) to ``request.seconds`` of audio."""

@@ -23,11 +23,24 @@ def meter_family(time_signature: tuple[int, int]) -> str:
     return "triple" if (num % 3 == 0 and num != 0) else "duple"
 
 
+@dataclass(frozen=True)
+class Continuation:
+    """New notes after a melody (beats on the melody's own timeline, starting at the
+    first bar line after it ends), and the interval in semitones at each join."""
+
+    notes: list[Note]
+    start: float
+    joins: list[int]
+
+
 class MelodyModel(Protocol):
-    """A latent melody model over 2-bar windows (MusicVAE-style)."""
+    """A latent melody model over 2-bar windows (MusicVAE-style): every method the
+    composer and the music tools call."""
 
     name: str
     latent_size: int
+    revision: str  # first 12 hex digits of the weights' sha256 (replay checks it)
+    pitch_range: tuple[int, int]  # the lowest and highest MIDI pitch it writes
 
     def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
                seed: int = 0) -> list[list[Note]]:
@@ -39,6 +52,18 @@ class MelodyModel(Protocol):
     def decode(self, z: Sequence[float], time_signature: tuple[int, int], *,
                temperature: float = 0.0, seed: int = 0) -> list[Note]:
         """A 2-bar melody from a latent (temperature 0: greedy, deterministic)."""
+
+    def interpolate(self, za: Sequence[float], zb: Sequence[float], steps: int,
+                    ) -> list[list[float]]:
+        """``steps`` latents from ``za`` to ``zb``, both included."""
+
+    def perturb(self, z: Sequence[float], amount: float, *, seed: int = 0) -> list[float]:
+        """A latent ``amount`` (0..1) of the way from ``z`` to a fresh prior draw."""
+
+    def continue_melody(self, notes: Sequence[Note], time_signature: tuple[int, int],
+                        bars: int, *, seed: int = 0, temperature: float = 0.5
+                        ) -> Continuation:
+        """The melody extended by ``bars`` bars."""
 
 
 @dataclass

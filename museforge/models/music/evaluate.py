@@ -34,8 +34,9 @@ def evaluate(weights_dir: Path | str, *, full: bool = True) -> dict[str, Any]:
     note-on accuracy, KL): seconds instead of a minute, for a quick check of the card."""
     import torch
 
+    from museforge.models.music.checkpoint import HELDOUT_FILE, WEIGHTS_FILE
     from museforge.models.music.model import MelodyVAEModel
-    from museforge.models.music.train import HELDOUT_FILE, WEIGHTS_FILE, load_heldout
+    from museforge.models.music.train import load_heldout
 
     weights_dir = Path(weights_dir)
     model = MelodyVAEModel.from_dir(weights_dir, backend="torch")  # figures of the torch net

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from museforge.models.music.base import MusicError
+from museforge.models.music.base import Continuation, MusicError
 from museforge.models.music.checkpoint import WEIGHTS_DIR, load_checkpoint
 from museforge.models.music.data import (
     MAX_PITCH,
@@ -42,16 +41,6 @@ BACKENDS = ("numpy", "torch")
 FIFTH = 7  # semitones: the widest leap allowed where a continuation joins
 CONTINUE_CANDIDATES = 16
 CONTINUE_AMOUNT = 0.35  # how far each new chunk's latent moves from the previous one's
-
-
-@dataclass(frozen=True)
-class Continuation:
-    """New notes after a melody (beats on the melody's own timeline, starting at the
-    first bar line after it ends), and the interval in semitones at each join."""
-
-    notes: list[Note]
-    start: float
-    joins: list[int]
 
 
 def slerp(za: Sequence[float], zb: Sequence[float], t: float) -> list[float]:

@@ -21,8 +21,9 @@ def studio(museforge_home) -> Iterator[Any]:
     from museforge.bots.service import Studio
     from museforge.config import load_settings
     from museforge.models.image.procedural import ProceduralPainter
+    from museforge.tools.base import Services
 
-    st = Studio.open(load_settings(), services={"image": ProceduralPainter()})
+    st = Studio.open(load_settings(), services=Services(image=ProceduralPainter()))
     yield st
     st.close()
 

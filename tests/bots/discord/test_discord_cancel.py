@@ -36,7 +36,7 @@ class CancelledOncePainted(ProceduralPainter):
 
 def test_a_request_cancelled_while_it_runs_stores_nothing_and_says_so(simulate, studio):
     painter = CancelledOncePainted()
-    studio.assistant.services["image"] = painter
+    studio.assistant.services.image = painter
 
     async def scenario(env):
         w = World(env)

@@ -15,11 +15,12 @@ from museforge.bots.service import Studio
 from museforge.bots.web import create_app
 from museforge.config import load_settings
 from museforge.models.image.procedural import ProceduralPainter
+from museforge.tools.base import Services
 
 
 @pytest.fixture
 def studio() -> Iterator[Studio]:
-    st = Studio.open(load_settings(), services={"image": ProceduralPainter()})
+    st = Studio.open(load_settings(), services=Services(image=ProceduralPainter()))
     yield st
     st.close()
 

@@ -14,6 +14,7 @@ from museforge.bots.service import Studio
 from museforge.config import load_settings
 from museforge.models.image.base import GenerateRequest, ImageResult, RunControl
 from museforge.models.image.procedural import ProceduralPainter
+from museforge.tools.base import Services
 
 
 class WaitsForTheCancel(ProceduralPainter):
@@ -45,7 +46,7 @@ def painter() -> WaitsForTheCancel:
 
 @pytest.fixture
 def studio(painter: WaitsForTheCancel) -> Iterator[Studio]:
-    st = Studio.open(load_settings(), services={"image": painter})
+    st = Studio.open(load_settings(), services=Services(image=painter))
     yield st
     st.close()
 

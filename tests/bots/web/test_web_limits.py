@@ -161,8 +161,9 @@ from museforge.bots.service import Studio
 from museforge.bots.web.server import make_server
 from museforge.config import load_settings
 from museforge.models.image.procedural import ProceduralPainter
+from museforge.tools.base import Services
 
-studio = Studio.open(load_settings(), services={"image": ProceduralPainter()})
+studio = Studio.open(load_settings(), services=Services(image=ProceduralPainter()))
 make_server(studio, "127.0.0.1", int(sys.argv[1])).run()
 """
 BODY_MB = 300

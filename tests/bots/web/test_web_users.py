@@ -30,6 +30,7 @@ from museforge.bots.web.server import ServeError, check_bind, make_server
 from museforge.config import load_settings
 from museforge.models.image.procedural import ProceduralPainter
 from museforge.storage.models import Actor, Scope
+from museforge.tools.base import Services
 
 MUSEFORGE = str(Path(sys.executable).with_name("museforge"))
 SHARED = "the-shared-web-token-of-tests"
@@ -344,7 +345,7 @@ def test_beyond_loopback_nothing_opens_without_a_token_even_after_the_last_is_re
 
 @pytest.fixture
 def two_workers() -> Iterator[Studio]:
-    st = Studio.open(load_settings(workers=2), services={"image": ProceduralPainter()})
+    st = Studio.open(load_settings(workers=2), services=Services(image=ProceduralPainter()))
     yield st
     st.close()
 

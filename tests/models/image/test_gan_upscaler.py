@@ -18,6 +18,7 @@ if importlib.util.find_spec("spandrel") is None:
 
 from museforge.models.image.base import ImageBackendError, WeightsMissing  # noqa: E402
 from museforge.models.image.upscalers import GanUpscaler  # noqa: E402
+from museforge.tools.base import Services
 
 from .tiny_esrgan import save, tiny_rrdbnet  # noqa: E402
 
@@ -101,7 +102,7 @@ def test_upscale_image_uses_it_through_a_turn_and_remakes_it(store, me, chat, we
     monkeypatch.setenv("MUSEFORGE_UPSCALER_DIR", str(tmp_path))
     save(tiny_rrdbnet(4), tmp_path / "RealESRGAN_x4plus.pth")
     monkeypatch.setenv("MUSEFORGE_UPSCALE_TILE", "64")
-    assistant = Assistant(store, OfflinePlanner(), services={"image": ProceduralPainter()})
+    assistant = Assistant(store, OfflinePlanner(), services=Services(image=ProceduralPainter()))
     assistant.turn(me, chat, "paint a fox, 128x128")
     result = assistant.turn(me, chat, "upscale it 4x")
     assert all(c.ok for c in result.calls), [c.error for c in result.calls]

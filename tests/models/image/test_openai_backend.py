@@ -33,7 +33,7 @@ from museforge.models.image.openai_backend import (
 )
 from museforge.models.media import read_png_text
 from museforge.storage.models import Actor, Scope
-from museforge.tools.base import ToolContext, ToolError
+from museforge.tools.base import Services, ToolContext, ToolError
 from museforge.tools.images import generate_image
 from museforge.tools.imaging import make_backend
 
@@ -258,7 +258,7 @@ def test_settings_choose_the_server_model_and_key(stub, monkeypatch):
 def test_generate_image_tool_stores_the_api_picture(stub, sqlite_store):
     me = Actor(sqlite_store.local_user())
     chat = sqlite_store.session(me, Scope.local("studio"))
-    ctx = ToolContext(sqlite_store, me, chat, services={"image": backend(stub)})
+    ctx = ToolContext(sqlite_store, me, chat, services=Services(image=backend(stub)))
     result = generate_image.run(ctx, {"prompt": "a lighthouse at dusk", "aspect": "16:9",
                                       "style": "oil", "seed": 7})
 
