@@ -267,8 +267,11 @@ class TurnQueue(Protocol):
     """What the door needs of a queue: fair across people, a cap per person and in all,
     progress and cancel carried back. ``QueueFull`` (with a sentence) when it refuses."""
 
-    workers: int
-    max_waiting: int
+    max_waiting: int  # turns that may wait, all people together
+
+    @property
+    def workers(self) -> int:
+        """Turns run at once."""
 
     def submit(self, request: TurnRequest, on_progress: ProgressFn | None = None,
                on_start: Callable[[], None] | None = None) -> TurnHandle: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -183,7 +184,7 @@ class HarmoniseArgs(Args):
     style: StyleName | None = Field(default=None, description="How the chords are played.")
 
 
-def harmonise_piece(piece: Piece, parts: list[str] | None, style: str | None,
+def harmonise_piece(piece: Piece, parts: Sequence[str] | None, style: str | None,
                     mood: str | None = None) -> tuple[Piece, dict[str, Any]]:
     """The piece with ``parts`` written under its melody (which is kept note for note);
     a part of the same name already there is replaced, any other part stays."""

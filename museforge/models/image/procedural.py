@@ -336,7 +336,7 @@ def _celestial(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator
 def _ground(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator, w: int, h: int,
             horizon: int) -> None:
     base = _mix(scene.ground, scene.tint, 0.35) if scene.tint else scene.ground
-    pts = [(0, horizon)]
+    pts: list[tuple[float, float]] = [(0, horizon)]
     for i in range(1, 9):
         pts.append((w * i / 8, horizon + rng.uniform(-0.03, 0.03) * h))
     pts += [(w, h), (0, h)]
@@ -374,7 +374,7 @@ def _mountains(draw: ImageDraw.ImageDraw, scene: Scene, rng: np.random.Generator
         if scene.tint:
             color = _mix(color, scene.tint, 0.2)
         peaks = int(rng.integers(2, 5))
-        pts = [(0, horizon)]
+        pts: list[tuple[float, float]] = [(0, horizon)]
         for i in range(peaks * 2 + 1):
             x = w * i / (peaks * 2)
             up = i % 2 == 1

@@ -185,7 +185,7 @@ def _torchvision_stand_in() -> dict[str, types.ModuleType]:
         raise ImageBackendError("This model needs torchvision, which is not installed here.")
 
     functional = types.ModuleType("torchvision.transforms.functional")
-    functional.InterpolationMode = enum.Enum(  # type: ignore[attr-defined]
+    functional.InterpolationMode = enum.Enum(  # type: ignore[attr-defined,misc]
         "InterpolationMode", "NEAREST BILINEAR BICUBIC")
     functional.rotate = refuse  # type: ignore[attr-defined]
     functional.normalize = refuse  # type: ignore[attr-defined]

@@ -242,14 +242,15 @@ def to_musicxml(piece: Piece) -> Engraving:
         for event in events:
             length = event.end - event.start
             if not event.pitches:
-                element = note.Rest(quarterLength=length)
-            elif len(event.pitches) == 1:
-                element = note.Note(event.pitches[0], quarterLength=length)
+                out.insert(event.start, note.Rest(quarterLength=length))
+                continue
+            sounding: note.Note | chord.Chord
+            if len(event.pitches) == 1:
+                sounding = note.Note(event.pitches[0], quarterLength=length)
             else:
-                element = chord.Chord(event.pitches, quarterLength=length)
-            if event.pitches:
-                element.volume.velocity = event.velocity
-            out.insert(event.start, element)
+                sounding = chord.Chord(event.pitches, quarterLength=length)
+            sounding.volume.velocity = event.velocity
+            out.insert(event.start, sounding)
         score.insert(0, out)
     data = GeneralObjectExporter(score).parse()
     left_out = [p.name for p in piece.parts if p.is_drum and p.notes]
