@@ -58,7 +58,7 @@ _FILLER = re.compile(
     r"on\s+second\s+thought|never\s*mind|like|go\s+wild|go\s+crazy|ok\s+so(?:\s+like)?|so\s+like|hi|hello|hey|"
     r"i\s+(?:don't|didn't|do\s+not|did\s+not)\s+like\s+(?:it|that|this)(?:\s+(?:much|at\s+all))?|"
     r"if\s+it'?s\s+not\s+too\s+much\s+trouble|that'?s\s+(?:wrong|bad|not\s+right|worse|awful)|"
-    r"not\s+(?:quite|great|good)|hm+\s+no)(?:[\s,!.]+(?:h+m+|oops|ugh|nope|no|yes|yeah|ok|"
+    r"not\s+(?:quite|great|good)|hm+\s+no|go\s+on\s+then)(?:[\s,!.]+(?:h+m+|oops|ugh|nope|no|yes|yeah|ok|"
     r"actually|well|oh|ah|sorry|wait))*[\s,!.]*$", re.I)
 _POLITE = re.compile(
     r"^\s*(?:(?:please|kindly|can\s+you|could\s+you|would\s+you|will\s+you|"
@@ -195,7 +195,12 @@ class OfflinePlanner:
         before = context  # the conversation as this message found it
         origin: dict[int, str] = {}  # id(call) -> the piece that made it
         pieces = [_wanting(p) for p in language.split_requests(message, self._starts_request)]
-        self._alone = len(pieces) == 1
+        if len(pieces) > 1:  # "go on then, play it again": the "go on" urges the rest
+            pieces = [p for p in pieces if not re.fullmatch(r"\s*(?:go\s+on|come\s+on)[\s,.!]*", p,
+                                                            re.I)] or pieces
+        # "OK. Can you make 3 more": a piece that asks for nothing leaves the other alone
+        self._alone = len([p for p in pieces if not _FILLER.match(p)
+                           and _POLITE.sub("", p).strip(" ,.!?")]) == 1
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
             return Plan(reply=prompts.REMARK, answer="chat")
         if len(pieces) == 1 and _about_the_person(pieces[0], alone=True):  # "I teach year 3"
@@ -445,6 +450,27 @@ class OfflinePlanner:
                               found, context, text)
             mismatch = _wrong_kind(calls, found, context)
             return Decision(said=mismatch, calls=[] if mismatch else calls)
+        kind_now = found[0].kind if len(found) == 1 and found[0].kind else \
+            naming.focus_kind(local)
+        if _AGAIN_DIFFERENT.search(text) and kind_now in ("image", "music"):
+            # "play it again but a bit different": a variation of it
+            strong = bool(re.search(r"\b(?:totally|completely|very|really|quite|much)\s+"
+                                    r"different", text, re.I))
+            made = [PlannedCall("vary_image", {"artwork": "it", "strength":
+                                               "strong" if strong else "subtle"})
+                    if kind_now == "image" else
+                    PlannedCall("vary_music", {"artwork": "it", "amount": 0.6 if strong else 0.3})]
+            return Decision(calls=_retarget(made, found, context, text))
+        another = _ANOTHER_PIECE.match(_POLITE.sub("", text).strip(" ,.!?"))
+        if another and kind_now == "music" and not found:
+            # "now write another one in 3/4 so they can hear it": a new piece, as said
+            made = music._compose(f"a piece {another.group(1)}", context)
+            if made:
+                return Decision(calls=made)
+        if not found and _MORE_OF.match(_POLITE.sub("", text).strip(" ,.!?")):
+            more = _terse(text, context, local, found)  # "can you make 3 more so he can pick"
+            if more:
+                return Decision(calls=more)
         again = _again_but(text, local) if not found or found[0].kind == "image" else []
         if again:  # "same but seed 13 and 14", "again but negative prompt: people"
             return Decision(calls=again)
@@ -1079,6 +1105,13 @@ _MORE_OF = re.compile(r"^(?:(?:ok|okay|now|and|so|can\s+you|could\s+you|please|p
                       r"(\d|one|two|three|four|a\s+few|a\s+couple|some|several)\s+more"
                       r"(?:\s+(?:of\s+(?:them|those|it|these)|like\s+(?:it|that|this)|versions?|"
                       r"options?))?(?:\s+(?:so|for|please|pls|to).*)?$", re.I)
+_AGAIN_DIFFERENT = re.compile(
+    r"\b(?:again|once\s+more|one\s+more\s+time|another\s+go)\s*,?\s+but\s+(?:just\s+)?(?:a\s+(?:bit|"
+    r"little|touch)\s+|slightly\s+|totally\s+|completely\s+|very\s+|really\s+|quite\s+|"
+    r"much\s+|kind\s+of\s+|kinda\s+)?different(?:ly)?\b", re.I)
+_ANOTHER_PIECE = re.compile(
+    r"^(?:(?:now|and|ok|okay|so|then|next)[\s,]+)*(?:write|compose)\s+(?:me\s+|us\s+)?another\s+"
+    r"(?:one|piece|tune|song|melody)\b(.*)$", re.I)
 _BUT_WITH = re.compile(r"^(?:(?:ok|okay|now|and|so|can\s+you|could\s+you|please|pls)\s+)*"
                        r"(?:(?:do|make|paint|draw)\s+)?(?:another\s+one|one\s+more|again|the\s+same"
                        r"(?:\s+(?:thing|again|one))?)\s*,?\s+but\s+(?:of\s+|with\s+|as\s+)?(.+)$",
@@ -1131,8 +1164,8 @@ def _terse(text: str, ctx: PlanContext, local: PlanContext,
         return []  # not words we can read as a subject
     if naming.music_words(bare) or images._style_of(bare)[0] or music._instrument_in(bare):
         return []  # "jazz", "watercolour": the rules say what they mean
-    content = [w for w in words if w not in _FUNCTION_WORDS]
     said = [w for w in words if w not in ("a", "an", "some", "the", "more", "with")]
+    content = [w for w in said if w not in _FUNCTION_WORDS]
     if _nothing_said(bare) or not content or len(content) != len(said):
         return []
     if not ctx.recent:
