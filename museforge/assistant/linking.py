@@ -79,9 +79,9 @@ def _depicts(m: re.Match[str]) -> bool:
 def _subject_words(phrase: str) -> bool:
     """"the cliffs", "the old tavern": an artwork named by what it shows, not by its
     number, a pronoun or its kind ("the song", "this picture")."""
-    return bool(re.fullmatch(r"the\s+[a-z][\w' -]*", phrase.strip(), I)) and \
-        kind_named(phrase) is None and not re.fullmatch(r"the\s+(?:same|other|first|last|"
-                                                         r"second|third|one)\b.*", phrase.strip(), I)
+    bare = phrase.strip()
+    return bool(re.fullmatch(r"the\s+[a-z][\w' -]*", bare, I)) and kind_named(phrase) is None \
+        and not re.fullmatch(r"the\s+(?:same|other|first|last|second|third|one)\b.*", bare, I)
 
 
 _DANCE_TO = re.compile(r"\b(it|they|this|that)\s+(?:could|can|would|might|will)\s+(?:dance|move|"
@@ -133,8 +133,8 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
     for m in re.finditer(r"\b(?:the|this|that|my|your)\s+(?:\w+\s+)?(" + MUSIC_NOUN + "|" +
                          IMAGE_NOUN + r")s?\b", text, I):
         if not any(a <= m.start() < b for _, _, (a, b) in refs):
-            kind = "music" if re.fullmatch(MUSIC_NOUN, m.group(1), I) else "image"
-            refs.append((_named_ref(m.group(0), kind, ctx), kind, (m.start(), m.end())))
+            noun = "music" if re.fullmatch(MUSIC_NOUN, m.group(1), I) else "image"
+            refs.append((_named_ref(m.group(0), noun, ctx), noun, (m.start(), m.end())))
     if not refs:
         pms = list(_PRONOUN_REF.finditer(text))
         pm = pms[-1] if pms else None  # "music that fits it": the last one is the artwork

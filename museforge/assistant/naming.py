@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from museforge.assistant import language
-from museforge.assistant.planning import PlanContext
+from museforge.assistant.planning import ArtworkBrief, PlanContext
 from museforge.assistant.rules import history, music
 
 I = re.IGNORECASE  # noqa: E741
@@ -155,11 +155,11 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         tail = re.match(r"\s+" + _REF_NOUN + r"s?\b", text[end:], I)
         end += tail.end() if tail else 0
         add(*hit, _Span(m.start(), end))
-    m = re.match(r"^([a-z][\w'-]+)\b", text.strip(), I)
-    if m and not found:
-        hit = _by_subject(m.group(1), ctx)
+    first = re.match(r"^([a-z][\w'-]+)\b", text.strip(), I)
+    if first and not found:
+        hit = _by_subject(first.group(1), ctx)
         if hit:
-            add(*hit, m)
+            add(*hit, first)
     for m in re.finditer(r"\b(?:the|this|that|my)\s+(picture|image|painting|photo|drawing|song|"
                          r"music|"
                          r"piece|melody|tune|track)\b(?!\s+(?:box|boxes|stand|video|hall|room|sheet|"
@@ -236,7 +236,7 @@ def _by_subject(phrase: str, ctx: PlanContext) -> tuple[str, str | None] | None:
     words = [w for w in words if any(w in t or w.rstrip("s") in t for _, t in titled)]
     if not words:
         return None
-    best: list[tuple[int, int, object]] = []
+    best: list[tuple[int, int, ArtworkBrief]] = []
     for b, t in titled:
         hits = sum(1 for w in words if w in t or w.rstrip("s") in t)
         if hits:
@@ -245,9 +245,9 @@ def _by_subject(phrase: str, ctx: PlanContext) -> tuple[str, str | None] | None:
             best.append((-hits, extra, b))
     best.sort(key=lambda x: (x[0], x[1]))
     top = [x for x in best if x[:2] == best[0][:2]]
-    if len({x[2].number for x in top}) == 1:  # type: ignore[attr-defined]
-        b = top[0][2]
-        return f"#{b.number}", b.kind  # type: ignore[attr-defined]
+    if len({x[2].number for x in top}) == 1:
+        chosen = top[0][2]
+        return f"#{chosen.number}", chosen.kind
     return None if len(top) == 0 else (f"the {' '.join(words)} one", None)
 
 

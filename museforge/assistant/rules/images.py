@@ -69,7 +69,8 @@ _ASK_VERB = (r"(?:make|show\s+me|give\s+me|i(?:\s+want|\s+need|'d\s+like|\s+woul
              r"can\s+i\s+(?:get|have)|let\s+me\s+see|compose(?=\s+\w+\s+(?:picture|image|"
              r"painting|scene|poster)))")
 _CREATE = r"(?:" + _ART_VERB + "|" + _ASK_VERB + ")"
-_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|photographs?|covers?|ideas|"
+_IMAGE_NOUN = (r"(?:pictures?|images?|paintings?|drawings?|illustrations?|photos?|photographs?|"
+               r"covers?|ideas|"
                r"designs?|concepts?|"
                r"portraits?|renders?|artworks?|wallpapers?|posters?|scenes?|versions?)")
 _NEW_THING = r"(?:a|an|some|one|two|three|four|\d+|another|new)\b(?!\s+(?:version|variation))"
@@ -405,7 +406,7 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if rot:
         args["rotate"] = float(rot.group(1) or rot.group(2))
         if re.search(r"\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|left|ccw|acw)\b", low):
-            args["rotate"] = -abs(float(args["rotate"]))
+            args["rotate"] = -abs(float(rot.group(1) or rot.group(2)))
     elif re.search(r"\brotate\w*\b.*\b(?:left|counter[\s-]?clockwise|anti[\s-]?clockwise)\b", low):
         args["rotate"] = -90.0
     elif re.search(r"\brotate\w*\b", low):
@@ -426,9 +427,9 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         if size:
             args["width"], args["height"] = int(size.group(1)), int(size.group(2))
         else:
-            w = re.search(r"(\d{2,4})\s*(?:px|pixels?)?\s+wide|width\s+(?:of\s+)?(\d{2,4})", low)
-            if w:
-                args["width"] = int(w.group(1) or w.group(2))
+            wide = re.search(r"(\d{2,4})\s*(?:px|pixels?)?\s+wide|width\s+(?:of\s+)?(\d{2,4})", low)
+            if wide:
+                args["width"] = int(wide.group(1) or wide.group(2))
     if not args:
         return []
     cleaned = re.sub(r"\b\d+\s*(?:°|degrees?|x|times)\b|\b\d+\s*:\s*\d+\b", " ", text, flags=I)

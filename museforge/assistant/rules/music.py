@@ -183,9 +183,9 @@ def key_in(text: str) -> str | None:
         mode = "minor" if mode in ("m", "min") else "major" if mode == "maj" else mode
         tonic = letter[0].upper() + letter[1:].replace(" sharp", "#").replace(" flat", "b")
         return f"{tonic} {mode}"
-    m = _KEY_BARE.search(text) or re.search(r"(?:^|,\s*)([A-G](?:b|#)?)\s*(?=,|$)", text)
-    if m:
-        letter = m.group(1).replace(" sharp", "#").replace(" flat", "b")
+    bare = _KEY_BARE.search(text) or re.search(r"(?:^|,\s*)([A-G](?:b|#)?)\s*(?=,|$)", text)
+    if bare:
+        letter = bare.group(1).replace(" sharp", "#").replace(" flat", "b")
         mode = re.search(r"\b(dorian|mixolydian|lydian|phrygian|locrian|aeolian|ionian)\b", text,
                          re.I)
         return f"{letter} {mode.group(1).lower() if mode else 'major'}"
