@@ -72,8 +72,14 @@ def inspired(text: str, ctx: PlanContext, new_kind: str) -> tuple[str | None, st
 
 
 def _depicts(m: re.Match[str]) -> bool:
-    """"of the boat", "about the cliffs": a subject the new artwork shows, not only fits."""
-    return bool(re.match(r"(?:of|about)\s", m.group(0), I)) and _subject_words(m.group(1))
+    """A link match "of the boat", "about the cliffs": what the new artwork shows."""
+    return _shows(m.group(0)[: m.start(1) - m.start(0)], m.group(1))
+
+
+def _shows(before: str, phrase: str) -> bool:
+    """"of the boat", "about the cliffs" (``before`` ends with "of"/"about", ``phrase`` is
+    the artwork's subject): a subject the new artwork shows, not only fits."""
+    return bool(re.search(r"\b(?:of|about)\s+$", before, I)) and _subject_words(phrase)
 
 
 def _subject_words(phrase: str) -> bool:
@@ -141,7 +147,7 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
         if pm and focus_kind(ctx):
             refs.append(("it", focus_kind(ctx), (pm.start(), pm.end())))
     for ref, kind, (a, b) in refs:
-        if re.search(r"\b(?:of|about)\s+$", text[:a], I) and _subject_words(text[a:b]):
+        if _shows(text[:a], text[a:b]):
             # "a picture of the cliffs for it": the cliffs are what it shows
             rest = re.sub(r"\b(?:for|to\s+go\s+with|that\s+(?:fits|goes\s+with|matches)|"
                           r"to\s+match)\s+(?:it|this|that)\b", " ", text, flags=I)

@@ -1327,6 +1327,7 @@ def _dedupe(calls: list[PlannedCall], context: PlanContext | None = None) -> lis
     """"it looks flat, give it more contrast": one request said twice is one call (undo
     and redo repeat on purpose); "it" right after a call on #3 is #3."""
     out: list[PlannedCall] = []
+    it = f"#{context.focus[0].number}" if context and len(context.focus) == 1 else None
     for call in calls:
         if out and call.name not in ("undo", "redo") and call.name == out[-1].name \
                 and call.name not in _CREATE:
@@ -1341,7 +1342,6 @@ def _dedupe(calls: list[PlannedCall], context: PlanContext | None = None) -> lis
                 continue  # "too sluggish, speed up": one change, said twice
             if call.args == prev.args:
                 continue
-            it = f"#{context.focus[0].number}" if context and len(context.focus) == 1 else None
             pair = {a if a not in _PRONOUNS else it for a in (call.args.get("artwork"),
                                                               prev.args.get("artwork"))}
             if len(pair) == 1 and None not in pair and rest and \

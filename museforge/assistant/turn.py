@@ -31,7 +31,7 @@ from museforge.assistant.references import Resolver
 from museforge.config import Settings, load_settings
 from museforge.storage.errors import StorageError
 from museforge.storage.models import Actor, SessionInfo
-from museforge.storage.store import Store
+from museforge.storage.store import Store, no_step
 from museforge.tools.base import (
     Artifact,
     Cancelled,
@@ -369,25 +369,26 @@ class Assistant:
         if plan_only:
             version = args.get("version")
             ref = args.get("artwork")
-            if isinstance(version, int) and isinstance(ref, str) and ref.startswith("#") \
-                    and int(ref[1:].split()[0]) not in resolver.provisional:
+            # a stored artwork named by number (not one this plan would make first)
+            number = int(ref[1:].split()[0]) if isinstance(ref, str) and ref.startswith("#") \
+                else None
+            if number in resolver.provisional:
+                number = None
+            if isinstance(version, int) and number is not None:
                 try:  # "revert #2 to v7": resolving only reads, and says what is missing
-                    resolver.resolve_one(f"{ref.split()[0]} v{version}")
+                    resolver.resolve_one(f"#{number} v{version}")
                 except (ToolError, StorageError) as exc:
                     record.error = str(exc)
                     return record
-            if tool.name in ("undo", "redo") and isinstance(ref, str) and ref.startswith("#") \
-                    and int(ref[1:].split()[0]) not in resolver.provisional \
-                    and not resolver.stepped & {("undo", ref), ("redo", ref)}:
+            if tool.name in ("undo", "redo") and number is not None \
+                    and not resolver.stepped & {("undo", str(ref)), ("redo", str(ref))}:
                 # "undo" of a picture just made, "redo" with nothing undone: the store's
                 # own sentence, before anything would run (after an undo planned in the
                 # same message, a redo has its step)
-                art = self.store.artwork(ctx.actor, ctx.session, int(ref[1:].split()[0]))
-                resolver.stepped.add((tool.name, ref))
+                art = self.store.artwork(ctx.actor, ctx.session, number)
+                resolver.stepped.add((tool.name, str(ref)))
                 if not (art.can_undo if tool.name == "undo" else art.can_redo):
-                    record.error = (f"#{art.number} is at its first state; nothing to undo"
-                                    if tool.name == "undo" else
-                                    f"#{art.number} has nothing to redo")
+                    record.error = no_step(art.number, back=tool.name == "undo")
                     return record
             record.ok = True
             record.touched = _predicted_touch(tool, args, resolver)

@@ -51,6 +51,12 @@ KINDS = ("image", "music", "audio")
 ROLES = ("user", "assistant", "tool")
 
 
+
+def no_step(number: int, *, back: bool) -> str:
+    """The sentence for an undo (``back``) or redo that has no step to take."""
+    return f"#{number} is at its first state; nothing to undo" if back else \
+        f"#{number} has nothing to redo"
+
 class Store(Maintenance, Accounts, Styles):
     def __init__(self, url: str, home: Path, *, migrate: bool = True,
                  assets: AssetStore | None = None):
@@ -438,8 +444,7 @@ class Store(Maintenance, Accounts, Styles):
             art = self._artwork_row(s, actor, session.id, artwork, lock=True)
             source = list(art.undo_stack if back else art.redo_stack)
             if not source:
-                raise HistoryError(f"#{art.number} is at its first state; nothing to undo"
-                                   if back else f"#{art.number} has nothing to redo")
+                raise HistoryError(no_step(art.number, back=back))
             target = source.pop()
             other = [*(art.redo_stack if back else art.undo_stack), art.head_version_id]
             if back:
