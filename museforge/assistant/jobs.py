@@ -2,9 +2,11 @@
 in a small worker pool, users take turns (round-robin across users, not one global
 FIFO), each user may have only a few jobs waiting, and a waiting job knows its place.
 
-Front-ends submit a callable that runs one turn; they await ``Job.future`` (or
-``asyncio.wrap_future`` it), show ``Job.position()`` while it waits and the progress
-events while it runs, and may ``cancel()`` it. GPU work runs one at a time by default.
+Front-ends never submit here themselves: they hand a ``TurnRequest`` to the studio's
+door (``bots/service.py``), which queues it on a ``TurnQueue``, here ``LocalTurnQueue``
+over ``JobQueue``. They await the handle's ``future`` (or ``asyncio.wrap_future`` it),
+show ``position()`` while it waits and the progress events while it runs, and may
+``cancel()`` it. GPU work runs one at a time by default.
 """
 
 from __future__ import annotations

@@ -105,6 +105,8 @@ class Studio:
         next step) and the wait goes on, so nothing of it lands after the caller moves on;
         a second Ctrl-C is no different. ``on_cancel`` is told once."""
         handle = self.submit(request, on_progress=on_progress)
+        # Short waits on an event: a Ctrl-C lands between them, never inside a wait that
+        # it could leave in a wrong state (the old terminal chat's bpo-45274 lesson).
         done = threading.Event()
         handle.future.add_done_callback(lambda _: done.set())
         told = False
