@@ -95,6 +95,19 @@ class Settings(BaseSettings):
         "others run."))
     workers: int = Field(default=1, ge=1, le=16, description=(
         "Generations run at once by a server's job queue (1 keeps a GPU to one job)"))
+    queue: Literal["local", "celery"] = Field(default="local", description=(
+        "Where turns run: local (this process's fair queue) or celery (museforge worker "
+        "processes, through MUSEFORGE_BROKER_URL, fair across front-ends in PostgreSQL)"))
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description=(
+        "The Redis that carries turns to workers, and their progress and cancels back "
+        "(MUSEFORGE_QUEUE=celery)"))
+    assets_url: str | None = Field(default=None, description=(
+        "Where asset files live: a folder, or s3://bucket/prefix shared by every machine; "
+        "default assets/ in the data dir"))
+    assets_endpoint_url: str | None = Field(default=None, description=(
+        "The S3-compatible server for s3:// assets (MinIO...); default AWS's"))
+    assets_cache_bytes: int = Field(default=2 * 1024**3, ge=0, description=(
+        "Bytes of s3:// assets kept in the local read-through cache"))
     discord_token: SecretStr | None = None
     web_token: SecretStr | None = Field(
         default=None, description="Required to serve the web chat beyond 127.0.0.1")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from museforge.storage import db
 from museforge.storage.accounts import Accounts
-from museforge.storage.assets import AssetFile, AssetStore, FolderAssetStore
+from museforge.storage.assets import AssetFile, AssetStore, FolderAssetStore, open_asset_store
 from museforge.storage.errors import HistoryError, NotFound
 from museforge.storage.maintenance import Maintenance
 from museforge.storage.models import (
@@ -82,7 +82,10 @@ class Store(Maintenance, Accounts, Styles):
         url = settings.resolved_database_url
         if not create and db.sqlite_file_missing(url):
             return cls.scratch(settings.home)
-        return cls(url, settings.home)
+        assets = open_asset_store(settings.assets_url, settings.home,
+                                  endpoint_url=settings.assets_endpoint_url,
+                                  cache_bytes=settings.assets_cache_bytes)
+        return cls(url, settings.home, assets=assets)
 
     @classmethod
     def scratch(cls, home: Path) -> Store:

@@ -318,3 +318,47 @@ def test_a_folder_elsewhere_holds_the_same_rows(tmp_path):
         assert v1.files["png"].read_bytes() == b"fox pixels"
         assert [p.split("/")[0] for p in store.assets.all_files()] == ["assets"]
         assert store.orphans() == [] and store.integrity_problems(hash_files=True) == []
+
+
+# -- from the settings ----------------------------------------------------------------------
+
+def test_the_settings_put_the_stores_assets_in_the_bucket(s3_endpoint, bucket, museforge_home,
+                                                          monkeypatch):
+    from museforge.config import load_settings
+
+    monkeypatch.setenv("MUSEFORGE_ASSETS_URL", f"s3://{bucket}/from-settings")
+    monkeypatch.setenv("MUSEFORGE_ASSETS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("MUSEFORGE_ASSETS_CACHE_BYTES", "12345")
+    with Store.open(load_settings()) as store:
+        assert isinstance(store.assets, S3AssetStore)
+        assert store.assets.cache.max_bytes == 12345
+        me = Actor(store.local_user())
+        chat = store.session(me, Scope.local("default"))
+        _, v1 = store.create_artwork(me, chat, kind="image", title="fox", prompt="a fox",
+                                     operation="generate_image", recipe={},
+                                     files={"png": FileIn(b"a fox, in PNG bytes", "image/png")})
+    listed = boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=bucket)
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    assert len(keys) == 1 and keys[0].startswith("from-settings/") and keys[0].endswith(".png")
+    assert not (museforge_home / "assets").exists()  # nothing went to the local folder
+
+
+def test_without_an_assets_url_the_store_keeps_the_home_folder(museforge_home):
+    from museforge.config import load_settings
+
+    with Store.open(load_settings()) as store:
+        assert isinstance(store.assets, FolderAssetStore)
+        assert store.assets.root == museforge_home / "assets"
+
+
+def test_the_cli_says_an_unreachable_object_store_in_one_line(s3_endpoint, monkeypatch):
+    from cliutil import museforge
+
+    monkeypatch.setenv("MUSEFORGE_ASSETS_URL", "s3://no-such-bucket/art")
+    monkeypatch.setenv("MUSEFORGE_ASSETS_ENDPOINT_URL", s3_endpoint)
+    done = museforge("history")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: the bucket 'no-such-bucket' does not exist at {s3_endpoint}; create it "
+        "(aws s3 mb s3://no-such-bucket) or fix the assets URL"]
