@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from museforge.assistant.jobs import QueueUnavailable
 from museforge.config import Settings, load_settings
 from museforge.storage.errors import DatabaseUnavailable, NotFound, StorageError
 from museforge.storage.models import Actor, SessionInfo, VersionInfo
@@ -188,6 +189,26 @@ def serve(
         pass
     finally:
         studio.close()
+
+
+@app.command()
+def worker(
+    preset: Annotated[str | None, typer.Option(help=(
+        "The image preset whose turns this worker runs (its Celery queue is "
+        "museforge.images.PRESET); default MUSEFORGE_IMAGE_MODEL."))] = None,
+    name: Annotated[str | None, typer.Option(help=(
+        "This worker's name in the cluster; default host:pid."))] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+) -> None:
+    """Run turns for the front-ends (MUSEFORGE_QUEUE=celery): one turn at a time, models
+    kept loaded between turns. Start one per GPU (CUDA_VISIBLE_DEVICES=N)."""
+    from museforge.assistant import PlannerUnavailable
+    from museforge.bots.worker import run_worker
+
+    try:
+        run_worker(load_settings(), preset=preset, name=name, loglevel=loglevel)
+    except PlannerUnavailable as exc:
+        raise UsageError(str(exc)) from exc
 
 
 @app.command("discord")
@@ -591,6 +612,9 @@ def main() -> None:
         err.print(f"[red]usage:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(2) from None
     except DatabaseUnavailable as exc:
+        err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
+        raise SystemExit(1) from None
+    except QueueUnavailable as exc:
         err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(1) from None
     except StorageError as exc:

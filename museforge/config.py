@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     queue: Literal["local", "celery"] = Field(default="local", description=(
         "Where turns run: local (this process's fair queue) or celery (museforge worker "
         "processes, through MUSEFORGE_BROKER_URL, fair across front-ends in PostgreSQL)"))
+    queue_per_person: int = Field(default=3, ge=1, le=1000, description=(
+        "Turns one person may have waiting or running in a server's queue"))
     broker_url: str = Field(default="redis://127.0.0.1:6379/0", description=(
         "The Redis that carries turns to workers, and their progress and cancels back "
         "(MUSEFORGE_QUEUE=celery)"))

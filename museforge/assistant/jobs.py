@@ -20,7 +20,11 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from museforge.config import Settings
+    from museforge.storage.store import Store
 
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
@@ -32,6 +36,11 @@ WAITING_PER_WORKER = 200
 
 class QueueFull(Exception):
     """The user (or the whole queue) has too many jobs waiting; the text says so."""
+
+
+class QueueUnavailable(Exception):
+    """The configured queue cannot open (MUSEFORGE_QUEUE=celery without PostgreSQL or
+    without the ``cluster`` extra); the text says what to set."""
 
 
 @dataclass(eq=False)  # identity: a job is itself, whatever its fields
@@ -322,6 +331,18 @@ class LocalTurnQueue:
         self.jobs.close()
 
 
-def open_queue(run: TurnRunner, *, workers: int = 1) -> TurnQueue:
-    """The queue behind the door: the one place a distributed one will be chosen."""
-    return LocalTurnQueue(run, workers=workers)
+def open_queue(run: TurnRunner, *, workers: int = 1, settings: Settings | None = None,
+               store: Store | None = None) -> TurnQueue:
+    """The queue behind the door, the one place it is chosen: ``settings.queue`` "local"
+    (the default, and without settings) runs turns in this process with ``run``;
+    "celery" sends them to ``museforge worker`` processes (``cluster.py``), sharing the
+    database of ``store``. ``QueueUnavailable`` when that cannot be."""
+    if settings is None:
+        return LocalTurnQueue(run, workers=workers)
+    if settings.queue == "local":
+        return LocalTurnQueue(run, workers=workers, per_user_limit=settings.queue_per_person)
+    if store is None:
+        raise ValueError("the celery queue needs the store")
+    from museforge.assistant.cluster import CeleryTurnQueue
+
+    return CeleryTurnQueue(store, settings, per_user_limit=settings.queue_per_person)

@@ -46,7 +46,8 @@ class Studio:
         self.settings = settings or load_settings()
         self.store = store
         self.assistant = assistant
-        self.queue = queue or open_queue(self.run, workers=self.settings.workers)
+        self.queue = queue or open_queue(self.run, workers=self.settings.workers,
+                                         settings=self.settings, store=store)
         self.served: Counter[str] = Counter()  # turns let in, by front-end
         self._assistants: dict[str, Assistant] = {}
         self._lock = threading.Lock()

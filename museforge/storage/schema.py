@@ -86,6 +86,10 @@ class Message(Base):
     planner: Mapped[str | None] = mapped_column(String(32))
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The cluster job (``turn_jobs.id``) whose turn wrote it (0005): a job run again after
+    # its worker died finds what the first run wrote instead of writing it twice. No FK:
+    # finished jobs' rows are pruned, their messages stay.
+    job_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Artwork(Base):
@@ -196,3 +200,43 @@ class StyleVersion(Base):
     recipe: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TurnJob(Base):
+    """One turn submitted to the cluster queue (``MUSEFORGE_QUEUE=celery``, 0005): what
+    was asked (``request``, a ``TurnRequest``'s JSON), whose turn it is (``queue_key``),
+    which workers may run it (``route``, a Celery queue), where it stands (``state``:
+    queued | dispatched | running | done | failed | cancelled) and how it ended
+    (``result``, ``error``). ``origin`` is the front-end process that waits for it;
+    ``worker`` the worker that claimed it; ``attempts`` how many claims there were."""
+
+    __tablename__ = "turn_jobs"
+    __table_args__ = (Index("ix_turn_jobs_state_route", "state", "route"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue_key: Mapped[str] = mapped_column(String(200), index=True)
+    route: Mapped[str] = mapped_column(String(120))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    origin: Mapped[str] = mapped_column(String(200))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TurnWorker(Base):
+    """A ``museforge worker`` process (0005): the route it consumes, how many turns it
+    runs at once, and its heartbeat; one whose heartbeat stopped is gone."""
+
+    __tablename__ = "turn_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    route: Mapped[str] = mapped_column(String(120), index=True)
+    slots: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -44,6 +44,7 @@ from museforge.storage.schema import (
     utcnow,
 )
 from museforge.storage.styles import Styles
+from museforge.storage.turn_jobs import TurnJobs, current_job
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def no_step(number: int, *, back: bool) -> str:
     return f"#{number} is at its first state; nothing to undo" if back else \
         f"#{number} has nothing to redo"
 
-class Store(Maintenance, Accounts, Styles):
+class Store(Maintenance, Accounts, Styles, TurnJobs):
     def __init__(self, url: str, home: Path, *, migrate: bool = True,
                  assets: AssetStore | None = None):
         """``assets`` (from ``open_asset_store``) defaults to ``assets/`` under ``home``."""
@@ -211,11 +212,21 @@ class Store(Maintenance, Accounts, Styles):
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, not {role!r}")
 
+        job = current_job.get()  # a cluster job's turn (turn_jobs.py: for_job)
+
         def op(s: Session) -> MessageInfo:
             srow = self._session_row(s, actor, session.id)
+            if job is not None and role == "user":
+                # The job's turn runs again after its worker died: its request is stored.
+                again = s.scalars(select(Message).where(
+                    Message.job_id == job, Message.role == "user",
+                    Message.session_id == srow.id)).first()
+                if again is not None:
+                    return _message(again)
             row = Message(session_id=srow.id, user_id=actor.user.id if role == "user" else None,
                           role=role, text=text, tool_calls=list(tool_calls or []),
-                          planner=planner, timings=dict(timings or {}), created_at=utcnow())
+                          planner=planner, timings=dict(timings or {}), created_at=utcnow(),
+                          job_id=job)
             s.add(row)
             srow.updated_at = utcnow()
             s.flush()

@@ -1,0 +1,193 @@
+"""``museforge worker``: one Celery worker process, one turn at a time (one per GPU),
+consuming the route of one image preset (``museforge.images.<preset>``) so that its
+models stay loaded between turns. A turn runs through ``Studio.run``, the code path of
+the local queue, inside ``Store.for_job`` so that what it writes is tagged with its job.
+
+Exactly once, as far as a person can tell: a job is claimed atomically in PostgreSQL
+before it runs (a message delivered twice, or a job dispatched again after its worker
+died, finds it taken or finished and does nothing). A job run again because its worker
+died looks at what the first run wrote before it runs anything: if that run had already
+answered, or had made versions, the turn is not run again (that would make a second
+version): its result is rebuilt from the store; otherwise it runs again, and its request
+message, already stored, is not stored twice."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+from museforge.assistant.cluster import (
+    DISPATCH_WAKE,
+    TASK,
+    cancel_key,
+    celery_app,
+    job_channel,
+    result_to_wire,
+    route_for,
+)
+from museforge.assistant.jobs import TurnRequest
+from museforge.assistant.turn import CallRecord, TurnResult
+from museforge.bots.service import Studio
+from museforge.config import Settings
+from museforge.storage.errors import StorageError
+from museforge.storage.models import Actor, UserRef
+from museforge.storage.turn_jobs import HEARTBEAT_S, JobRow
+from museforge.tools.base import Artifact
+
+log = logging.getLogger(__name__)
+CANCEL_POLL_S = 0.25
+RESUMED = ("the worker that began this turn stopped before it finished; what it had made "
+           "is kept")
+
+
+class TurnWorker:
+    """What one worker process does with the jobs Celery hands it."""
+
+    def __init__(self, studio: Studio, redis: Any, route: str, name: str):
+        self.studio = studio
+        self.store = studio.store
+        self.redis = redis
+        self.route = route
+        self.name = name
+
+    def run_job(self, job_id: int) -> str:
+        """Run job ``job_id`` if it is there to run; what became of it."""
+        row = self.store.job_claim(job_id, self.name)
+        if row is None:
+            log.info("job %s is not there to run (finished, cancelled or taken)", job_id)
+            return "skipped"
+        key = row.key
+        self._publish(key, {"event": "start", "worker": self.name})
+        cancel = threading.Event()
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch_cancel, args=(key, cancel, stop),
+                                   daemon=True)
+        watcher.start()
+        try:
+            request = TurnRequest.from_json(row.request)
+            with self.store.for_job(job_id):
+                result = self._resume(row, request) if row.attempts > 1 else None
+                if result is None:
+                    result = self.studio.run(request, self._progress(key), cancel)
+            self.store.job_finish(job_id, self.name, "done", result=result_to_wire(result))
+            return "done"
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            self.store.job_finish(job_id, self.name, "failed",
+                                  error=f"the turn failed on a worker: {text}")
+            return "failed"
+        finally:
+            stop.set()
+            self._publish(key, {"event": "end"})
+            self._publish_raw(DISPATCH_WAKE, "{}")
+
+    def _resume(self, row: JobRow, request: TurnRequest) -> TurnResult | None:
+        """The result of a first run that had written something that must not be
+        written twice; None when the turn may simply run (again)."""
+        written = self.store.job_messages(row.id)
+        asked = next((m for m in written if m[1] == "user"), None)
+        answered = next((m for m in written if m[1] == "assistant"), None)
+        if asked is None:
+            return None
+        made = self.store.versions_of_message(asked[0])
+        if answered is None and not made:
+            return None  # it died before any version: run the turn (its request is kept)
+        actor = Actor(UserRef(request.user_id, request.platform, request.external_id,
+                              request.display_name), guild_id=request.guild_id)
+        session = self.store.find_session(actor, request.session_key)
+        artifacts = []
+        for number, version in made:
+            art, ver = self.store.resolve(actor, session, f"#{number} v{version}")
+            artifacts.append((ver.operation, Artifact.of(art, ver)))
+        calls = [CallRecord(op, {}, True, artifacts=[a]) for op, a in artifacts]
+        if answered is not None:
+            reply = answered[2]
+        else:
+            refs = ", ".join(f"#{a.artwork} v{a.version}" for _, a in artifacts)
+            reply = f"{refs}: {RESUMED}."
+            self.store.add_message(actor, session, "assistant", reply)
+        return TurnResult(session.name, self.studio.assistant.planner.name, reply, calls)
+
+    def _progress(self, key: str) -> Any:
+        def progress(what: str, step: int, total: int) -> None:
+            self._publish(key, {"event": "progress", "what": what, "step": step,
+                                "total": total})
+
+        return progress
+
+    def _publish(self, key: str, event: dict[str, Any]) -> None:
+        self._publish_raw(job_channel(key), json.dumps(event))
+
+    def _publish_raw(self, channel: str, data: str) -> None:
+        try:
+            self.redis.publish(channel, data)
+        except Exception as exc:  # progress is a nicety; the row carries the end
+            log.warning("cannot publish on %s: %s", channel, exc)
+
+    def _watch_cancel(self, key: str, cancel: threading.Event,
+                      stop: threading.Event) -> None:
+        while not stop.wait(CANCEL_POLL_S):
+            try:
+                if self.redis.exists(cancel_key(key)):
+                    cancel.set()
+                    return
+            except Exception as exc:
+                log.warning("cannot look for a cancel of job %s: %s", key, exc)
+
+
+def run_worker(settings: Settings, *, preset: str | None = None, name: str | None = None,
+               loglevel: str = "INFO") -> None:
+    """Serve turns until stopped (Ctrl-C, SIGTERM: the running turn finishes first)."""
+    import redis
+
+    route = route_for(preset or settings.image_model)
+    if preset:
+        settings = settings.model_copy(update={"image_model": preset})
+    # The worker runs turns itself (Studio.run): its studio's own queue is the local one,
+    # and stays empty.
+    studio = Studio.open(settings.model_copy(update={"queue": "local"}))
+    if not studio.store.cluster_ready:
+        studio.close()
+        raise StorageError("museforge worker needs the PostgreSQL database the front-ends "
+                           "use: set MUSEFORGE_DATABASE_URL=postgresql://...")
+    name = name or f"{socket.gethostname()}:{os.getpid()}"
+    worker = TurnWorker(studio, redis.Redis.from_url(settings.broker_url, socket_timeout=5,
+                                                     socket_connect_timeout=3), route, name)
+    app = celery_app(settings.broker_url)
+
+    @app.task(name=TASK, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
+    def run_turn(job_id: int) -> str:
+        return worker.run_job(int(job_id))
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            try:
+                studio.store.worker_beat(name, route, 1)
+            except Exception as exc:
+                log.warning("heartbeat failed: %s", exc)
+            if stop.wait(HEARTBEAT_S):
+                return
+
+    studio.store.worker_beat(name, route, 1)
+    heart = threading.Thread(target=beat, name="museforge-heartbeat", daemon=True)
+    heart.start()
+    try:
+        app.worker_main(["worker", "--pool=solo", "--concurrency=1",
+                         "--prefetch-multiplier=1", "-Q", route,
+                         "-n", f"museforge-{os.getpid()}@{socket.gethostname()}",
+                         "--without-gossip", "--without-mingle", "--without-heartbeat",
+                         f"--loglevel={loglevel}"])
+    finally:
+        stop.set()
+        heart.join(5)
+        try:
+            studio.store.worker_gone(name)
+        finally:
+            studio.close()

@@ -1,0 +1,391 @@
+"""The cluster queue (MUSEFORGE_QUEUE=celery) against the real PostgreSQL and Redis on
+127.0.0.1: who goes next, cancels that never reach a worker, jobs delivered twice or run
+again after their worker died, and the sentences a front-end says when it cannot queue.
+
+Workers here are ``TurnWorker``s in this process (the code a ``museforge worker`` runs
+for each message) fed by hand, so the order is the dispatcher's and nothing else's;
+tests/bots/test_cluster_e2e.py runs the real processes."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+redis = pytest.importorskip("redis")
+pytest.importorskip("celery")
+
+from sqlalchemy import text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from museforge.assistant.cluster import (  # noqa: E402
+    CeleryTurnQueue,
+    cancel_key,
+    result_from_wire,
+    result_to_wire,
+    route_for,
+)
+from museforge.assistant.jobs import (  # noqa: E402
+    LocalTurnQueue,
+    QueueFull,
+    QueueUnavailable,
+    TurnRequest,
+    open_queue,
+)
+from museforge.bots.service import Studio, turn_request  # noqa: E402
+from museforge.bots.worker import RESUMED, TurnWorker  # noqa: E402
+from museforge.config import Settings, load_settings  # noqa: E402
+from museforge.storage.db import make_engine  # noqa: E402
+from museforge.storage.models import Actor, FileIn, Scope  # noqa: E402
+from museforge.storage.schema import TurnJob  # noqa: E402
+from museforge.storage.schema import TurnWorker as WorkerRow  # noqa: E402
+from museforge.storage.store import Store  # noqa: E402
+
+PG_ENV = "MUSEFORGE_TEST_DATABASE_URL"
+BROKER = os.environ.get("MUSEFORGE_TEST_BROKER_URL", "redis://127.0.0.1:6379/7")
+
+
+def _broker_or_skip() -> None:
+    try:
+        redis.Redis.from_url(BROKER, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        pytest.skip(f"Redis is not reachable at {BROKER} ({exc})")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A schema of its own in the test PostgreSQL (dropped after)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    schema = f"mf_cluster_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    engine = make_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL is not reachable at {base} ({exc})")
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(pg_url: str, museforge_home: Path) -> Iterator[Settings]:
+    _broker_or_skip()
+    # A preset of its own: its Celery queue (a Redis list) is this test's alone.
+    preset = f"test-{uuid.uuid4().hex[:8]}"
+    yield load_settings(database_url=pg_url, queue="celery", broker_url=BROKER,
+                        image_backend="procedural", planner="offline", image_model=preset)
+    redis.Redis.from_url(BROKER).delete(route_for(preset))
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    with Store.open(settings) as store:
+        yield store
+
+
+@pytest.fixture
+def front_ends(store: Store, settings: Settings) -> Iterator[list[CeleryTurnQueue]]:
+    """Two front-end processes' queues over the same database; their dispatchers are
+    turned by the test (``dispatch_once``), not by their threads."""
+    queues = [CeleryTurnQueue(store, settings, per_user_limit=100, dispatch=False)
+              for _ in range(2)]
+    yield queues
+    for queue in queues:
+        queue.close()
+
+
+@pytest.fixture
+def studio(store: Store, settings: Settings) -> Iterator[Studio]:
+    """What a worker process runs turns with (offline planner, procedural painter)."""
+    local = settings.model_copy(update={"queue": "local"})
+    studio = Studio.open(local, store=store)
+    yield studio
+    studio.queue.close()
+
+
+def _request(store: Store, person: str, message: str = "paint a fox") -> TurnRequest:
+    user = store.user("web", person, person)
+    actor = Actor(user)
+    session = store.session(actor, Scope.web(person, "studio"))
+    return turn_request(actor, session, message, front_end="web")
+
+
+def _worker(store: Store, settings: Settings, name: str = "gpu-0", slots: int = 1) -> str:
+    store.worker_beat(name, route_for(settings.image_model), slots)
+    return name
+
+
+def _run_by_hand(store: Store, worker: str, job_id: int) -> None:
+    """A worker that claims the job and ends it at once (the order is the test)."""
+    assert store.job_claim(job_id, worker) is not None
+    assert store.job_finish(job_id, worker, "done", result=None)
+
+
+def _kill(store: Store, worker: str) -> None:
+    """The worker's heartbeat stops, as when it is SIGKILLed."""
+    with store.engine.begin() as conn:
+        conn.execute(update(WorkerRow).where(WorkerRow.name == worker)
+                     .values(heartbeat_at=text("now() - interval '1 minute'")))
+
+
+# -- who goes next ----------------------------------------------------------------------------
+
+def test_a_flood_from_two_front_ends_delays_another_persons_turn_by_one_job(
+        store, settings, front_ends):
+    gpu = _worker(store, settings)
+    one, two = front_ends
+    flood = [(one if i % 2 else two).submit(_request(store, "ann", f"paint fox {i}"))
+             for i in range(50)]
+    first = one.dispatch_once()
+    assert [r.id for r in first] == [flood[0].id]  # one slot: one job handed to Celery
+    assert two.dispatch_once() == []  # no free slot left, whoever looks
+
+    bob = two.submit(_request(store, "bob", "paint a heron"))
+    assert bob.position() == 1  # next, ahead of ann's 49 waiting
+    assert flood[1].position() == 2
+
+    order, running = [], first[0]
+    for turn in range(51):
+        _run_by_hand(store, gpu, running.id)
+        sent = (two if turn % 2 else one).dispatch_once()  # whichever front-end looks
+        if not sent:
+            break
+        assert len(sent) == 1
+        order.append(running := sent[0])
+    ids = [r.id for r in order]
+    assert ids[0] == bob.id  # the slot ann's running turn frees goes to bob
+    assert ids[1:] == [h.id for h in flood[1:]]  # then ann's, in the order she sent them
+
+
+def test_people_take_turns_round_robin_across_front_ends(store, settings, front_ends):
+    _worker(store, settings, slots=3)
+    one, two = front_ends
+    ann = [one.submit(_request(store, "ann", f"fox {i}")) for i in range(3)]
+    bob = [two.submit(_request(store, "bob", f"heron {i}")) for i in range(3)]
+    cat = [one.submit(_request(store, "cat", "owl"))]
+    assert [r.id for r in two.dispatch_once()] == [ann[0].id, bob[0].id, cat[0].id]
+    assert [h.position() for h in (ann[1], bob[1], ann[2], bob[2])] == [1, 2, 3, 4]
+
+
+# -- cancel -----------------------------------------------------------------------------------
+
+def test_a_turn_cancelled_while_waiting_never_reaches_a_worker(store, settings, front_ends,
+                                                              studio):
+    gpu = _worker(store, settings)
+    one, two = front_ends
+    waiting = one.submit(_request(store, "ann", "paint a fox"))
+    assert waiting.cancel() is True
+    assert waiting.state == "cancelled" and waiting.future.cancelled()
+    assert two.dispatch_once() == []  # a free slot, and nothing to hand it
+
+    # Handed to Celery, then cancelled before a worker took it: its message arrives and
+    # the worker runs nothing.
+    sent = one.submit(_request(store, "bob", "paint a heron"))
+    assert [r.id for r in two.dispatch_once()] == [sent.id]
+    assert sent.cancel() is True
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        gpu)
+    assert worker.run_job(sent.id) == "skipped"
+    bob = Actor(store.user("web", "bob"))
+    assert store.history(bob, store.find_session(bob, sent.request.session_key)) == []
+    rows = {r.id: r for r in store.jobs([waiting.id, sent.id])}
+    assert [(rows[i].state, rows[i].worker, rows[i].attempts)
+            for i in (waiting.id, sent.id)] == [("cancelled", None, 0)] * 2
+
+
+def test_a_cancel_of_a_running_turn_is_a_flag_its_worker_sees(store, settings, front_ends):
+    gpu = _worker(store, settings)
+    one, _ = front_ends
+    job = one.submit(_request(store, "ann"))
+    one.dispatch_once()
+    assert store.job_claim(job.id, gpu) is not None
+    assert job.cancel() is True  # running: stops at its next step
+    assert redis.Redis.from_url(BROKER).exists(cancel_key(job.key))
+    assert store.jobs([job.id])[0].state == "running"
+
+
+# -- delivered twice, or again after a worker died ----------------------------------------------
+
+def _versions(store: Store, request: TurnRequest) -> list[tuple[int, int]]:
+    actor = Actor(store.user(request.platform, request.external_id))
+    session = store.find_session(actor, request.session_key)
+    return [(a.number, v.number) for a in store.list_artworks(actor, session)
+            for v in store.versions(actor, session, a.number)]
+
+
+def _messages(store: Store, request: TurnRequest) -> list[tuple[str, str]]:
+    actor = Actor(store.user(request.platform, request.external_id))
+    session = store.find_session(actor, request.session_key)
+    return [(m.role, m.text) for m in store.history(actor, session)]
+
+
+def test_a_message_delivered_twice_runs_the_turn_once(store, settings, front_ends, studio):
+    gpu = _worker(store, settings)
+    one, _ = front_ends
+    job = one.submit(_request(store, "ann", "paint a fox"))
+    one.dispatch_once()
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        gpu)
+    assert worker.run_job(job.id) == "done"
+    assert worker.run_job(job.id) == "skipped"  # Celery's redelivery: the row is done
+    assert _versions(store, job.request) == [(1, 1)]
+    one.follow_once()
+    result = job.future.result(timeout=5)
+    assert result.reply.startswith("Painted a picture: #1")
+    assert [a.files["png"].read_bytes()[:4] for a in result.artifacts] == [b"\x89PNG"]
+
+
+def _died_after(store, settings, front_ends, studio, write) -> tuple[TurnRequest, object]:
+    """A job whose first worker wrote ``write(job_id, request)`` and was killed; the
+    dispatcher queues it again and the second worker runs it."""
+    dead, alive = _worker(store, settings, "gpu-0"), _worker(store, settings, "gpu-1")
+    one, two = front_ends
+    job = one.submit(_request(store, "ann", "paint a fox"))
+    two.dispatch_once()
+    assert store.job_claim(job.id, dead) is not None
+    with store.for_job(job.id):
+        write(job.id, job.request)
+    _kill(store, dead)
+    assert store.worker_beat(alive, route_for(settings.image_model)) is None
+    assert [r.id for r in two.dispatch_once()] == [job.id]  # queued again, sent again
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        alive)
+    assert worker.run_job(job.id) == "done"
+    one.follow_once()
+    return job.request, job.future.result(timeout=5)
+
+
+def test_a_turn_whose_worker_died_after_answering_is_not_run_again(store, settings,
+                                                                  front_ends, studio):
+    first = {}
+
+    def whole_turn(job_id, request):
+        first["result"] = studio.run(request)
+
+    request, result = _died_after(store, settings, front_ends, studio, whole_turn)
+    assert _versions(store, request) == [(1, 1)]  # one version, not two
+    assert result.reply == first["result"].reply
+    assert [m[0] for m in _messages(store, request)] == ["user", "assistant"]
+
+
+def test_a_turn_whose_worker_died_after_making_a_version_keeps_it(store, settings,
+                                                                  front_ends, studio):
+    def asked_and_painted(job_id, request):
+        actor = Actor(store.user(request.platform, request.external_id))
+        session = store.find_session(actor, request.session_key)
+        asked = store.add_message(actor, session, "user", request.message)
+        store.create_artwork(actor, session, "image", title="a fox", prompt="a fox",
+                             operation="generate_image", recipe={},
+                             files={"png": FileIn(b"a fox's png", "image/png")},
+                             message_id=asked.id)
+
+    request, result = _died_after(store, settings, front_ends, studio, asked_and_painted)
+    assert _versions(store, request) == [(1, 1)]
+    assert result.reply == f"#1 v1: {RESUMED}."
+    assert [(a.artwork, a.version) for a in result.artifacts] == [(1, 1)]
+    assert [m[0] for m in _messages(store, request)] == ["user", "assistant"]
+
+
+def test_a_turn_whose_worker_died_before_painting_runs_again_once(store, settings,
+                                                                 front_ends, studio):
+    def only_asked(job_id, request):
+        actor = Actor(store.user(request.platform, request.external_id))
+        store.add_message(actor, store.find_session(actor, request.session_key), "user",
+                          request.message)
+
+    request, result = _died_after(store, settings, front_ends, studio, only_asked)
+    assert result.reply.startswith("Painted a picture: #1")
+    assert _versions(store, request) == [(1, 1)]
+    assert _messages(store, request)[0] == ("user", "paint a fox")  # stored once
+    assert [m[0] for m in _messages(store, request)] == ["user", "assistant"]
+
+
+# -- what a front-end says when it cannot queue ------------------------------------------------
+
+def test_each_person_has_a_cap_across_front_ends(store, settings):
+    _worker(store, settings)
+    one, two = (CeleryTurnQueue(store, settings, per_user_limit=3, dispatch=False)
+                for _ in range(2))
+    try:
+        one.submit(_request(store, "ann"))
+        two.submit(_request(store, "ann"))
+        one.submit(_request(store, "ann"))
+        with pytest.raises(QueueFull, match="^you already have 3 requests in progress; "
+                                            "wait for one to finish"):
+            two.submit(_request(store, "ann"))
+        two.submit(_request(store, "bob"))  # another person is let in
+    finally:
+        one.close()
+        two.close()
+
+
+def test_the_whole_queue_has_a_cap(store, settings, front_ends):
+    _worker(store, settings)
+    one, two = front_ends
+    one.max_waiting = two.max_waiting = 2
+    one.submit(_request(store, "ann"))
+    two.submit(_request(store, "bob"))
+    with pytest.raises(QueueFull, match="^the queue is full; try again in a minute$"):
+        one.submit(_request(store, "cat"))
+
+
+def test_no_worker_for_the_preset_is_said(store, settings, front_ends):
+    with pytest.raises(QueueFull) as err:
+        front_ends[0].submit(_request(store, "ann"))
+    preset = settings.image_model
+    assert str(err.value) == (f"no worker is running for the image model {preset} right now "
+                              f"(`museforge worker --preset {preset}` starts one); try again "
+                              "in a minute")
+
+
+def test_a_broker_that_does_not_answer_is_said(store, settings):
+    _worker(store, settings)
+    dead = settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    queue = CeleryTurnQueue(store, dead, dispatch=False)
+    try:
+        with pytest.raises(QueueFull, match=r"^the job queue's broker at redis://127.0.0.1:1/0 "
+                                             r"does not answer \(.+\); try again in a minute$"):
+            queue.submit(_request(store, "ann"))
+    finally:
+        queue.close()
+    with store.engine.connect() as conn:  # nothing was queued
+        assert conn.execute(text("SELECT count(*) FROM turn_jobs")).scalar() == 0
+    assert TurnJob.__tablename__ == "turn_jobs"
+
+
+# -- the door's default, and results as JSON ------------------------------------------------------
+
+def test_the_default_queue_is_the_local_one_with_no_broker(museforge_home):
+    queue = open_queue(lambda *a: None, settings=load_settings())
+    try:
+        assert isinstance(queue, LocalTurnQueue)
+    finally:
+        queue.close()
+
+
+def test_the_celery_queue_refuses_sqlite_in_one_sentence(museforge_home):
+    settings = load_settings(queue="celery")
+    with Store.open(settings) as store, pytest.raises(QueueUnavailable) as err:
+        open_queue(lambda *a: None, settings=settings, store=store)
+    assert str(err.value) == ("MUSEFORGE_QUEUE=celery needs a PostgreSQL database that "
+                              "front-ends and workers share: set "
+                              "MUSEFORGE_DATABASE_URL=postgresql://...")
+
+
+def test_a_result_travels_as_json_and_its_files_are_read_where_it_lands(museforge_home):
+    settings = load_settings(image_backend="procedural", planner="offline")
+    with Studio.open(settings) as studio:
+        me = Actor(studio.store.local_user())
+        chat = studio.store.session(me, Scope.local("default"))
+        result = studio.run(turn_request(me, chat, "paint four foxes", front_end="web"))
+        back = result_from_wire(result_to_wire(result), studio.store.assets)
+    assert back == result
+    assert back.artifacts and all(p.is_file() for a in back.artifacts for p in a.files.values())
