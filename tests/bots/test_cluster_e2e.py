@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-@pytest.fixture
-def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noqa: F811
-    _broker_or_skip()
+@contextmanager
+def running_cluster(database: str, tmp_path: Path, broker: str, *, workers: int = 2,
+                    front_ends: int = 2) -> Iterator[dict[str, Any]]:
+    """Start moto, ``workers`` workers (w1, w2...) and ``front_ends`` web servers; yield
+    what the test needs; stop them all."""
     processes: list[subprocess.Popen[bytes]] = []
     moto_port = _free_port()
     aws = {"AWS_ACCESS_KEY_ID": "museforge-test", "AWS_SECRET_ACCESS_KEY": "secret",
@@ -81,6 +85,7 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noqa: F
                              str(moto_port)], env={**env, **aws},
                             stdout=moto_log.open("wb"), stderr=subprocess.STDOUT)
     processes.append(moto)
+    saved = {k: os.environ.get(k) for k in aws}
     try:
         _wait_port(moto_port, moto, moto_log)
         endpoint = f"http://127.0.0.1:{moto_port}"
@@ -89,8 +94,8 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noqa: F
                      aws_access_key_id="museforge-test",
                      aws_secret_access_key="secret").create_bucket(Bucket=bucket)
         preset = f"e2e-{uuid.uuid4().hex[:8]}"
-        env.update(aws, MUSEFORGE_DATABASE_URL=pg_url, MUSEFORGE_QUEUE="celery",
-                   MUSEFORGE_BROKER_URL=BROKER, MUSEFORGE_IMAGE_BACKEND="procedural",
+        env.update(aws, MUSEFORGE_DATABASE_URL=database, MUSEFORGE_QUEUE="celery",
+                   MUSEFORGE_BROKER_URL=broker, MUSEFORGE_IMAGE_BACKEND="procedural",
                    MUSEFORGE_PLANNER="offline", MUSEFORGE_IMAGE_MODEL=preset,
                    MUSEFORGE_ASSETS_URL=f"s3://{bucket}/art",
                    MUSEFORGE_ASSETS_ENDPOINT_URL=endpoint, MUSEFORGE_QUEUE_PER_PERSON="50")
@@ -100,18 +105,21 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noqa: F
         os.environ.update(aws)  # this process reads the bucket too (the store's checks)
         with Store.open(settings) as store:
             tokens = {name: store.add_web_user(name)[1] for name in ("ann", "bob", "cat")}
-        for name in ("w1", "w2"):
+        named: dict[str, subprocess.Popen[bytes]] = {}
+        for i in range(1, workers + 1):
+            name = f"w{i}"
             log = tmp_path / f"{name}.log"
-            processes.append(subprocess.Popen(
+            named[name] = subprocess.Popen(
                 [MUSEFORGE, "worker", "--name", name, "--loglevel", "WARNING"],
                 env={**env, "MUSEFORGE_HOME": str(tmp_path / name)},
-                stdout=log.open("wb"), stderr=subprocess.STDOUT))
+                stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            processes.append(named[name])
         fronts = []
-        for name in ("fe1", "fe2"):
+        for i in range(1, front_ends + 1):
             port = _free_port()
-            log = tmp_path / f"{name}.log"
+            log = tmp_path / f"fe{i}.log"
             proc = subprocess.Popen([MUSEFORGE, "serve", "--port", str(port)],
-                                    env={**env, "MUSEFORGE_HOME": str(tmp_path / name)},
+                                    env={**env, "MUSEFORGE_HOME": str(tmp_path / f"fe{i}")},
                                     stdout=log.open("wb"), stderr=subprocess.STDOUT)
             processes.append(proc)
             fronts.append((port, proc, log))
@@ -119,17 +127,35 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noqa: F
             _wait_port(port, proc, log)
         with Store.open(settings) as store:
             deadline = time.monotonic() + START_S
-            while store.live_slots(route_for(preset)) < 2:
+            while store.live_slots(route_for(preset)) < workers:
                 assert time.monotonic() < deadline, "the workers did not register"
                 time.sleep(0.2)
-            yield {"store_settings": settings, "tokens": tokens, "logs": tmp_path,
-                   "urls": [f"http://127.0.0.1:{port}" for port, _, _ in fronts]}
+        yield {"settings": settings, "tokens": tokens, "workers": named,
+               "urls": [f"http://127.0.0.1:{port}" for port, _, _ in fronts]}
     finally:
         for proc in reversed(processes):
             _stop(proc)
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CONFIG_FILE",
-                    "AWS_EC2_METADATA_DISABLED", "AWS_SHARED_CREDENTIALS_FILE"):
-            os.environ.pop(key, None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:  # noqa: F811
+    _broker_or_skip()
+    with running_cluster(pg_url, tmp_path, BROKER) as running:
+        yield running
+
+
+def _rows(settings: Any) -> dict[str, Any]:
+    """The cluster's job rows, by message."""
+    from sqlalchemy import text
+
+    with Store.open(settings) as store, store.engine.connect() as conn:
+        ids = [i for (i,) in conn.execute(text("SELECT id FROM turn_jobs"))]
+        return {r.request["message"]: r for r in store.jobs(ids)}
 
 
 class Person:
@@ -209,7 +235,7 @@ def test_two_workers_two_front_ends_several_people(cluster):
 
     # Fairness, by order: once bob's turn was in, at most one of ann's was handed to a
     # worker before it; cat's cancelled turn never reached one.
-    with Store.open(cluster["store_settings"]) as store, store.engine.connect() as conn:
+    with Store.open(cluster["settings"]) as store, store.engine.connect() as conn:
         from sqlalchemy import text
 
         rows = {r.request["message"]: r for r in store.jobs(
@@ -230,3 +256,74 @@ def test_two_workers_two_front_ends_several_people(cluster):
     assert {r.worker for r in done} == {"w1", "w2"}
     assert len({r.origin for r in rows.values()}) == 2
     assert all(r.attempts == 1 for r in done)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_generation_leaves_one_version_made_by_the_other(cluster):
+    ann = Person(cluster["tokens"]["ann"], cluster["urls"])
+    job = ann.send(0, BIG)
+    assert ann.events(job, until="progress")[-1]["event"] == "progress"
+    row = _rows(cluster["settings"])[BIG]
+    assert row.state == "running"
+    victim = cluster["workers"][row.worker]
+    victim.kill()  # SIGKILL: no goodbye, its heartbeat just stops
+    victim.wait()
+
+    end = ann.events(job)[-1]
+    assert end["event"] == "done", end
+    assert len(end["result"]["artifacts"]) == 4
+    row = _rows(cluster["settings"])[BIG]
+    assert row.state == "done" and row.attempts == 2 and row.worker != victim.args[3]
+    artworks = ann.clients[1].get(f"/api/sessions/{ann.session}/artworks").json()
+    assert sorted((a["number"], a["versions"]) for a in artworks) == \
+        [(n, 1) for n in range(1, 5)]  # made once: four pictures, one version each
+    messages = ann.clients[1].get(f"/api/sessions/{ann.session}/messages").json()
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    with Store.open(cluster["settings"]) as store:
+        assert store.integrity_problems() == []  # no row names a missing object
+
+
+def _private_redis(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    """A Redis of this test's own (the machine's must not be stopped), its queue kept
+    on disk across a restart (append-only file), as a broker should be run."""
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", str(tmp_path), "--appendonly", "yes",
+                             "--appendfsync", "always", "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_port(port, proc, tmp_path / "none")
+    return proc
+
+
+@pytest.mark.slow
+def test_the_broker_down_and_back(pg_url, tmp_path):  # noqa: F811
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (the broker-down test runs its own)")
+    port = _free_port()
+    broker = _private_redis(tmp_path, port)
+    try:
+        with running_cluster(pg_url, tmp_path, f"redis://127.0.0.1:{port}/0", workers=1,
+                             front_ends=1) as running:
+            ann = Person(running["tokens"]["ann"], running["urls"])
+            _stop(broker)  # down before the turn: one sentence, nothing queued
+            refused = ann.clients[0].post(f"/api/sessions/{ann.session}/turns",
+                                          json={"message": "paint a fox"})
+            assert refused.status_code == 429
+            assert refused.json()["detail"].startswith(
+                f"busy: the job queue's broker at redis://127.0.0.1:{port}/0 does not answer (")
+            assert refused.json()["detail"].endswith("; try again in a minute")
+            assert _rows(running["settings"]) == {}
+
+            broker = _private_redis(tmp_path, port)  # back
+            job = ann.send(0, BIG)
+            assert ann.events(job, until="progress")[-1]["event"] == "progress"
+            _stop(broker)  # down in the middle of the turn
+            broker = _private_redis(tmp_path, port)
+            end = ann.events(job)[-1]
+            assert end["event"] == "done" and len(end["result"]["artifacts"]) == 4
+            after = ann.send(0, "paint a heron")  # the worker came back to the broker
+            end = ann.events(after)[-1]
+            assert end["event"] == "done" and end["result"]["artifacts"], end
+            rows = _rows(running["settings"])
+            assert [(r.state, r.attempts) for r in rows.values()] == [("done", 1)] * 2
+    finally:
+        _stop(broker)
