@@ -362,3 +362,50 @@ def test_the_cli_says_an_unreachable_object_store_in_one_line(s3_endpoint, monke
     assert done.stderr.strip().splitlines() == [
         f"error: the bucket 'no-such-bucket' does not exist at {s3_endpoint}; create it "
         "(aws s3 mb s3://no-such-bucket) or fix the assets URL"]
+
+
+class _Watched:
+    """An S3 asset store that, the moment each object is stored, looks from another
+    connection at whether a row names it yet (it must not), and can fail an upload as a
+    worker killed in the middle of one would."""
+
+    def __init__(self, inner: S3AssetStore, url: str, fail: bool = False):
+        self.inner, self.fail, self.seen = inner, fail, []
+        from museforge.storage.db import make_engine
+
+        self.engine = make_engine(url)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def put(self, data: bytes, mime: str):
+        from sqlalchemy import text as sql
+
+        if self.fail:
+            raise StorageError("the object store could not store it: connection lost")
+        written = self.inner.put(data, mime)
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql("SELECT count(*) FROM assets WHERE path = :p"),
+                                {"p": written.path}).scalar()
+        self.seen.append((self.inner.stat(written.path) is not None, rows))
+        return written
+
+
+def test_the_row_is_written_only_after_the_object_is_stored(machine, db_url, tmp_path):
+    with Store(db_url, tmp_path / "gpu-box", assets=machine("gpu-box")) as store:
+        watched = _Watched(store.assets, db_url)
+        store.assets = watched
+        me = Actor(store.local_user())
+        chat = store.session(me, Scope.local("default"))
+        art, v1 = store.create_artwork(me, chat, kind="music", title="a jig", prompt="",
+                                       operation="compose_music", recipe={}, files=_music())
+        assert watched.seen and all(seen == (True, 0) for seen in watched.seen)
+        assert set(v1.files) == set(_music()) and store.integrity_problems() == []
+
+        watched.fail = True  # the upload dies: no version, no row naming a missing object
+        with pytest.raises(StorageError, match="connection lost"):
+            store.add_version(me, chat, art.number, operation="edit_music", recipe={},
+                              files=_music())
+        assert [v.number for v in store.versions(me, chat, art.number)] == [1]
+        assert store.integrity_problems() == []
+        watched.engine.dispose()
