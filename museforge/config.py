@@ -95,6 +95,8 @@ class Settings(BaseSettings):
         "others run."))
     workers: int = Field(default=1, ge=1, le=16, description=(
         "Generations run at once by a server's job queue (1 keeps a GPU to one job)"))
+    pipeline_cache_bytes: int | None = Field(default=None, ge=0, description=(
+        "Bytes of loaded model pipelines kept in memory per process; default half of RAM"))
     queue: Literal["local", "celery"] = Field(default="local", description=(
         "Where turns run: local (this process's fair queue) or celery (museforge worker "
         "processes, through MUSEFORGE_BROKER_URL, fair across front-ends in PostgreSQL)"))

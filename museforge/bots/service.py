@@ -58,8 +58,11 @@ class Studio:
              services: Services | None = None) -> Studio:
         """The studio over ``settings`` (or over ``store``, already open). Raises
         ``PlannerUnavailable`` when the configured planner cannot load."""
+        from museforge.models.image.pipeline_cache import set_budget  # light: no torch
+
         if workers is not None:
             settings = settings.model_copy(update={"workers": workers})
+        set_budget(settings.pipeline_cache_bytes)
         store = store or Store.open(settings)
         assistant = Assistant(store, make_planner(settings), settings=settings,
                               services=services)

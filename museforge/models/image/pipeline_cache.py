@@ -67,12 +67,22 @@ def module_bytes(pipeline: Any) -> int:
     return total
 
 
+def set_budget(max_bytes: int | None) -> None:
+    """Bound the process-wide cache (``Settings.pipeline_cache_bytes``, which the studio
+    passes here); None: ``default_budget``'s half of memory."""
+    global _budget
+    _budget = max_bytes
+    with _default_lock:
+        if _default is not None:
+            _default.max_bytes = default_budget()
+
+
 def default_budget() -> int:
-    """Half of physical memory: pipelines stay resident in RAM even when offloaded to
-    the GPU one module at a time, so the system memory is the binding limit."""
-    env = os.environ.get("MUSEFORGE_PIPELINE_CACHE_BYTES")
-    if env:
-        return int(env)
+    """The bound set by ``set_budget``, else half of physical memory: pipelines stay
+    resident in RAM even when offloaded to the GPU one module at a time, so the system
+    memory is the binding limit."""
+    if _budget is not None:
+        return _budget
     try:
         return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.5)
     except (ValueError, OSError, AttributeError):
@@ -145,6 +155,7 @@ class PipelineCache:
 
 
 _default: PipelineCache | None = None
+_budget: int | None = None
 _default_lock = threading.Lock()
 
 
