@@ -40,6 +40,7 @@ from museforge.tools.base import Artifact
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_S = 0.25
+HOLD_CHECK_POLLS = 4  # every second, whether this worker still holds its job
 RESUMED = ("the worker that began this turn stopped before it finished; what it had made "
            "is kept")
 
@@ -131,13 +132,29 @@ class TurnWorker:
 
     def _watch_cancel(self, key: str, cancel: threading.Event,
                       stop: threading.Event) -> None:
+        """Set ``cancel`` when the person cancels (a Redis key), or when this worker no
+        longer holds the job (its heartbeat stalled so long that the job was given to
+        another): the turn then stops at its next step, and writes nothing more."""
+        job_id = int(key.split("-", 1)[0])
+        polls = 0
         while not stop.wait(CANCEL_POLL_S):
+            polls += 1
             try:
                 if self.redis.exists(cancel_key(key)):
                     cancel.set()
                     return
             except Exception as exc:
                 log.warning("cannot look for a cancel of job %s: %s", key, exc)
+            if polls % HOLD_CHECK_POLLS == 0:
+                try:
+                    rows = self.store.jobs([job_id])
+                except Exception as exc:
+                    log.warning("cannot look at job %s: %s", key, exc)
+                    continue
+                if not rows or rows[0].state != "running" or rows[0].worker != self.name:
+                    log.error("job %s was given to another worker; stopping it here", key)
+                    cancel.set()
+                    return
 
 
 def run_worker(settings: Settings, *, preset: str | None = None, name: str | None = None,

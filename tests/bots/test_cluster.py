@@ -9,6 +9,7 @@ tests/bots/test_cluster_e2e.py runs the real processes."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,6 +274,7 @@ def test_a_turn_whose_worker_died_after_answering_is_not_run_again(store, settin
     request, result = _died_after(store, settings, front_ends, studio, whole_turn)
     assert _versions(store, request) == [(1, 1)]  # one version, not two
     assert result.reply == first["result"].reply
+    assert [(a.artwork, a.version) for a in result.artifacts] == [(1, 1)]
     assert [m[0] for m in _messages(store, request)] == ["user", "assistant"]
 
 
@@ -389,3 +391,26 @@ def test_a_result_travels_as_json_and_its_files_are_read_where_it_lands(museforg
         back = result_from_wire(result_to_wire(result), studio.store.assets)
     assert back == result
     assert back.artifacts and all(p.is_file() for a in back.artifacts for p in a.files.values())
+
+
+def test_a_worker_that_lost_its_job_stops_at_the_next_step(store, settings, front_ends,
+                                                           studio):
+    """A worker whose heartbeat stalled so long that its job went to another must not
+    go on writing: its turn is stopped as by a cancel."""
+    slow, other = _worker(store, settings, "gpu-0"), _worker(store, settings, "gpu-1")
+    one, _ = front_ends
+    job = one.submit(_request(store, "ann", "paint a fox"))
+    one.dispatch_once()
+    row = store.job_claim(job.id, slow)
+    with store.engine.begin() as conn:  # the dispatcher gave it to gpu-1 meanwhile
+        conn.execute(update(TurnJob).where(TurnJob.id == job.id).values(worker=other))
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        slow)
+    cancel, stop = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=worker._watch_cancel, args=(row.key, cancel, stop))
+    watcher.start()
+    try:
+        assert cancel.wait(30)
+    finally:
+        stop.set()
+        watcher.join()
