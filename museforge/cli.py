@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from museforge.assistant.jobs import QueueUnavailable
+from museforge.assistant.jobs import QueueFull, QueueUnavailable
 from museforge.config import Settings, load_settings
 from museforge.storage.errors import DatabaseUnavailable, NotFound, StorageError
 from museforge.storage.models import Actor, SessionInfo, VersionInfo
@@ -614,7 +614,7 @@ def main() -> None:
     except DatabaseUnavailable as exc:
         err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(1) from None
-    except QueueUnavailable as exc:
+    except (QueueUnavailable, QueueFull) as exc:
         err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
         raise SystemExit(1) from None
     except StorageError as exc:

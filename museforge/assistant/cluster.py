@@ -395,18 +395,23 @@ class CeleryTurnQueue:
 
     def _listen(self) -> None:
         """Progress from the workers (pub/sub), reconnecting when Redis comes back."""
+        told = False  # said once per outage
         while not self._closed.is_set():
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.psubscribe(JOB_CHANNELS)
                 pubsub.subscribe(DISPATCH_WAKE)
+                told = False
                 while not self._closed.is_set():
                     message = pubsub.get_message(timeout=0.5)
                     if message is not None:
                         self._on_message(message)
             except Exception as exc:
                 if not self._closed.is_set():
-                    log.warning("lost the broker's events (%s); reconnecting", _reason(exc))
+                    if not told:
+                        log.warning("no progress events from the broker at %s (%s); "
+                                    "trying again every second", self.broker, _reason(exc))
+                        told = True
                     self._closed.wait(1.0)
             finally:
                 try:

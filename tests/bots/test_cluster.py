@@ -414,3 +414,17 @@ def test_a_worker_that_lost_its_job_stops_at_the_next_step(store, settings, fron
     finally:
         stop.set()
         watcher.join()
+
+
+def test_the_cli_says_in_one_line_why_a_turn_cannot_queue(settings, monkeypatch):
+    from cliutil import museforge
+
+    monkeypatch.setenv("MUSEFORGE_QUEUE", "celery")
+    monkeypatch.setenv("MUSEFORGE_BROKER_URL", BROKER)
+    monkeypatch.setenv("MUSEFORGE_IMAGE_MODEL", settings.image_model)
+    done = museforge("ask", "paint a fox", url=settings.database_url)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: no worker is running for the image model {settings.image_model} right now "
+        f"(`museforge worker --preset {settings.image_model}` starts one); try again in a "
+        "minute"]
