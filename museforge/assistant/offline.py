@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from museforge.assistant import (
     complaints,
+    corrections,
     followups,
     intents,
     language,
@@ -160,6 +161,7 @@ class OfflinePlanner:
                 given, context, lambda words, after: self.plan(words, after).calls))
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
         message = spelling.normalise(message, titles)
+        message = corrections.take_back(message)  # "on guitar, no wait, piano": on piano
         if styles.asks_for_styles(message):  # "what styles have you learnt?"
             return Plan(calls=styles._list(message, context))
         if _HELP.match(message):
