@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import os
 import re
 import socket
@@ -55,6 +56,9 @@ POLL_S = 0.2  # the dispatcher's round when nothing wakes it
 ORDER_TTL_S = 0.5  # places in the line are read at most this often
 PRUNE_EVERY_S = 600.0
 CANCEL_TTL_S = 3600
+# A job's request JSON may carry its attached files as assets under this key, beside the
+# TurnRequest's own fields: [[the front-end's path, the asset's logical path], ...].
+UPLOADS = "uploads"
 
 
 def route_for(preset: str) -> str:
@@ -279,9 +283,13 @@ class CeleryTurnQueue:
             raise QueueFull(f"no worker is running for the image model {preset} right now "
                             f"(`museforge worker --preset {preset}` starts one); try again "
                             "in a minute")
+        payload = request.to_json()
+        uploads = self._upload(request)
+        if uploads:
+            payload[UPLOADS] = uploads
         with self._lock:  # the listener looks up handles under it: none is missed
             try:
-                row = self.store.job_submit(request.to_json(), request.queue_key, route,
+                row = self.store.job_submit(payload, request.queue_key, route,
                                             self.origin, per_person=self.per_user_limit,
                                             max_waiting=self.max_waiting)
             except TooManyJobs as exc:
@@ -291,6 +299,21 @@ class CeleryTurnQueue:
             self._order = (0.0, {})
         self._wake.set()
         return handle
+
+    def _upload(self, request: TurnRequest) -> list[list[str]]:
+        """Each attached file into the asset store, so that a worker on another machine
+        reads it: [this machine's path, the asset's logical path]. A file that cannot
+        be read is left to the turn to say so."""
+        out = []
+        for name in request.attachments:
+            path = Path(name)
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            out.append([name, self.store.assets.put(data, mime).path])
+        return out
 
     def waiting(self) -> int:
         return self.store.jobs_waiting()

@@ -16,13 +16,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
+import tempfile
 import threading
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from museforge.assistant.cluster import (
     DISPATCH_WAKE,
     TASK,
+    UPLOADS,
     cancel_key,
     celery_app,
     job_channel,
@@ -69,12 +74,18 @@ class TurnWorker:
                                    daemon=True)
         watcher.start()
         try:
-            request = TurnRequest.from_json(row.request)
-            with self.store.for_job(job_id):
+            fields = {k: v for k, v in row.request.items() if k != UPLOADS}
+            request = TurnRequest.from_json(fields)
+            with self.store.for_job(job_id), tempfile.TemporaryDirectory(
+                    prefix="museforge-uploads-") as folder:
+                here = self._fetch_uploads(row.request.get(UPLOADS, []), Path(folder))
                 result = self._resume(row, request) if row.attempts > 1 else None
                 if result is None:
-                    result = self.studio.run(request, self._progress(key), cancel)
-            self.store.job_finish(job_id, self.name, "done", result=result_to_wire(result))
+                    attached = tuple(here.get(a, a) for a in request.attachments)
+                    result = self.studio.run(replace(request, attachments=attached),
+                                             self._progress(key), cancel)
+                wire = _paths_back(result_to_wire(result), here)
+            self.store.job_finish(job_id, self.name, "done", result=wire)
             return "done"
         except Exception as exc:
             log.exception("job %s failed", job_id)
@@ -86,6 +97,17 @@ class TurnWorker:
             stop.set()
             self._publish(key, {"event": "end"})
             self._publish_raw(DISPATCH_WAKE, "{}")
+
+    def _fetch_uploads(self, uploads: list[list[str]], folder: Path) -> dict[str, str]:
+        """The attached files, from the asset store into ``folder`` under their own names
+        (the turn reads a file's kind from its name): the front-end's path -> here."""
+        here = {}
+        for i, (theirs, rel) in enumerate(uploads):
+            local = folder / str(i) / Path(theirs).name
+            local.parent.mkdir()
+            shutil.copyfile(self.store.assets.abspath(rel), local)
+            here[theirs] = str(local)
+        return here
 
     def _resume(self, row: JobRow, request: TurnRequest) -> TurnResult | None:
         """The result of a first run that had written something that must not be
@@ -155,6 +177,18 @@ class TurnWorker:
                     log.error("job %s was given to another worker; stopping it here", key)
                     cancel.set()
                     return
+
+
+def _paths_back(wire: dict[str, Any], here: dict[str, str]) -> dict[str, Any]:
+    """The result with this worker's copies of the attached files named as the
+    front-end knows them (a file's error is shown by the name the person gave it)."""
+    if not here:
+        return wire
+    text = json.dumps(wire)
+    for theirs, local in here.items():
+        text = text.replace(json.dumps(local)[1:-1], json.dumps(theirs)[1:-1])
+    back: dict[str, Any] = json.loads(text)
+    return back
 
 
 def run_worker(settings: Settings, *, preset: str | None = None, name: str | None = None,

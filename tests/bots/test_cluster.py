@@ -428,3 +428,30 @@ def test_the_cli_says_in_one_line_why_a_turn_cannot_queue(settings, monkeypatch)
         f"error: no worker is running for the image model {settings.image_model} right now "
         f"(`museforge worker --preset {settings.image_model}` starts one); try again in a "
         "minute"]
+
+
+def test_attached_files_travel_through_the_asset_store(store, settings, front_ends, studio,
+                                                      tmp_path):
+    """A worker on another machine cannot read the front-end's upload folder: the files
+    go with the job through the asset store, and come back named as the person sent them."""
+    from PIL import Image
+
+    gpu = _worker(store, settings)
+    one, _ = front_ends
+    picture, broken = tmp_path / "uploads" / "my cat.png", tmp_path / "uploads" / "notes.png"
+    picture.parent.mkdir()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(picture)
+    broken.write_bytes(b"this is no picture")
+    request = _request(store, "ann", "")
+    job = one.submit(TurnRequest.from_json({**request.to_json(),
+                                            "attachments": [str(picture), str(broken)]}))
+    picture.unlink()  # not on the worker's machine
+    broken.unlink()
+    one.dispatch_once()
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        gpu)
+    assert worker.run_job(job.id) == "done"
+    one.follow_once()
+    result = job.future.result(timeout=5)
+    assert [(a.kind, a.files["png"].is_file()) for a in result.imported] == [("image", True)]
+    assert [e["file"] for e in result.errors] == [str(broken)]
