@@ -233,6 +233,28 @@ def test_two_workers_two_front_ends_several_people(cluster):
     assert {"what": "painting", "step": 1, "total": 1}.items() <= \
         next(e for e in ends["heron"] if e["event"] == "progress").items()
 
+    # A picture sent to one front-end is edited by a worker with another data dir, and
+    # the result is read back through the other front-end.
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (96, 64), (40, 90, 160)).save(png, format="PNG")
+    sent = cat.clients[0].post(f"/api/sessions/{cat.session}/uploads",
+                               params={"filename": "my lake.png"}, content=png.getvalue(),
+                               headers={"Content-Type": "application/octet-stream"})
+    assert sent.status_code == 201, sent.text
+    answer = cat.clients[0].post(f"/api/sessions/{cat.session}/turns",
+                                 json={"message": "make it brighter",
+                                       "uploads": [sent.json()["id"]]})
+    assert answer.status_code == 202, answer.text
+    brighter = cat.events((0, answer.json()))[-1]
+    assert brighter["event"] == "done", brighter
+    made = brighter["result"]["artifacts"]
+    assert made and all(a["kind"] == "image" for a in made)
+    assert cat.file(1, made[-1]["files"]["png"])[:4] == b"\x89PNG"
+
     # Fairness, by order: once bob's turn was in, at most one of ann's was handed to a
     # worker before it; cat's cancelled turn never reached one.
     with Store.open(cluster["settings"]) as store, store.engine.connect() as conn:
