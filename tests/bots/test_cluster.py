@@ -455,3 +455,42 @@ def test_attached_files_travel_through_the_asset_store(store, settings, front_en
     result = job.future.result(timeout=5)
     assert [(a.kind, a.files["png"].is_file()) for a in result.imported] == [("image", True)]
     assert [e["file"] for e in result.errors] == [str(broken)]
+
+
+def test_two_dispatchers_at_once_never_hand_out_more_than_the_free_slots(store, settings,
+                                                                         front_ends):
+    _worker(store, settings, slots=2)
+    one, two = front_ends
+    for i in range(6):
+        (one, two)[i % 2].submit(_request(store, f"p{i}"))
+    sent: list[list[int]] = []
+    barrier = threading.Barrier(4)
+
+    def race(queue: CeleryTurnQueue) -> None:
+        barrier.wait()
+        sent.append([r.id for r in queue.dispatch_once()])
+
+    threads = [threading.Thread(target=race, args=(q,)) for q in (one, two, one, two)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    handed = [j for batch in sent for j in batch]
+    assert len(handed) == len(set(handed)) == 2  # two slots: two jobs, each once
+    assert two.dispatch_once() == []
+
+
+def test_a_job_whose_message_was_lost_is_sent_again(store, settings, front_ends):
+    """Dispatched, but no worker ever claimed it (the front-end died between the commit
+    and the send, or the broker lost the message): after a while it goes back in line."""
+    gpu = _worker(store, settings)
+    one, two = front_ends
+    job = one.submit(_request(store, "ann"))
+    assert [r.id for r in one.dispatch_once()] == [job.id]
+    assert two.dispatch_once() == []
+    with store.engine.begin() as conn:
+        conn.execute(update(TurnJob).where(TurnJob.id == job.id)
+                     .values(dispatched_at=text("now() - interval '1 minute'")))
+    assert [r.id for r in two.dispatch_once()] == [job.id]
+    _run_by_hand(store, gpu, job.id)
+    assert store.jobs([job.id])[0].attempts == 1
