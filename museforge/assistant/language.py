@@ -205,3 +205,29 @@ STRONG_CHANGE = re.compile(
     r"drastic\w*|dramatic|completely|totally|unrecogni[sz]able|differently|much\s+more|"
     r"(?:very|really|pretty|quite|totally|wildly|super|way|completely|more)\s+different|"
     r"different\s+from\s+each\s+other|nothing\s+alike|go\s+far|far\s+out)\b", re.I)
+
+
+# "more moody" is "moodier": the tables of moods, complaints and adjustments are written
+# with one form, and people say either.
+_COMPARATIVE_OF = {
+    "dark": "darker", "bright": "brighter", "warm": "warmer", "cool": "cooler",
+    "cold": "colder", "sad": "sadder", "happy": "happier", "moody": "moodier",
+    "gloomy": "gloomier", "calm": "calmer", "soft": "softer", "loud": "louder",
+    "quiet": "quieter", "fast": "faster", "slow": "slower", "sunny": "sunnier",
+    "spooky": "spookier", "creepy": "creepier", "lively": "livelier", "jolly": "jollier",
+    "dreamy": "dreamier", "sleepy": "sleepier", "punchy": "punchier", "bouncy": "bouncier",
+    "groovy": "groovier", "mellow": "mellower", "gentle": "gentler", "sharp": "sharper",
+    "cheery": "cheerier", "scary": "scarier", "busy": "busier", "simple": "simpler",
+    "deep": "deeper", "heavy": "heavier", "light": "lighter", "dim": "dimmer",
+    "cozy": "cozier", "cosy": "cosier", "chill": "chiller", "snowy": "snowier",
+    "stormy": "stormier", "rainy": "rainier", "foggy": "foggier", "misty": "mistier",
+}
+_MORE_ADJECTIVE = re.compile(
+    r"\bmore\s+(" + "|".join(_COMPARATIVE_OF) + r")\b(?!\s+(?:and|than)\b)"
+    r"(?!\s+(?:colou?rs?|tones?|light|shadows?|notes?|sounds?|parts?|bits?|areas?|bars?)\b)",
+    re.I)
+
+
+def comparatives(text: str) -> str:
+    """"make it more moody" -> "make it moodier"; "more light" (a noun) stays."""
+    return _MORE_ADJECTIVE.sub(lambda m: _COMPARATIVE_OF[m.group(1).lower()], text)

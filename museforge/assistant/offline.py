@@ -72,7 +72,10 @@ _POLITE = re.compile(
     r"(?:have|get)|do\s+me|if\s+it'?s\s+not\s+too\s+much\s+trouble|i\s+was\s+wondering\s+if\s+"
     r"(?:you\s+could|i\s+could\s+(?:have|get))|would\s+it\s+be\s+possible\s+to|"
     r"museforge|@museforge|what\s+i(?:'d|\s+would)\s+(?:love|like)\s+is|what\s+i\s+(?:want|need)\s+is|"
-    r"all\s+i\s+want\s+is|i(?:'m|\s+am)\s+(?:after|looking\s+for)|looking\s+for)\b[\s,!:]*)+",
+    r"all\s+i\s+want\s+is|i(?:'m|\s+am)\s+(?:after|looking\s+for)|looking\s+for|"
+    r"i\s+was\s+(?:thinking|hoping\s+for|imagining)(?:\s+(?:of|about))?(?:\s+(?:maybe|perhaps))?|"
+    r"(?:something|anything)\s+like(?=\s+(?:a|an|some|the)\b)|"
+    r"(?:maybe|perhaps)(?=\s+(?:a|an|some)\b))\b[\s,!:]*)+",
     re.I)
 
 # Below these the model does not overrule the rules / act alone / even ask.
@@ -162,6 +165,7 @@ class OfflinePlanner:
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
         message = spelling.normalise(message, titles)
         message = corrections.take_back(message)  # "on guitar, no wait, piano": on piano
+        message = language.comparatives(message)  # "more moody" is "moodier"
         if styles.asks_for_styles(message):  # "what styles have you learnt?"
             return Plan(calls=styles._list(message, context))
         if _HELP.match(message):
@@ -205,7 +209,9 @@ class OfflinePlanner:
                            and _POLITE.sub("", p).strip(" ,.!?")]) == 1
         if len(pieces) == 1 and remark(pieces[0]):  # "the whale is the best", "lol so cute"
             return Plan(reply=prompts.REMARK, answer="chat")
-        if len(pieces) == 1 and _about_the_person(pieces[0], alone=True):  # "I teach year 3"
+        if len(pieces) == 1 and _about_the_person(pieces[0], alone=True) and not re.match(
+                r"\s*i\s+was\s+(?:thinking|hoping|imagining)\b.*\b(?:a|an|some)\s", pieces[0],
+                re.I):  # "I teach year 3", not "I was thinking of a windmill"
             return Plan(reply=prompts.GREETING, answer="chat")
         if len(pieces) > 1 and _BACK_TO_A_VERSION.search(message) \
                 and not _SEQUENCED.search(message) and len(language.explicit_refs(message)) <= 1:
@@ -969,6 +975,9 @@ _OPINION = re.compile(
     r"|(?:my\s+)?fav(?:ou?rite)?(?:\s+one)?\s+is\s+[\w# ]{1,25}"
     r"|(?:i'?ll\s+|let'?s\s+|i\s+)?go\s+with\s+"
     r"(?:#\s*\d+|the\s+[\w ]{1,20}?|number\s+\w+)(?:\s+in\s+the\s+end|\s+then|\s+after\s+all)?"
+    # "wow the colours", "omg that fox", "love the little boat"
+    r"|(?:wow|omg|oh|ooh+|aw+|whoa|love|loving|look\s+at)[\s,!]+(?:the|those|these|that|this|"
+    r"his|her|its|it's)\s+(?:little\s+|tiny\s+)?[\w'-]+(?:\s+[\w'-]+)?"
     r"|" + _INTERJECTION + r")[\s,.!?]*$", re.I)
 _CHANGE_WORDS = re.compile(
     r"\b(?:too|more|less|not\s+enough|should|needs?|could\s+be|wish|instead|but|make|turn|"

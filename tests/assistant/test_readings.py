@@ -130,3 +130,37 @@ def test_photographs_are_the_photo_style_and_their_number_is_the_count(me, chat,
     assert [name for name, _ in calls] == ["generate_image"]
     args = calls[0][1]
     assert args["count"] == 3 and args["style"] == "photo" and "cottage" in args["prompt"]
+
+
+@pytest.mark.parametrize(("kind", "message", "tool", "arg", "value"), [
+    ("music", "a touch more moody", "edit_music", "mode", "minor"),
+    ("music", "can it be more happy", "edit_music", "mode", "major"),
+    ("image", "more dark please", "adjust_image", "brightness", "<1"),
+])
+def test_more_and_an_adjective_reads_as_its_comparative(me, chat, assistant, paint, kind,
+                                                         message, tool, arg, value):
+    paint("a rowing boat on a lake", kind=kind)
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == [tool], result.reply
+    if value == "<1":
+        assert calls[0][1][arg] < 1.0
+    else:
+        assert calls[0][1][arg] == value
+
+
+@pytest.mark.parametrize("message", ["wow the colours", "ooh that little boat!",
+                                     "look at the sky"])
+def test_an_exclamation_about_the_picture_changes_nothing(me, chat, assistant, paint,
+                                                          message):
+    paint("a rowing boat on a lake at sunset")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [] and result.answer == "chat", result.reply
+
+
+@pytest.mark.parametrize(("message", "prompt"), [
+    ("I was thinking of maybe a windmill in a tulip field", "a windmill in a tulip field"),
+    ("something like a foggy pier at dawn", "a foggy pier at dawn"),
+])
+def test_a_tentative_request_paints_what_it_describes(me, chat, assistant, message, prompt):
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [("generate_image", {"prompt": prompt})], result.reply
