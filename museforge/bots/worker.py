@@ -20,6 +20,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from museforge.tools.base import Artifact
 log = logging.getLogger(__name__)
 CANCEL_POLL_S = 0.25
 HOLD_CHECK_POLLS = 4  # every second, whether this worker still holds its job
+FINISH_TRIES = 8  # about 10 s of retries to record a job's end
 RESUMED = ("the worker that began this turn stopped before it finished; what it had made "
            "is kept")
 
@@ -59,9 +61,28 @@ class TurnWorker:
         self.redis = redis
         self.route = route
         self.name = name
+        self._busy = False
+        self._busy_lock = threading.Lock()
 
     def run_job(self, job_id: int) -> str:
         """Run job ``job_id`` if it is there to run; what became of it."""
+        with self._busy_lock:
+            self._busy = True
+        try:
+            return self._run_job(job_id)
+        finally:
+            with self._busy_lock:
+                self._busy = False
+
+    def tidy(self) -> int:
+        """Between turns: put back in line any job still marked as running here (its end
+        could not be recorded: the database was away); how many."""
+        with self._busy_lock:
+            if self._busy:
+                return 0
+            return self.store.jobs_release(self.name)
+
+    def _run_job(self, job_id: int) -> str:
         row = self.store.job_claim(job_id, self.name)
         if row is None:
             log.info("job %s is not there to run (finished, cancelled or taken)", job_id)
@@ -85,18 +106,31 @@ class TurnWorker:
                     result = self.studio.run(replace(request, attachments=attached),
                                              self._progress(key), cancel)
                 wire = _paths_back(result_to_wire(result), here)
-            self.store.job_finish(job_id, self.name, "done", result=wire)
-            return "done"
         except Exception as exc:
             log.exception("job %s failed", job_id)
             text = " ".join(str(exc).split()) or type(exc).__name__
-            self.store.job_finish(job_id, self.name, "failed",
-                                  error=f"the turn failed on a worker: {text}")
+            self._finish(job_id, "failed", error=f"the turn failed on a worker: {text}")
             return "failed"
+        else:
+            self._finish(job_id, "done", result=wire)
+            return "done"
         finally:
             stop.set()
             self._publish(key, {"event": "end"})
             self._publish_raw(DISPATCH_WAKE, "{}")
+
+    def _finish(self, job_id: int, state: str, **end: Any) -> None:
+        """Record the end; a database that is away is waited for a little (then ``tidy``
+        puts the job back in line, and its second run finds what the first wrote)."""
+        for attempt in range(FINISH_TRIES):
+            try:
+                if not self.store.job_finish(job_id, self.name, state, **end):
+                    log.warning("job %s was no longer this worker's", job_id)
+                return
+            except Exception as exc:
+                log.warning("cannot record the end of job %s (%s); trying again", job_id,
+                            exc)
+                time.sleep(min(2.0, 0.1 * 2 ** attempt))
 
     def _fetch_uploads(self, uploads: list[list[str]], folder: Path) -> dict[str, str]:
         """The attached files, from the asset store into ``folder`` under their own names
@@ -221,6 +255,8 @@ def run_worker(settings: Settings, *, preset: str | None = None, name: str | Non
         while True:
             try:
                 studio.store.worker_beat(name, route, 1)
+                if worker.tidy():
+                    log.warning("put back in line a job whose end was not recorded")
             except Exception as exc:
                 log.warning("heartbeat failed: %s", exc)
             if stop.wait(HEARTBEAT_S):

@@ -309,6 +309,18 @@ class TurnJobs:
         found: JobRow | None = self._write(op)
         return found
 
+    def jobs_release(self, worker: str) -> int:
+        """Put back in line the jobs ``worker`` holds as running (called when it runs
+        none: an end it could not record, with the database away); how many."""
+
+        def op(s: Session) -> int:
+            done = s.execute(update(TurnJob).where(
+                TurnJob.worker == worker, TurnJob.state == "running")
+                .values(state="queued", worker=None))
+            return int(done.rowcount)  # type: ignore[attr-defined]
+
+        return int(self._write(op))
+
     def job_finish(self, job_id: int, worker: str, state: str, *,
                    result: dict[str, Any] | None = None, error: str | None = None) -> bool:
         """Record how the job ended, if this worker still holds it."""

@@ -494,3 +494,24 @@ def test_a_job_whose_message_was_lost_is_sent_again(store, settings, front_ends)
     assert [r.id for r in two.dispatch_once()] == [job.id]
     _run_by_hand(store, gpu, job.id)
     assert store.jobs([job.id])[0].attempts == 1
+
+
+def test_a_job_whose_end_could_not_be_recorded_goes_back_in_line(store, settings,
+                                                                 front_ends, studio):
+    """The database was away when the worker finished: between turns the worker puts the
+    job back, and its second run answers from what the first wrote (no second version)."""
+    gpu = _worker(store, settings)
+    one, _ = front_ends
+    job = one.submit(_request(store, "ann", "paint a fox"))
+    one.dispatch_once()
+    assert store.job_claim(job.id, gpu) is not None
+    with store.for_job(job.id):
+        studio.run(job.request)  # ran; its end never reached the row
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        gpu)
+    assert worker.tidy() == 1
+    assert [r.id for r in one.dispatch_once()] == [job.id]
+    assert worker.run_job(job.id) == "done"
+    one.follow_once()
+    assert job.future.result(timeout=5).reply.startswith("Painted a picture: #1")
+    assert _versions(store, job.request) == [(1, 1)]
