@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -90,10 +90,9 @@ def round_robin(queued: list[tuple[int, str]], last_served: dict[str, datetime]
     mine: dict[str, list[int]] = {}
     for job_id, person in queued:
         mine.setdefault(person, []).append(job_id)
-    never = datetime.min
+    never = datetime.min.replace(tzinfo=UTC)
     # (when last served, their oldest waiting job) -> the next person; ties by arrival
-    line = sorted(mine, key=lambda p: (last_served.get(p, never).replace(tzinfo=None),
-                                       mine[p][0]))
+    line = sorted(mine, key=lambda p: (last_served.get(p, never), mine[p][0]))
     order: list[int] = []
     while line:
         person = line.pop(0)

@@ -515,3 +515,15 @@ def test_a_job_whose_end_could_not_be_recorded_goes_back_in_line(store, settings
     one.follow_once()
     assert job.future.result(timeout=5).reply.startswith("Painted a picture: #1")
     assert _versions(store, job.request) == [(1, 1)]
+
+
+def test_round_robin_serves_the_person_served_longest_ago_first():
+    from datetime import UTC, datetime, timedelta
+
+    from museforge.storage.turn_jobs import round_robin
+
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    queued = [(1, "ann"), (2, "ann"), (3, "bob"), (4, "cat"), (5, "ann"), (6, "bob")]
+    served = {"ann": now, "bob": now - timedelta(minutes=5)}  # cat: never
+    assert round_robin(queued, served) == [4, 3, 1, 6, 2, 5]
+    assert round_robin(queued, {}) == [1, 3, 4, 2, 6, 5]  # nobody served yet: by arrival
