@@ -35,7 +35,7 @@ from museforge.assistant.cluster import (
     result_to_wire,
     route_for,
 )
-from museforge.assistant.jobs import TurnRequest
+from museforge.assistant.jobs import QueueUnavailable, TurnRequest
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.bots.service import Studio
 from museforge.config import Settings
@@ -228,7 +228,12 @@ def _paths_back(wire: dict[str, Any], here: dict[str, str]) -> dict[str, Any]:
 def run_worker(settings: Settings, *, preset: str | None = None, name: str | None = None,
                loglevel: str = "INFO") -> None:
     """Serve turns until stopped (Ctrl-C, SIGTERM: the running turn finishes first)."""
-    import redis
+    try:
+        import celery  # noqa: F401
+        import redis
+    except ImportError as exc:  # the `cluster` extra
+        raise QueueUnavailable(f"museforge worker needs celery and redis ({exc.name} is "
+                               "not installed): pip install 'museforge[cluster]'") from exc
 
     route = route_for(preset or settings.image_model)
     if preset:
