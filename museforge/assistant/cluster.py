@@ -24,6 +24,7 @@ import logging
 import mimetypes
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -59,6 +60,9 @@ CANCEL_TTL_S = 3600
 # A job's request JSON may carry its attached files as assets under this key, beside the
 # TurnRequest's own fields: [[the front-end's path, the asset's logical path], ...].
 UPLOADS = "uploads"
+# A result JSON may carry the files the turn exported on the worker (scores), as assets:
+# [[the worker's path, the asset's logical path, the path under the data dir], ...].
+EXPORTED = "exported"
 
 
 def route_for(preset: str) -> str:
@@ -159,6 +163,25 @@ def result_from_wire(data: dict[str, Any], assets: AssetStore) -> TurnResult:
                       list(data["errors"]),
                       [_artifact_in(a, assets) for a in data["imported"]], data["answer"],
                       data["cancelled"], [Change(w, n, v) for w, n, v in data["kept"]])
+
+
+def exports_here(wire: dict[str, Any], assets: AssetStore, home: Path) -> dict[str, Any]:
+    """The result with the files the worker exported copied under this data dir (where
+    the front-ends look for them) and named by their paths here."""
+    exported = wire.get(EXPORTED) or []
+    text = json.dumps({k: v for k, v in wire.items() if k != EXPORTED})
+    for theirs, rel, under in exported:
+        mine = home / under
+        if ".." in Path(under).parts or Path(under).is_absolute():
+            continue  # not a path under a data dir
+        if str(mine) != theirs:  # one data dir for both: it is there already
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            tmp = mine.with_name(f".{mine.name}.part")
+            shutil.copyfile(assets.abspath(rel), tmp)
+            os.replace(tmp, mine)
+        text = text.replace(json.dumps(theirs)[1:-1], json.dumps(str(mine))[1:-1])
+    here: dict[str, Any] = json.loads(text)
+    return here
 
 
 # -- the front-end's side ----------------------------------------------------------------------
@@ -472,7 +495,8 @@ class CeleryTurnQueue:
                 return
         if row.state == "done" and row.result is not None:
             try:
-                result = result_from_wire(row.result, self.store.assets)
+                result = result_from_wire(exports_here(row.result, self.store.assets,
+                                                       self.store.home), self.store.assets)
             except Exception as exc:
                 log.exception("job %s: cannot read its result", handle.id)
                 handle.state = "failed"

@@ -27,6 +27,7 @@ from typing import Any
 
 from museforge.assistant.cluster import (
     DISPATCH_WAKE,
+    EXPORTED,
     TASK,
     UPLOADS,
     cancel_key,
@@ -37,6 +38,7 @@ from museforge.assistant.cluster import (
 )
 from museforge.assistant.jobs import QueueUnavailable, TurnRequest
 from museforge.assistant.turn import CallRecord, TurnResult
+from museforge.bots.exports import exports
 from museforge.bots.service import Studio
 from museforge.config import Settings
 from museforge.storage.errors import StorageError
@@ -106,6 +108,7 @@ class TurnWorker:
                     result = self.studio.run(replace(request, attachments=attached),
                                              self._progress(key), cancel)
                 wire = _paths_back(result_to_wire(result), here)
+            wire[EXPORTED] = self._share_exports(result)
         except Exception as exc:
             log.exception("job %s failed", job_id)
             text = " ".join(str(exc).split()) or type(exc).__name__
@@ -131,6 +134,17 @@ class TurnWorker:
                 log.warning("cannot record the end of job %s (%s); trying again", job_id,
                             exc)
                 time.sleep(min(2.0, 0.1 * 2 ** attempt))
+
+    def _share_exports(self, result: TurnResult) -> list[list[str]]:
+        """The scores the turn's export_music calls wrote here, into the asset store, so
+        that the front-end (elsewhere) can hand them over: [this path, the asset's logical
+        path, the path under the data dir]."""
+        out = []
+        for found in exports(result.calls, self.store.home):
+            put = self.store.assets.put(found.path.read_bytes(), "application/octet-stream")
+            out.append([str(found.path), put.path,
+                        found.path.relative_to(self.store.home).as_posix()])
+        return out
 
     def _fetch_uploads(self, uploads: list[list[str]], folder: Path) -> dict[str, str]:
         """The attached files, from the asset store into ``folder`` under their own names

@@ -527,3 +527,33 @@ def test_round_robin_serves_the_person_served_longest_ago_first():
     served = {"ann": now, "bob": now - timedelta(minutes=5)}  # cat: never
     assert round_robin(queued, served) == [4, 3, 1, 6, 2, 5]
     assert round_robin(queued, {}) == [1, 3, 4, 2, 6, 5]  # nobody served yet: by arrival
+
+
+def test_an_exported_score_reaches_the_front_ends_data_dir(store, settings, studio, tmp_path):
+    """The worker writes the score under its own data dir; the front-end, with another
+    data dir (and the same assets), gets it under its own, named by its path there."""
+    from museforge.bots.exports import exports
+    from museforge.storage.assets import FolderAssetStore
+
+    gpu = _worker(store, settings)
+    web_home = tmp_path / "front-end"
+    shared = FolderAssetStore(web_home, Path(store.assets.location))  # a mounted folder
+    web_store = Store(settings.resolved_database_url, web_home, assets=shared)
+    queue = CeleryTurnQueue(web_store, settings, dispatch=False)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
+                        gpu)
+    try:
+        results = []
+        for message in ("compose a short jig", "export #1 as abc"):
+            job = queue.submit(_request(web_store, "ann", message))
+            queue.dispatch_once()
+            assert worker.run_job(job.id) == "done"
+            queue.follow_once()
+            results.append(job.future.result(timeout=5))
+        found = exports(results[1].calls, web_home)
+        assert [f.path.name for f in found] == ["1-v1-a-short-jig.abc"]
+        assert found[0].path.read_text().startswith("X:1")
+        assert str(store.home) not in results[1].reply
+    finally:
+        queue.close()
+        web_store.close()
