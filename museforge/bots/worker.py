@@ -7,9 +7,10 @@ Exactly once, as far as a person can tell: a job is claimed atomically in Postgr
 before it runs (a message delivered twice, or a job dispatched again after its worker
 died, finds it taken or finished and does nothing). A job run again because its worker
 died looks at what the first run wrote before it runs anything: if that run had already
-answered, or had made versions, the turn is not run again (that would make a second
-version): its result is rebuilt from the store; otherwise it runs again, and its request
-message, already stored, is not stored twice."""
+answered, made versions or changed anything else (a head moved: ``turn_jobs.changed_at``,
+marked by the store in the same transaction as the change), the turn is not run again
+(that would make a second version, or undo twice): its result is rebuilt from the store;
+otherwise it runs again, and its request message, already stored, is not stored twice."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ HOLD_CHECK_POLLS = 4  # every second, whether this worker still holds its job
 FINISH_TRIES = 8  # about 10 s of retries to record a job's end
 RESUMED = ("the worker that began this turn stopped before it finished; what it had made "
            "is kept")
+CHANGED = ("The worker that began this turn stopped after it had changed something (an "
+           "undo, a redo, a revert...), before it could answer; that change is kept, so "
+           "look at the artworks before asking again")
 
 
 class TurnWorker:
@@ -166,8 +170,8 @@ class TurnWorker:
         if asked is None:
             return None
         made = self.store.versions_of_message(asked[0])
-        if answered is None and not made:
-            return None  # it died before any version: run the turn (its request is kept)
+        if answered is None and not made and not row.changed:
+            return None  # it died before changing anything: run it (its request is kept)
         actor = Actor(UserRef(request.user_id, request.platform, request.external_id,
                               request.display_name), guild_id=request.guild_id)
         session = self.store.find_session(actor, request.session_key)
@@ -179,8 +183,11 @@ class TurnWorker:
         if answered is not None:
             reply = answered[2]
         else:
-            refs = ", ".join(f"#{a.artwork} v{a.version}" for _, a in artifacts)
-            reply = f"{refs}: {RESUMED}."
+            if artifacts:
+                refs = ", ".join(f"#{a.artwork} v{a.version}" for _, a in artifacts)
+                reply = f"{refs}: {RESUMED}."
+            else:  # an undo, a redo, a revert, a style...: done once is enough
+                reply = f"{CHANGED}."
             self.store.add_message(actor, session, "assistant", reply)
         return TurnResult(session.name, self.studio.assistant.planner.name, reply, calls)
 

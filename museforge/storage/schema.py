@@ -227,6 +227,9 @@ class TurnJob(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a run of its turn first changed the work (a version, a head moved, a style):
+    # a run again after its worker died must not do that twice.
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TurnWorker(Base):

@@ -44,7 +44,7 @@ from museforge.storage.schema import (
     utcnow,
 )
 from museforge.storage.styles import Styles
-from museforge.storage.turn_jobs import TurnJobs, current_job
+from museforge.storage.turn_jobs import TurnJobs, current_job, mark_changed
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -112,10 +112,19 @@ class Store(Maintenance, Accounts, Styles, TurnJobs):
         with Session(self.engine) as s, s.begin():
             return fn(s)
 
-    def _write(self, fn: Callable[[Session], T]) -> T:
+    def _write(self, fn: Callable[[Session], T], *, quiet: bool = False) -> T:
+        """Run ``fn`` in a write transaction. Inside a cluster job's turn (``for_job``),
+        a write that changes the work (not ``quiet``: the request and answer messages,
+        the planner's summary, get-or-create of a user or session are) also marks the
+        job as having changed something, in the same transaction."""
+        job = None if quiet else current_job.get()
+
         def attempt() -> T:
             with Session(self._write_engine, expire_on_commit=False) as s, s.begin():
-                return fn(s)
+                out = fn(s)
+                if job is not None:
+                    mark_changed(s, job)
+                return out
 
         return db.with_retry(attempt)
 
@@ -142,7 +151,7 @@ class Store(Maintenance, Accounts, Styles, TurnJobs):
                 row.display_name = display_name
             return _user(row)
 
-        return self._write(op)
+        return self._write(op, quiet=True)
 
     def local_user(self) -> UserRef:
         """The one local user of the CLI and the local web chat."""
@@ -166,7 +175,7 @@ class Store(Maintenance, Accounts, Styles, TurnJobs):
             _check_access(actor, row, scope.name)
             return _session(row)
 
-        return self._write(op)
+        return self._write(op, quiet=True)
 
     def find_session(self, actor: Actor, key: str) -> SessionInfo:
         """An existing session by scope key (``local:NAME`` ...)."""
@@ -232,7 +241,7 @@ class Store(Maintenance, Accounts, Styles, TurnJobs):
             s.flush()
             return _message(row)
 
-        return self._write(op)
+        return self._write(op, quiet=True)
 
     def history(self, actor: Actor, session: SessionInfo) -> list[MessageInfo]:
         """Every message of the session, oldest first."""
@@ -271,7 +280,7 @@ class Store(Maintenance, Accounts, Styles, TurnJobs):
             row = self._session_row(s, actor, session.id, lock=True)
             row.summary, row.summary_upto = text, upto
 
-        self._write(op)
+        self._write(op, quiet=True)
 
     # -- artworks and versions ----------------------------------------------------
 

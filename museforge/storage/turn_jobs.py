@@ -47,6 +47,13 @@ _SUBMIT_LOCK = 0x6D7573_6602
 current_job: ContextVar[int | None] = ContextVar("museforge_current_job", default=None)
 
 
+def mark_changed(s: Session, job_id: int) -> None:
+    """Note, in the transaction ``s`` of a write that changed the work, that the job's
+    turn has changed something (the first time only)."""
+    s.execute(update(TurnJob).where(TurnJob.id == job_id, TurnJob.changed_at.is_(None))
+              .values(changed_at=func.now()))
+
+
 class TooManyJobs(Exception):
     """The person, or everyone together, has too many jobs waiting; the text says so."""
 
@@ -64,6 +71,7 @@ class JobRow:
     origin: str
     worker: str | None
     submitted_at: datetime
+    changed: bool  # the turn (a run of it) changed the work: made a version, moved a head
 
     @property
     def key(self) -> str:
@@ -79,7 +87,7 @@ def job_key(job_id: int, submitted_at: datetime) -> str:
 def _row(r: TurnJob) -> JobRow:
     return JobRow(r.id, r.queue_key, r.route, dict(r.request), r.state,
                   dict(r.result) if r.result is not None else None, r.error, r.attempts,
-                  r.origin, r.worker, r.submitted_at)
+                  r.origin, r.worker, r.submitted_at, r.changed_at is not None)
 
 
 def round_robin(queued: list[tuple[int, str]], last_served: dict[str, datetime]

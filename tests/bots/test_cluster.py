@@ -244,12 +244,13 @@ def test_a_message_delivered_twice_runs_the_turn_once(store, settings, front_end
     assert [a.files["png"].read_bytes()[:4] for a in result.artifacts] == [b"\x89PNG"]
 
 
-def _died_after(store, settings, front_ends, studio, write) -> tuple[TurnRequest, object]:
+def _died_after(store, settings, front_ends, studio, write,
+                message: str = "paint a fox") -> tuple[TurnRequest, object]:
     """A job whose first worker wrote ``write(job_id, request)`` and was killed; the
     dispatcher queues it again and the second worker runs it."""
     dead, alive = _worker(store, settings, "gpu-0"), _worker(store, settings, "gpu-1")
     one, two = front_ends
-    job = one.submit(_request(store, "ann", "paint a fox"))
+    job = one.submit(_request(store, "ann", message))
     two.dispatch_once()
     assert store.job_claim(job.id, dead) is not None
     with store.for_job(job.id):
@@ -557,3 +558,30 @@ def test_an_exported_score_reaches_the_front_ends_data_dir(store, settings, stud
     finally:
         queue.close()
         web_store.close()
+
+
+def test_a_turn_whose_worker_died_after_an_undo_does_not_undo_twice(store, settings,
+                                                                   front_ends, studio):
+    from museforge.bots.worker import CHANGED
+
+    def setup_then_undo(job_id, request):
+        actor = Actor(store.user(request.platform, request.external_id))
+        session = store.find_session(actor, request.session_key)
+        asked = store.add_message(actor, session, "user", request.message)
+        store.undo(actor, session, 1)  # the first run's one change, then it died
+        assert asked.id
+
+    # #1 with three versions, made before the job (not by it)
+    user = store.user("web", "ann", "ann")
+    actor = Actor(user)
+    session = store.session(actor, Scope.web("ann", "studio"))
+    store.create_artwork(actor, session, "image", title="fox", operation="generate_image",
+                         recipe={}, files={"png": FileIn(b"fox 1", "image/png")})
+    for n in (2, 3):
+        store.add_version(actor, session, 1, operation="edit_image", recipe={},
+                          files={"png": FileIn(f"fox {n}".encode(), "image/png")})
+    request, result = _died_after(store, settings, front_ends, studio, setup_then_undo,
+                                  message="undo")
+    assert store.artwork(actor, session, 1).head_number == 2  # undone once, not twice
+    assert result.reply == f"{CHANGED}."
+    assert [m[0] for m in _messages(store, request)] == ["user", "assistant"]

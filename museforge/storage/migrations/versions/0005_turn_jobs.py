@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('dispatched_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_turn_jobs'))
     )
     with op.batch_alter_table('turn_jobs', schema=None) as batch_op:
