@@ -198,15 +198,20 @@ def worker(
         "museforge.images.PRESET); default MUSEFORGE_IMAGE_MODEL."))] = None,
     name: Annotated[str | None, typer.Option(help=(
         "This worker's name in the cluster; default host:pid."))] = None,
+    device: Annotated[str | None, typer.Option(help=(
+        "The GPU this worker uses (cuda:0, cuda:1...); default MUSEFORGE_DEVICE."))] = None,
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
 ) -> None:
     """Run turns for the front-ends (MUSEFORGE_QUEUE=celery): one turn at a time, models
-    kept loaded between turns. Start one per GPU (CUDA_VISIBLE_DEVICES=N)."""
+    kept loaded between turns. Start one per GPU (--device cuda:N)."""
     from museforge.assistant import PlannerUnavailable
     from museforge.bots.worker import run_worker
 
+    settings = load_settings()
+    if device is not None:
+        settings = settings.model_copy(update={"device": device})
     try:
-        run_worker(load_settings(), preset=preset, name=name, loglevel=loglevel)
+        run_worker(settings, preset=preset, name=name, loglevel=loglevel)
     except PlannerUnavailable as exc:
         raise UsageError(str(exc)) from exc
 
