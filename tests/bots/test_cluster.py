@@ -83,7 +83,9 @@ def settings(pg_url: str, museforge_home: Path) -> Iterator[Settings]:
     preset = f"test-{uuid.uuid4().hex[:8]}"
     yield load_settings(database_url=pg_url, queue="celery", broker_url=BROKER,
                         image_backend="procedural", planner="offline", image_model=preset)
-    redis.Redis.from_url(BROKER).delete(route_for(preset))
+    route = route_for(preset)
+    redis.Redis.from_url(BROKER).delete(route, f"_kombu.binding.{route}",
+                                        f"_kombu.binding_permanent.{route}")
 
 
 @pytest.fixture

@@ -135,6 +135,15 @@ def running_cluster(database: str, tmp_path: Path, broker: str, *, workers: int 
     finally:
         for proc in reversed(processes):
             _stop(proc)
+        if "preset" in locals():  # the test's Celery queue and its binding
+            route = route_for(preset)
+            try:
+                import redis
+
+                redis.Redis.from_url(broker, socket_connect_timeout=1).delete(
+                    route, f"_kombu.binding.{route}", f"_kombu.binding_permanent.{route}")
+            except Exception:
+                pass  # the broker-down test's own Redis is gone with its folder
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
