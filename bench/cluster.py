@@ -172,6 +172,11 @@ def main() -> None:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         engine.dispose()
+        import redis
+
+        route = route_for(preset)
+        redis.Redis.from_url(args.broker).delete(route, f"_kombu.binding.{route}",
+                                                 f"_kombu.binding_permanent.{route}")
 
 
 if __name__ == "__main__":
