@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -177,6 +178,7 @@ def main() -> None:
         route = route_for(preset)
         redis.Redis.from_url(args.broker).delete(route, f"_kombu.binding.{route}",
                                                  f"_kombu.binding_permanent.{route}")
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
