@@ -579,6 +579,11 @@ class OfflinePlanner:
                     pred.p >= (OVERRULE if rule_calls else ACT):
                 chosen = pred.label
                 calls = []
+        if chosen == "edit" and not calls and not context.recent and not _REFERS.search(text) \
+                and not re.search(r"\b(?:the|my|your|our)\b", text, re.I):
+            # nothing exists yet and nothing is named: "fox", "a slow one on the harp" can
+            # only be something new
+            chosen = "compose_music" if naming.music_words(text) else "generate_image"
         linked = linking.crossmodal(text, context) if (
             (chosen in _CREATE or chosen is None or not found or pred is None
              or pred.label in _CREATE or _LINKED.search(text)) and not (

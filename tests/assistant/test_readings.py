@@ -164,3 +164,9 @@ def test_an_exclamation_about_the_picture_changes_nothing(me, chat, assistant, p
 def test_a_tentative_request_paints_what_it_describes(me, chat, assistant, message, prompt):
     result, calls = plan(assistant, me, chat, message)
     assert calls == [("generate_image", {"prompt": prompt})], result.reply
+
+
+@pytest.mark.parametrize("message", ["otters", "a kite"])
+def test_a_bare_subject_before_anything_exists_is_a_new_picture(me, chat, assistant, message):
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == ["generate_image"], result.reply
