@@ -218,7 +218,7 @@ class JobQueue:
 
 # -- the queue behind the door ------------------------------------------------------------
 # What a front-end hands the door is plain data (``TurnRequest``), so that a queue which
-# carries it to another process (Celery, later) needs nothing but its JSON; the door picks
+# carries it to another process (Celery: assistant/cluster.py) needs nothing but its JSON; the door picks
 # the queue in one place (``open_queue``).
 
 ProgressFn = Callable[[str, int, int], None]
