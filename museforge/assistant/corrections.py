@@ -22,7 +22,8 @@ from museforge.assistant import language
 # a break (a comma, a dash, a full stop), so "it's actually fine, make it brighter" and
 # "no people in it" are not corrections.
 _MARK = re.compile(
-    r"(?:[\s,;.!]*\b(?:no+\s+wait|wait\s*,?\s+no|no\s+no|scratch\s+that|or\s+rather|"
+    r"(?:[\s,;.!]*\b(?:no+\s+wait|wait\s*,?\s+no|no\s+no|no\s*,?\s+actually|scratch\s+that|"
+    r"or\s+rather|"
     r"make\s+that\s+(?=(?:an?\s+)?\S+\s*(?:instead)?\s*[.!]*$))"
     r"|(?:\s*[,;.!—–]|\s+-+)\s*(?:actually|sorry|oops|i\s+mean[t]?|i\s+meant|"
     r"no(?=\s*,|\s+(?:an?|the|some|\d)\b)|er+m*|hmm+|wait))\b[\s,:.!—–-]*",
@@ -90,7 +91,8 @@ def take_back(message: str) -> str:
 
 
 def _once(message: str) -> str:
-    marks = [m for m in _MARK.finditer(message) if m.start() > 0]
+    marks = [m for m in _MARK.finditer(message) if m.start() > 0 and _TRAIL.sub(
+        "", message[m.end():]).strip(" ,.!?")]  # "darker, sorry": the "sorry" ends it
     if not marks:
         return message
     mark = marks[-1]
@@ -149,10 +151,12 @@ def _replace(head: str, value: str) -> str | None:
         had, _ = images._style_of(head)
         if had:
             m = images._STYLE_RE.search(head)
-            if m:
-                lead = re.match(r"[\s,]*", m.group(0))
-                start = m.start() + (len(lead.group(0)) if lead else 0)
-                return head[:start] + value + head[m.end():]
+            word = m and next((re.search(r"\b" + re.escape(k) + r"\b", m.group(0), re.I)
+                               for k in sorted(images.STYLE_WORDS, key=len, reverse=True)
+                               if re.search(r"\b" + re.escape(k) + r"\b", m.group(0), re.I)),
+                              None)
+            if m and word:  # "in watercolour" -> "in oil": the style word alone
+                return head[: m.start() + word.start()] + value + head[m.start() + word.end():]
         return f"{head}, {value}"
     if _comparative(value):
         found = [m for m in _COMPARATIVE.finditer(head) if _comparative(m.group(0))]

@@ -218,8 +218,8 @@ class JobQueue:
 
 # -- the queue behind the door ------------------------------------------------------------
 # What a front-end hands the door is plain data (``TurnRequest``), so that a queue which
-# carries it to another process (Celery: assistant/cluster.py) needs nothing but its JSON; the door picks
-# the queue in one place (``open_queue``).
+# carries it to another process (Celery: ``assistant/cluster.py``) needs nothing but its
+# JSON; the door picks the queue in one place (``open_queue``).
 
 ProgressFn = Callable[[str, int, int], None]
 

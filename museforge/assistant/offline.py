@@ -201,6 +201,7 @@ class OfflinePlanner:
         before = context  # the conversation as this message found it
         origin: dict[int, str] = {}  # id(call) -> the piece that made it
         pieces = [_wanting(p) for p in language.split_requests(message, self._starts_request)]
+        pieces = [q for p in pieces for q in self._remark_first(p)]
         if len(pieces) > 1:  # "go on then, play it again": the "go on" urges the rest
             pieces = [p for p in pieces if not re.fullmatch(r"\s*(?:go\s+on|come\s+on)[\s,.!]*", p,
                                                             re.I)] or pieces
@@ -735,11 +736,24 @@ class OfflinePlanner:
         """The calls for one request, or None (kept for callers that want only calls)."""
         return self.decide(request, context).calls or None
 
+    def _remark_first(self, piece: str) -> list[str]:
+        """"#4 is bussin make that one 4x": a remark run on into a request, unpunctuated,
+        is two pieces (the remark names the artwork, the request says what to do)."""
+        for m in _RUN_ON.finditer(piece):
+            head, rest = piece[: m.start()].strip(), piece[m.start():]
+            if len(head.split()) >= 2 and remark(head) and self._starts_request(rest) and \
+                    not re.search(r"\b(?:i|you|we|they|didn'?t|not|to|can'?t|never|will|would|"
+                                  r"should|could|did|gonna|wanna)$", head, re.I):
+                return [head, rest]
+        return [piece]
+
     def _starts_request(self, text: str) -> bool:
         text = _POLITE.sub("", text).lstrip()
         return any(r.starts is not None and r.starts.match(text) for r in self.rules)
 
 
+_RUN_ON = re.compile(r"\s(?=(?:make|turn|give|upscale|add|paint|draw|compose|can\s+you|"
+                     r"could\s+you|now|pls|please|just|do)\b)", re.I)
 # Requests for things no tool here does ("book me a flight", "translate this"): said
 # plainly, never turned into a picture of the words.
 _ELSEWHERE = re.compile(
@@ -959,13 +973,14 @@ _INTERJECTION = (r"(?:lol+|lmf?ao+|rofl|omg|omfg|wow+|whoa|woah|cool|nice|sweet|
 _PRAISE = (r"(?:cute|nice|good|great|cool|fine|perfect|amazing|awesome|lovely|beautiful|gorgeous|"
            r"hard|fire|sick|close|best|favou?rite|winner|one|it|brilliant|stunning|fun|funny|"
            r"neat|ok|okay|epic|wonderful|fantastic|incredible|pretty|sweet|adorable|great|"
-           r"spot\s+on|so\s+good|lit|magic|gold)")
+           r"spot\s+on|so\s+good|lit|magic|gold|bussin|goated|peak|elite|a\s+banger|banging|"
+           r"dope|legit|wicked|ace|class|mint|brill|lush|superb|excellent|the\s+one)")
 _OPINION = re.compile(
     r"^(?!.*(?::|\bidea\b|\bplease\b|\bpls\b|\bcan\s+you\b|\bcould\s+you\b|\?))"
     r"(?!\s*(?:what|how|why|when|where|who|which|whats|what's)\b)"
     r"(?:" + _INTERJECTION + r"[\s,.!?]*)*(?:"
     # "its so cute", "that one goes hard", "#3 is the best", "2nd and 4th are nice"
-    r"(?:(?:its|it's|that's|thats|they're|so)\s+|(?:it|this|that|these|those|they|both|#\s*\d+|"
+    r"(?:(?:its|it's|that's|thats|they're|so)\s+|(?:it|this|that|these|those|they|both|(?:the\s+)?#\s*\d+|"
     r"number\s+\w+|(?!(?:a|an|some|make|give|paint|draw|compose|play)\b)(?:the\s+)?[\w'-]+"
     r"(?:\s+(?:and|&)\s+(?:the\s+)?[\w'-]+)?(?:\s+[\w'-]+){0,2})"
     r"\s+(?:is|are|was|were|'s|looks?|sounds?|seems?|goes|go|slaps|rocks|feels?)\s+)"

@@ -58,6 +58,7 @@ mountain mountains forest ocean beach lake river harbour harbor city village str
 sunset sunrise night dusk dawn morning evening winter summer autumn spring snow snowy
 stl obj fbx glb gltf mp3 wav flac svg pdf gif midi ogg png jpg jpeg webp abc
 vignette musicxml harmonise harmonize chords accompaniment notation
+bottom middle corner centre center
 """.split())
 
 SHORT_VERBS = set("make draw undo redo crop flip zoom blur play show give turn take list edit "
@@ -115,7 +116,16 @@ def normalise(text: str, extra: Iterable[str] = ()) -> str:
         # a capitalised word inside a sentence is a name ("call it Aird"), not a typo
         out.append(_fix(token, targets, titled) if token and token.strip() and not named
                    else token)
-    return "".join(out)
+    return _TOO.sub(lambda m: m.group(1) + " too", "".join(out))
+
+
+# "its a bit to dark", "way to loud": "to" before a quality is "too"
+_TOO = re.compile(r"\b(a\s+(?:bit|little|tad|touch|lot)|way|far|much|its|it's|it\s+is|is|are|"
+                  r"looks|sounds|got|so|just|bit|abit|kinda|slightly|still)\s+to(?=\s+(?:dark|"
+                  r"bright|light|loud|quiet|fast|slow|big|small|busy|plain|warm|cold|cool|sad|"
+                  r"happy|long|short|high|low|harsh|soft|sharp|blurry|noisy|red|blue|green|"
+                  r"yellow|orange|pink|purple|grey|gray|saturated|dull|flat|boring|gloomy|"
+                  r"cheerful|repetitive|busy|much|many|simple|dim|pale|muddy|heavy)\b)", re.I)
 
 
 def _fix(token: str, targets: frozenset[str], titled: frozenset[str] = frozenset()) -> str:

@@ -29,6 +29,7 @@ def plan(assistant, me, chat, message):
      "goat"),
     ("a green tractor in a field. oops, a yellow tractor", "generate_image", "prompt", None,
      "green"),
+    ("a heron in pencil, no actually make it anime", "generate_image", "style", "anime", None),
 ])
 def test_the_corrected_word_is_the_one_used(me, chat, assistant, message, tool, arg, value,
                                             gone):
@@ -46,6 +47,13 @@ def test_a_corrected_edit_goes_the_corrected_way(me, chat, assistant, paint):
     result, calls = plan(assistant, me, chat, "make it a bit brighter, no wait, darker")
     assert [name for name, _ in calls] == ["adjust_image"], result.reply
     assert calls[0][1]["brightness"] < 1.0
+
+
+def test_an_apology_after_the_correction_does_not_hide_it(me, chat, assistant, paint):
+    paint("a harbour at dusk")
+    result, calls = plan(assistant, me, chat, "warmer. no, cooler, sorry!")
+    assert [name for name, _ in calls] == ["adjust_image"], result.reply
+    assert calls[0][1]["warmth"] < 0
 
 
 def test_a_correction_that_is_a_request_of_its_own_replaces_the_first(me, chat, assistant,

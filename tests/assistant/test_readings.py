@@ -170,3 +170,26 @@ def test_a_tentative_request_paints_what_it_describes(me, chat, assistant, messa
 def test_a_bare_subject_before_anything_exists_is_a_new_picture(me, chat, assistant, message):
     result, calls = plan(assistant, me, chat, message)
     assert [name for name, _ in calls] == ["generate_image"], result.reply
+
+
+@pytest.mark.parametrize(("message", "want"), [
+    ("hmm its a little to bright", {"brightness": "<1"}),
+    ("way to dark for the hallway", {"brightness": ">1"}),
+])
+def test_to_for_too_before_a_quality_is_a_complaint(me, chat, assistant, paint, message,
+                                                    want):
+    paint("a hallway with a lamp")
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == ["adjust_image"], result.reply
+    value = calls[0][1]["brightness"]
+    assert value < 1.0 if want["brightness"] == "<1" else value > 1.0
+
+
+@pytest.mark.parametrize("message", ["#2 is goated upscale that one 2x",
+                                     "The #2 is lovely. Make bigger 2 times"])
+def test_a_remark_run_on_into_a_request_does_only_the_request(me, chat, assistant, paint,
+                                                              message):
+    paint("a hallway with a lamp")
+    paint("a garden gate in spring")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [("upscale_image", {"artwork": "#2", "factor": 2})], result.reply
