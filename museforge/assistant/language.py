@@ -231,3 +231,19 @@ _MORE_ADJECTIVE = re.compile(
 def comparatives(text: str) -> str:
     """"make it more moody" -> "make it moodier"; "more light" (a noun) stays."""
     return _MORE_ADJECTIVE.sub(lambda m: _COMPARATIVE_OF[m.group(1).lower()], text)
+
+
+_SPELLED_VALUE = re.compile(
+    r"\b(seed|bpm|tempo|bars?)(\s+(?:number\s+|of\s+|=\s*|:\s*|at\s+)?)((?:twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundred|one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+    r"(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?)\b", re.I)
+
+
+def spelled_values(text: str) -> str:
+    """"seed twelve", "tempo of ninety" -> digits, as the argument readers expect."""
+    def digits(m: re.Match[str]) -> str:
+        n = to_number(m.group(3))
+        return f"{m.group(1)}{m.group(2)}{n}" if isinstance(n, int) else m.group(0)
+
+    return _SPELLED_VALUE.sub(digits, text)

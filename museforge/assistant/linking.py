@@ -27,7 +27,8 @@ _LINK = (r"(?:(?:that|which|to)\s+(?:fits?|match(?:es)?|goes?\s+with|suits?|acco
          r"complements?|captures?|evokes?|reflects?)|to\s+go\s+(?:with|along\s+with)|"
          r"inspired\s+by|based\s+on|in\s+the\s+mood\s+of|from|for|of|like|after|"
          r"matching|fitting|about)")
-_THING = (r"(?:it|this|that|#\s*\d+(?:\s*v\s*\d+)?|(?:the|this|that|my|your)\s+(?:\w+\s+){0,2}?"
+_THING = (r"(?:it|this|that|(?:him|her|them)(?=\s*(?:$|[,.!?]|(?:lol|please|pls|too|now|then)\b))|"
+          r"#\s*\d+(?:\s*v\s*\d+)?|(?:the|this|that|my|your)\s+(?:\w+\s+){0,2}?"
           r"(?:" + MUSIC_NOUN + "|" + IMAGE_NOUN + r"|one(?:\s+with\s+(?:the\s+)?[\w-]+)?)s?|"
           r"the\s+[a-z][\w'-]+)")
 _SOUND_LIKE = re.compile(r"\b(?:what|how)\s+(?:would|does|might|"
@@ -110,6 +111,9 @@ def _other_ref(phrase: str, ctx: PlanContext, other: str) -> str | None:
         return "it" if focus_kind(ctx) == other else f"latest {other}"
     if phrase.lower() in ("it", "this", "that") and focus_kind(ctx) == other:
         return phrase.lower()
+    if phrase.lower() in ("him", "her", "them") and other == "image" \
+            and focus_kind(ctx) == other:
+        return "it"  # "music for him": the one in the picture in focus
     return None
 
 

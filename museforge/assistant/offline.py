@@ -42,7 +42,9 @@ _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|yo|good\s+(?:morning|evening|afternoon|night)|thanks|thank\s+you|"
     r"thx|ty|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
     r"love\s+it|i\s+love\s+it|great\s+(?:job|work)|nice\s+(?:one|work|job)|well\s+done|lol|haha+|"
-    r"bye|goodbye|see\s+(?:you|ya)(?:\s+later)?|"
+    r"bye|goodbye|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
+    r"is\s+(?:this|it)\s+(?:thing\s+)?(?:on|working)|anyone\s+there|you\s+there|"
+    r"see\s+(?:you|ya)(?:\s+later)?|"
     r"you'?re\s+(?:awesome|great|the\s+best|amazing)|that'?s\s+(?:funny|"
     r"great|cool|nice|perfect|lovely|amazing|it)|mate|a\s+lot|so\s+much|very\s+much|"
     r"museforge|there|k|kk|bye+|gracias|muchas|merci|beaucoup|danke|sch[oö]n|sehr|grazie|mille|"
@@ -75,7 +77,10 @@ _POLITE = re.compile(
     r"all\s+i\s+want\s+is|i(?:'m|\s+am)\s+(?:after|looking\s+for)|looking\s+for|"
     r"i\s+was\s+(?:thinking|hoping\s+for|imagining)(?:\s+(?:of|about))?(?:\s+(?:maybe|perhaps))?|"
     r"(?:something|anything)\s+like(?=\s+(?:a|an|some|the)\b)|"
-    r"(?:maybe|perhaps)(?=\s+(?:a|an|some)\b))\b[\s,!:]*)+",
+    r"(?:maybe|perhaps)(?=\s+(?:a|an|some)\b)|"
+    r"(?:cool|nice|great|perfect|awesome|lovely|brilliant|sweet|wow|ooh)(?=[\s,!.]+(?:now|and|"
+    r"then|so|can|could|please|pls|make|give|let'?s|next|how\s+about|what\s+about|music|a|an|"
+    r"some)\b))\b[\s,!:.]*)+",
     re.I)
 
 # Below these the model does not overrule the rules / act alone / even ask.
@@ -113,6 +118,13 @@ _REFUSALS = [
                 r"narrat\w*|speech|text[\s-]to[\s-]speech)\b", re.I),
      "I can't write or sing lyrics; I compose instrumental music (a choir or voice sound "
      "can play the melody: “play it on the choir”)."),
+    (re.compile(r"\b(?:send|e-?mail|post|text|whatsapp|message|share)\s+(?:it|them|this|that|these|"
+                r"those|the\s+\w+|(?:it\s+)?all|everything)\b.*\b(?:to|by|via|over|on)\s+"
+                r"(?:her|him|them|me|my|e-?mail|post|whatsapp|text|instagram|facebook|twitter)\b|"
+                r"\b(?:by|via|through)\s+e-?mail\b|\bprint\s+(?:it|them|this)\s+(?:out|for\s+me)\b",
+                re.I),
+     "I can't send, share or print things; `museforge export` (or the web page's download "
+     "links) gives you the files to send or print yourself."),
     (re.compile(r"\b(?:mp3|wav|flac|aac|m4a|svg|pdf|eps|psd|tiff?|ai\s+file|vector|"
                 r"score\s+pdf)\b", re.I),
      "I can't write that format; pictures come as PNG, music as MIDI, OGG audio and a "
@@ -166,11 +178,12 @@ class OfflinePlanner:
         message = spelling.normalise(message, titles)
         message = corrections.take_back(message)  # "on guitar, no wait, piano": on piano
         message = language.comparatives(message)  # "more moody" is "moodier"
+        message = language.spelled_values(message)  # "seed twelve" is "seed 12"
         if styles.asks_for_styles(message):  # "what styles have you learnt?"
             return Plan(calls=styles._list(message, context))
         if _HELP.match(message):
             return Plan(reply=prompts.CAPABILITIES, answer="chat")
-        if _GREETING.match(message):
+        if _GREETING.match(_EMOTICON.sub(" ", message)):
             return Plan(reply=prompts.GREETING, answer="chat")
         if _SMALL_TALK.match(message):
             return Plan(reply=prompts.capabilities(), answer="chat")
@@ -328,6 +341,7 @@ class OfflinePlanner:
             # beside a clear request is not a scene to paint
             for start, n in reversed(chatter):
                 del calls[start:start + n]
+        calls = _purpose_apart(calls, origin, message)
         calls = _dedupe(calls, before)
         if not calls and not said and context.recent and _DISSATISFIED.match(message):
             return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
@@ -451,6 +465,16 @@ class OfflinePlanner:
                     made[0].args["prompt"] = "music" if made[0].name == "compose_music" \
                         else "a picture"
                 return Decision(calls=_retarget(made, found, context, text))
+        ratio = _RATIO.search(text)
+        if ratio and naming.focus_kind(local) == "image" and not _EDIT_WORDS.search(text) \
+                and not _NEW_WORDS.search(text) and not slots.adjustments(text) \
+                and _REFERS.search(text):
+            # "could it be wide, like a banner? 16:9": a frame said by its ratio
+            calls = _retarget([PlannedCall("reframe_image", {
+                "artwork": "it", "aspect": f"{ratio.group(1)}:{ratio.group(2)}"})],
+                found, context, text)
+            mismatch = _wrong_kind(calls, found, context)
+            return Decision(said=mismatch, calls=[] if mismatch else calls)
         shape = _only_an_aspect(text)
         if shape and (naming.focus_kind(local) == "image" or (
                 not local.focus and naming.has_kind(local, "image"))):
@@ -470,6 +494,11 @@ class OfflinePlanner:
                     if kind_now == "image" else
                     PlannedCall("vary_music", {"artwork": "it", "amount": 0.6 if strong else 0.3})]
             return Decision(calls=_retarget(made, found, context, text))
+        if kind_now == "image" and not found and _GIVE_HIM.match(_POLITE.sub("", text)):
+            # "give him a party hat": the one in the picture, not a new picture
+            given = intents.BUILDERS["edit"](said, local)
+            if given and given[0].name in ("edit_image", "inpaint_image"):
+                return Decision(calls=_retarget(given, found, context, text))
         another = _ANOTHER_PIECE.match(_POLITE.sub("", text).strip(" ,.!?"))
         if another and kind_now == "music" and not found:
             # "now write another one in 3/4 so they can hear it": a new piece, as said
@@ -480,6 +509,13 @@ class OfflinePlanner:
             more = _terse(text, context, local, found)  # "can you make 3 more so he can pick"
             if more:
                 return Decision(calls=more)
+        retry = _TRY_AGAIN_WITH.match(_POLITE.sub("", text).strip(" ,.!?"))
+        if retry and not found:  # "try again, a red sports car this time, photo"
+            said_again = re.sub(r"[,\s]*\bthis\s+time\b", "", retry.group(1) + retry.group(2))
+            made = (music._compose if naming.music_words(said_again) else
+                    images._generate)(said_again, context)
+            if made:
+                return Decision(calls=made)
         again = _again_but(text, local) if not found or found[0].kind == "image" else []
         if again:  # "same but seed 13 and 14", "again but negative prompt: people"
             return Decision(calls=again)
@@ -580,6 +616,17 @@ class OfflinePlanner:
                     pred.p >= (OVERRULE if rule_calls else ACT):
                 chosen = pred.label
                 calls = []
+        fresh_takes = _TAKES_ON.search(text) if chosen == "vary" and not context.recent \
+            and not _REFERS.search(text) else None
+        if fresh_takes:  # "3 takes on a lighthouse in a storm" with nothing made yet
+            make = "compose_music" if naming.music_words(fresh_takes.group(2)) else \
+                "generate_image"
+            made = intents.BUILDERS[make](fresh_takes.group(2), context)
+            n = language.to_number(fresh_takes.group(1) or "") or 3
+            if len(made) == 1:
+                if make == "generate_image":
+                    made[0].args["count"] = max(1, min(4, int(n)))
+                return Decision(calls=made)
         if chosen == "edit" and not calls and not context.recent and not _REFERS.search(text) \
                 and not re.search(r"\b(?:the|my|your|our)\b", text, re.I):
             # nothing exists yet and nothing is named: "fox", "a slow one on the harp" can
@@ -662,6 +709,18 @@ class OfflinePlanner:
             calls = _terse(text, context, local, found)
         if not calls:
             return Decision(question=_question(pred, context) if pred else None)
+        if len(calls) == 1 and calls[0].name == "edit_music" and not any(
+                b.kind == "music" for b in context.recent) and not found and not re.search(
+                r"\b(?:it|the|that|this|my|your|our)\s*(?:song|tune|music|piece|melody|track|"
+                r"jig|reel|waltz|one)?\b", re.sub(r"\b(?:for|on|with)\s+(?:the|my|her|his|their|"
+                                                  r"a|an)\b", " ", text), re.I) and re.search(
+                r"\b(?:tune|song|piece|melody|music|something|anything|jingle|theme|lullaby|"
+                r"waltz|jig|reel|march|intro|outro|loop|track|soundtrack)\b", text, re.I):
+            # no music yet and none named: "a little birthday tune she could play on her
+            # recorder", "something for the intro: slow and eerie, cello" is a new piece
+            made = music._compose(text, context)
+            if made:
+                return Decision(calls=made)
         both = _both_kinds(found, text, context)
         if both and all(c.name not in _CREATE for c in calls):
             return Decision(question=both)  # "make the squirrel one brighter": which one?
@@ -701,6 +760,13 @@ class OfflinePlanner:
                 return Decision(calls=heard)
             return Decision(question=prompts.what_change(replace(local, focus=tunes))
                             if tunes else None)
+        ratio = _RATIO.search(text)
+        if len(calls) == 1 and calls[0].name == "edit_image" and ratio \
+                and not _EDIT_WORDS.search(text):
+            # "can it be tall, like a poster? 9:16": a frame said by its ratio
+            return Decision(calls=[PlannedCall("reframe_image", {
+                "artwork": calls[0].args.get("artwork", "it"),
+                "aspect": f"{ratio.group(1)}:{ratio.group(2)}"})])
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
@@ -739,6 +805,12 @@ class OfflinePlanner:
     def _remark_first(self, piece: str) -> list[str]:
         """"#4 is bussin make that one 4x": a remark run on into a request, unpunctuated,
         is two pieces (the remark names the artwork, the request says what to do)."""
+        for m in re.finditer(r",\s*", piece):  # "#3 is good, 4x it"
+            head, rest = piece[: m.start()].strip(), piece[m.end():].strip()
+            if len(head.split()) >= 2 and rest and remark(head) and not remark(rest) \
+                    and not remark(piece) and (self._starts_request(rest)
+                                               or images._UPSCALE.search(rest)):
+                return [head, rest]
         for m in _RUN_ON.finditer(piece):
             head, rest = piece[: m.start()].strip(), piece[m.start():]
             if len(head.split()) >= 2 and remark(head) and self._starts_request(rest) and \
@@ -752,6 +824,19 @@ class OfflinePlanner:
         return any(r.starts is not None and r.starts.match(text) for r in self.rules)
 
 
+_RATIO = re.compile(r"(?<![\d:])(1|2|3|4|5|9|16|21)\s*:\s*(1|2|3|4|5|9|16)(?![\d:])")
+_NEW_WORDS = re.compile(r"\b(?:paint|draw|new|another|generate|create|make\s+(?:a|an|me|some)|"
+                        r"picture\s+of|image\s+of|photo\s+of|version\s+of|variations?|"
+                        r"crop|vary)\b", re.I)
+_GIVE_HIM = re.compile(r"^\s*(?:give|put\s+on|let)\s+(?:him|her|them)\s+(?:have\s+)?"
+                       r"(?:a|an|some)\s+\w+", re.I)
+_TRY_AGAIN_WITH = re.compile(
+    r"^(?:try|do\s+it|go|have\s+(?:another|a)\s+go|once\s+more|one\s+more\s+time)(?:\s+again)?"
+    r"[,:.!]?\s+(?:but\s+)?(?:with\s+|make\s+it\s+|this\s+time\s+)?((?:a|an|some)\s+.+?)"
+    r"(?:[,\s]+this\s+time)?(?=$|[,.!])(.*)$", re.I)
+_TAKES_ON = re.compile(r"\b(?:(" + language.NUMBER_PATTERN + r"|a\s+few|some|several)\s+)?"
+                       r"(?:takes|versions|variations|variants|options|goes|tries|ideas|spins)\s+"
+                       r"(?:on|of|for)\s+((?:a|an|some|the)\s+.+)$", re.I)
 _RUN_ON = re.compile(r"\s(?=(?:make|turn|give|upscale|add|paint|draw|compose|can\s+you|"
                      r"could\s+you|now|pls|please|just|do)\b)", re.I)
 # Requests for things no tool here does ("book me a flight", "translate this"): said
@@ -891,6 +976,7 @@ def _retarget(calls: list[PlannedCall], found: list[naming.Target], context: Pla
 
 _HOW_TO = re.compile(
     r"^(?:how\s+(?:do|can|would|should|could)\s+i\b|how\s+to\b|what(?:'s|\s+is)\s+the\s+difference|"
+    r"what\s+(?:else|more)\s+(?:can|could|should|might)\s+(?:i|we|you)\b|"
     r"what\s+(?:kind|sort|type)s?\s+of\b|what\s+(?:edits|changes|things|styles|instruments|"
     r"formats|commands)\b|which\s+(?:styles|instruments|formats|commands)\b|are\s+you\s+able\s+to\s+"
     r"\w+\s+\w+\s+or\b|do\s+you\s+(?:support|know\s+how)|can\s+you\s+(?:also\s+)?(?:make|do|edit|"
@@ -974,7 +1060,8 @@ _PRAISE = (r"(?:cute|nice|good|great|cool|fine|perfect|amazing|awesome|lovely|be
            r"hard|fire|sick|close|best|favou?rite|winner|one|it|brilliant|stunning|fun|funny|"
            r"neat|ok|okay|epic|wonderful|fantastic|incredible|pretty|sweet|adorable|great|"
            r"spot\s+on|so\s+good|lit|magic|gold|bussin|goated|peak|elite|a\s+banger|banging|"
-           r"dope|legit|wicked|ace|class|mint|brill|lush|superb|excellent|the\s+one)")
+           r"dope|legit|wicked|ace|class|mint|brill|lush|superb|excellent|the\s+one|closest|"
+           r"the\s+closest|nearest|better|the\s+better\s+one)")
 _OPINION = re.compile(
     r"^(?!.*(?::|\bidea\b|\bplease\b|\bpls\b|\bcan\s+you\b|\bcould\s+you\b|\?))"
     r"(?!\s*(?:what|how|why|when|where|who|which|whats|what's)\b)"
@@ -1000,7 +1087,8 @@ _OPINION = re.compile(
     r"his|her|its|it's)\s+(?:little\s+|tiny\s+)?[\w'-]+(?:\s+[\w'-]+)?"
     r"|" + _INTERJECTION + r")[\s,.!?]*$", re.I)
 _CHANGE_WORDS = re.compile(
-    r"\b(?:too|more|less|not\s+enough|should|needs?|could\s+be|wish|instead|but|make|turn|"
+    r"\b(?:\d+\s*x|x\s*\d+|\d+k|upscale\w*|flip\w*|crop\w*|undo|redo|vari\w+|versions?|"
+    r"too|more|less|not\s+enough|should|needs?|could\s+be|wish|instead|but|make|turn|"
     r"change|add|remove|(?:bright|dark|warm|cool|cold|big|small|fast|slow|loud|soft|sharp|high|"
     r"low|light|long|short|quiet|clear|deep|strong|bold|simple|rich|vivid|thick|thin|wid|"
     r"tight|loose)(?:er)|\w+ier)\b", re.I)
@@ -1040,10 +1128,18 @@ def _about_the_person(text: str, alone: bool = False) -> bool:
         and not slots.adjustments(text) and not music.tempo_scale_in(text.lower())
 
 
+_EMOTICON = re.compile(r"[:;=]-?[)(dDpP3]|<3|\bxx+\b|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_NEVER_MIND = re.compile(r"^(?:never\s*mind|nvm|forget\s+it|no\s+worries|no\s+need|"
+                         r"don'?t\s+worry)\b(?!.*\b(?:make|paint|draw|compose|instead|just|"
+                         r"do|give|undo|try)\b)", re.I)
+
+
 def remark(text: str) -> bool:
     """"lol its so cute", "#3 goes hard", "I like the last one", "I teach year 3": a
     remark or a bit about the person, not a request (complaints are requests)."""
     bare = text.strip()
+    if _NEVER_MIND.match(bare):  # "never mind, I'll ask her dad"
+        return True
     return bool(_OPINION.match(bare)) and not _CHANGE_WORDS.search(_NOT_DONE.sub(" ", bare))
 
 
@@ -1249,7 +1345,8 @@ _DISSATISFIED = re.compile(
     re.I)
 _NOTHING = set("""a an the some something anything thing things stuff one ones it me for
 start create make made do something's whatever cool nice good new random anything's please
-pls you can could would go on then now just thing's kind of sort that this""".split())
+pls you can could would go on then now just thing's kind of sort that this idk dunno
+but what know don't dont not sure yet i really""".split())
 
 
 def _nothing_said(prompt: str) -> bool:
@@ -1466,10 +1563,15 @@ _THERE_BE = re.compile(
     r"(?:\s+(?:please|pls|too|as\s+well))?\s*[?.!]*$", re.I)
 
 
+_AWW = re.compile(r"^\s*(?:a+w+|o+h+|wo+w+|o+o+h+|yay+|omg|ha+h?a*|lol)\b[\s,!.]*"
+                  r"(?=(?:can|could|would|will|may|might|give|make|please|pls)\b)", re.I)
+
+
 def _wanting(request: str) -> str:
     """"I think it wants a cello" asks for one: "give it a cello"; "it needs to be
     faster": "make it faster". "He says can it breathe fire" asks "can it breathe fire";
     "she wants to know if it can fly" asks "can it fly"."""
+    request = _AWW.sub("", request)  # "aww can he have a bow tie"
     reported = _REPORTED.match(request.strip())
     if reported:
         rest = request.strip()[reported.end():]
@@ -1668,6 +1770,38 @@ def _told_apart(calls: list[PlannedCall], origin: dict[int, str], told: list[str
         for text in told:
             if text in unknown:
                 unknown.remove(text)
+    return calls
+
+
+# A piece that says what a picture is for, or that one is wanted, before the piece that
+# says what it shows: "looking for a tattoo idea. a koi fish around a lotus", "I want to
+# make a card. Please make a picture of two gold rings", "I would like a picture for my
+# granddaughter's birthday. A white horse in a meadow".
+_PURPOSE = re.compile(
+    r"\b(?:idea|ideas|card|gift|present|birthday|wedding|anniversary|logo|invitation|flyer|"
+    r"poster|banner|cover|something|anything|one)\b|\bfor\s+(?:my|our|her|his|their|a|the)\b|"
+    r"^(?:dear|hello|hi|good\s+(?:morning|afternoon|evening))\b", re.I)
+_MORE_THAN_ONE = re.compile(r"\b(?:another|also|second|too|as\s+well|both|two\s+pictures|"
+                            r"each|separate|different)\b", re.I)
+
+
+def _purpose_apart(calls: list[PlannedCall], origin: dict[int, str],
+                   message: str) -> list[PlannedCall]:
+    """Two new pictures from one message, one of them only what the other is for: the
+    picture that is described, once."""
+    made = [c for c in calls if c.name == "generate_image" and id(c) in origin]
+    if len(made) != 2 or _SEQUENCED.search(message) or _MORE_THAN_ONE.search(message) \
+            or any(set(c.args) - {"prompt", "style", "aspect", "negative_prompt"}
+                   for c in made[:1]):
+        return calls
+    first, second = made
+    words = [len(re.findall(r"[a-z]{3,}", str(c.args.get("prompt", "")).lower()))
+             for c in made]
+    if _PURPOSE.search(str(first.args.get("prompt", ""))) and words[1] >= 3:
+        for k, v in first.args.items():
+            if k != "prompt":
+                second.args.setdefault(k, v)
+        return [c for c in calls if c is not first]
     return calls
 
 

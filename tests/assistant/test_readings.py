@@ -193,3 +193,86 @@ def test_a_remark_run_on_into_a_request_does_only_the_request(me, chat, assistan
     paint("a garden gate in spring")
     result, calls = plan(assistant, me, chat, message)
     assert calls == [("upscale_image", {"artwork": "#2", "factor": 2})], result.reply
+
+
+def test_a_message_that_says_what_a_picture_is_for_then_what_it_shows_is_one_picture(
+        me, chat, assistant):
+    result, calls = plan(assistant, me, chat, "Hello there. I need a birthday card for my "
+                         "nephew. A green tractor in a muddy field, cartoon style please")
+    assert [name for name, _ in calls] == ["generate_image"], result.reply
+    assert "tractor" in calls[0][1]["prompt"]
+
+
+@pytest.mark.parametrize("message", ["good night from all of us :)", "is this thing working??",
+                                     "never mind, I'll draw it myself. thanks anyway"])
+def test_farewells_and_checks_are_chat_not_pictures(me, chat, assistant, paint, message):
+    paint("a tractor in a field")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [], result.reply
+
+
+def test_sending_by_email_is_refused_with_what_to_do_instead(me, chat, assistant, paint):
+    paint("a tractor in a field")
+    result, calls = plan(assistant, me, chat, "can you email it to my brother")
+    assert calls == [] and result.answer == "refuse" and "export" in result.reply
+
+
+@pytest.mark.parametrize(("message", "want"), [
+    ("and #1 mirrored", {"flip": "horizontal"}),
+    ("the tractor is facing the wrong way", {"flip": "horizontal"}),
+    ("could it be wide, like a banner? 16:9", {"aspect": "16:9"}),
+])
+def test_frames_said_loosely(me, chat, assistant, paint, message, want):
+    paint("a tractor in a field")
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == ["reframe_image"], result.reply
+    assert want.items() <= calls[0][1].items()
+
+
+@pytest.mark.parametrize(("kind", "message", "tool", "count"), [
+    ("music", "vary it three times", "vary_music", 3),
+    ("image", "two takes on it please", "vary_image", 2),
+])
+def test_how_many_variations_said_as_times_or_takes(me, chat, assistant, paint, kind, message,
+                                                    tool, count):
+    paint("a tractor in a field", kind=kind)
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == [tool] and calls[0][1]["count"] == count, result.reply
+
+
+def test_three_takes_on_a_subject_before_anything_exists_are_new_pictures(me, chat, assistant):
+    result, calls = plan(assistant, me, chat, "give me three takes on a windmill at dusk")
+    assert calls == [("generate_image", {"prompt": "a windmill at dusk", "count": 3})]
+
+
+def test_try_again_with_a_new_subject_paints_it(me, chat, assistant, paint):
+    paint("a tractor in a field")
+    result, calls = plan(assistant, me, chat,
+                         "meh. try again, a vintage bus this time, watercolour")
+    assert calls == [("generate_image", {"prompt": "a vintage bus", "style": "watercolor"})]
+
+
+def test_something_given_to_him_goes_into_the_picture(me, chat, assistant, paint):
+    paint("a portrait of a sheepdog")
+    result, calls = plan(assistant, me, chat, "aww can he have a bow tie")
+    assert [name for name, _ in calls] == ["edit_image"], result.reply
+
+
+def test_music_for_him_fits_the_picture_in_focus(me, chat, assistant, paint):
+    paint("a portrait of a sheepdog")
+    result, calls = plan(assistant, me, chat, "nice, now a tune for him")
+    assert [name for name, _ in calls] == ["compose_music"], result.reply
+    assert calls[0][1].get("inspired_by") == "#1"
+
+
+def test_a_new_tune_asked_for_when_only_a_picture_exists_is_composed(me, chat, assistant,
+                                                                     paint):
+    paint("a portrait of a sheepdog")
+    result, calls = plan(assistant, me, chat, "also a short jingle he could play on the banjo")
+    assert [name for name, _ in calls] == ["compose_music"], result.reply
+    assert calls[0][1].get("instrument") == "banjo"
+
+
+def test_a_spelled_out_seed_is_used(me, chat, assistant):
+    result, calls = plan(assistant, me, chat, "a picture of a lighthouse with seed forty two")
+    assert calls[0][1].get("seed") == 42, result.reply

@@ -243,6 +243,12 @@ def _vary(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         m = re.search(r"\b" + NUM + r"\s+(?:more|other)\b", low)
         if m and language.to_number(m.group(1)):
             count = int(language.to_number(m.group(1)) or 1)
+    if count == 1:  # "4 takes on it", "vary it twice"
+        m = re.search(r"\b" + NUM + r"\s+(?:takes|spins|goes|tries|options|alternatives)\b|"
+                      r"\b(twice|thrice)\b", low)
+        if m:
+            count = int(language.TIMES.get(m.group(2) or "", 0)
+                        or language.to_number(m.group(1) or "") or 1)
     ref = language.natural_ref(re.sub(r"\b(?:variations?|variants?)\b", " ", text, flags=I))
     args: dict[str, object] = {"artwork": ref or "it",
                                "strength": "strong" if strong else "subtle"}
@@ -351,7 +357,9 @@ _REFRAME = re.compile(
     r"\b(\d{2,4}\s*(?:px|pixels?)\s+(?:wide|tall|high|across)|(?:size|dimensions?)\s+(?:to|of)\s+\d|"
     r"(?:width|wide)\s*(?:of\s+|=|:)?\s*\d{3,4}|\d{3,4}\s*(?:px\s+|pixels?\s+)?(?:width|wide)|"
     r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|show\s+more\s+around|"
-    r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view|(?:to\s+)?be\s+square|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip|mirror|upside\s+down|resize|"
+    r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view|(?:to\s+)?be\s+square|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip(?:ped|s)?|mirror(?:ed|s)?|upside\s+down|resize|"
+    r"(?:looking|facing|pointing|looks|faces|points)\s+the\s+(?:wrong|other)\s+way|"
+    r"face\s+the\s+other\s+way|"
     r"zoom\s*out|zoom\s+back|pull\s+back|extend\s+(?:the\s+)?(?:canvas|frame|picture|image|"
     r"scene|borders?)|outpaint\w*|widen\s+the\s+(?:view|shot|frame)|show\s+more\s+of|"
     r"make\s+(?:it|#\d+|this|that)\s+(?:square|wider|widescreen|vertical|portrait|"
@@ -415,7 +423,7 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         args["rotate"] = 180.0  # "turn it upside down": a half turn (a flip mirrors it)
     elif re.search(r"upside\s+down", low):
         args["flip"] = "vertical"
-    elif re.search(r"\b(?:flip|mirror)\w*\b", low):
+    elif re.search(r"\b(?:flip|mirror)\w*\b|\b(?:wrong|other)\s+way\b", low):
         args["flip"] = "vertical" if re.search(r"vertical|top\s+to\s+bottom", low) else \
             "horizontal"
     if re.search(r"\bcrop|\bmake\s+(?:it|#\d+|this|that)\s+|\b(?:into|to)\s+(?:a\s+)?", low):
@@ -445,6 +453,8 @@ _UPSCALE = re.compile(
     r"blow\s+(?:it\s+)?up|print\s+quality|bigger|larger|more\s+(?:big|large)|as\s+big\s+as\s+(?:you\s+can|possible|"
     r"it\s+(?:can|goes))|(?:the\s+)?size\s+of\s+a\s+(?:poster|billboard|wall)|poster[\s-]size|"
     r"(?<=,\s)(?:x\s*[234]|[234]\s*x)\s*$|(?<=\bat\s)(?:x\s*[234]|[234]\s*x)\s*$|"
+    r"(?<![\w.])[234]\s*x\s+(?:it|this|that|them|#\s*\d+)\b|"
+    r"^(?:x\s*[234]|[234]\s*x)(?:\s+(?:please|pls|plz))?\s*$|"
     r"(?:ready|good\s+enough|big\s+enough)\s+"
     r"(?:for|to)\s+(?:a\s+)?(?:big\s+|large\s+)?print(?:ing)?)\b", I)
 

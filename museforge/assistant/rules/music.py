@@ -635,6 +635,11 @@ def variation_count(low: str) -> int:
     m = re.search(r"(?:\bx\s*|×\s*)([2-9])\b|\b([2-9])\s+of\s+(?:them|those|em)\b", low)
     if m:  # "variations x4", "2 of them"
         return min(4, int(m.group(1) or m.group(2)))
+    m = re.search(r"\b(twice|thrice)\b|\b(" + NUM + r")\s+times\b", low)
+    if m:  # "vary it twice", "three times"
+        n = language.TIMES.get(m.group(1) or "", 0) or language.to_number(m.group(2) or "") or 1
+        if n > 1:
+            return min(4, int(n))
     if re.search(r"\bseveral\b", low):
         return 4
     if re.search(r"\ba\s+few\b|\bsome\s+(?:more\s+)?(?:variations|alternatives|options)", low):
