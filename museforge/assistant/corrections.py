@@ -28,7 +28,7 @@ _MARK = re.compile(
     r"|(?:\s*[,;.!—–]|\s+-+)\s*(?:actually|sorry|oops|i\s+mean[t]?|i\s+meant|"
     r"no(?=\s*,|\s+(?:an?|the|some|\d)\b)|er+m*|hmm+|wait))\b[\s,:.!—–-]*",
     re.I)
-_NOT_AFTER_MARK = re.compile(r"(?:can|could|would|will|please|just|it'?s|that'?s|this|"
+_NOT_AFTER_MARK = re.compile(r"(?:can|could|would|will|please|it'?s|that'?s|this|"
                              r"i\s+(?:like|love|think))\b", re.I)
 _VERB = re.compile(
     r"(?:paint|draw|sketch|compose|write|generate|create|render|undo|redo|revert|list|show|"
@@ -36,6 +36,7 @@ _VERB = re.compile(
     r"give\s+me|do\s+(?:a|an|some)|make\s+(?:a|an|me|some|\d|two|three|four|five))\b",
     re.I)
 _NO = re.compile(r"^no\s*[,!.]?\s+", re.I)
+_ON_IT = re.compile(r"^[a-z]+\s+(?:it|them|that|this)\b(?!\s+(?:is|was|looks|sounds))", re.I)
 _INTO_VALUE = re.compile(r"^(?:(?:make|change|turn)\s+(?:it|that|this|them)\s+"
                          r"(?:in(?:to)?\s+|to\s+)?|it\s+should\s+be\s+|i\s+(?:want|wanted|meant)\s+|(?:i\s+)?meant\s+)",
                          re.I)
@@ -97,7 +98,7 @@ def _once(message: str) -> str:
         return message
     mark = marks[-1]
     head = message[: mark.start()].rstrip(" ,;.-—–")
-    tail = _NO.sub("", message[mark.end():].strip())
+    tail = re.sub(r"^just\s+", "", _NO.sub("", message[mark.end():].strip()), flags=re.I)
     if not head.strip() or not tail or _NOT_AFTER_MARK.match(tail) or len(head.split()) < 1:
         return message
     if re.fullmatch(r"(?:hi|hey|hello|ok(?:ay)?|so|um+|well|hmm+)", head.strip(), re.I):
@@ -105,7 +106,7 @@ def _once(message: str) -> str:
     value = _TRAIL.sub("", _INTO_VALUE.sub("", tail)).strip(" ,.!?")
     if not value:
         return message
-    own_request = _VERB.match(tail) and not _INTO_VALUE.match(tail)
+    own_request = (_VERB.match(tail) or _ON_IT.match(tail)) and not _INTO_VALUE.match(tail)
     if own_request or len(value.split()) > 8:
         return tail  # "undo, no wait, redo": the correction is the request
     return _replace(head, value) or message  # nothing of its kind to replace: as said

@@ -41,6 +41,7 @@ _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|yo|good\s+(?:morning|evening|afternoon|night)|thanks|thank\s+you|"
     r"thx|ty|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
+    r"(?:much\s+|way\s+|a\s+lot\s+|that'?s\s+)?better|"
     r"love\s+it|i\s+love\s+it|great\s+(?:job|work)|nice\s+(?:one|work|job)|well\s+done|lol|haha+|"
     r"bye|goodbye|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
     r"is\s+(?:this|it)\s+(?:thing\s+)?(?:on|working)|anyone\s+there|you\s+there|"
@@ -240,7 +241,9 @@ class OfflinePlanner:
                     head = f"the {head}"
                 if _names_only(head, context):
                     lead, request = head, labelled.group(2)
-            switch = _SWITCH.match(_POLITE.sub("", request).strip(" ,.!?"))
+            switch = _SWITCH.match(_POLITE.sub("", request).strip(" ,.!?")) or (
+                _WHAT_ABOUT.match(_POLITE.sub("", request).strip(" ,.!?")) if len(pieces) > 1
+                else None)  # "what about the music, redo that one"
             if switch and not lead and _names_only(switch.group(1), context) \
                     and not re.search(r"\b(?:v\s*\d|version|original|first\s+(?:one|version))\b",
                                       switch.group(1), re.I):
@@ -266,6 +269,8 @@ class OfflinePlanner:
                 calls[-1].args["steps"] = max(1, min(12, int(language.to_number(steps.group(1))
                                                              or 4)))
                 continue  # "morph #4 into #5 then, 10 steps"
+            if len(pieces) > 1 and _ASPECT_NAMED.match(request) and request is not pieces[-1]:
+                continue  # "sorry, the colours. less orange": the next piece says what
             decision = self.decide(request, context)
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
                                        or _REGION_ONLY.match(request)):
@@ -284,7 +289,8 @@ class OfflinePlanner:
             if made is not None and _DESCRIBING.match(_POLITE.sub("", request).strip()) and (
                     all(c.name in ("edit_image", "inpaint_image", "adjust_image", "edit_music")
                         for c in decision.calls)
-                    or decision.weak and all(c.name == made.name for c in decision.calls)):
+                    or (decision.weak or _GENERIC_PROMPT.match(str(made.args.get("prompt", ""))))
+                    and all(c.name == made.name for c in decision.calls)):
                 # "a picture of my late husband's boat. It was blue. On the sea at Whitby":
                 # the sentences after a request describe what it makes
                 made.args["prompt"] = _described(str(made.args.get("prompt", "")), request)
@@ -297,7 +303,8 @@ class OfflinePlanner:
                 if said_how:
                     calls[-1].args.setdefault("prompt", said_how)
                 continue
-            if decision.calls and calls and not _SEQUENCED.search(message) \
+            if decision.calls and calls and (not _SEQUENCED.search(message)
+                                             or _ARG_PHRASE.match(request)) \
                     and _only_arguments(request, decision.calls, calls[-1]):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for
                 for k, v in decision.calls[0].args.items():
@@ -321,7 +328,7 @@ class OfflinePlanner:
             elif decision.spoken:
                 kind, sentence = decision.spoken
                 said.append(sentence)
-                answer = answer or kind
+                answer = kind if answer in (None, "ask") and kind == "refuse" else answer or kind
             else:
                 unknown.append(request)
                 if _TELLING.match(request):
@@ -830,6 +837,11 @@ _NEW_WORDS = re.compile(r"\b(?:paint|draw|new|another|generate|create|make\s+(?:
                         r"crop|vary)\b", re.I)
 _GIVE_HIM = re.compile(r"^\s*(?:give|put\s+on|let)\s+(?:him|her|them)\s+(?:have\s+)?"
                        r"(?:a|an|some)\s+\w+", re.I)
+_ARG_PHRASE = re.compile(r"^\s*(?:on|in|at|with|for)\s+(?:a|an|the|\d)", re.I)
+_ASPECT_NAMED = re.compile(r"^\s*(?:(?:sorry|oh|hmm+|no|well|i\s+mean(?:t)?)[\s,]+)*(?:the|its|his|"
+                           r"her)\s+(?:colou?rs?|light(?:ing)?|sky|background|tempo|speed|"
+                           r"rhythm|melody|tune|ending|start|beginning|middle|sound|mood|style|"
+                           r"size|shape|crop|brightness|contrast)\s*$", re.I)
 _TRY_AGAIN_WITH = re.compile(
     r"^(?:try|do\s+it|go|have\s+(?:another|a)\s+go|once\s+more|one\s+more\s+time)(?:\s+again)?"
     r"[,:.!]?\s+(?:but\s+)?(?:with\s+|make\s+it\s+|this\s+time\s+)?((?:a|an|some)\s+.+?)"
@@ -1320,6 +1332,8 @@ _AGAIN = re.compile(r"^\W*(?:(?:ok|okay|and|now|yes|yeah|yep)[\s,]+)*(?:again|mo
                     r"once\s+more|one\s+more\s+time|same\s+again|do\s+(?:that|it)\s+again|"
                     r"(?:a\s+(?:bit|little)|a\s+touch|a\s+lot|way|much|some)\s+more|more\s+of\s+that)"
                     r"(?:[\s,]+(?:please|pls|plz|again))*\W*$", re.I)
+_WHAT_ABOUT = re.compile(r"^(?:(?:ok|okay|now|so|and|hmm+)[\s,]+)*(?:what|how)\s+about\s+(.+)$",
+                         re.I)
 _SWITCH = re.compile(r"^(?:(?:ok|okay|now|so|right|and)\s+)*(?:(?:go|switch|come|get|jump)\s+back|"
                      r"back|switch(?:ing)?|over|moving\s+on|let'?s\s+go\s+back)\s+to\s+(.+)$",
                      re.I)
@@ -1661,7 +1675,8 @@ _TELLING = re.compile(
 # A sentence that describes what was just asked for: "It was blue.", "On the sea at Whitby
 # with the abbey up on the cliff", "There was a big apple tree beside it".
 _DESCRIBING = re.compile(
-    r"^(?:(?:it|he|she|they|there)\s+(?:was|were|had|has|is|are)|it'?s|they're|"
+    r"^(?:(?:it|he|she|they|there)\s+(?:was|were|had|has|is|are)|it'?s|they're|he'?s|she'?s|"
+    r"of\s+(?:my|our|his|her|their|a|an)\b|"
     r"(?:it|he|she|they)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to)\s+(?:be|have)|"
     r"(?:on|in|at|under|beside|by|near|behind|with|against|among)\s+(?:a|an|the|some|his|her|"
     r"their|our|my)\b)", re.I)
@@ -1679,8 +1694,8 @@ _SUBJECT_END = re.compile(r"\s+(?:and|but|so|because|which|that\s+(?:i|we))\s+(?
 
 def _described(prompt: str, sentence: str) -> str:
     """The prompt with what a sentence after it adds: "It was blue" adds "blue"."""
-    bare = re.sub(r"^(?:(?:it|he|she|they|there)\s+(?:was|were|had|has|is|are)|it'?s|"
-                  r"they're|(?:it|he|she|they)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to)"
+    bare = re.sub(r"^(?:(?:it|he|she|they|there)\s+(?:was|were|had|has|is|are)|it'?s|he'?s|"
+                  r"she'?s|they're|(?:it|he|she|they)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to)"
                   r"\s+(?:be|have))\s+", "", _POLITE.sub("", sentence).strip(" .!"), flags=re.I)
     return f"{prompt}, {bare}" if prompt and bare else prompt or bare
 

@@ -151,6 +151,13 @@ class Resolver:
             if _has_words(f"{a.title} {a.prompt}", terms)]
         found += [_Prov(n, k, t) for n, (k, t) in self.provisional.items()
                   if (kind is None or k == kind) and _has_words(t, terms)]
+        stems = [_stem(t) for t in terms]
+        if not found and stems != terms:  # "the snowy one" is the fox in the snow
+            found = [a for a in self.store.search_artworks(self.actor, self.session,
+                                                           " ".join(stems), kind)
+                     if _has_words(f"{a.title} {a.prompt}", stems)]
+            found += [_Prov(n, k, t) for n, (k, t) in self.provisional.items()
+                      if (kind is None or k == kind) and _has_words(t, stems)]
         if not found:
             raise NotFound(f"no {_WHAT[kind]} here matches “{' '.join(terms)}”")
         if len(found) > 1:
@@ -187,6 +194,17 @@ class _Prov:
     number: int
     kind: str
     title: str
+
+
+def _stem(word: str) -> str:
+    """"snowy" -> "snow", "foggy" -> "fog", "icy" -> "ice": the noun an adjective is made of."""
+    if word == "icy":
+        return "ice"
+    if len(word) > 4 and word.endswith("y") and word[-2] not in "aeiouy":
+        base = word[:-1]
+        return base[:-1] if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "sl" \
+            else base
+    return word
 
 
 def _has_words(text: str, terms: list[str]) -> bool:

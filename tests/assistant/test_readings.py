@@ -276,3 +276,51 @@ def test_a_new_tune_asked_for_when_only_a_picture_exists_is_composed(me, chat, a
 def test_a_spelled_out_seed_is_used(me, chat, assistant):
     result, calls = plan(assistant, me, chat, "a picture of a lighthouse with seed forty two")
     assert calls[0][1].get("seed") == 42, result.reply
+
+
+def test_an_adjective_names_the_artwork_its_noun_shows(me, chat, assistant, paint):
+    paint("a cottage in the fog")
+    paint("a beach at noon")
+    result, calls = plan(assistant, me, chat, "make the foggy one warmer")
+    assert [name for name, _ in calls] == ["adjust_image"], result.reply
+    assert calls[0][1]["artwork"] == "#1"
+
+
+def test_an_argument_said_after_then_belongs_to_the_new_piece(me, chat, assistant):
+    result, calls = plan(assistant, me, chat, "fine, a march for the parade then, on a trumpet")
+    assert [name for name, _ in calls] == ["compose_music"], result.reply
+    assert calls[0][1].get("instrument") == "trumpet"
+
+
+def test_what_about_names_the_artwork_the_request_after_it_is_for(me, chat, assistant,
+                                                                   paint):
+    paint("a beach at noon", versions=2)
+    paint("a sea shanty", kind="music", versions=2)
+    plan(assistant, me, chat, "#1")  # the picture in focus
+    result, calls = plan(assistant, me, chat, "and what about the shanty, undo that one")
+    assert calls == [("undo", {"artwork": "#2"})], result.reply
+
+
+def test_a_named_aspect_then_the_change_is_one_change(me, chat, assistant, paint):
+    paint("a beach at noon")
+    result, calls = plan(assistant, me, chat, "hmm, the colours. less yellow")
+    assert [name for name, _ in calls] == ["adjust_image"], result.reply
+
+
+def test_sentences_after_a_bare_request_say_what_it_shows(me, chat, assistant):
+    result, calls = plan(assistant, me, chat, "a painting please. of my cat. shes a tabby")
+    assert [name for name, _ in calls] == ["generate_image"], result.reply
+    assert "tabby" in calls[0][1]["prompt"]
+
+
+def test_a_format_refusal_beside_a_remark_is_said_as_a_refusal(me, chat, assistant, paint):
+    paint("a sea shanty", kind="music")
+    result, calls = plan(assistant, me, chat, "nice. now the score as a pdf")
+    assert calls == [] and result.answer == "refuse", result.reply
+
+
+def test_a_correction_to_an_edit_of_its_own(me, chat, assistant, paint):
+    paint("a sea shanty", kind="music")
+    result, calls = plan(assistant, me, chat, "turn it into a waltz... no, just speed it up")
+    assert [name for name, _ in calls] == ["edit_music"], result.reply
+    assert calls[0][1].get("tempo_scale", 1) > 1
