@@ -785,6 +785,15 @@ class OfflinePlanner:
         if len(calls) == 1 and calls[0].name in _CREATE and set(calls[0].args) <= {"prompt"} \
                 and _nothing_said(str(calls[0].args.get("prompt", ""))):
             return Decision(question=prompts.WHAT_TO_MAKE)  # "make something", "create"
+        if len(calls) == 1 and calls[0].name == "edit_image" and said != text and len(found) == 1 \
+                and re.search(r"\bit\b", str(calls[0].args.get("instruction", ""))):
+            named = text[found[0].span[0]:found[0].span[1]]
+            if not re.search(r"#|\d|\b(?:picture|image|painting|photo|drawing|pic|one|it|this|"
+                             r"that|last|first|latest)\b", named, re.I):
+                # "remove the fox": the fox is what to remove, not only which picture
+                again = intents.BUILDERS["edit"](text, local)
+                if again and again[0].name == "edit_image":
+                    calls[0].args["instruction"] = again[0].args["instruction"]
         weak = catch_all and chosen == label and (pred is None or pred.label != chosen
                                                   or pred.p < OVERRULE)
         return Decision(calls=_aspect_only(calls, text, local), weak=weak)
@@ -1373,7 +1382,8 @@ def _only_a_remark(call: PlannedCall) -> bool:
     """"it looks freezing": a remark about an artwork, not an instruction, when another
     request follows it."""
     return call.name == "edit_image" and bool(re.match(
-        r"^(?:it|this|that|it's|its)\s+(?:looks?|feels?|seems?|is|sounds?)\b",
+        r"^(?:it|this|that|it's|its|the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+(?:looks?|feels?|seems?|is|"
+        r"sounds?)\b",
         str(call.args.get("instruction", "")), re.I))
 
 

@@ -324,3 +324,9 @@ def test_a_correction_to_an_edit_of_its_own(me, chat, assistant, paint):
     result, calls = plan(assistant, me, chat, "turn it into a waltz... no, just speed it up")
     assert [name for name, _ in calls] == ["edit_music"], result.reply
     assert calls[0][1].get("tempo_scale", 1) > 1
+
+
+def test_the_thing_named_in_an_edit_stays_in_its_instruction(me, chat, assistant, paint):
+    paint("a heron by a pond")
+    result, calls = plan(assistant, me, chat, "remove the heron")
+    assert calls == [("edit_image", {"artwork": "#1", "instruction": "remove the heron"})]
