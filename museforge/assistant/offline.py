@@ -272,6 +272,12 @@ class OfflinePlanner:
             if len(pieces) > 1 and _ASPECT_NAMED.match(request) and request is not pieces[-1]:
                 continue  # "sorry, the colours. less orange": the next piece says what
             decision = self.decide(request, context)
+            if len(decision.calls) == 1 and decision.calls[0].name == "edit_image" and \
+                    _ONLY_REFS.match(str(decision.calls[0].args.get("instruction", ""))):
+                decision = Decision()  # "1st and 3rd": which ones, not what to do with them
+                if not lead and len(pieces) > 1 and request is not pieces[-1]:
+                    lead = request
+                    continue
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
                                        or _REGION_ONLY.match(request)):
                 lead = request  # "on #2," - unless it asks for something itself
@@ -774,6 +780,9 @@ class OfflinePlanner:
             return Decision(calls=[PlannedCall("reframe_image", {
                 "artwork": calls[0].args.get("artwork", "it"),
                 "aspect": f"{ratio.group(1)}:{ratio.group(2)}"})])
+        if len(calls) == 1 and calls[0].name == "edit_image" and _ONLY_REFS.match(
+                str(calls[0].args.get("instruction", ""))):
+            return Decision()  # "1st and 3rd": which ones, not what to do with them
         if len(calls) == 1 and calls[0].name == "edit_image" and _vague(
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
@@ -787,9 +796,9 @@ class OfflinePlanner:
             return Decision(question=prompts.WHAT_TO_MAKE)  # "make something", "create"
         if len(calls) == 1 and calls[0].name == "edit_image" and said != text and len(found) == 1 \
                 and re.search(r"\bit\b", str(calls[0].args.get("instruction", ""))):
-            named = text[found[0].span[0]:found[0].span[1]]
+            mention = text[found[0].span[0]:found[0].span[1]]
             if not re.search(r"#|\d|\b(?:picture|image|painting|photo|drawing|pic|one|it|this|"
-                             r"that|last|first|latest)\b", named, re.I):
+                             r"that|last|first|latest)\b", mention, re.I):
                 # "remove the fox": the fox is what to remove, not only which picture
                 again = intents.BUILDERS["edit"](text, local)
                 if again and again[0].name == "edit_image":
@@ -840,6 +849,8 @@ class OfflinePlanner:
         return any(r.starts is not None and r.starts.match(text) for r in self.rules)
 
 
+_ONLY_REFS = re.compile(r"^\s*(?:(?:the|and|&|,|or|#\s*\d+|\d+(?:st|nd|rd|th)|first|second|third|"
+                        r"fourth|fifth|last|one|ones|both|them|these|those|it)\s*)+$", re.I)
 _RATIO = re.compile(r"(?<![\d:])(1|2|3|4|5|9|16|21)\s*:\s*(1|2|3|4|5|9|16)(?![\d:])")
 _NEW_WORDS = re.compile(r"\b(?:paint|draw|new|another|generate|create|make\s+(?:a|an|me|some)|"
                         r"picture\s+of|image\s+of|photo\s+of|version\s+of|variations?|"
@@ -1334,7 +1345,7 @@ _DELETE = re.compile(r"^(?:delete|erase|trash|bin|destroy|remove|get\s+rid\s+of)
 _GIBBERISH = re.compile(r"[a-z]{3,}(?:\s+[a-z]{3,}){0,2}", re.I)
 # Words of an edit in words: what to add, remove, change or turn into.
 _EDIT_WORDS = re.compile(r"\b(?:add|put|give|remove|get\s+rid\s+of|replace|swap|"
-                         r"turn\s+(?:it|the)\b.*\binto|make\s+(?:it|the\s+\w+)\s+(?:look|into|a|an|more|less)|instead\s+of|"
+                         r"turn\s+(?:it|the|[\w'-]+)\b.*\binto|make\s+(?:it|the\s+\w+|#\s*\d+)\s+(?:look|into|a|an|more|less)|instead\s+of|"
                          r"change\s+the|with\s+(?:a|an|some)|should\s+(?:be|have)|wearing|holding)\b",
                          re.I)
 _AGAIN = re.compile(r"^\W*(?:(?:ok|okay|and|now|yes|yeah|yep)[\s,]+)*(?:again|more|even\s+more|"
