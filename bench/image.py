@@ -79,7 +79,7 @@ def backend_call(backend: Any, size: int, steps: int, seed: int = 0) -> Any:
 def tool_call(ctx: Any, size: int, steps: int, seed: int = 0) -> Any:
     """``generate_image`` end to end: dispatch, generation, PNG with its recipe, version
     stored (what a person's request costs beyond the pipeline)."""
-    from museforge.tools.images import generate_image
+    from museforge.tools.image_tools import generate_image
 
     args = generate_image.args.model_validate(
         {"prompt": PROMPT, "width": size, "height": size, "steps": steps, "seed": seed})

@@ -30,8 +30,8 @@ from museforge.tools.base import (
     Services,
     ToolContext,  # noqa: E402
 )
-from museforge.tools.music import compose_music  # noqa: E402
-from museforge.tools.musicing import render_files  # noqa: E402
+from museforge.tools.music_support import render_files  # noqa: E402
+from museforge.tools.music_tools import compose_music  # noqa: E402
 
 
 def timed(fn, *args, **kw):  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """Files a person brings into a conversation ("make this brighter" + a PNG) become new
 artworks through the safe loaders of the image and music rooms (MIDI; ABC and MusicXML
-scores, read by tools/notes.py). A suffix with no loader
+scores, read by tools/note_tools.py). A suffix with no loader
 yet is refused with a clear error; the turn goes on."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from museforge.tools.audio import import_audio
+from museforge.tools.audio_tools import import_audio
 from museforge.tools.base import Artifact, ToolContext
-from museforge.tools.imaging import import_image
-from museforge.tools.musicing import import_midi
-from museforge.tools.notes import import_abc, import_musicxml
+from museforge.tools.image_support import import_image
+from museforge.tools.music_support import import_midi
+from museforge.tools.note_tools import import_abc, import_musicxml
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 Loader = Callable[[ToolContext, Path, bool], Artifact | None]

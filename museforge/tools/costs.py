@@ -108,14 +108,14 @@ def _piece(tool: str, bars: float, seconds: float) -> float:
 
 
 def _compose(ctx: ToolContext, args: Any) -> float:
-    from museforge.tools.music import check_compose_length
+    from museforge.tools.music_tools import check_compose_length
 
     p = check_compose_length({**args.model_dump(), "seed": args.seed or 0})
     return _piece("compose_music", p.bars, p.seconds)
 
 
 def _edit_music(ctx: ToolContext, args: Any) -> float:
-    from museforge.tools.musicing import length_of
+    from museforge.tools.music_support import length_of
 
     length = length_of(ctx, args.artwork)
     tempo = args.tempo or length.tempo * (args.tempo_scale or 1.0)
@@ -124,14 +124,14 @@ def _edit_music(ctx: ToolContext, args: Any) -> float:
 
 
 def _vary_music(ctx: ToolContext, args: Any) -> float:
-    from museforge.tools.musicing import length_of
+    from museforge.tools.music_support import length_of
 
     length = length_of(ctx, args.artwork)
     return args.count * _piece("vary_music", length.bars, length.seconds)
 
 
 def _continue_music(ctx: ToolContext, args: Any) -> float:
-    from museforge.tools.musicing import length_of
+    from museforge.tools.music_support import length_of
 
     length = length_of(ctx, args.artwork)
     total = (length.bars + args.bars) * length.beats_per_bar * 60.0 / length.tempo
@@ -139,7 +139,7 @@ def _continue_music(ctx: ToolContext, args: Any) -> float:
 
 
 def _interpolate_music(ctx: ToolContext, args: Any) -> float:
-    from museforge.tools.musicing import length_of
+    from museforge.tools.music_support import length_of
 
     a, b = length_of(ctx, args.artwork_a), length_of(ctx, args.artwork_b)
     bars = min(a.bars, b.bars)
@@ -152,7 +152,7 @@ def _interpolate_music(ctx: ToolContext, args: Any) -> float:
 def _rate(ctx: ToolContext, steps: int | None, edit: bool = False) -> tuple[float, float]:
     """(seconds per megapixel, seconds per image) of the session's image backend for a
     call of ``steps`` (None: the model's default)."""
-    from museforge.tools.imaging import image_backend
+    from museforge.tools.image_support import image_backend
 
     backend = image_backend(ctx)
     if backend.name == "procedural":
@@ -186,7 +186,7 @@ def _images(ctx: ToolContext, megapixels: float, count: int, steps: int | None =
 
 def _generate_image(ctx: ToolContext, args: Any) -> float:
     from museforge.models.image.editor import EditError, size_for
-    from museforge.tools.imaging import image_backend
+    from museforge.tools.image_support import image_backend
 
     base = int(getattr(image_backend(ctx), "default_size", 512))
     try:
@@ -223,7 +223,7 @@ def _pillow(ctx: ToolContext, args: Any) -> float:
 
 
 def _harmonise_music(ctx: ToolContext, args: Any) -> float:
-    from museforge.tools.musicing import length_of
+    from museforge.tools.music_support import length_of
 
     length = length_of(ctx, args.artwork)  # arranging is cheap; the render is the cost
     return _piece("edit_music", 0, length.beats * 60.0 / length.tempo)
@@ -245,7 +245,7 @@ def _learn_style(ctx: ToolContext, args: Any) -> float:
 def _clip_seconds(ctx: ToolContext, ref: str) -> float:
     art, version = ctx.resolve(ref)
     if art.kind == "music":
-        from museforge.tools.musicing import length_of
+        from museforge.tools.music_support import length_of
 
         return length_of(ctx, ref).seconds
     return float(version.recipe.get("seconds") or 0.0)

@@ -33,7 +33,7 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
     if tool_name == "import":
         raise ToolError(f"{label} was brought in from a file; there is nothing to re-make")
     if art.kind == "audio":
-        from museforge.tools.audio import replay_audio
+        from museforge.tools.audio_tools import replay_audio
 
         return ReplayReport(label, *replay_audio(ctx, version))
     if art.kind == "music":
@@ -41,11 +41,11 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
     sources = [_source_pixels(ctx, s) for s in recipe.get("sources", [])]
     backend = backend_for(recipe.get("backend") or {})
     if tool_name in PILLOW_TOOLS:
-        from museforge.tools.image_edits import remake_edit
+        from museforge.tools.image_edit_tools import remake_edit
 
         remade = remake_edit(backend, recipe, sources[0])
     else:
-        from museforge.tools.images import remake
+        from museforge.tools.image_tools import remake
 
         if backend is None:
             raise ToolError(f"{label}: the recipe does not name its image backend")
@@ -67,9 +67,9 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
 def _replay_music(ctx: ToolContext, label: str, recipe: dict[str, Any],
                   stored: bytes) -> ReplayReport:
     from museforge.models.music.midi import to_midi_bytes
-    from museforge.tools.music import remake_music
-    from museforge.tools.musicing import load_music, music_call
-    from museforge.tools.styles import recipe_melody_model
+    from museforge.tools.music_support import load_music, music_call
+    from museforge.tools.music_tools import remake_music
+    from museforge.tools.style_tools import recipe_melody_model
 
     model = recipe_melody_model(ctx, recipe)  # a learnt style's model, when one made it
     made_by = recipe.get("model_revision")

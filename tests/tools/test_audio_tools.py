@@ -74,7 +74,7 @@ def dominant_hz(samples: np.ndarray, rate: int) -> float:
 
 
 def imported(ctx, tmp_path, **kwargs):
-    from museforge.tools.audio import import_audio
+    from museforge.tools.audio_tools import import_audio
 
     return import_audio(ctx, tone_file(tmp_path, **kwargs))
 
@@ -98,7 +98,7 @@ def test_an_attached_clip_is_an_audio_artwork_with_three_files(ctx, tmp_path):
 
 
 def test_a_refused_attachment_is_one_sentence(ctx, tmp_path):
-    from museforge.tools.audio import import_audio
+    from museforge.tools.audio_tools import import_audio
 
     bad = tmp_path / "huge.wav"
     data = bytearray(tone_file(tmp_path).read_bytes())

@@ -23,8 +23,8 @@ from museforge.models.music.piece import Note, Part, Piece
 from museforge.storage.models import FileIn
 from museforge.tools.base import Services, ToolContext, ToolError
 from museforge.tools.costs import ESTIMATES, TurnBudget, estimate
-from museforge.tools.music import check_compose_length
-from museforge.tools.musicing import describe_piece
+from museforge.tools.music_support import describe_piece
+from museforge.tools.music_tools import check_compose_length
 from museforge.tools.registry import TOOLS, get_tool
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from museforge.tools.audio import import_audio
+from museforge.tools.audio_tools import import_audio
 from museforge.tools.base import ToolContext
 from museforge.tools.registry import get_tool
 

@@ -14,9 +14,9 @@ from museforge.models.music.midi import to_midi_bytes
 from museforge.storage.errors import NotFound
 from museforge.storage.models import Actor, Scope
 from museforge.tools.base import Cancelled, Services, ToolContext, ToolError
-from museforge.tools.musicing import import_midi
+from museforge.tools.music_support import import_midi
 from museforge.tools.registry import get_tool
-from museforge.tools.styles import IMAGE_NOT_BUILT
+from museforge.tools.style_tools import IMAGE_NOT_BUILT
 from tests.models.music.test_finetune import aird_jigs
 
 

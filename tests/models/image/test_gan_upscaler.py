@@ -97,7 +97,7 @@ def test_upscale_image_uses_it_through_a_turn_and_remakes_it(store, me, chat, we
     from museforge.assistant.offline import OfflinePlanner
     from museforge.assistant.turn import Assistant
     from museforge.models.image.procedural import ProceduralPainter
-    from museforge.tools.images import remake
+    from museforge.tools.image_tools import remake
 
     monkeypatch.setenv("MUSEFORGE_UPSCALER_DIR", str(tmp_path))
     save(tiny_rrdbnet(4), tmp_path / "RealESRGAN_x4plus.pth")

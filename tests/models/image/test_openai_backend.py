@@ -34,8 +34,8 @@ from museforge.models.image.openai_backend import (
 from museforge.models.media import read_png_text
 from museforge.storage.models import Actor, Scope
 from museforge.tools.base import Services, ToolContext, ToolError
-from museforge.tools.images import generate_image
-from museforge.tools.imaging import make_backend
+from museforge.tools.image_support import make_backend
+from museforge.tools.image_tools import generate_image
 
 from .images_stub import PALETTE, Answer, ImagesStub, error, hang
 

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from museforge.bots.discord import translate
 from museforge.bots.discord.bot import MuseBot
-from museforge.tools.images import Style
+from museforge.tools.image_tools import Style
 
 STYLES = get_args(Style)
 ASPECTS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9")

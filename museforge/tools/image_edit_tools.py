@@ -23,7 +23,7 @@ from museforge.tools.base import (
     tool,
     version_ref,
 )
-from museforge.tools.imaging import (
+from museforge.tools.image_support import (
     call_backend,
     check_size,
     image_backend,

@@ -20,7 +20,7 @@ from museforge.models.music.base import MelodyModel
 from museforge.storage.errors import NotFound
 from museforge.storage.models import FileIn, StyleInfo
 from museforge.tools.base import Args, ArtworkRef, ToolContext, ToolError, ToolResult, tool
-from museforge.tools.musicing import melody_model, music_call, read_piece
+from museforge.tools.music_support import melody_model, music_call, read_piece
 
 MAX_STYLE_TUNES = 100  # pieces one training learns from
 DEFAULT_STEPS = 300

@@ -31,8 +31,7 @@ from museforge.tools.base import (
     tool,
     version_ref,
 )
-from museforge.tools.music import Meter, StyleName, _KeyAndInstrument, _melody
-from museforge.tools.musicing import (
+from museforge.tools.music_support import (
     MusicSource,
     check_length,
     load_music,
@@ -40,6 +39,7 @@ from museforge.tools.musicing import (
     store_music_version,
     store_new_music,
 )
+from museforge.tools.music_tools import Meter, StyleName, _KeyAndInstrument, _melody
 
 Accompaniment = Literal["chords", "bass", "drums"]
 NOTES = Field(min_length=1, max_length=20_000,
@@ -152,7 +152,7 @@ def import_musicxml(ctx: ToolContext, path: Path, dry_run: bool = False) -> Arti
 
 def _store_file(ctx: ToolContext, path: Path, data: bytes, reading: Any, role: str,
                 mime: str, dry_run: bool) -> Artifact | None:
-    from museforge.tools import musicing
+    from museforge.tools import music_support
 
     piece: Piece = reading.piece
     check_length(piece.seconds, f"{path.name} lasts", "send a shorter piece")
@@ -163,9 +163,9 @@ def _store_file(ctx: ToolContext, path: Path, data: bytes, reading: Any, role: s
     recipe = {"tool": "import", "args": {}, "sources": [], "format": role,
               "original_sha256": hashlib.sha256(data).hexdigest(), "echo": reading.echo,
               "said": reading.notes}
-    files, rendered = musicing.render_files(piece)
+    files, rendered = music_support.render_files(piece)
     files[role] = FileIn(data, mime)  # what was given, kept as it came
-    recipe = {**musicing.describe_piece(piece), **recipe, "render": rendered}
+    recipe = {**music_support.describe_piece(piece), **recipe, "render": rendered}
     art, version = ctx.store.create_artwork(
         ctx.actor, ctx.session, "music", title=title[:80], prompt="", operation="import",
         recipe=recipe, files=files, message_id=ctx.message_id)

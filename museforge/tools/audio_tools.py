@@ -229,7 +229,7 @@ def mix_sound(ctx: ToolContext, ref: str, rate: int, channels: int,
     if art.kind != "music":
         raise ToolError(f"#{art.number} is an image; I can mix in a piece of music or a clip")
     from museforge.models.audio.render import render_audio
-    from museforge.tools.musicing import music_call, read_piece
+    from museforge.tools.music_support import music_call, read_piece
 
     piece = read_piece(version)
     render_rate = min(rate, MIX_RATE_MAX)
@@ -345,7 +345,7 @@ def _inspiration(ctx: ToolContext, ref: str) -> tuple[str, dict[str, Any], dict[
 
     art, version = ctx.resolve(ref)
     if art.kind == "image":
-        from museforge.tools.imaging import load_source
+        from museforge.tools.image_support import load_source
 
         source = load_source(ctx, ref)
         plan = crossmodal.music_from_image(source.image, art.prompt)
@@ -400,7 +400,7 @@ def generate_audio(ctx: ToolContext, args: GenerateAudioArgs) -> ToolResult:
     whose mood, key, tempo and instrument join the prompt. melody_from: a piece or clip
     whose melody the recording follows, e.g. "make a full-band recording of #3" is
     melody_from="#3" (musicgen-melody). The result is a new audio artwork #N."""
-    from museforge.tools.imaging import new_seed
+    from museforge.tools.image_support import new_seed
 
     if not (args.prompt or args.inspired_by or args.melody_from):
         raise ToolError("say what the audio should sound like (a prompt), or give a picture "

@@ -1,6 +1,6 @@
 """Music tools: compose_music, edit_music, vary_music, continue_music, interpolate_music;
 a person's own melody in (import_melody), harmonised (harmonise_music) and written back
-out as notation (export_music) live in tools/notes.py.
+out as notation (export_music) live in tools/note_tools.py.
 Composition and the latent operations use our melody model; edits are deterministic.
 Every version is stored as MIDI + OGG + piano roll with a recipe that re-makes it; an edit
 that would change nothing ("make it minor" on a minor piece) stores none and says so."""
@@ -24,8 +24,8 @@ from museforge.tools.base import (
     nothing_changed,
     tool,
 )
-from museforge.tools.imaging import new_seed
-from museforge.tools.musicing import (
+from museforge.tools.image_support import new_seed
+from museforge.tools.music_support import (
     MusicSource,
     check_length,
     load_music,
@@ -34,7 +34,7 @@ from museforge.tools.musicing import (
     store_music_version,
     store_new_music,
 )
-from museforge.tools.styles import style_melody_model
+from museforge.tools.style_tools import style_melody_model
 
 Meter = Literal["2/4", "3/4", "4/4", "6/8"]
 PartName = Literal["melody", "chords", "bass", "drums"]
@@ -176,7 +176,7 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
         dumped, inspiration = _inspired(ctx, args.inspired_by, dumped)
     echo = ""
     if args.start_with:
-        from museforge.tools.notes import given_start
+        from museforge.tools.note_tools import given_start
 
         dumped, echo = given_start(dumped)
     check_compose_length(dumped)
@@ -199,7 +199,7 @@ def _request(args: dict[str, Any]) -> Any:
         if args.get("time_signature") else None
     start = None
     if args.get("start_with"):
-        from museforge.tools.notes import start_notes
+        from museforge.tools.note_tools import start_notes
 
         start = start_notes(args)
     return ComposeRequest(prompt=args["prompt"], mood=args.get("mood"), key=args.get("key"),
@@ -239,7 +239,7 @@ def _inspired(ctx: ToolContext, ref: str, args: dict[str, Any]
               ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fill what the person left open from another artwork (tools/crossmodal.py)."""
     from museforge.tools import crossmodal
-    from museforge.tools.imaging import load_source
+    from museforge.tools.image_support import load_source
 
     art, version = ctx.resolve(ref)
     if art.kind == "image":
@@ -620,7 +620,7 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
         steps = interpolate_pieces(sources[0].piece, sources[1].piece, model, int(args["steps"]))
         return steps[int(recipe.get("index", 0))]
     if name in ("import_melody", "harmonise_music"):
-        from museforge.tools.notes import remake
+        from museforge.tools.note_tools import remake
 
         return remake(recipe, sources)
     raise ToolError(f"cannot replay '{name}'")

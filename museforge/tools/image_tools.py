@@ -21,7 +21,7 @@ from museforge.tools.base import (
     ToolResult,
     tool,
 )
-from museforge.tools.imaging import (
+from museforge.tools.image_support import (
     Source,
     call_backend,
     check_size,
