@@ -39,6 +39,7 @@ from museforge.assistant.jobs import (
     QueueFull,
     QueueUnavailable,
     TurnRequest,
+    report_progress,
 )
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.config import Settings
@@ -221,11 +222,7 @@ class ClusterJob:
                 log.exception("on_start callback failed")
 
     def _progress(self, what: str, step: int, total: int) -> None:
-        if self.on_progress is not None:
-            try:
-                self.on_progress(what, step, total)
-            except Exception:  # a front-end's display problem must not stop the job
-                log.exception("progress callback failed")
+        report_progress(self.on_progress, what, step, total)
 
 
 class CeleryTurnQueue:

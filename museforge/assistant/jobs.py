@@ -43,6 +43,15 @@ class QueueUnavailable(Exception):
     without the ``cluster`` extra); the text says what to set."""
 
 
+def report_progress(on_progress: ProgressFn | None, what: str, step: int, total: int) -> None:
+    """Hand a step to a front-end's callback; its display problem must not stop the job."""
+    if on_progress is not None:
+        try:
+            on_progress(what, step, total)
+        except Exception:
+            log.exception("progress callback failed")
+
+
 @dataclass(eq=False)  # identity: a job is itself, whatever its fields
 class Job:
     user: str
@@ -72,11 +81,7 @@ class Job:
         return self.state == "running"
 
     def progress(self, what: str, step: int, total: int) -> None:
-        if self.on_progress is not None:
-            try:
-                self.on_progress(what, step, total)
-            except Exception:  # a front-end's display problem must not stop the job
-                log.exception("progress callback failed")
+        report_progress(self.on_progress, what, step, total)
 
 
 class JobQueue:
