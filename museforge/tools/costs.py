@@ -53,6 +53,13 @@ PILLOW_S = 0.3  # adjust_image, add_text, a reframe that only crops or pads
 # and the figures before and after (held-out reconstruction, two sets of prior samples).
 FINETUNE_S_PER_STEP = 0.15
 FINETUNE_FIXED_S = 6.0
+# learn_style (pictures): a LoRA step costs about LORA_STEP_FACTOR denoising steps at the
+# training size (forward and backward); copying the UNet and the adapter file, fixed; the
+# VAE and text encoders once per picture. The painter only measures each picture.
+LORA_STEP_FACTOR = 3.0
+LORA_FIXED_S = 10.0
+LORA_ENCODE_S = 0.5
+PAINTER_LEARN_S_PER_IMAGE = 0.1
 
 # Audio: edits in numpy per second of the clip (the tempo change is most of it, with the
 # three files written); MusicGen per second of audio made, by device, plus loading it.
@@ -234,9 +241,41 @@ def _small_piece(ctx: ToolContext, args: Any) -> float:  # import_melody, export
 
 
 def _learn_style(ctx: ToolContext, args: Any) -> float:
-    if args.kind == "image":
-        return 0.0  # refused at once: picture styles are not built yet
-    return FINETUNE_FIXED_S + FINETUNE_S_PER_STEP * args.steps + PIECE_S
+    if args.kind == "image" or _all_pictures(ctx, args.artworks):
+        return _learn_picture_style(ctx, args)
+    return FINETUNE_FIXED_S + FINETUNE_S_PER_STEP * (args.steps or 300) + PIECE_S
+
+
+def _all_pictures(ctx: ToolContext, refs: list[str]) -> bool:
+    from museforge.storage.errors import NotFound
+
+    try:
+        return all(ctx.resolve(ref)[0].kind == "image" for ref in refs)
+    except NotFound:
+        return False  # the tool itself says which one is missing
+
+
+def _learn_picture_style(ctx: ToolContext, args: Any) -> float:
+    """A LoRA training step is a forward and a backward pass of the UNet (about three
+    denoising steps) at the training size; the painter measures each picture once."""
+    from museforge.models.image.lora import FAMILY_DEFAULTS
+    from museforge.tools.image_support import image_backend
+
+    backend = image_backend(ctx)
+    pictures = len(args.artworks)
+    if backend.name == "procedural":
+        return PAINTER_LEARN_S_PER_IMAGE * pictures + PIECE_S
+    if backend.name != "diffusers":
+        return 0.0  # refused at once: only local backends learn
+    model = ctx.settings.image_model.lower()
+    family = "sdxl" if "xl" in model else "sd-turbo" if "turbo" in model else "sd15"
+    defaults = FAMILY_DEFAULTS[family]
+    size = args.resolution or defaults.resolution
+    device = str(getattr(getattr(backend, "plan", None), "device", "cpu")).split(":")[0]
+    per_step = DIFFUSERS_S_PER_STEP_MP.get(device, DIFFUSERS_S_PER_STEP_MP["cpu"])
+    steps = args.steps or defaults.steps
+    return (LORA_FIXED_S + LORA_STEP_FACTOR * per_step * size * size / 1e6 * steps
+            + LORA_ENCODE_S * pictures)
 
 
 # -- audio -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ procedural painter, OpenAI) and store each result with a recipe that re-makes it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 from pydantic import Field
@@ -35,6 +35,19 @@ from museforge.tools.image_support import (
     store_new_artwork,
     store_new_version,
 )
+from museforge.tools.style_tools import (
+    LEARNT_STRENGTH,
+    LEARNT_STYLE,
+    LearntNames,
+    LearntStrengths,
+    learnt_record,
+    picture_styles,
+    recipe_picture_styles,
+    with_triggers,
+)
+
+if TYPE_CHECKING:
+    from museforge.models.image.base import LearntStyle
 
 Style = Literal["watercolor", "oil", "pixel art", "sketch", "neon", "minimal", "photo", "anime"]
 assert set(Style.__args__) == set(STYLES)  # type: ignore[attr-defined]
@@ -58,6 +71,8 @@ class GenerateArgs(Args):
     count: int = Field(default=1, ge=1, le=4, description="How many pictures (1-4).")
     inspired_by: ArtworkRef | None = Field(
         default=None, description="An artwork (image or music) whose mood to follow.")
+    learnt_style: LearntNames | None = LEARNT_STYLE
+    learnt_strength: LearntStrengths | None = LEARNT_STRENGTH
 
 
 class VaryArgs(Args):
@@ -66,6 +81,8 @@ class VaryArgs(Args):
         default="subtle", description="'subtle' keeps the composition; 'strong' roams further.")
     count: int = Field(default=1, ge=1, le=4, description="How many variations (1-4).")
     seed: int | None = SEED
+    learnt_style: LearntNames | None = LEARNT_STYLE
+    learnt_strength: LearntStrengths | None = LEARNT_STRENGTH
 
 
 class EditArgs(Args):
@@ -75,6 +92,8 @@ class EditArgs(Args):
     strength: float = Field(default=0.6, ge=0.05, le=1.0,
                             description="How far to move from the original, 0..1.")
     seed: int | None = SEED
+    learnt_style: LearntNames | None = LEARNT_STYLE
+    learnt_strength: LearntStrengths | None = LEARNT_STRENGTH
 
 
 class InpaintArgs(Args):
@@ -84,6 +103,8 @@ class InpaintArgs(Args):
         "ground, top left... or a box 'x0,y0,x1,y1' in 0..1 units."))
     prompt: str = Field(min_length=1, max_length=1000, description="What to paint there.")
     seed: int | None = SEED
+    learnt_style: LearntNames | None = LEARNT_STYLE
+    learnt_strength: LearntStrengths | None = LEARNT_STRENGTH
 
 
 class UpscaleArgs(Args):
@@ -97,6 +118,8 @@ class BlendArgs(Args):
     prompt: str = Field(default="", max_length=1000,
                         description="What the blend should become; empty mixes their prompts.")
     seed: int | None = SEED
+    learnt_style: LearntNames | None = LEARNT_STYLE
+    learnt_strength: LearntStrengths | None = LEARNT_STRENGTH
 
 
 # -- generate ------------------------------------------------------------------------------
@@ -107,17 +130,19 @@ class BlendArgs(Args):
 def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
     """Paint new pictures from a description (text to image). Give the subject and mood in
     `prompt`; optionally a `style`, an `aspect` like '16:9', a `seed` to reproduce a
-    result, and `count` (1-4) for several options at once. Each picture becomes a new
+    result, and `count` (1-4) for several options at once; `learnt_style` paints in styles
+    the person taught (learn_style), at `learnt_strength`. Each picture becomes a new
     artwork #N."""
     backend = image_backend(ctx)
-    prompt: str = args.prompt
+    learnt = picture_styles(ctx, args.learnt_style, args.learnt_strength, backend.name)
+    prompt: str = with_triggers(args.prompt, learnt)
     style: str | None = args.style
     sources: list[Source] = []
     inspiration: dict[str, Any] | None = None
     if args.inspired_by:
         prompt, style, inspiration = _inspired(ctx, args.inspired_by, prompt, style)
     seed = args.seed if args.seed is not None else new_seed()
-    req = _request(backend, args, prompt, seed, args.count).with_(style=style)
+    req = _request(backend, args, prompt, seed, args.count).with_(style=style, learnt=learnt)
     check_size(req.width, req.height)
     result = call_backend(lambda: backend.generate(req, run_control(ctx, "painting")))
     keep, note = kept(result)
@@ -125,7 +150,8 @@ def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
     made = []
     for i in keep:
         recipe = recipe_for("generate_image", dumped, result, i, result.images[i], sources,
-                            prompt, style=style, inspiration=inspiration)
+                            prompt, style=style, inspiration=inspiration,
+                            **learnt_record(learnt))
         made.append(store_new_artwork(ctx, args.prompt, args.prompt, recipe, result.images[i]))
     refs = ", ".join(a.ref for a in made)
     what = "a picture" if len(made) == 1 else f"{len(made)} pictures"
@@ -174,11 +200,12 @@ def vary_image(ctx: ToolContext, args: VaryArgs) -> ToolResult:
     artwork #N, linked to the picture it came from."""
     source = load_source(ctx, args.artwork)
     backend = image_backend(ctx)
+    learnt, said = _learnt_for_edit(ctx, args, source, backend.name)
     seed = args.seed if args.seed is not None else new_seed()
     strength = VARY_STRENGTH[args.strength]
     req = GenerateRequest(prompt=source.prompt, width=source.image.width,
                           height=source.image.height, seed=seed, count=args.count,
-                          style=source.version.recipe.get("style"))
+                          style=source.version.recipe.get("style"), learnt=learnt)
     result = call_backend(lambda: backend.img2img(source.image, req, strength,
                                                   run_control(ctx, "varying")))
     keep, note = kept(result)
@@ -186,12 +213,13 @@ def vary_image(ctx: ToolContext, args: VaryArgs) -> ToolResult:
     for i in keep:
         recipe = recipe_for("vary_image", args.model_dump(), result, i, result.images[i],
                             [source], source.prompt, strength=strength,
-                            style=source.version.recipe.get("style"))
+                            style=source.version.recipe.get("style"), **learnt_record(learnt))
         title = f"variation of #{source.art.number}: {source.art.title}"
         made.append(store_new_artwork(ctx, title, source.art.prompt, recipe, result.images[i]))
     refs = ", ".join(a.ref for a in made)
     return ToolResult(f"Made {len(made)} {args.strength} variation{'s' if len(made) > 1 else ''}"
-                      f" of #{source.art.number}: {refs}.{note}" + _notes(ctx, result), made)
+                      f" of #{source.art.number}: {refs}.{note}{said}" + _notes(ctx, result),
+                      made)
 
 
 @tool(EditArgs, family="image", kind="image", makes="version")
@@ -201,18 +229,38 @@ def edit_image(ctx: ToolContext, args: EditArgs) -> ToolResult:
     move. The result is a new version of the same artwork."""
     source = load_source(ctx, args.artwork)
     backend = image_backend(ctx)
+    learnt, said = _learnt_for_edit(ctx, args, source, backend.name)
     seed = args.seed if args.seed is not None else int(source.version.recipe.get("seed") or 0)
-    req = _edit_request(source, seed)
+    req = _edit_request(source, seed).with_(learnt=learnt)
     result = call_backend(lambda: backend.edit(source.image, args.instruction, req,
                                                args.strength, run_control(ctx, "editing")))
     kept(result)
     prompt = str(result.recipe.get("prompt") or f"{source.prompt}, {args.instruction}")
     recipe = recipe_for("edit_image", args.model_dump(), result, 0, result.images[0], [source],
                         prompt, strength=args.strength, base_prompt=source.prompt,
-                        style=source.version.recipe.get("style"))
+                        style=source.version.recipe.get("style"), **learnt_record(learnt))
     made = store_new_version(ctx, source, recipe, result.images[0])
     return ToolResult(f"Edited #{made.artwork} (“{_short(args.instruction)}”): now v"
-                      f"{made.version}." + _notes(ctx, result, args.instruction), [made])
+                      f"{made.version}.{said}" + _notes(ctx, result, args.instruction), [made])
+
+
+def _learnt_for_edit(ctx: ToolContext, args: Any, source: Source, backend_name: str
+                     ) -> tuple[tuple[LearntStyle, ...], str]:
+    """The learnt styles an edit paints with, and a sentence when it differs from what
+    the person may expect: the ones named, else the ones the source was painted with
+    (kept, as its built-in style is), unless those are gone (then it says so)."""
+    if args.learnt_style:
+        return picture_styles(ctx, args.learnt_style, args.learnt_strength,
+                              backend_name), ""
+    if not source.version.recipe.get("learnt_styles"):
+        return (), ""
+    try:
+        learnt = recipe_picture_styles(ctx, source.version.recipe)
+        if any(s.trainer != backend_name for s in learnt):
+            raise ToolError(f"they were learnt for another backend than {backend_name}")
+    except ToolError as exc:
+        return (), f" (Without the learnt style it was painted with: {exc}.)"
+    return learnt, ""
 
 
 def _edit_request(source: Source, seed: int) -> GenerateRequest:
@@ -232,16 +280,19 @@ def inpaint_image(ctx: ToolContext, args: InpaintArgs) -> ToolResult:
         mask = region_mask(source.image.size, args.region)
     except EditError as exc:
         raise ToolError(str(exc)) from exc
+    learnt, said = _learnt_for_edit(ctx, args, source, backend.name)
     seed = args.seed if args.seed is not None else new_seed()
-    req = _edit_request(source, seed).with_(prompt=args.prompt)
+    req = _edit_request(source, seed).with_(prompt=with_triggers(args.prompt, learnt),
+                                            learnt=learnt)
     result = call_backend(lambda: backend.inpaint(source.image, mask, req,
                                                   run_control(ctx, "inpainting")))
     kept(result)
     recipe = recipe_for("inpaint_image", args.model_dump(), result, 0, result.images[0],
-                        [source], source.prompt, style=source.version.recipe.get("style"))
+                        [source], source.prompt, style=source.version.recipe.get("style"),
+                        inpaint_prompt=req.prompt, **learnt_record(learnt))
     made = store_new_version(ctx, source, recipe, result.images[0])
     return ToolResult(f"Repainted the {args.region} of #{made.artwork} with "
-                      f"“{_short(args.prompt)}”: now v{made.version}."
+                      f"“{_short(args.prompt)}”: now v{made.version}.{said}"
                       + _notes(ctx, result, args.prompt), [made])
 
 
@@ -289,16 +340,18 @@ def blend_images(ctx: ToolContext, args: BlendArgs) -> ToolResult:
     if len(set(numbers)) < len(numbers) and len({s.version.id for s in sources}) < len(sources):
         raise ToolError("blend needs different pictures (the same one was named twice)")
     backend = image_backend(ctx)
+    learnt = picture_styles(ctx, args.learnt_style, args.learnt_strength, backend.name)
     first = sources[0].image
     start = blend([s.image for s in sources], first.size)
-    prompt = args.prompt or ", ".join(s.prompt for s in sources)
+    prompt = with_triggers(args.prompt or ", ".join(s.prompt for s in sources), learnt)
     seed = args.seed if args.seed is not None else new_seed()
-    req = GenerateRequest(prompt=prompt, width=first.width, height=first.height, seed=seed)
+    req = GenerateRequest(prompt=prompt, width=first.width, height=first.height, seed=seed,
+                          learnt=learnt)
     result = call_backend(lambda: backend.img2img(start, req, 0.55,
                                                   run_control(ctx, "blending")))
     kept(result)
     recipe = recipe_for("blend_images", args.model_dump(), result, 0, result.images[0],
-                        sources, prompt, strength=0.55)
+                        sources, prompt, strength=0.55, **learnt_record(learnt))
     title = "blend of " + " + ".join(f"#{n}" for n in numbers)
     made = store_new_artwork(ctx, title, prompt, recipe, result.images[0])
     return ToolResult(f"Blended {', '.join(f'#{n}' for n in numbers)} into {made.ref}."
@@ -308,9 +361,10 @@ def blend_images(ctx: ToolContext, args: BlendArgs) -> ToolResult:
 # -- replay ----------------------------------------------------------------------------------
 
 
-def remake(backend: ImageBackend, recipe: dict[str, Any], sources: list[Image.Image]
-           ) -> Image.Image:
-    """Re-make one stored version's pixels from its recipe and its sources' pixels."""
+def remake(backend: ImageBackend, recipe: dict[str, Any], sources: list[Image.Image],
+           learnt: tuple[LearntStyle, ...] = ()) -> Image.Image:
+    """Re-make one stored version's pixels from its recipe, its sources' pixels and the
+    learnt styles it names (``recipe_picture_styles``)."""
     tool_name = recipe["tool"]
     args = recipe["args"]
     seed = int(recipe.get("seed") or 0)
@@ -319,7 +373,7 @@ def remake(backend: ImageBackend, recipe: dict[str, Any], sources: list[Image.Im
     size = recipe.get("size") or [512, 512]
     req = GenerateRequest(prompt=prompt, width=size[0], height=size[1], seed=seed, style=style,
                           negative_prompt=args.get("negative_prompt", ""),
-                          steps=args.get("steps"))
+                          steps=args.get("steps"), learnt=learnt)
     result: ImageResult
     if tool_name == "generate_image":
         result = backend.generate(req.with_(count=1))
@@ -331,7 +385,8 @@ def remake(backend: ImageBackend, recipe: dict[str, Any], sources: list[Image.Im
                               float(args["strength"]))
     elif tool_name == "inpaint_image":
         mask = region_mask(sources[0].size, args["region"])
-        result = backend.inpaint(sources[0], mask, req.with_(prompt=args["prompt"]))
+        result = backend.inpaint(sources[0], mask,
+                                 req.with_(prompt=recipe.get("inpaint_prompt", args["prompt"])))
     elif tool_name == "upscale_image":
         result = backend.upscale(sources[0], int(args["factor"]), req)
     elif tool_name == "blend_images":

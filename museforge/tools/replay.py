@@ -46,10 +46,11 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
         remade = remake_edit(backend, recipe, sources[0])
     else:
         from museforge.tools.image_tools import remake
+        from museforge.tools.style_tools import recipe_picture_styles
 
         if backend is None:
             raise ToolError(f"{label}: the recipe does not name its image backend")
-        remade = remake(backend, recipe, sources)
+        remade = remake(backend, recipe, sources, recipe_picture_styles(ctx, recipe))
     with Image.open(version.files["png"]) as stored_image:
         stored = np.asarray(stored_image.convert("RGB"))
     new = np.asarray(remade.convert("RGB"))

@@ -16,7 +16,6 @@ from museforge.storage.models import Actor, Scope
 from museforge.tools.base import Cancelled, Services, ToolContext, ToolError
 from museforge.tools.music_support import import_midi
 from museforge.tools.registry import get_tool
-from museforge.tools.style_tools import IMAGE_NOT_BUILT
 from tests.models.music.test_finetune import aird_jigs
 
 
@@ -195,11 +194,12 @@ def test_one_training_per_person_at_a_time(ctx, store, me, jig_midi, tiny_melody
     assert [s.name for s in store.list_styles(me)] == ["first"]
 
 
-def test_picture_styles_say_they_are_not_built(ctx, jig_midi):
+def test_a_picture_style_from_music_alone_is_refused_with_the_reason(ctx, jig_midi):
     refs = attach(ctx, jig_midi[:1])
     with pytest.raises(ToolError) as err:
         run(ctx, "learn_style", name="pip", artworks=refs, kind="image")
-    assert str(err.value) == IMAGE_NOT_BUILT
+    assert str(err.value) == "no picture could be learnt from: #1 (it is music, not a picture)"
+    assert ctx.store.list_styles(ctx.actor) == []
 
 
 def test_learning_from_a_picture_is_refused(ctx, jig_midi):

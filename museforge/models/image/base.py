@@ -5,8 +5,9 @@ they take PIL images and requests and give back an ``ImageResult``."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image
@@ -45,6 +46,48 @@ class ContentFlagged(ImageBackendError):
 
 
 @dataclass(frozen=True)
+class LearntStyle:
+    """A person's learnt picture style, as a request carries it to the backend: the file
+    the training made (a LoRA adapter, or the painter's statistics), at a strength."""
+
+    name: str
+    version: int
+    path: Path
+    sha256: str
+    weight: float = 1.0
+    trainer: str = "diffusers"  # the backend that learnt it (only it can apply it)
+    trigger: str | None = None  # a character's trigger word
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256,
+                "weight": self.weight, "trainer": self.trainer, "trigger": self.trigger}
+
+
+@dataclass(frozen=True)
+class LearntData:
+    """What a backend's training made: the file to keep, its mime type, a sentence on
+    what was learnt, and the recipe of the training (base model, hyper-parameters,
+    figures)."""
+
+    data: bytes
+    mime: str
+    learnt: str
+    recipe: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    name: str
+    images: Sequence[Image.Image]
+    captions: Sequence[str]
+    steps: int | None = None  # None: the model family's default
+    seed: int = 0
+    trigger: str | None = None
+    resolution: int | None = None  # None: the model family's default
+    learning_rate: float | None = None  # None: the model family's default
+
+
+@dataclass(frozen=True)
 class GenerateRequest:
     prompt: str
     negative_prompt: str = ""
@@ -55,6 +98,7 @@ class GenerateRequest:
     seed: int = 0
     count: int = 1
     style: str | None = None
+    learnt: tuple[LearntStyle, ...] = ()  # learnt styles to paint with, combined
 
     def with_(self, **changes: Any) -> GenerateRequest:
         return replace(self, **changes)
@@ -87,11 +131,21 @@ class RunControl:
 
     progress: ProgressFn | None = None
     cancel: threading.Event | None = None
+    loss: Callable[[int, int, float], None] | None = None  # a training's (step, total, loss)
 
     def step(self, i: int, n: int) -> None:
         if self.cancel is not None and self.cancel.is_set():
             raise GenerationCancelled()
         if self.progress is not None:
+            self.progress(i, n)
+
+    def trained(self, i: int, n: int, loss: float) -> None:
+        """After training step ``i`` of ``n``: its loss reported, the cancel checked."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise GenerationCancelled()
+        if self.loss is not None:
+            self.loss(i, n, loss)
+        elif self.progress is not None:
             self.progress(i, n)
 
 
@@ -116,3 +170,7 @@ class ImageBackend(Protocol):
     def upscale(self, image: Image.Image, factor: int, req: GenerateRequest,
                 run: RunControl | None = None) -> ImageResult:
         """``factor`` (2 or 4) times the pixels."""
+
+    def train_style(self, req: TrainRequest, run: RunControl | None = None) -> LearntData:
+        """Learn a style from ``req.images`` (learn_style); ImageBackendError with the
+        reason when this backend cannot. ``run.step`` reports each training step."""

@@ -30,7 +30,9 @@ from museforge.models.image.base import (
     GenerateRequest,
     ImageBackendError,
     ImageResult,
+    LearntData,
     RunControl,
+    TrainRequest,
 )
 from museforge.models.image.diffusers_util import (
     check_request,
@@ -93,6 +95,12 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             versions[name] = "absent"
     return versions
+
+
+def _peft_version() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {"peft": version("peft")}
 
 
 class DiffusersBackend:
@@ -159,9 +167,11 @@ class DiffusersBackend:
         if strength == 0:
             return self._kept(image, req, "edit")
         extra = {"instruction": instruction}
-        if self._is_kandinsky or local_folders(INSTRUCT_PIX2PIX) is None:
+        if self._is_kandinsky or local_folders(INSTRUCT_PIX2PIX) is None or req.learnt:
             note = ("Kandinsky: img2img with the instruction folded into the prompt"
-                    if self._is_kandinsky else "instruct-pix2pix is not on this machine: "
+                    if self._is_kandinsky else "a learnt style paints through the main "
+                    "model: img2img with the instruction folded into the prompt"
+                    if req.learnt else "instruct-pix2pix is not on this machine: "
                     "img2img with the instruction folded into the prompt")
             prompt = f"{req.styled_prompt}, {instruction}" if req.prompt else instruction
             folded = req.with_(prompt=prompt, style=None)
@@ -262,6 +272,53 @@ class DiffusersBackend:
             result.images = [im.resize(target, Image.Resampling.LANCZOS) for im in result.images]
             result.recipe["width"], result.recipe["height"] = target
         return result
+
+    def train_style(self, req: TrainRequest, run: RunControl | None = None) -> LearntData:
+        """A LoRA adapter for this model's UNet, trained on ``req.images``
+        (models/image/lora.py); the family's defaults unless ``req.steps`` is given."""
+        from museforge.models.image import lora
+
+        if self._is_kandinsky:
+            raise ImageBackendError("Kandinsky 2.2 cannot learn a style here: LoRA "
+                                    "training covers Stable Diffusion and SDXL models")
+        import importlib.util
+
+        if importlib.util.find_spec("peft") is None:
+            raise ImageBackendError("learning a picture style needs peft: install the "
+                                    "`image` extra (`pip install 'museforge[image]'`)")
+        raise_if_cancelled(run)
+        entry, pipe = self._pipe("text2img")
+        family = lora.family_of(pipe, self.model)
+        settings = lora.settings_for(family, steps=req.steps, seed=req.seed,
+                                     resolution=req.resolution,
+                                     learning_rate=req.learning_rate)
+        run = run or RunControl()
+        try:
+            trained = lora.train_lora(pipe, req.images, req.captions, settings, family=family,
+                                      device=self.plan.device,
+                                      dtype=torch_dtype(self.plan.dtype), lock=entry.lock,
+                                      progress=run.trained, cancel=run.cancel)
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            empty_cache(self.plan.device)
+            raise ImageBackendError(
+                f"Out of {'GPU ' if self.plan.is_cuda else ''}memory training at "
+                f"{settings.resolution} px; free the GPU or use a smaller model.") from error
+        recipe = {"trainer": self.name, "method": "lora", "family": family,
+                  "base": {"model": self.model,
+                           "model_id": self.files.repo_id or str(self.files.path),
+                           "local_path": str(self.files.path),
+                           "revision": self.files.revision},
+                  "settings": settings.record(), "trigger": req.trigger,
+                  "captions": list(req.captions), "final_loss": trained.final_loss,
+                  "first_loss": trained.losses[0], "seconds": round(trained.seconds, 2),
+                  "device": self.plan.device, "dtype": self.plan.dtype,
+                  "versions": package_versions() | _peft_version()}
+        learnt = (f"a LoRA adapter (rank {settings.rank}) for {self.model}'s UNet, "
+                  f"{settings.steps} steps at {settings.resolution} px, loss "
+                  f"{trained.losses[0]:.3f} → {trained.final_loss:.3f}")
+        return LearntData(trained.data, "application/x-safetensors", learnt, recipe)
 
     # -- loading ----------------------------------------------------------------------
 
@@ -376,6 +433,10 @@ class DiffusersBackend:
         import torch
 
         raise_if_cancelled(run)
+        if req.learnt and helper is not None:
+            raise ImageBackendError(
+                f"a learnt style paints through the main model, not {helper.repo_id or helper.path}"
+                " (a helper model); leave the style out for this one")
         entry, pipe = get()
         params = inspect.signature(type(pipe).__call__).parameters
         count = req.count if "num_images_per_prompt" in params or batch_in_inputs else 1
@@ -394,8 +455,10 @@ class DiffusersBackend:
                                           offset, total)
             call = {k: v for k, v in call.items() if k in params and v is not None}
             call["generator"] = [torch.Generator("cpu").manual_seed(s) for s in seeds]
-            with entry.lock, torch.inference_mode():
-                out = pipe(**call)
+            with entry.lock:
+                self._adapters(pipe, req)
+                with torch.inference_mode():
+                    out = pipe(**call)
             if fast_decode:
                 return self._decode_fast(pipe, out.images)
             return out.images, getattr(out, "nsfw_content_detected", None)
@@ -437,6 +500,19 @@ class DiffusersBackend:
                                  "revision": revision(self.taesd_path)}
             recipe["notes"].append("decoded with the tiny autoencoder (TAESD)")
         return ImageResult(images=list(images), seeds=seeds, recipe=recipe, flagged=flagged)
+
+    def _adapters(self, pipe: Any, req: GenerateRequest) -> None:
+        """The request's learnt styles on the pipeline (or none), under its lock."""
+        from museforge.models.image.lora import apply_adapters
+
+        wrong = [s.name for s in req.learnt if s.trainer != self.name]
+        if wrong:
+            raise ImageBackendError(
+                f"the style{'s' if len(wrong) > 1 else ''} {', '.join(wrong)} "
+                f"{'were' if len(wrong) > 1 else 'was'} learnt by the built-in painter; "
+                "learn it again with this model to paint with it here")
+        if req.learnt or hasattr(pipe, "get_list_adapters"):
+            apply_adapters(pipe, [(s.path, s.sha256, s.weight) for s in req.learnt])
 
     def _after_oom(self, call: dict[str, Any]) -> str:
         """Prepare the one retry (mutating ``call`` or the plan); say what it does."""
@@ -515,6 +591,9 @@ class DiffusersBackend:
         import torch
 
         raise_if_cancelled(run)
+        if req.learnt:
+            raise ImageBackendError("Kandinsky 2.2 cannot paint with a learnt style here; "
+                                    "use a Stable Diffusion or SDXL model")
         steps, guidance = self._defaults(req)
         prior_entry = self._load(self.files, self.files.extra[0])
         prior = prior_entry.pipeline
@@ -597,6 +676,8 @@ class DiffusersBackend:
             "versions": package_versions(),
             "notes": list(notes),
         }
+        if req.learnt:
+            recipe["learnt_styles"] = [s.record() for s in req.learnt]
         if helper is not None:
             recipe["helper"] = {"model_id": helper.repo_id or str(helper.path),
                                 "local_path": str(helper.path), "revision": helper.revision}

@@ -25,7 +25,9 @@ from museforge.models.image.base import (
     GenerateRequest,
     ImageBackendError,
     ImageResult,
+    LearntData,
     RunControl,
+    TrainRequest,
 )
 from museforge.urls import public_url
 
@@ -89,6 +91,17 @@ def api_mask(mask: Image.Image, size: Size) -> Image.Image:
     return out
 
 
+NO_TRAINING = ("the OpenAI image backend cannot learn a style: the Images API trains "
+               "nothing on your pictures. Learn it with a local model "
+               "(MUSEFORGE_IMAGE_BACKEND=diffusers or auto, or the built-in painter).")
+
+
+def _no_learnt(req: GenerateRequest) -> None:
+    if req.learnt:
+        raise ImageBackendError("the OpenAI image backend cannot paint with a learnt style; "
+                                "use the backend that learnt it")
+
+
 class OpenAIImageBackend:
     """An ``ImageBackend`` over the OpenAI Images API. ``client`` is an ``openai.OpenAI``
     or a base URL (``None``: the client's default, api.openai.com or OPENAI_BASE_URL)."""
@@ -127,7 +140,11 @@ class OpenAIImageBackend:
 
     # -- the protocol ------------------------------------------------------------------
 
+    def train_style(self, req: TrainRequest, run: RunControl | None = None) -> LearntData:
+        raise ImageBackendError(NO_TRAINING)
+
     def generate(self, req: GenerateRequest, run: RunControl | None = None) -> ImageResult:
+        _no_learnt(req)
         run = run or RunControl()
         size, notes = self._size(req.width, req.height)
         prompt = _prompt(req.styled_prompt, req.negative_prompt)
@@ -180,6 +197,7 @@ class OpenAIImageBackend:
     def _edit(self, mode: str, image: Image.Image, mask: Image.Image | None, prompt: str,
               req: GenerateRequest, run: RunControl | None, notes: list[str],
               **extra: Any) -> ImageResult:
+        _no_learnt(req)
         from museforge.models.media import png_bytes
 
         run = run or RunControl()

@@ -19,8 +19,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 from museforge.models.image.base import (
     STYLES,
     GenerateRequest,
+    ImageBackendError,
     ImageResult,
+    LearntData,
     RunControl,
+    TrainRequest,
 )
 
 VERSION = 2  # bump when the pixels a recipe makes change
@@ -191,8 +194,8 @@ class ProceduralPainter:
         images = []
         for i in range(req.count):
             run.step(i + 1, req.count)
-            images.append(paint(req.prompt, req.seed + i, req.width, req.height, req.style,
-                                self.version))
+            images.append(self._styled(paint(req.prompt, req.seed + i, req.width,
+                                             req.height, req.style, self.version), req))
         return ImageResult(images, [req.seed + i for i in range(req.count)],
                            self._recipe(req, "text2img"))
 
@@ -203,8 +206,8 @@ class ProceduralPainter:
         images = []
         for i in range(req.count):
             run.step(i + 1, req.count)
-            fresh = paint(req.prompt, req.seed + i, req.width, req.height, req.style,
-                          self.version)
+            fresh = self._styled(paint(req.prompt, req.seed + i, req.width, req.height,
+                                       req.style, self.version), req)
             images.append(Image.blend(base, fresh, float(strength)))
         recipe = self._recipe(req, "img2img", strength=strength)
         return ImageResult(images, [req.seed + i for i in range(req.count)], recipe)
@@ -237,7 +240,7 @@ class ProceduralPainter:
             else:
                 fresh = paint(req.prompt, req.seed + i, base.width, base.height, req.style,
                               self.version)
-            images.append(Image.composite(fresh, base, soft))
+            images.append(Image.composite(self._styled(fresh, req), base, soft))
         return ImageResult(images, [req.seed + i for i in range(req.count)],
                            self._recipe(req.with_(width=base.width, height=base.height),
                                         "inpaint"))
@@ -253,11 +256,48 @@ class ProceduralPainter:
         recipe["notes"] = ["Lanczos resampling with an unsharp mask (no upscaler model)"]
         return ImageResult([big], [req.seed], recipe)
 
+    def train_style(self, req: TrainRequest, run: RunControl | None = None) -> LearntData:
+        """What the painter can learn from pictures: their palette, light and finish
+        (models/image/painter_style.py); it cannot learn shapes, subjects or a
+        character, and says so."""
+        from museforge.models.image import painter_style
+
+        (run or RunControl()).step(1, 1)
+        stats = painter_style.learn(req.images)
+        learnt = ("the built-in painter learnt what it can from pictures: "
+                  + painter_style.describe(stats) + "; it paints its own scenes in those "
+                  "colours and that finish, but cannot learn shapes, subjects or a "
+                  "character (a diffusers model learns those, as a LoRA)")
+        recipe = {"trainer": self.name, "method": "painter statistics",
+                  "base": {"model": "procedural painter", "painter_version": self.version,
+                           "format": painter_style.FORMAT},
+                  "trigger": req.trigger, "statistics": stats, "numpy": np.__version__}
+        return LearntData(painter_style.to_bytes(stats), painter_style.MIME, learnt, recipe)
+
+    def _styled(self, image: Image.Image, req: GenerateRequest) -> Image.Image:
+        """``image`` with the request's learnt styles applied, each at its weight."""
+        if not req.learnt:
+            return image
+        from museforge.models.image import painter_style
+
+        for style in req.learnt:
+            if style.trainer != self.name:
+                raise ImageBackendError(
+                    f"the style '{style.name}' is a LoRA learnt on a diffusers model; the "
+                    "built-in painter cannot paint with it (MUSEFORGE_IMAGE_BACKEND picks "
+                    "the backend)")
+            image = painter_style.apply(image, painter_style.from_bytes(
+                style.path.read_bytes()), style.weight)
+        return image
+
     def _recipe(self, req: GenerateRequest, mode: str, **extra: object) -> dict[str, object]:
-        return {"backend": "procedural", "painter_version": self.version, "mode": mode,
-                "prompt": req.prompt, "style": req.style, "width": req.width,
-                "height": req.height, "seed": req.seed, "numpy": np.__version__,
-                **extra}
+        recipe: dict[str, object] = {
+            "backend": "procedural", "painter_version": self.version, "mode": mode,
+            "prompt": req.prompt, "style": req.style, "width": req.width,
+            "height": req.height, "seed": req.seed, "numpy": np.__version__, **extra}
+        if req.learnt:
+            recipe["learnt_styles"] = [s.record() for s in req.learnt]
+        return recipe
 
 
 # -- painting ------------------------------------------------------------------------------
