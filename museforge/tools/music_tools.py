@@ -38,8 +38,8 @@ from museforge.tools.style_tools import style_melody_model
 
 Meter = Literal["2/4", "3/4", "4/4", "6/8"]
 PartName = Literal["melody", "chords", "bass", "drums"]
-StyleName = Literal["lullaby", "waltz", "march", "jig", "reel", "ambient", "rock", "ballad",
-                    "folk"]
+StyleName = Literal["lullaby", "waltz", "march", "jig", "reel", "hornpipe", "ambient", "rock",
+                    "ballad", "jazz", "folk"]
 Grid = Literal["1/4", "1/8", "1/16", "1/32"]
 GRID_BEATS = {"1/4": 1.0, "1/8": 0.5, "1/16": 0.25, "1/32": 0.125}
 SEED = Field(default=None, ge=0, le=2**32 - 1,
@@ -145,6 +145,9 @@ class VaryMusicArgs(Args):
 class ContinueArgs(Args):
     artwork: ArtworkRef
     bars: int = Field(default=4, ge=2, le=32, description="How many bars to add (2-32).")
+    time_signature: Meter | None = Field(
+        default=None, description="Carry on in another meter: 3/4 and 6/8, or 2/4 and 4/4, "
+                                  "re-barring the piece first.")
     seed: int | None = SEED
     learnt_style: str | None = Field(
         default=None, min_length=1, max_length=40,
@@ -166,8 +169,8 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
     """Compose a new piece from a description: a melody from our model with chords, bass
     and drums around it. Optional: mood, key ('D minor'), tempo (bpm), bars, instrument (a
     General MIDI name), time_signature, parts, style (lullaby, waltz, march, jig, reel,
-    ambient, rock...), learnt_style (one the person taught with learn_style). The piece
-    becomes a new artwork #N with MIDI, audio and a piano roll."""
+    hornpipe, ambient, rock, ballad, jazz, folk), learnt_style (one the person taught with
+    learn_style). The piece becomes a new artwork #N with MIDI, audio and a piano roll."""
     dumped = args.model_dump()
     seed = args.seed if args.seed is not None else new_seed()
     dumped["seed"] = seed
@@ -498,7 +501,14 @@ def check_vary_length(source: MusicSource) -> None:
                  "may last", "trim it to fewer bars first")
 
 
-def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int) -> Piece:
+def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int,
+                   time_signature: tuple[int, int] | None = None) -> Piece:
+    """The piece (re-barred in ``time_signature`` first, when given) with ``bars`` more
+    bars of melody, the accompaniment looping on."""
+    if time_signature is not None:
+        from museforge.models.music.meter import rebar
+
+        piece = rebar(piece, time_signature)
     melody = _melody(piece)
     if not melody.notes:
         raise ToolError("this piece has no melody notes to continue from")
@@ -512,8 +522,13 @@ def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int) -> Pi
     return longer.copy(parts=parts)
 
 
-def check_continue_length(source: MusicSource, bars: int) -> None:
+def check_continue_length(source: MusicSource, bars: int,
+                          meter: tuple[int, int] | None = None) -> None:
     piece = source.piece
+    if meter is not None and meter != tuple(piece.time_signature):
+        from museforge.models.music.meter import rebar
+
+        piece = music_call(lambda: rebar(source.piece, meter))
     total = piece.bars + bars
     check_length(total * piece.beats_per_bar * 60.0 / piece.tempo,
                  f"#{source.art.number} ({piece.bars} bars at {piece.tempo:g} bpm) with "
@@ -525,24 +540,49 @@ def continue_music(ctx: ToolContext, args: ContinueArgs) -> ToolResult:
     """Extend a piece by N bars: our model continues the melody phrase by phrase from
     where it ends, and the accompaniment carries on. The result is a new version."""
     source = load_music(ctx, args.artwork)
-    check_continue_length(source, args.bars)
+    meter = _meter(args.time_signature)
+    said = _rebarred(source, meter, "before carrying on")
+    check_continue_length(source, args.bars, meter)
     seed = args.seed if args.seed is not None else new_seed()
     model, learnt = style_melody_model(ctx, args.learnt_style)
-    piece = music_call(lambda: continue_piece(source.piece, model, args.bars, seed))
+    piece = music_call(lambda: continue_piece(source.piece, model, args.bars, seed, meter))
     recipe = {"tool": "continue_music", "args": args.model_dump(), "seed": seed,
               "sources": [source.describe()], "mood": source.version.recipe.get("mood"),
               **_model_of(model), **_learnt(learnt)}
     made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
-    return ToolResult(f"Continued #{made.artwork} by {args.bars} bars ({piece.bars} in all): "
-                      f"now v{made.version}.", [made])
+    return ToolResult(f"{said}Continued #{made.artwork} by {args.bars} bars ({piece.bars} in "
+                      f"all): now v{made.version}.", [made])
+
+
+def _meter(text: str | None) -> tuple[int, int] | None:
+    return None if text is None else (int(text.split("/")[0]), int(text.split("/")[1]))
+
+
+def _rebarred(source: MusicSource, meter: tuple[int, int] | None, why: str) -> str:
+    """What re-barring ``source`` in ``meter`` will be said as ("#2 was in 6/8; I re-barred
+    it in 3/4 before morphing. "), nothing when it is in that meter already; refused at
+    once when the two meters are not ones that re-bar note for note."""
+    from museforge.models.music.meter import can_rebar, meter_name
+
+    ts = tuple(source.piece.time_signature)
+    if meter is None or ts == meter:
+        return ""
+    if not can_rebar(ts, meter):  # type: ignore[arg-type]
+        raise ToolError(f"#{source.art.number} is in {meter_name(ts)} and I can re-bar "  # type: ignore[arg-type]
+                        "only between 3/4 and 6/8 and between 2/4 and 4/4 (other meters "
+                        f"would rewrite its rhythm), so not into {meter_name(meter)}")
+    return (f"#{source.art.number} was in {meter_name(ts)}; I re-barred it in "  # type: ignore[arg-type]
+            f"{meter_name(meter)} {why}. ")
 
 
 def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> list[Piece]:
+    """The steps from ``a``'s melody to ``b``'s over ``a``'s accompaniment; ``b`` is first
+    re-barred in ``a``'s meter when they differ (3/4 and 6/8, 2/4 and 4/4)."""
+    from museforge.models.music.meter import rebar
+
     ts = a.time_signature
+    b = music_call(lambda: rebar(b, ts))
     wa, wb = _windows(a), _windows(b)
-    if b.time_signature != ts:
-        raise ToolError(f"the two pieces have different meters ({ts[0]}/{ts[1]} and "
-                        f"{b.time_signature[0]}/{b.time_signature[1]})")
     count = min(len(wa), len(wb))
     shift = _into_range([n for w in wa[:count] for n in w] or [Note(60, 0, 1)], model)[1]
     za = [model.encode(_into_range(w, model)[0], ts) if w else None for w in wa[:count]]
@@ -565,7 +605,10 @@ def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> li
 def check_interpolate_length(a: MusicSource, b: MusicSource) -> None:
     """Each step is the first piece's accompaniment fitted to the 2-bar phrases both
     pieces have; refused at once when that is too long."""
-    bars = 2 * min(len(_windows(a.piece)), len(_windows(b.piece)))
+    from museforge.models.music.meter import rebar
+
+    other = music_call(lambda: rebar(b.piece, a.piece.time_signature))
+    bars = 2 * min(len(_windows(a.piece)), len(_windows(other)))
     check_length(bars * a.piece.beats_per_bar * 60.0 / a.piece.tempo,
                  f"each step from #{a.art.number} into #{b.art.number} ({bars} bars at "
                  f"{a.piece.tempo:g} bpm) would last", "trim the pieces to fewer bars first")
@@ -580,6 +623,7 @@ def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
     a, b = load_music(ctx, args.artwork_a), load_music(ctx, args.artwork_b)
     if a.art.number == b.art.number and a.version.number == b.version.number:
         raise ToolError("interpolating needs two different pieces")
+    said = _rebarred(b, tuple(a.piece.time_signature), "before morphing")  # type: ignore[arg-type]
     check_interpolate_length(a, b)
     model = melody_model(ctx)
     pieces = music_call(lambda: interpolate_pieces(a.piece, b.piece, model, args.steps))
@@ -595,7 +639,7 @@ def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
         else:
             made = store_music_version(ctx, made.artwork, None, recipe, piece)
     assert made is not None
-    return ToolResult(f"Interpolated #{a.art.number} into #{b.art.number} in "
+    return ToolResult(f"{said}Interpolated #{a.art.number} into #{b.art.number} in "
                       f"{len(pieces)} steps: {made.ref} v1–v{made.version}.", [made])
 
 
@@ -615,7 +659,8 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
     if name == "vary_music":
         return vary_piece(sources[0].piece, model, float(args["amount"]), int(recipe["seed"]))
     if name == "continue_music":
-        return continue_piece(sources[0].piece, model, int(args["bars"]), int(recipe["seed"]))
+        return continue_piece(sources[0].piece, model, int(args["bars"]), int(recipe["seed"]),
+                              _meter(args.get("time_signature")))
     if name == "interpolate_music":
         steps = interpolate_pieces(sources[0].piece, sources[1].piece, model, int(args["steps"]))
         return steps[int(recipe.get("index", 0))]

@@ -13,31 +13,42 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from museforge.models.music import idioms
 from museforge.models.music.base import MelodyModel, MusicError, MusicResult
 from museforge.models.music.piece import Note, Part, Piece
 from museforge.models.music.theory import Key, instrument_program, parse_key, program_name
 
 STYLES: dict[str, dict[str, Any]] = {
-    # time signature, tempo (quarter notes per minute), instrument, drums, chords feel
+    # time signature, tempo (quarter notes per minute), instrument, drums, comping pattern,
+    # bass line, melody rhythm (models/music/idioms.py)
     "lullaby": {"ts": (3, 4), "tempo": 66, "instrument": "Music Box", "drums": False,
                 "comp": "sustain", "mood": "calm"},
     "waltz": {"ts": (3, 4), "tempo": 150, "instrument": "String Ensemble 1", "drums": True,
               "comp": "oom-pah-pah", "mood": "bright"},
     "march": {"ts": (2, 4), "tempo": 112, "instrument": "Trumpet", "drums": True,
-              "comp": "beat", "mood": "bright"},
+              "comp": "beat", "bass": "oom-pah", "mood": "bright"},
     "jig": {"ts": (6, 8), "tempo": 170, "instrument": "Fiddle", "drums": True,
-            "comp": "beat", "mood": "happy"},
+            "comp": "boom-chick", "mood": "happy", "rhythm": "jig"},
     "reel": {"ts": (4, 4), "tempo": 200, "instrument": "Fiddle", "drums": True,
-             "comp": "beat", "mood": "energetic"},
+             "comp": "boom-chick", "mood": "energetic", "rhythm": "reel"},
+    "hornpipe": {"ts": (4, 4), "tempo": 150, "instrument": "Fiddle", "drums": True,
+                 "comp": "boom-chick", "mood": "happy", "rhythm": "hornpipe"},
     "ambient": {"ts": (4, 4), "tempo": 68, "instrument": "Pad 2 (warm)", "drums": False,
                 "comp": "sustain", "mood": "calm"},
     "rock": {"ts": (4, 4), "tempo": 124, "instrument": "Overdriven Guitar", "drums": True,
-             "comp": "eighths", "mood": "energetic"},
+             "comp": "power", "bass": "eighths", "mood": "energetic"},
     "ballad": {"ts": (4, 4), "tempo": 72, "instrument": "Acoustic Grand Piano",
                "drums": False, "comp": "arpeggio", "mood": "tender"},
+    "jazz": {"ts": (4, 4), "tempo": 132, "instrument": "Tenor Sax", "drums": True,
+             "comp": "charleston", "bass": "walking", "mood": "bright", "rhythm": "swing",
+             "harmony": "sevenths"},
     "folk": {"ts": (4, 4), "tempo": 100, "instrument": "Acoustic Guitar (nylon)",
              "drums": False, "comp": "arpeggio"},
 }
+# Other words for a style in a prompt ("a jazzy tune", "two reels").
+STYLE_WORDS = {"jazzy": "jazz", "swing": "jazz", "bebop": "jazz", "jigs": "jig",
+               "reels": "reel", "hornpipes": "hornpipe", "waltzes": "waltz",
+               "marches": "march", "lullabies": "lullaby", "ballads": "ballad"}
 MOODS: dict[str, dict[str, Any]] = {
     # mode, tempo factor, velocity, progressions (scale degrees, 0 = I)
     "calm": {"mode": "major", "tempo": 0.8, "velocity": 62},
@@ -71,6 +82,7 @@ PROGRESSIONS = {
 }
 PARTS = ("melody", "chords", "bass", "drums")
 CANDIDATES = 8  # melodies sampled per 2-bar window
+RHYTHM_WEIGHT = 1.0  # a candidate all in its dance's rhythm outweighs a better chord fit
 KICK, SNARE, HAT, RIDE, TAMB = 36, 38, 42, 51, 54
 
 
@@ -117,7 +129,8 @@ def plan(req: ComposeRequest) -> Plan:
     """Every choice the request leaves open, made from its words and the seed."""
     words = re.findall(r"[a-z]+", req.prompt.lower())
     why: dict[str, str] = {}
-    style = req.style or next((w for w in words if w in STYLES), None)
+    style = req.style or next((w for w in words if w in STYLES), None) \
+        or next((STYLE_WORDS[w] for w in words if w in STYLE_WORDS), None)
     s = STYLES.get(style or "", {})
     mood = req.mood or next((MOOD_WORDS[w] for w in words if w in MOOD_WORDS), None) \
         or s.get("mood") or "calm"
@@ -148,7 +161,8 @@ def plan(req: ComposeRequest) -> Plan:
     if "melody" not in parts:
         parts.insert(0, "melody")
     bars = req.bars + (req.bars % 2)  # the model writes 2-bar phrases
-    progression = rng.choice(PROGRESSIONS["minor" if key.mode == "minor" else "major"])
+    table = idioms.JAZZ_PROGRESSIONS if s.get("harmony") == "sevenths" else PROGRESSIONS
+    progression = rng.choice(table["minor" if key.mode == "minor" else "major"])
     return Plan(style, mood, key, float(tempo), tuple(ts), bars, program, parts,  # type: ignore[arg-type]
                 progression, why)
 
@@ -180,24 +194,19 @@ def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
         p.progression = choose_degrees(melody, p.key, beats_per_bar, p.bars)
         chords = [_triad(p.key, d) for d in p.progression]
     else:
-        chords = [_chord(p.key, p.progression[i % len(p.progression)], i, p.bars)
+        sevenths = style_of(p.style).get("harmony") == "sevenths"
+        chords = [_chord(p.key, p.progression[i % len(p.progression)], i, p.bars, sevenths)
                   for i in range(p.bars)]
         melody, altered, picked = _melody(p, chords, model, req, beats_per_bar)
+        melody = _in_rhythm(melody, p, beats_per_bar)
     velocity = MOODS[p.mood]["velocity"]
     parts = [Part("melody", p.program, False, [n for n in melody if n.velocity])]
-    comp = STYLES.get(p.style or "", {}).get("comp", "sustain")
-    if "chords" in p.parts:
-        chord_program = 0 if p.program != 0 else 48
-        parts.append(Part("chords", chord_program, False,
-                          _voicing(chords, beats_per_bar, comp, int(velocity * 0.7))))
-    if "bass" in p.parts:
-        parts.append(Part("bass", 33, False, _bass(chords, beats_per_bar, p.time_signature,
-                                                   int(velocity * 0.85))))
-    if "drums" in p.parts:
-        parts.append(Part("drums", 0, True, _drums(p.style, p.time_signature, p.bars,
-                                                   int(velocity * 0.8))))
+    parts += _accompany(chords, p.parts, p.style, p.time_signature, p.bars, velocity, p.key,
+                        req.seed, 0 if p.program != 0 else 48)
     if req.start_with:
         parts = [parts[0], *under(parts[0].notes, parts[1:])]
+    if style_of(p.style).get("rhythm") == "swing":
+        parts = [part.copy(notes=idioms.swing(part.notes)) for part in parts]
     title = req.prompt.strip() or f"{p.mood} {p.style or 'piece'} in {p.key}"
     piece = Piece(parts, p.tempo, p.time_signature, str(p.key), title)
     recipe = {"style": p.style, "mood": p.mood, "key": str(p.key), "tempo": p.tempo,
@@ -208,17 +217,29 @@ def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
               "model_revision": getattr(model, "revision", None),
               "candidates_per_window": CANDIDATES, "picked": picked,
               "altered_share": round(altered, 4), "why": p.why}
+    idiom = style_of(p.style)
+    if idiom.get("rhythm") or idiom.get("harmony") or idiom.get("bass") == "walking":
+        recipe["idiom"] = {"rhythm": idiom.get("rhythm"), "harmony": idiom.get("harmony"),
+                           "near_corpus": not req.start_with
+                           and idioms.idiom_latents(model, p.style) is not None}
     if req.start_with:
         recipe["started_with"] = len(req.start_with)
     return MusicResult(piece, recipe)
 
 
-def _chord(key: Key, degree: int, bar: int, bars: int) -> list[int]:
-    """The triad on ``degree`` (0 = I) as pitch classes; a cadence closes the piece."""
+def style_of(style: str | None) -> dict[str, Any]:
+    return STYLES.get(style or "", {})
+
+
+def _chord(key: Key, degree: int, bar: int, bars: int, sevenths: bool = False) -> list[int]:
+    """The triad on ``degree`` (0 = I) as pitch classes, or with ``sevenths`` its seventh
+    chord (a ninth on the I and the ii); a cadence closes the piece."""
     if bar == bars - 1:
         degree = 0
     elif bar == bars - 2 and bars >= 4:
         degree = 4
+    if sevenths:
+        return idioms.seventh_chord(key, degree, ninth=degree in (0, 1))
     scale = key.scale
     pcs = [scale[(degree + i) % 7] for i in (0, 2, 4)]
     if key.mode == "minor" and degree == 4:  # the raised leading tone of harmonic minor
@@ -233,16 +254,23 @@ def _melody(p: Plan, chords: list[list[int]], model: MelodyModel, req: ComposeRe
     picked: list[int] = []
     altered = total = 0
     last: int | None = None
+    near = idioms.idiom_latents(model, p.style)
     for w in range(p.bars // 2):
-        candidates = model.sample(CANDIDATES, p.time_signature, temperature=req.temperature,
-                                  seed=req.seed * 1000 + w)
+        if near is not None:
+            candidates = idioms.sample_near(model, near, CANDIDATES, p.time_signature,
+                                            req.temperature, req.seed * 1000 + w)
+        else:
+            candidates = model.sample(CANDIDATES, p.time_signature,
+                                      temperature=req.temperature, seed=req.seed * 1000 + w)
         scored = []
         for i, cand in enumerate(candidates):
             if not cand:
                 continue
             moved = _to_key(cand, p.key)
             bar_chords = chords[2 * w: 2 * w + 2]
-            scored.append((_fit(moved, p.key, bar_chords, beats_per_bar, last), i, moved))
+            fit = _fit(moved, p.key, bar_chords, beats_per_bar, last) \
+                + RHYTHM_WEIGHT * idioms.rhythm_score(moved, p.style, beats_per_bar)
+            scored.append((fit, i, moved))
         if not scored:
             continue
         scored.sort(key=lambda t: (-t[0], t[1]))
@@ -308,21 +336,71 @@ def _accent(start: float, beats_per_bar: float, velocity: int) -> int:
     return velocity if start % 1.0 == 0 else max(1, velocity - 8)
 
 
-def _voicing(chords: list[list[int]], bpb: float, comp: str, velocity: int) -> list[Note]:
+def _in_rhythm(melody: list[Note], p: Plan, bpb: float) -> list[Note]:
+    """The melody in its dance's rhythm (models/music/idioms.py), accented again."""
+    rhythm = style_of(p.style).get("rhythm")
+    if rhythm in ("jig", "reel", "hornpipe"):
+        melody = idioms.run_in_eighths(melody, p.key, bpb, p.bars, pairs=rhythm != "jig")
+    if rhythm == "hornpipe":
+        melody = idioms.dot_pairs(melody, bpb, p.bars)
+    if rhythm in ("jig", "reel", "hornpipe"):
+        velocity = MOODS[p.mood]["velocity"]
+        melody = [Note(n.pitch, n.start, n.end, _accent(n.start, bpb, velocity))
+                  for n in melody]
+    return melody
+
+
+def _accompany(chords: list[list[int]], parts: list[str], style: str | None,
+               ts: tuple[int, int], bars: int, velocity: int, key: Key, seed: int,
+               chord_program: int) -> list[Part]:
+    """Chords, bass and drums (those of ``parts``) in the style's patterns."""
+    bpb = ts[0] * 4 / ts[1]
+    s = style_of(style)
+    out: list[Part] = []
+    if "chords" in parts:
+        out.append(Part("chords", chord_program, False,
+                        _voicing(chords, bpb, s.get("comp", "sustain"), int(velocity * 0.7),
+                                 compound=ts[1] == 8)))
+    if "bass" in parts:
+        bass_velocity = int(velocity * 0.85)
+        if s.get("bass") == "walking":
+            line = idioms.walking_bass(chords, bpb, bass_velocity, key, seed)
+        else:
+            line = _bass(chords, bpb, ts, bass_velocity, s.get("bass"))
+        out.append(Part("bass", 32 if s.get("bass") == "walking" else 33, False, line))
+    if "drums" in parts:
+        out.append(Part("drums", 0, True, _drums(style, ts, bars, int(velocity * 0.8))))
+    return out
+
+
+def _voicing(chords: list[list[int]], bpb: float, comp: str, velocity: int,
+             compound: bool = False) -> list[Note]:
     notes = []
     for bar, pcs in enumerate(chords):
         root = 48 + pcs[0]
-        voiced = sorted({root, 48 + pcs[1] + (12 if pcs[1] < pcs[0] else 0),
-                         48 + pcs[2] + (12 if pcs[2] < pcs[0] else 0)})
+        voiced = sorted({root, *(48 + pc + (12 if pc < pcs[0] else 0) for pc in pcs[1:3])})
         start = bar * bpb
         if comp == "sustain":
             notes += [Note(p, start, start + bpb, velocity) for p in voiced]
-        elif comp == "oom-pah-pah":
+        elif comp == "oom-pah-pah":  # beats two and three (the bass has one)
             notes += [Note(p, start + b, start + b + 0.9, velocity) for b in range(1, int(bpb))
+                      for p in voiced]
+        elif comp == "boom-chick":  # off the pulses: 6/8's third and sixth eighths, 4/4's 2, 4
+            offs = (1.0, 2.5) if compound else (1.0, 2.0) if bpb == 3 \
+                else tuple(float(b) for b in range(1, int(bpb), 2))
+            notes += [Note(p, start + b, start + b + 0.45, velocity) for b in offs
                       for p in voiced]
         elif comp == "eighths":
             notes += [Note(p, start + b / 2, start + b / 2 + 0.45, velocity)
                       for b in range(int(bpb * 2)) for p in voiced]
+        elif comp == "power":  # root, fifth and octave in driving eighths
+            power = [root, root + 7, root + 12]
+            notes += [Note(p, start + b / 2, start + b / 2 + 0.45, velocity)
+                      for b in range(int(bpb * 2)) for p in power]
+        elif comp == "charleston":  # every chord tone, on one and on the and of two
+            jazz = _stacked(pcs, root)
+            notes += [Note(p, start + b, start + b + length, velocity)
+                      for b, length in ((0.0, 1.2), (1.5, 0.5)) if b < bpb for p in jazz]
         elif comp == "arpeggio":
             pattern = voiced + [voiced[1] + 12 if len(voiced) > 1 else voiced[0]]
             steps = int(bpb * 2)
@@ -334,13 +412,28 @@ def _voicing(chords: list[list[int]], bpb: float, comp: str, velocity: int) -> l
     return notes
 
 
-def _bass(chords: list[list[int]], bpb: float, ts: tuple[int, int], velocity: int
-          ) -> list[Note]:
+def _stacked(pcs: list[int], root: int) -> list[int]:
+    """The chord tones stacked upward from ``root`` in the order given (root, third,
+    fifth, seventh, ninth), each the nearest above the one before."""
+    out = [root]
+    for pc in pcs[1:]:
+        out.append(out[-1] + ((pc - out[-1]) % 12 or 12))
+    return out
+
+
+def _bass(chords: list[list[int]], bpb: float, ts: tuple[int, int], velocity: int,
+          line: str | None = None) -> list[Note]:
     notes = []
     for bar, pcs in enumerate(chords):
         root, fifth = 36 + pcs[0], 36 + pcs[2] + (12 if pcs[2] < pcs[0] else 0)
         start = bar * bpb
-        if ts[0] % 3 == 0 and ts[1] == 4:  # 3/4: root on one
+        if line == "eighths":  # rock: the root, driven in eighths
+            notes += [Note(root, start + i / 2, start + i / 2 + 0.45, velocity)
+                      for i in range(int(bpb * 2))]
+        elif line == "oom-pah" and ts[1] == 4:  # march: root and fifth, beat by beat
+            notes += [Note(root if b % 2 == 0 else fifth, start + b, start + b + 0.8, velocity)
+                      for b in range(int(bpb))]
+        elif ts[0] % 3 == 0 and ts[1] == 4:  # 3/4: root on one
             notes.append(Note(root, start, start + 1, velocity))
         elif bpb >= 4:
             notes += [Note(root, start, start + 2, velocity),
@@ -355,12 +448,18 @@ def _bass(chords: list[list[int]], bpb: float, ts: tuple[int, int], velocity: in
 def _drums(style: str | None, ts: tuple[int, int], bars: int, velocity: int) -> list[Note]:
     bpb = ts[0] * 4 / ts[1]
     hits: list[tuple[int, float]] = []
-    if ts == (3, 4):
+    if style == "jazz" and ts[1] == 4:  # ride "ding, ding-a", hi-hat foot on two and four
+        hits = [(RIDE, float(b)) for b in range(int(bpb))]
+        hits += [(RIDE, b + 0.5) for b in range(1, int(bpb), 2)]
+        hits += [(HAT, float(b)) for b in range(1, int(bpb), 2)]
+    elif ts == (3, 4):
         hits = [(KICK, 0), (HAT, 1), (HAT, 2)]
     elif ts[1] == 8:  # 6/8: two dotted-quarter pulses
         hits = [(KICK, 0), (HAT, 0.5), (HAT, 1), (SNARE, 1.5), (HAT, 2), (HAT, 2.5)]
-    elif style == "march" or ts == (2, 4):
-        hits = [(KICK, 0), (SNARE, 0.5), (SNARE, 0.75), (KICK, 1), (SNARE, 1.5)]
+    elif style == "march" or ts == (2, 4):  # bass drum on the beats, the snare's figure
+        hits = [(pitch, two + t) for two in range(0, int(bpb), 2)
+                for pitch, t in ((KICK, 0), (SNARE, 0.5), (SNARE, 0.75), (KICK, 1),
+                                 (SNARE, 1.5))]
     else:
         hits = [(KICK, 0), (SNARE, 1), (KICK, 2), (SNARE, 3)]
         hits += [(HAT, b / 2) for b in range(int(bpb * 2))]
@@ -444,17 +543,11 @@ def accompaniment(melody: list[Note], key: Key, time_signature: tuple[int, int],
     fit it bar by bar, in the style's comping pattern; and the chosen degrees."""
     bpb = time_signature[0] * 4 / time_signature[1]
     degrees = choose_degrees(melody, key, bpb, bars)
-    chords = [_triad(key, d) for d in degrees]
-    comp = STYLES.get(style or "", {}).get("comp", "sustain")
-    out: list[Part] = []
-    if "chords" in parts:
-        out.append(Part("chords", 0, False, _voicing(chords, bpb, comp, int(velocity * 0.7))))
-    if "bass" in parts:
-        out.append(Part("bass", 33, False, _bass(chords, bpb, time_signature,
-                                                 int(velocity * 0.85))))
-    if "drums" in parts:
-        out.append(Part("drums", 0, True, _drums(style, time_signature, bars,
-                                                 int(velocity * 0.8))))
+    if style_of(style).get("harmony") == "sevenths":
+        chords = [idioms.seventh_chord(key, d, ninth=d in (0, 1)) for d in degrees]
+    else:
+        chords = [_triad(key, d) for d in degrees]
+    out = _accompany(chords, parts, style, time_signature, bars, velocity, key, 0, 0)
     return under(melody, out), degrees
 
 
