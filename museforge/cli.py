@@ -333,6 +333,61 @@ def replay(
     raise typer.Exit(0 if report.identical else 1)
 
 
+@app.command("train-style")
+def train_style(
+    name: Annotated[str, typer.Argument(help="The style's name, e.g. 'Aird' or 'Pip'.")],
+    files: Annotated[list[Path], typer.Argument(help="Pictures (PNG, JPEG, WebP) or MIDI "
+                                                     "files to learn from.")],
+    character: Annotated[bool, typer.Option(
+        "--character", help="Pictures of one subject: its name becomes its trigger word.")
+    ] = False,
+    steps: Annotated[int | None, typer.Option(help="Training steps (default: the "
+                                                   "model's).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the training.")] = 0,
+    session: SessionOpt = "default",
+) -> None:
+    """Learn a style from files (learn_style for scripts): each file comes into the
+    session through the safe loaders (a refused one is said and left out), then the style
+    is trained with progress on stderr; exit 0 when it was learnt, 1 when not."""
+    from museforge.assistant.attachments import AttachmentError, import_attachment
+    from museforge.storage.models import Scope
+    from museforge.tools.base import ToolContext, ToolError
+    from museforge.tools.registry import get_tool
+
+    settings, store, actor = open_store()
+    with store:
+        info = store.session(actor, Scope.local(session))
+
+        def progress(what: str, step: int, total: int) -> None:
+            err.print(f"{escape(what)}: {step}/{total}", highlight=False)
+
+        ctx = ToolContext(store, actor, info, settings, progress=progress)
+        refs = []
+        for path in files:
+            try:
+                made = import_attachment(ctx, path)
+            except (AttachmentError, ToolError) as exc:
+                err.print(f"[yellow]{escape(str(path))}: left out — "
+                          f"{escape(_one_line(exc))}[/]", highlight=False)
+                continue
+            if made is not None:
+                refs.append(made.ref)
+        if not refs:
+            err.print("[red]error:[/] no file could be brought in", highlight=False)
+            raise typer.Exit(1)
+        args: dict[str, Any] = {"name": name, "artworks": refs, "seed": seed}
+        if character:
+            args["character"] = True
+        if steps is not None:
+            args["steps"] = steps
+        try:
+            said = get_tool("learn_style").run(ctx, args).message
+        except (ToolError, StorageError) as exc:
+            err.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
+            raise typer.Exit(1) from exc
+    console.print(escape(said), highlight=False)
+
+
 # -- doctor ----------------------------------------------------------------------------
 
 

@@ -105,6 +105,13 @@ def test_the_painter_learns_a_picture_style_and_paints_with_it(painter_ctx, tmp_
                  learnt_style="Rust").artifacts[0]
     assert warmth(styled.files["png"]) > warmth(plain.files["png"]) + 20
     assert styled.recipe["learnt_styles"][0]["name"] == "Rust"
+    from museforge.tools.replay import replay
+
+    report = replay(ctx, styled.ref)
+    assert report.identical, report.detail
+    run(ctx, "forget_style", name="Rust")
+    with pytest.raises(ToolError, match="painted with the learnt style 'Rust' v1"):
+        replay(ctx, styled.ref)
 
 
 def test_a_lora_style_paints_edits_and_replays_identically(lora_ctx, tmp_path):
@@ -193,3 +200,78 @@ def test_backends_that_cannot_learn_or_use_a_style_say_why(painter_ctx, lora_ctx
     with pytest.raises(ToolError, match="one learnt_strength, or one per style"):
         run(painter_ctx, "generate_image", prompt="a fox", learnt_style=["Rust"],
             learnt_strength=[0.5, 0.5])
+
+
+def test_train_style_and_ask_learn_from_attached_pictures(tmp_path, monkeypatch):
+    """The scripting doors on the built-in painter: ``museforge train-style`` with a file
+    that is not a picture (left out, said), and ``ask --attach`` with a phrasing the
+    planner knows."""
+    import json
+
+    from tests.cliutil import museforge
+
+    monkeypatch.setenv("MUSEFORGE_IMAGE_BACKEND", "procedural")
+    paths = []
+    for i, picture in enumerate(rust_pictures(2)):
+        paths.append(tmp_path / f"rust{i}.png")
+        picture.save(paths[-1])
+    fake = tmp_path / "fake.png"
+    fake.write_text("not a picture")
+
+    done = museforge("train-style", "Rust", str(paths[0]), str(fake), str(paths[1]))
+    assert done.returncode == 0, done.stderr
+    assert "Learnt picture style 'Rust' from 2 pictures" in done.stdout
+    assert "fake.png: left out" in done.stderr and "learning 'Rust'" in done.stderr
+
+    done = museforge("ask", "learn my style from #1 and #2 as Aird", "--session", "web",
+                     "--json", "--attach", str(paths[0]), "--attach", str(paths[1]))
+    out = json.loads(done.stdout)
+    [call] = out["tool_calls"]
+    assert (call["name"], call["ok"]) == ("learn_style", True)
+    assert "Learnt picture style 'Aird' from 2 pictures" in out["reply"]
+    listed = museforge("ask", "list my styles", "--session", "web", "--json")
+    assert "'Aird' (image, v1 from 2 pictures)" in json.loads(listed.stdout)["reply"]
+    assert "'Rust' (image, v1 from 2 pictures)" in json.loads(listed.stdout)["reply"]
+
+
+def test_limits_pictures_per_style_and_disk_per_person(painter_ctx, tmp_path, monkeypatch):
+    from museforge.tools import style_tools
+
+    ctx = painter_ctx
+    refs = attach(ctx, tmp_path, rust_pictures())
+    monkeypatch.setattr(style_tools, "MAX_STYLE_IMAGES", 2)
+    with pytest.raises(ToolError, match="at most 2 pictures, not 3"):
+        run(ctx, "learn_style", name="Rust", artworks=refs)
+    monkeypatch.setattr(style_tools, "MAX_STYLE_IMAGES", 40)
+    run(ctx, "learn_style", name="Rust", artworks=refs)
+    used = ctx.store.style(ctx.actor, "Rust").weights.stat().st_size
+    monkeypatch.setattr(style_tools, "MAX_STYLE_DISK", used)
+    with pytest.raises(ToolError, match="your styles already take"):
+        run(ctx, "learn_style", name="Rust", artworks=refs[:2])
+    assert ctx.store.style(ctx.actor, "Rust").version == 1
+
+
+def test_a_character_is_called_by_its_name(painter_ctx, tmp_path):
+    ctx = painter_ctx
+    refs = attach(ctx, tmp_path, rust_pictures())
+    said = run(ctx, "learn_style", name="Pip", artworks=refs, character=True).message
+    assert "Prompts call the character 'Pip'" in said
+    assert ctx.store.style(ctx.actor, "Pip").recipe["trigger"] == "Pip"
+
+    made = run(ctx, "generate_image", prompt="riding a bicycle", seed=1,
+               learnt_style="Pip").artifacts[0]
+    assert made.recipe["prompt"] == "Pip, riding a bicycle"
+    named = run(ctx, "generate_image", prompt="pip on a hill", seed=1,
+                learnt_style="Pip").artifacts[0]
+    assert named.recipe["prompt"] == "pip on a hill"  # already named: left as written
+
+
+def test_the_estimate_follows_the_backend_and_the_steps(painter_ctx, lora_ctx, tmp_path):
+    from museforge.tools.costs import estimate
+
+    refs = attach(painter_ctx, tmp_path, rust_pictures())
+    args = get_tool("learn_style").args.model_validate({"name": "x", "artworks": refs})
+    assert estimate("learn_style", painter_ctx, args) < 2
+    lora = estimate("learn_style", lora_ctx, args.model_copy(update={"steps": 500}))
+    assert lora > estimate("learn_style", lora_ctx, args.model_copy(update={"steps": 100}))
+    assert lora > 60 * 10  # 500 steps of a 512 px UNet on a CPU: far over a turn's budget

@@ -185,6 +185,12 @@ class LoraTrainer:
         import torch
 
         vae = self.pipe.vae
+        if vae.dtype != torch.float32:
+            # encoded in fp32: the SDXL VAE overflows in fp16 (diffusers' SDXL example
+            # upcasts it too); a copy, so the painting pipeline keeps its own
+            vae = copy.deepcopy(vae)
+            _drop_hooks(vae)
+            vae.to(torch.float32)
         size = self.settings.resolution
         pixels = torch.stack([
             torch.from_numpy(np.asarray(square(im, size), dtype=np.float32) / 127.5 - 1.0)
@@ -201,7 +207,9 @@ class LoraTrainer:
         import torch
 
         with torch.no_grad():
-            out = self.pipe.encode_prompt(captions, device=self.pipe.device,
+            # the execution device: with CPU offload, the modules' device is not it
+            device = getattr(self.pipe, "_execution_device", self.pipe.device)
+            out = self.pipe.encode_prompt(captions, device=device,
                                           num_images_per_prompt=1,
                                           do_classifier_free_guidance=False)
         text = {"states": out[0].float().cpu()}
