@@ -258,10 +258,14 @@ def _all_pictures(ctx: ToolContext, refs: list[str]) -> bool:
 def _learn_picture_style(ctx: ToolContext, args: Any) -> float:
     """A LoRA training step is a forward and a backward pass of the UNet (about three
     denoising steps) at the training size; the painter measures each picture once."""
+    from museforge.models.image.base import ImageBackendError
     from museforge.models.image.lora import FAMILY_DEFAULTS
     from museforge.tools.image_support import image_backend
 
-    backend = image_backend(ctx)
+    try:
+        backend = image_backend(ctx)
+    except ImageBackendError:
+        return 0.0  # no weights: the tool refuses at once and says why
     pictures = len(args.artworks)
     if backend.name == "procedural":
         return PAINTER_LEARN_S_PER_IMAGE * pictures + PIECE_S

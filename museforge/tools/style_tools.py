@@ -248,7 +248,10 @@ def _learn_image(ctx: ToolContext, args: LearnStyleArgs, resolved: list[Any]) ->
                      "sha256": version.files["png"].stem})
     if not images:
         raise ToolError("no picture could be learnt from: " + "; ".join(refused))
-    backend = image_backend(ctx)
+    try:
+        backend = image_backend(ctx)
+    except ImageBackendError as exc:  # the model's weights are not on this machine
+        raise ToolError(f"cannot learn a picture style: {exc}") from exc
     seconds = estimate("learn_style", ctx, args)
     what = f"learning '{args.name}' from {len(images)} picture{'s' if len(images) > 1 else ''}"
     ctx.report(f"{what}, about {_duration(seconds)}", 0, 1)

@@ -275,3 +275,14 @@ def test_the_estimate_follows_the_backend_and_the_steps(painter_ctx, lora_ctx, t
     lora = estimate("learn_style", lora_ctx, args.model_copy(update={"steps": 500}))
     assert lora > estimate("learn_style", lora_ctx, args.model_copy(update={"steps": 100}))
     assert lora > 60 * 10  # 500 steps of a 512 px UNet on a CPU: far over a turn's budget
+
+
+def test_no_weights_is_a_refusal_with_the_reason(painter_ctx, store, me, chat, tmp_path,
+                                                 monkeypatch):
+    refs = attach(painter_ctx, tmp_path, rust_pictures(2))
+    monkeypatch.setenv("MUSEFORGE_IMAGE_BACKEND", "diffusers")
+    monkeypatch.setenv("MUSEFORGE_IMAGE_MODEL", str(tmp_path / "no-such-model"))
+    bare = ToolContext(store, me, chat)  # the backend made from the settings
+    with pytest.raises(ToolError, match="cannot learn a picture style: .*not on this machine"):
+        run(bare, "learn_style", name="Rust", artworks=refs)
+    assert store.list_styles(me) == []

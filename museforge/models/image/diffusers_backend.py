@@ -97,12 +97,6 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _peft_version() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {"peft": version("peft")}
-
-
 class DiffusersBackend:
     name = "diffusers"
 
@@ -275,50 +269,16 @@ class DiffusersBackend:
 
     def train_style(self, req: TrainRequest, run: RunControl | None = None) -> LearntData:
         """A LoRA adapter for this model's UNet, trained on ``req.images``
-        (models/image/lora.py); the family's defaults unless ``req.steps`` is given."""
+        (models/image/lora.py); the family's defaults unless ``req`` says otherwise."""
         from museforge.models.image import lora
 
         if self._is_kandinsky:
             raise ImageBackendError("Kandinsky 2.2 cannot learn a style here: LoRA "
                                     "training covers Stable Diffusion and SDXL models")
-        import importlib.util
-
-        if importlib.util.find_spec("peft") is None:
-            raise ImageBackendError("learning a picture style needs peft: install the "
-                                    "`image` extra (`pip install 'museforge[image]'`)")
         raise_if_cancelled(run)
         entry, pipe = self._pipe("text2img")
-        family = lora.family_of(pipe, self.model)
-        settings = lora.settings_for(family, steps=req.steps, seed=req.seed,
-                                     resolution=req.resolution,
-                                     learning_rate=req.learning_rate)
-        run = run or RunControl()
-        try:
-            trained = lora.train_lora(pipe, req.images, req.captions, settings, family=family,
-                                      device=self.plan.device,
-                                      dtype=torch_dtype(self.plan.dtype), lock=entry.lock,
-                                      progress=run.trained, cancel=run.cancel)
-        except Exception as error:
-            if not is_out_of_memory(error):
-                raise
-            empty_cache(self.plan.device)
-            raise ImageBackendError(
-                f"Out of {'GPU ' if self.plan.is_cuda else ''}memory training at "
-                f"{settings.resolution} px; free the GPU or use a smaller model.") from error
-        recipe = {"trainer": self.name, "method": "lora", "family": family,
-                  "base": {"model": self.model,
-                           "model_id": self.files.repo_id or str(self.files.path),
-                           "local_path": str(self.files.path),
-                           "revision": self.files.revision},
-                  "settings": settings.record(), "trigger": req.trigger,
-                  "captions": list(req.captions), "final_loss": trained.final_loss,
-                  "first_loss": trained.losses[0], "seconds": round(trained.seconds, 2),
-                  "device": self.plan.device, "dtype": self.plan.dtype,
-                  "versions": package_versions() | _peft_version()}
-        learnt = (f"a LoRA adapter (rank {settings.rank}) for {self.model}'s UNet, "
-                  f"{settings.steps} steps at {settings.resolution} px, loss "
-                  f"{trained.losses[0]:.3f} → {trained.final_loss:.3f}")
-        return LearntData(trained.data, "application/x-safetensors", learnt, recipe)
+        return lora.train_style(pipe, entry.lock, req, run or RunControl(), model=self.model,
+                                files=self.files, plan=self.plan)
 
     # -- loading ----------------------------------------------------------------------
 

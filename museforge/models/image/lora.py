@@ -24,11 +24,21 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from museforge.models.image.base import GenerationCancelled, ImageBackendError
+from museforge.models.image.base import (
+    GenerationCancelled,
+    ImageBackendError,
+    LearntData,
+    RunControl,
+    TrainRequest,
+)
+
+if TYPE_CHECKING:
+    from museforge.models.devices import DevicePlan
+    from museforge.models.image.weights import ModelFiles
 
 TARGET_MODULES = ("to_k", "to_q", "to_v", "to_out.0")
 ADAPTER = "museforge"  # the adapter's name while it trains
@@ -318,6 +328,47 @@ def train_lora(pipe: Any, images: Sequence[Image.Image], captions: Sequence[str]
             progress(i + 1, settings.steps, losses[-1])
     data = trainer.adapter_bytes()
     return TrainedLora(data, family, settings, losses, time.perf_counter() - started)
+
+
+def train_style(pipe: Any, lock: threading.RLock, req: TrainRequest, run: RunControl, *,
+                model: str, files: ModelFiles, plan: DevicePlan) -> LearntData:
+    """The diffusers backend's ``train_style``: an adapter for ``pipe``'s UNet (the
+    loaded ``model``, from ``files``, on ``plan``'s device), its file and its recipe."""
+    import importlib.util
+    from importlib.metadata import version
+
+    from museforge.models.devices import empty_cache, torch_dtype
+    from museforge.models.image.diffusers_backend import is_out_of_memory, package_versions
+
+    if importlib.util.find_spec("peft") is None:
+        raise ImageBackendError("learning a picture style needs peft: install the `image` "
+                                "extra (`pip install 'museforge[image]'`)")
+    family = family_of(pipe, model)
+    settings = settings_for(family, steps=req.steps, seed=req.seed, resolution=req.resolution,
+                            learning_rate=req.learning_rate)
+    try:
+        trained = train_lora(pipe, req.images, req.captions, settings, family=family,
+                             device=plan.device, dtype=torch_dtype(plan.dtype), lock=lock,
+                             progress=run.trained, cancel=run.cancel)
+    except Exception as error:
+        if not is_out_of_memory(error):
+            raise
+        empty_cache(plan.device)
+        raise ImageBackendError(
+            f"Out of {'GPU ' if plan.is_cuda else ''}memory training at "
+            f"{settings.resolution} px; free the GPU or use a smaller model.") from error
+    recipe = {"trainer": "diffusers", "method": "lora", "family": family,
+              "base": {"model": model, "model_id": files.repo_id or str(files.path),
+                       "local_path": str(files.path), "revision": files.revision},
+              "settings": settings.record(), "trigger": req.trigger,
+              "captions": list(req.captions), "final_loss": trained.final_loss,
+              "first_loss": trained.losses[0], "seconds": round(trained.seconds, 2),
+              "device": plan.device, "dtype": plan.dtype,
+              "versions": package_versions() | {"peft": version("peft")}}
+    learnt = (f"a LoRA adapter (rank {settings.rank}) for {model}'s UNet, {settings.steps} "
+              f"steps at {settings.resolution} px, loss {trained.losses[0]:.3f} → "
+              f"{trained.final_loss:.3f}")
+    return LearntData(trained.data, "application/x-safetensors", learnt, recipe)
 
 
 # -- using learnt adapters --------------------------------------------------------------
