@@ -275,7 +275,10 @@ def _learn_picture_style(ctx: ToolContext, args: Any) -> float:
     family = "sdxl" if "xl" in model else "sd-turbo" if "turbo" in model else "sd15"
     defaults = FAMILY_DEFAULTS[family]
     size = args.resolution or defaults.resolution
-    device = str(getattr(getattr(backend, "plan", None), "device", "cpu")).split(":")[0]
+    from museforge.models.image.diffusers_backend import DiffusersBackend
+
+    device = backend.plan.device.split(":")[0] if isinstance(backend, DiffusersBackend) \
+        else "cpu"
     per_step = DIFFUSERS_S_PER_STEP_MP.get(device, DIFFUSERS_S_PER_STEP_MP["cpu"])
     steps = args.steps or defaults.steps
     return (LORA_FIXED_S + LORA_STEP_FACTOR * per_step * size * size / 1e6 * steps

@@ -286,3 +286,38 @@ def test_no_weights_is_a_refusal_with_the_reason(painter_ctx, store, me, chat, t
     with pytest.raises(ToolError, match="cannot learn a picture style: .*not on this machine"):
         run(bare, "learn_style", name="Rust", artworks=refs)
     assert store.list_styles(me) == []
+
+
+def test_one_picture_training_per_person_at_a_time(painter_ctx, store, me, tmp_path):
+    import threading
+
+    from museforge.models.image.procedural import ProceduralPainter
+
+    refs = attach(painter_ctx, tmp_path, rust_pictures())
+    started, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold(what, step, total):
+        started.set()
+        release.wait(30)
+
+    first = ToolContext(store, me, painter_ctx.session, progress=hold,
+                        services=Services(image=ProceduralPainter()))
+
+    def train():
+        try:
+            run(first, "learn_style", name="first", artworks=refs)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    try:
+        assert started.wait(30)
+        with pytest.raises(ToolError, match="already have a style training"):
+            run(painter_ctx, "learn_style", name="second", artworks=refs)
+    finally:
+        release.set()
+        worker.join(30)
+    assert not errors
+    assert [s.name for s in store.list_styles(me)] == ["first"]
