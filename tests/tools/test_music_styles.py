@@ -1,0 +1,59 @@
+"""The styles through the tools, on a melody model without the corpus idioms (the tiny
+random one: its latent space is its own, so the dances' latents are not used): the
+rules still give each dance its rhythm, the recipe says which path was taken, every
+style replays byte for byte, and harmonise_music plays a person's tune as jazz."""
+
+from __future__ import annotations
+
+import pytest
+
+from museforge.models.music import idioms
+from museforge.models.music.midi import load_midi
+from museforge.tools.base import Services, ToolContext
+from museforge.tools.registry import get_tool
+from museforge.tools.replay import replay
+
+
+@pytest.fixture
+def store(sqlite_store):
+    return sqlite_store
+
+
+@pytest.fixture
+def ctx(store, me, chat, tiny_melody_model):
+    return ToolContext(store, me, chat, services=Services(melody=tiny_melody_model))
+
+
+def run(ctx, name, **args):
+    return get_tool(name).run(ctx, args)
+
+
+def test_a_jig_runs_in_eighths_even_without_the_corpus_latents(ctx):
+    [made] = run(ctx, "compose_music", prompt="a jig", seed=2, bars=8).artifacts
+    assert made.recipe["style"] == "jig"
+    assert made.recipe["idiom"] == {"rhythm": "jig", "harmony": None, "near_corpus": False}
+    piece = load_midi(made.files["mid"].read_bytes())
+    bars = idioms.bar_onsets(piece.part("melody").notes, 3.0, 8)
+    assert sum(idioms.running(b, 3.0) for b in bars) >= 6  # the cadence bar may hold
+
+
+@pytest.mark.parametrize("style", ["jig", "reel", "hornpipe", "jazz", "waltz", "march",
+                                   "rock", "lullaby", "ballad"])
+def test_every_style_replays_byte_for_byte(ctx, style):
+    run(ctx, "compose_music", prompt=f"a {style}", style=style, seed=7, bars=4)
+    report = replay(ctx, "#1")
+    assert report.identical, report.detail
+
+
+def test_a_persons_tune_harmonised_as_jazz_gets_sevenths_and_a_walking_bass(ctx):
+    [tune] = run(ctx, "import_melody", notes="E D C D | E E E E | D D E D | C E G G").artifacts
+    [made] = run(ctx, "harmonise_music", artwork="#1", style="jazz",
+                 parts=["chords", "bass"]).artifacts
+    piece = load_midi(made.files["mid"].read_bytes())
+    for bar in range(piece.bars):
+        bass = [n for n in piece.part("bass").notes if bar * 4 <= n.start < bar * 4 + 4]
+        chord = {n.pitch % 12 for n in piece.part("chords").notes
+                 if bar * 4 <= n.start < bar * 4 + 4}
+        root = bass[0].pitch % 12
+        assert [n.start - bar * 4 for n in bass] == [0, 1, 2, 3]
+        assert {(pc - root) % 12 for pc in chord} & {10, 11}, (bar, chord)
