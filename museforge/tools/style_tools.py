@@ -229,10 +229,11 @@ def _learn_image(ctx: ToolContext, args: LearnStyleArgs, resolved: list[Any]) ->
     from museforge.tools.costs import estimate
     from museforge.tools.image_support import image_backend
 
+    existing = _existing(ctx, args.name, "image")
+    resolved, earlier = _with_earlier(ctx, existing, resolved)
     if len(resolved) > MAX_STYLE_IMAGES:
         raise ToolError(f"a picture style learns from at most {MAX_STYLE_IMAGES} pictures, "
                         f"not {len(resolved)}")
-    existing = _existing(ctx, args.name, "image")
     _check_disk(ctx)
     trigger = " ".join(args.name.split()) if args.character else None
     images, captions, data, refused = [], [], [], []
@@ -284,8 +285,36 @@ def _learn_image(ctx: ToolContext, args: LearnStyleArgs, resolved: list[Any]) ->
                  "word when a prompt leaves it out." if trigger else "")
     left = f" Left out: {'; '.join(refused)}." if refused else ""
     return ToolResult(f"Learnt {name} from {len(images)} picture"
-                      f"{'s' if len(images) > 1 else ''}: {made.learnt}.{character} Use it "
-                      f"with learnt_style='{style.name}'.{left}")
+                      f"{'s' if len(images) > 1 else ''}{earlier}: {made.learnt}.{character} "
+                      f"Use it with learnt_style='{style.name}'.{left}")
+
+
+def _with_earlier(ctx: ToolContext, existing: StyleInfo | None, resolved: list[Any]
+                  ) -> tuple[list[Any], str]:
+    """Learning a picture style's name again ("learn it again with these too") learns
+    from its newest version's pictures as well, those still in this conversation (found
+    by artwork, version and hash); and the words the reply says about them."""
+    if existing is None:
+        return resolved, ""
+    have = {(a.number, v.number) for a, v in resolved}
+    earlier = [d for d in existing.recipe.get("data") or []
+               if (d["artwork"], d["version"]) not in have]
+    added = []
+    for d in earlier:
+        try:
+            art, version = ctx.resolve(f"#{d['artwork']} v{d['version']}")
+        except NotFound:
+            continue
+        png = version.files.get("png")
+        if png is not None and png.stem == d["sha256"]:
+            added.append((art, version))
+    said = []
+    if added:
+        said.append(f"{len(added)} of them the ones v{existing.version} learnt from")
+    if len(added) < len(earlier):
+        said.append(f"{len(earlier) - len(added)} of v{existing.version}'s are not in this "
+                    "conversation, so not in this version")
+    return resolved + added, f" ({'; '.join(said)})" if said else ""
 
 
 def _checked_picture(art: Any, version: Any) -> tuple[Any, str]:

@@ -321,3 +321,17 @@ def test_one_picture_training_per_person_at_a_time(painter_ctx, store, me, tmp_p
         worker.join(30)
     assert not errors
     assert [s.name for s in store.list_styles(me)] == ["first"]
+
+
+def test_learning_a_name_again_learns_from_the_earlier_pictures_too(painter_ctx, tmp_path):
+    ctx = painter_ctx
+    refs = attach(ctx, tmp_path, rust_pictures())
+    run(ctx, "learn_style", name="Rust", artworks=refs[:2])
+
+    said = run(ctx, "learn_style", name="Rust", artworks=refs[2:]).message
+
+    assert said.startswith("Learnt v2 of picture style 'Rust' from 3 pictures (2 of them the "
+                           "ones v1 learnt from)")
+    v2 = ctx.store.style(ctx.actor, "Rust")
+    assert sorted(d["artwork"] for d in v2.recipe["data"]) == [1, 2, 3]
+    assert v2.recipe["started_from"] == 1
