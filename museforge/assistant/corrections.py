@@ -83,6 +83,7 @@ _MEDIUM = (r"(?:[\w'-]+\s+)?(?:pictures?|paintings?|drawings?|images?|photos?|pi
 
 def take_back(message: str) -> str:
     """``message`` as meant, its last self-correction applied (unchanged without one)."""
+    message = _the_other_way(message)
     for _ in range(3):  # "a cat, no, a dog, no wait, a horse"
         fixed = _once(message)
         if fixed == message:
@@ -112,7 +113,40 @@ def _once(message: str) -> str:
     return _replace(head, value) or message  # nothing of its kind to replace: as said
 
 
+# "tidy the rhythm - no wait, the opposite, loosen it", "rotate it 90. the other way I mean,
+# to the left": what follows "the opposite" is what was meant.
+_OPPOSITE = re.compile(
+    r"(?:\s*[,;.!—–]|\s+-+)\s*(?:(?:no+\s+wait|no|wait|sorry|actually|oops)\s*[,!.]?\s*)*"
+    r"(?:the\s+|do\s+the\s+)?(?:opposite|other\s+way(?:\s+round)?|reverse)"
+    r"(?:\s*,?\s*(?:i\s+mean[t]?|sorry|actually))?[\s,:;.—–-]+(\S.*)$", re.I)
+_DIRECTION = re.compile(r"\s*\b(?:to\s+the\s+)?(?:left|right|anti-?clockwise|counter-?clockwise|"
+                        r"clockwise|up|down)\b", re.I)
+_CLAUSE = re.compile(r".*(?:[.!?;]|\s-+|—|–)\s+", re.S)
+
+
+def _the_other_way(message: str) -> str:
+    m = _OPPOSITE.search(message)
+    if not m or m.start() == 0:
+        return message
+    head, rest = message[: m.start()], m.group(1).strip()
+    clause = _CLAUSE.match(head)  # the request the opposite is of: the head's last clause
+    kept = head[: clause.end()] if clause else ""
+    if _VERB.match(rest) or _ON_IT.match(rest):
+        return f"{kept}{rest}"  # "..., the opposite, loosen it": loosen it
+    if _DIRECTION.fullmatch(rest.strip(" .!")):
+        return f"{_DIRECTION.sub('', head).rstrip(' ,.')} {rest}"  # "90 ... to the left"
+    return message
+
+
+_INTERVAL = re.compile(r"\b(?:(?:an?|one|two|\d+)\s+)?(?:(?:minor|major|perfect|augmented|"
+                       r"diminished)\s+)?(?:semitones?|half[\s-]steps?|tones?|whole\s+steps?|"
+                       r"seconds?|thirds?|fourths?|fifths?|sixths?|sevenths?|octaves?)\b", re.I)
+
+
 def _replace(head: str, value: str) -> str | None:
+    if _INTERVAL.fullmatch(value) and _INTERVAL.search(head):  # "down a tone. actually, a
+        found = list(_INTERVAL.finditer(head))                 # minor third"
+        return _swap(head, found[-1], value)
     if _KEY_VALUE.fullmatch(value):
         key = value if value.lower().startswith("in ") else f"in {value}"
         found = list(_HEAD_KEY.finditer(head))

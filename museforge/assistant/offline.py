@@ -43,7 +43,7 @@ _GREETING = re.compile(
     r"thx|ty|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
     r"(?:much\s+|way\s+|a\s+lot\s+|that'?s\s+)?better|"
     r"love\s+it|i\s+love\s+it|great\s+(?:job|work)|nice\s+(?:one|work|job)|well\s+done|lol|haha+|"
-    r"bye|goodbye|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
+    r"bye|goodbye|for\s+now|for\s+today|take\s+care|talk\s+soon|that'?s\s+all|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
     r"is\s+(?:this|it)\s+(?:thing\s+)?(?:on|working)|anyone\s+there|you\s+there|"
     r"see\s+(?:you|ya)(?:\s+later)?|"
     r"you'?re\s+(?:awesome|great|the\s+best|amazing)|that'?s\s+(?:funny|"
@@ -102,7 +102,10 @@ _REFUSALS = [
                 r"\bmake\s+(?:it|#\d+|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:actually\s+)?(?:move|swim|fly|"
                 r"walk|run|dance|spin|sparkle\s+and\s+move|blink|wave)\b|\b(?:waves?|clouds?|it|they)"
                 r"\s+(?:move|moving)\b|\b(?:across|around|round|over)\s+the\s+screen\b|\b(?:short|little|quick)\s+clip\b|"
-                r"\bblink(?:s|ing)?\b|\blike\s+moving\b", re.I),
+                r"\bblink(?:s|ing)?\b|\blike\s+moving\b|\b(?:cut|make|edit|put\s+together|create|"
+                r"film)\s+(?:me\s+)?(?:a|an|the|my)\s+(?:\w+\s+)?(?:trailer|teaser|montage|slide\s*show|"
+                r"showreel)\b(?!\s+(?:music|tune|song|theme|track|soundtrack|score|poster|picture|"
+                r"image|art))", re.I),
      "I can't make videos or animations; I can paint still pictures and compose music "
      "(a series of pictures: “three pictures of …”)."),
     (re.compile(r"\b(?:a|an|the|my|our)\s+(?:little\s+|simple\s+|video\s+|computer\s+)?"
@@ -122,7 +125,8 @@ _REFUSALS = [
     (re.compile(r"\b(?:send|e-?mail|post|text|whatsapp|message|share)\s+(?:it|them|this|that|these|"
                 r"those|the\s+\w+|(?:it\s+)?all|everything)\b.*\b(?:to|by|via|over|on)\s+"
                 r"(?:her|him|them|me|my|e-?mail|post|whatsapp|text|instagram|facebook|twitter)\b|"
-                r"\b(?:by|via|through)\s+e-?mail\b|\bprint\s+(?:it|them|this)\s+(?:out|for\s+me)\b",
+                r"\b(?:by|via|through)\s+e-?mail\b|\b(?:e-?mail|whatsapp|text)\s+(?:it|them|this|that|"
+                r"these|those)\s+(?:to|over)\b|\bprint\s+(?:it|them|this)\s+(?:out|for\s+me)\b",
                 re.I),
      "I can't send, share or print things; `museforge export` (or the web page's download "
      "links) gives you the files to send or print yourself."),
@@ -210,6 +214,7 @@ class OfflinePlanner:
         lead = ""  # "on #2, redo": a request may name its artwork up front
         previous = ""  # the piece that made the last calls
         chatted = False  # a piece was a remark or a bit about the person
+        asked = False  # a piece asked how something works
         chatter: list[tuple[int, int]] = []  # (start, length) of calls only a catch-all made
         told: list[str] = []  # pieces that tell rather than ask ("my grandson wants a dragon")
         before = context  # the conversation as this message found it
@@ -258,6 +263,9 @@ class OfflinePlanner:
                 if len(named) == 1 and not lead:
                     bare = _POLITE.sub("", request)
                     lead = bare[named[0].span[0]:named[0].span[1]]
+                continue
+            if len(pieces) > 1 and _HOW_TO.match(_HELLO.sub("", request).strip()):
+                asked = True  # "haha perfect. is that in a major key?": a question to answer
                 continue
             chosen = _CHOICE.match(_POLITE.sub("", request).strip(" ,.!?"))
             if chosen and not lead and len(pieces) > 1 and \
@@ -311,7 +319,7 @@ class OfflinePlanner:
                 continue
             if decision.calls and calls and (not _SEQUENCED.search(message)
                                              or _ARG_PHRASE.match(request)) \
-                    and _only_arguments(request, decision.calls, calls[-1]):
+                    and _only_arguments(request, decision.calls, calls[-1], context):
                 # "a heron in reeds. watercolour pls": more about the picture just asked for
                 for k, v in decision.calls[0].args.items():
                     if k != "prompt":
@@ -358,6 +366,8 @@ class OfflinePlanner:
         calls = _dedupe(calls, before)
         if not calls and not said and context.recent and _DISSATISFIED.match(message):
             return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
+        if not calls and not said and asked:
+            return Plan(reply=prompts.capabilities(), answer="chat")
         if not calls and not said and not unknown and chatted:
             return Plan(reply=prompts.GREETING, answer="chat")
         if not calls and not said:
@@ -445,7 +455,8 @@ class OfflinePlanner:
                     [b for b in context.recent if b.kind == first.kind][-1:]
                 if same:
                     local = replace(context, focus=same[:1])
-        if _HOW_TO.match(text) or _HOW_TO.match(request.strip()):
+        if _HOW_TO.match(text) or _HOW_TO.match(request.strip()) \
+                or _HOW_TO.match(_HELLO.sub("", text).strip()):
             return Decision(chat=prompts.capabilities())
         if context.focus and _PRESENTING.match(text) and not _EDIT_WORDS.search(text):
             # "here is my recording" beside an attached clip shows it; it asks for nothing
@@ -582,8 +593,9 @@ class OfflinePlanner:
             mismatch = _wrong_kind(calls, found, context)
             return Decision(said=mismatch, calls=[] if mismatch else calls)
         catch_all = self._weak
-        if not rule_calls and _ELSEWHERE.match(text):
-            return Decision()  # said as not understood, with what it can do
+        if not rule_calls and (_ELSEWHERE.match(text) or _ELSEWHERE.match(
+                _POLITE.sub("", _HELLO.sub("", text)).strip())):
+            return Decision(chat=prompts.elsewhere(text, self._alone))  # another app's job
         if rule_calls and label == "edit" and not context.recent and not _REFERS.search(text):
             # nothing exists yet and nothing is named: "a slow ballad on the saxophone" is
             # a new piece, not an edit of "it"
@@ -603,11 +615,14 @@ class OfflinePlanner:
                 and pred.p >= ASK and pred.label in intents.BUILDERS \
                 and not (found and pred.label in _CREATE):
             rule_calls, label = [], None  # a catch-all rule yields to a clear intent
-        fresh = _NEW_PIECE.match(text)
+        new_one = _NEW_ONE.sub("", text)
+        labelled_piece = _LABEL_PIECE.match(text)  # "Track: synth, 100bpm"
+        fresh = _NEW_PIECE.match(text) or _NEW_PIECE.match(new_one) or (
+            _NEW_PIECE.match(f"a {labelled_piece.group(1)}") if labelled_piece else None)
         if fresh and not found and label in ("edit", "vary"):
             # "a jig in 6/8 on the fiddle" is a new piece, not "it" on the fiddle
             rule_calls = intents.BUILDERS["compose_music" if fresh.group(1) else
-                                          "generate_image"](text, context)
+                                          "generate_image"](new_one or text, context)
             label = _label(rule_calls)
         chosen: str | None = label
         calls = rule_calls
@@ -619,7 +634,12 @@ class OfflinePlanner:
                                    and label in _SPECIFIC)
                                or (not self._weak and label in _SPECIFIC and pred.p < 0.9)
                                # "make #2 look like a watercolor" edits #2
-                               or (found and label not in _CREATE and pred.label in _CREATE))
+                               or (found and label not in _CREATE and pred.label in _CREATE)
+                               # "bigger waves": a thing in the picture, not the picture
+                               or (pred.label == "upscale_image"
+                                   and rule_calls[0].name == "edit_image"
+                                   and re.search(r"\b(?:bigger|larger)\b", text, re.I)
+                                   is not None))
         if pred is not None and not keep:
             if pred.label == "chat" and pred.p >= ACT and not rule_calls:
                 return Decision(chat=prompts.not_understood(request))
@@ -708,7 +728,7 @@ class OfflinePlanner:
                 text, re.I):
             chosen, calls = "edit", []  # "make #2 look like a watercolor" edits #2
         if chosen in _CREATE:
-            calls = intents.BUILDERS[chosen](text, context)
+            calls = intents.BUILDERS[chosen](new_one or text, context)
         elif chosen == "blend":
             calls = intents.blend_targets(text, found, context) or calls \
                 or intents.BUILDERS[chosen](text, context)
@@ -787,7 +807,9 @@ class OfflinePlanner:
                 str(calls[0].args.get("instruction", ""))):
             return Decision(question=prompts.what_change(local))
         if len(calls) == 1 and calls[0].name == "edit_image" and pred is not None \
-                and pred.label != "edit" and not _EDIT_WORDS.search(text):
+                and pred.label != "edit" and not _EDIT_WORDS.search(text) \
+                and not (pred.label == "upscale_image"
+                         and re.search(r"\b(?:bigger|larger)\b", text, re.I)):
             # only the catch-all read it as an edit in words, and the model reads something
             # else: a change made from a misreading is worse than one question
             return Decision(question=_question(pred, local) or prompts.what_change(local))
@@ -885,8 +907,15 @@ _NEW_PIECE = re.compile(
     r"few\s+(?:more|bars)|couple\s+of\s+(?:more|bars)|variation|version|different)"
     r"(?:[\w'-]+\s+){0,3}?(?:(jigs?|reels?|waltz(?:es)?|lullab(?:y|ies)|ballads?|marches|march|"
     r"hornpipes?|airs?|songs?|tunes?|melod(?:y|ies)|pieces?|tracks?|polkas?|minuets?|"
-    r"nocturnes?|fanfares?|anthems?|jingles?|themes?)|(pictures?|paintings?|drawings?|"
+    r"nocturnes?|fanfares?|anthems?|jingles?|themes?|beats?(?!\s+(?:\w+er|more|less)\b)|loops?|intros?|outros?|hymns?|"
+    r"shant(?:y|ies)|soundtracks?)|(pictures?|paintings?|drawings?|"
     r"images?|photos?|portraits?|posters?|sketches|watercolou?rs?|illustrations?))\b", re.I)
+# "Now I want new one, a polka, in G", "Track: synth, 100bpm": a new piece said up front
+_NEW_ONE = re.compile(r"^(?:(?:now|ok(?:ay)?|so|and|then)[\s,]+)*(?:(?:i\s+want|i'?d\s+like|"
+                      r"give\s+me|let'?s\s+(?:do|have)|can\s+i\s+have)\s+)?(?:a\s+)?"
+                      r"(?:new|fresh|different)\s+one\s*[,:-]?\s*", re.I)
+_LABEL_PIECE = re.compile(r"^\s*(track|tune|song|jingle|beat|loop|theme|intro|outro|melody)"
+                          r"\s*[:.,-]\s*\S", re.I)
 _LINKED = re.compile(r"\b(?:inspired\s+by|based\s+on|to\s+go\s+with|that\s+(?:fits|matches|suits)|"
                      r"sounds?\s+like|looks?\s+like|soundtrack|cover\s+art|album\s+art|"
                      r"set\s+.+\s+to\s+music|into\s+(?:music|a\s+song|a\s+tune)|score\s+(?:it|this|the))\b",
@@ -1014,7 +1043,14 @@ _HOW_TO = re.compile(
     r"\w+\s+\w+\s+or\b|do\s+you\s+(?:support|know\s+how)|can\s+you\s+(?:also\s+)?(?:make|do|edit|"
     r"change|compose|paint)\s+(?:music|songs|pictures|images|art|videos?)\s*(?:too|as\s+well|also|"
     r"or\s+.*)?\s*\?*$|can\s+i\s+(?:go\s+back|undo|change|edit|use|refer|pick)\b.*\?\s*$|"
-    r"what\s+does\s+\w+\s+do\b|can\s+you\s+(?:also\s+)?(?:make|do|write|compose|paint|draw|create|"
+    r"what\s+does\s+(?:the\s+|a\s+)?\w+(?:\s+\w+)?\s+(?:actually\s+|really\s+|even\s+|exactly\s+)?do\b|"
+    r"(?:roughly\s+|about\s+|so\s+)?what\s+(?:tempo|key|bpm|size|resolution|speed|meter)\s+(?:is|was)\b|"
+    r"do\s+you\s+(?:do|know|play|use|have)\b[^.!]*\?$|can\s+you\s+do\s+(?!it\b|that\b|this\b|"
+    r"one\b|another\b|more\b|a\b|an\b|the\b|some\b)\w+(?:\s+\w+)?\s*\?+$|"
+    r"can\s+(?:he|she|they|kids|children|my\s+\w+|other\s+people|others)\s+(?:make|use|draw|try|"
+    r"play|have)\b[^.!]*\?(?:\s|$)|"
+    r"can\s+i\s+(?:get|have|make)\b[^.!]*\b(?:again|later|another\s+day|tomorrow|next\s+time)\b"
+    r"[^.!]*\?$|can\s+you\s+(?:also\s+)?(?:make|do|write|compose|paint|draw|create|"
     r"edit)\s+(?:music|songs|tunes|pictures|images|art|videos?|drawings|paintings|melodies|"
     r"photos)\b[^?]*\?$|.*\bwhat\s+(?:else\s+)?can\s+you\s+do\b|what\s+are\s+you\s+able\s+to|"
     r"how\s+(?:long|many|big|large)\s+can\b|do\s+you\s+(?:keep|save|store|remember)\b|"
@@ -1036,7 +1072,10 @@ _HOW_TO = re.compile(
 _HELLO = re.compile(
     r"^(?:(?:hi|hello|hey|hiya|yo|morning|good\s+(?:morning|evening|afternoon)|ok(?:ay)?|so|"
     r"quick\s+question|out\s+of\s+curiosity|just\s+wondering|before\s+i\s+start|one\s+more\s+thing|"
-    r"oh|also|btw|by\s+the\s+way|there)\b[\s,!.:-]*)+", re.I)
+    r"oh|also|btw|by\s+the\s+way|there|quick\s+one|haha+|ha|lol|perfect|lovely|great|cool|nice|"
+    r"thanks|thank\s+you|wow|ooh+|and|sorry|one\s+question|question|curious|"
+    r"(?:and\s+)?if\s+(?:i|we)\s+(?:like|love|want|pick|choose)\s+(?:one|it|that|them)\b,?)"
+    r"\b[\s,!.:-]*)+", re.I)
 _VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
              "tweak tweaked adjust touch up fix-up "
              "great best improve improved fix fixed change changed something anything stuff "
@@ -1062,7 +1101,8 @@ _GENERIC_PROMPT = re.compile(r"^(?:a|an|some)?\s*(?:picture|piece\s+of\s+music|m
                              r"version|one|it)?\s*$", re.I)
 
 
-def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall) -> bool:
+def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall,
+                    context: PlanContext | None = None) -> bool:
     """A piece that only says more about the artwork the previous piece asked for: a style,
     an aspect, a count, what to leave out ("vertical", "no people", "watercolour pls")."""
     if len(new) == 1 and new[0].name == "edit_music" and last.name == "compose_music" \
@@ -1071,10 +1111,23 @@ def _only_arguments(request: str, new: list[PlannedCall], last: PlannedCall) -> 
         # "a melody inspired by the lighthouse, slow, in D minor": more about the new piece
         extra = {k: v for k, v in new[0].args.items() if k in _MUSIC_ARGS}
         if extra and set(new[0].args) - {"artwork", "tempo_scale", "part"} <= set(_MUSIC_ARGS):
+            made = music._compose(request, context) if context is not None else []
+            if made:  # the new piece's own reading adds its mood ("Upbeat, 128 bpm")
+                extra = {**extra, **{k: v for k, v in made[0].args.items()
+                                     if k not in ("prompt", "key") and k not in extra}}
             if "mode" in extra and "key" not in extra:
                 extra["key"] = f"{'A' if extra['mode'] == 'minor' else 'C'} {extra.pop('mode')}"
             new[0].args = {"prompt": "", **{k: v for k, v in extra.items() if k != "mode"}}
             return True
+        if context is not None and set(new[0].args) <= {"artwork", "tempo_scale", "part",
+                                                         "humanize", *_MUSIC_ARGS}:
+            # "a hymn tune in F. slow and stately", "Jingle. Upbeat, 128 bpm, synth": the
+            # words read as a new piece's, mood and all
+            made = music._compose(request, context)
+            extra = {k: v for k, v in (made[0].args if made else {}).items() if k != "prompt"}
+            if extra:
+                new[0].args = {"prompt": "", **extra}
+                return True
     if len(new) != 1 or new[0].name != last.name or last.name not in _CREATE:
         return False
     prompt = str(new[0].args.get("prompt", ""))
@@ -1823,22 +1876,50 @@ _MORE_THAN_ONE = re.compile(r"\b(?:another|also|second|too|as\s+well|both|two\s+
 
 def _purpose_apart(calls: list[PlannedCall], origin: dict[int, str],
                    message: str) -> list[PlannedCall]:
-    """Two new pictures from one message, one of them only what the other is for: the
-    picture that is described, once."""
-    made = [c for c in calls if c.name == "generate_image" and id(c) in origin]
-    if len(made) != 2 or _SEQUENCED.search(message) or _MORE_THAN_ONE.search(message) \
-            or any(set(c.args) - {"prompt", "style", "aspect", "negative_prompt"}
-                   for c in made[:1]):
-        return calls
-    first, second = made
-    words = [len(re.findall(r"[a-z]{3,}", str(c.args.get("prompt", "")).lower()))
-             for c in made]
-    if _PURPOSE.search(str(first.args.get("prompt", ""))) and words[1] >= 3:
-        for k, v in first.args.items():
-            if k != "prompt":
-                second.args.setdefault(k, v)
-        return [c for c in calls if c is not first]
+    """New artworks of one kind from different pieces of one message that does not list
+    several ("monster manual time. a swamp troll, sketch style", "now a pic for it. cozy
+    bedroom at night, anime", "paint me a steam train. oil painting if possible"): one
+    artwork, the piece that describes something giving the prompt and every piece its
+    arguments. A message that lists ("a fox, and also an owl", "1) … 2) …", "two tunes:
+    one on lute, one on harp") keeps them apart."""
+    for name in _CREATE:
+        made = [c for c in calls if c.name == name and id(c) in origin]
+        if len(made) < 2 or len({origin[id(c)] for c in made}) < len(made) \
+                or _LISTS.search(message) or _MORE_THAN_ONE.search(message):
+            continue
+        if len({c.args.get("seed") for c in made if "seed" in c.args}) > 1:
+            continue  # a seed sweep
+        scores = [_substance(str(c.args.get("prompt", ""))) for c in made]
+        keep = made[max(range(len(made)), key=lambda i: (scores[i], i))]
+        if sum(1 for x in scores if x >= 3) > 1 and not any(
+                _PURPOSE.search(str(c.args.get("prompt", ""))) or scores[i] < 3
+                for i, c in enumerate(made) if c is not keep):
+            continue  # two scenes said apart ("a red fox. a blue owl at night"): two
+        for other in made:
+            if other is not keep:
+                for k, v in other.args.items():
+                    if k != "prompt":
+                        keep.args.setdefault(k, v)
+        calls = [c for c in calls if c is keep or c not in made]
     return calls
+
+
+_LISTS = re.compile(r"(?:then|after\s+that|plus|and\s+(?:a|an|another|one|some)|one\s+(?:on|in|"
+                    r"for|with)\b.*\bone\s+(?:on|in|for|with))\b|;|(?:^|\s)\(?\d+[).:](?!\d)|"
+                    r"\b(?:two|three|four|five|2|3|4|5)\s+(?:\w+\s+){0,2}?(?:things|pieces|tunes|"
+                    r"songs|tracks|pictures|images|drawings|paintings|designs|versions)\b", re.I)
+_STOCK = set("""picture pictures pic pics image images drawing painting photo music piece tune song
+track version possible posible if time need want like lol pls please thanks also again now then
+here there kind sort maybe idea ideas""".split())
+
+
+def _substance(prompt: str) -> int:
+    """How much a prompt describes: its content words (not stock words), and a described
+    thing ("a swamp troll") counts over a label ("monster manual time")."""
+    words = [w for w in re.findall(r"[a-z]{3,}", prompt.lower())
+             if w not in _FUNCTION_WORDS and w not in _NOTHING and w not in _STOCK]
+    return len(words) + (2 if re.match(r"\s*(?:a|an|some|the)\s+\w", prompt, re.I) and words
+                         else 0) - (2 if _PURPOSE.search(prompt) else 0)
 
 
 def _label(calls: list[PlannedCall]) -> str | None:

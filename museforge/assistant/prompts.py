@@ -53,6 +53,17 @@ WHAT_TO_MAKE = ("What should I make? A picture (“a lighthouse at dusk, waterco
                 "piece of music (“a calm piano waltz”)?")
 
 
+def elsewhere(message: str, alone: bool = True) -> str:
+    """A task for another app ("book me a flight", "translate this"): said plainly, with
+    what it can do when that was the whole message."""
+    short = message if len(message) <= 80 else message[:77] + "..."
+    if not alone:
+        return (f"“{short}” is not something I can do here, so I skipped it: I make and edit "
+                "pictures and music.")
+    return (f"That's not something I can do here (“{short}”): I make and edit pictures and "
+            "music.\n" + capabilities())
+
+
 def not_understood(message: str) -> str:
     short = message if len(message) <= 80 else message[:77] + "..."
     return f"I didn't understand “{short}”.\n" + capabilities()

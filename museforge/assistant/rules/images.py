@@ -464,7 +464,9 @@ def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     part = re.search(r"\bthe\s+([a-z][\w'-]*)\s+(?:a\s+(?:bit|little)\s+|much\s+|way\s+)?(?:bigger|"
                      r"larger|more\s+big)\b|\bthe\s+([a-z][\w'-]*)\s+(?:should|could|needs\s+to)\s+be\s+"
                      r"(?:a\s+(?:bit|lot)\s+)?(?:bigger|larger)\b|\bthe\s+([a-z][\w'-]*)\s+is\s+too\s+"
-                     r"small\b", low)
+                     r"small\b|\b(?:bigger|larger)\s+(?!(?:size|version|one|print|file|resolution|"
+                     r"pic|picture|image|please|pls|plz|too|now|then|still|again|and|at|by|"
+                     r"than|for|so|x\b|\d))([a-z][\w'-]*s)\b", low)  # "bigger waves"
     if part and next(g for g in part.groups() if g) not in (
             "picture", "image", "photo", "painting", "drawing", "whole", "thing", "file",
             "resolution", "one", "size", "pic", "print", "poster", "wallpaper", "last"):
@@ -473,7 +475,8 @@ def _upscale(text: str, _ctx: PlanContext) -> list[PlannedCall]:
                                            "instruction": _clean(text)})]
     factor = 4 if re.search(r"\b(?:4\s*x|x\s*4|four\s*(?:times|x)|4\s*times|4k|quadruple|by\s+4|"
                             r"by\s+four|as\s+big\s+as|size\s+of\s+a\s+(?:poster|billboard)|"
-                            r"poster[\s-]size|billboard)\b", low) else 2
+                            r"poster[\s-]size|billboard|(?:the\s+)?(?:biggest|largest|max(?:imum)?)"
+                            r"(?:\s+(?:size|you\s+can|possible))?)\b", low) else 2
     cleaned = re.sub(r"\b\d\s*x\b|\bx\s*\d\b|\b4k\b", " ", text, flags=I)
     return [PlannedCall("upscale_image", {"artwork": language.natural_ref(cleaned) or "it",
                                           "factor": factor})]
@@ -540,9 +543,23 @@ _NOT_WORDS = re.compile(r"^(?:a|an|the|some|more|less|another|two|three|few|seve
                         I)
 
 
+_UNDER = re.compile(r"\b(?:underneath|beneath|below|under)\s+(?:it|that|this|him|her|them|the\s+"
+                    r"(?:picture|image|drawing|painting|photo))\s*([.!]*)$", I)
+_ABOVE = re.compile(r"\babove\s+(?:it|that|this|him|her|them|the\s+(?:picture|image|drawing|"
+                    r"painting|photo))\s*([.!]*)$", I)
+_BIG_WORD = re.compile(r"^(?:a|an|the)\s+(?:(?:big|large|small|tiny|huge|bold|giant|little)\s+)+"
+                       r"(\d+(?:st|nd|rd|th)?|[A-Z][\w'!&-]*)$")
+
+
+def _where_said(text: str) -> str:
+    """ "underneath it" is at the bottom, "above it" at the top."""
+    return _ABOVE.sub(r"at the top\1", _UNDER.sub(r"at the bottom\1", text))
+
+
 def unquoted_caption(text: str) -> list[PlannedCall]:
     """Captions said without quotes (see ``_UNQUOTED``); [] when the words look like a
     thing to paint."""
+    text = _where_said(text.strip())
     m = _UNQUOTED_FIRST.match(text.strip())
     if m:
         return [PlannedCall("add_text", {"artwork": "it", "text": m.group(3).strip(" ,:"),
@@ -551,6 +568,9 @@ def unquoted_caption(text: str) -> list[PlannedCall]:
     if not m:
         return []
     verb, marker, words = m.group(1).lower(), m.group(2), m.group(3).strip(" ,:")
+    big = _BIG_WORD.match(words)
+    if big:  # "put a big 10 in the top right corner": the 10 is written
+        words = big.group(1)
     textlike = bool(marker) or verb in ("write", "print", "stamp", "type", "letter") or \
         (not _NOT_WORDS.match(words) and (words[:1].isupper() or words[:1].isdigit()
                                           or any(c in words for c in "!&?")))
@@ -574,6 +594,7 @@ def caption_spans(text: str) -> list[tuple[int, int]]:
     offset = text.find(stripped)
     if not unquoted_caption(stripped):
         return []
+    stripped = _where_said(stripped)  # the words come before "underneath it": same spans
     m = _UNQUOTED_FIRST.match(stripped)
     groups = (3,) if m else (3, 6)
     m = m or _UNQUOTED.match(stripped)
@@ -590,6 +611,9 @@ _TEXT = re.compile(
     r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(?:add|put|write|print|stamp|place|"
     r"type|overlay|slap|letter)\b.*\b(?:at|on|along|across|in|to|onto|over|near)\s+(?:the\s+)?"
     r"(?:" + _POSITIONS + r")\b|"
+    r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(?:add|put|write|print|stamp|place|"
+    r"type)\s+(?:the\s+)?(?:words?|text|name|title|caption)\b.*\b(?:underneath|beneath|below|under|"
+    r"above)\s+(?:it|that|this|him|her|them|the\s+\w+)\s*[.!]*$|"
     r"^(?:text|caption|title|label)\s*(?::\s*|\s+(?:at\s+(?:the\s+)?)?(?:" + _POSITIONS +
     r")\s*:?\s*)"
     r"[\"“'‘].+[\"”'’]", I)

@@ -571,7 +571,7 @@ def _semitones(low: str) -> int:
         if quality == "minor":
             steps -= 1
         return -steps if re.search(r"\b(?:down|lower|minus|drop)\b", low) else steps
-    down = re.search(r"\b(down|lower|lower\s+it|decrease|minus)\b", low) is not None
+    down = re.search(r"\b(down|lower|lower\s+it|decrease|minus|deeper)\b", low) is not None
     m = re.search(r"(?:transpose|shift|move|up|down|raise|lower|by|pitch)\D{0,20}?([+-]?\s*\d+)"
                   r"\s*(?:semitones?|half[\s-]steps?|st\b)?", low)
     if m and not re.search(r"\d+\s*(?:bpm|bars?|%)", low[m.start():m.end() + 6]):
@@ -582,7 +582,8 @@ def _semitones(low: str) -> int:
     m = re.search(r"(?:\b" + NUM + r"\s+)?(semitones?|half[\s-]steps?|whole\s+(?:steps?|tones?)|"
                   r"minor\s+thirds?|major\s+thirds?|thirds?|fourths?|tritone|fifths?|sixths?|"
                   r"sevenths?|octaves?|tones?)\b", low)
-    if not m or not re.search(r"\b(transpose|shift|move|up|down|raise|lower|pitch)\b", low):
+    if not m or not re.search(r"\b(transpose|shift|move|up|down|raise|lower|pitch|higher|"
+                              r"deeper)\b", low):
         bare = re.search(r"\b(higher|lower|up\s+a\s+(?:little|bit|touch|notch)|"
                          r"down\s+a\s+(?:little|bit|touch|notch))\b", low)
         if bare and not re.search(r"\b(?:tempo|bpm|speed|volume|loud|quiet|soft|key\s+of|"
@@ -631,6 +632,10 @@ def variation_count(low: str) -> int:
     m = re.search(r"\b" + NUM + r"\s+(?:\w+\s+)?(?:variations?|variants?|versions?|alternatives?|"
                   r"options|takes|spins|copies|near-copies|more)\b", low)
     if m and (language.to_number(m.group(1)) or 1) > 1:
+        return min(4, int(language.to_number(m.group(1)) or 1))
+    m = re.search(r"\b(?:variations|variants|versions|alternatives|options|takes)\b[^,:]*[,:]\s*"
+                  + NUM + r"(?:\s+(?:please|pls|of\s+them))?\s*[.!]*$", low)
+    if m and (language.to_number(m.group(1)) or 1) > 1:  # "variations of the jig, two"
         return min(4, int(language.to_number(m.group(1)) or 1))
     m = re.search(r"(?:\bx\s*|×\s*)([2-9])\b|\b([2-9])\s+of\s+(?:them|those|em)\b", low)
     if m:  # "variations x4", "2 of them"
