@@ -404,15 +404,48 @@ def _changes(args: EditMusicArgs) -> str:
 
 
 def _windows(piece: Piece) -> list[list[Note]]:
-    """The melody cut into 2-bar windows, each with notes timed from 0."""
-    melody = _melody(piece)
+    """The melody cut into 2-bar windows, each with notes timed from 0 (a swung melody's
+    eighths straightened, as the model reads them)."""
+    melody = _straight(_melody(piece).notes)
     span = 2 * piece.beats_per_bar
     count = max(1, int(-(-piece.end_beat // span)))
     out: list[list[Note]] = [[] for _ in range(count)]
-    for n in melody.notes:
+    for n in melody:
         w = min(count - 1, int(n.start // span))
         out[w].append(Note(n.pitch, n.start - w * span, min(n.end - w * span, span), n.velocity))
     return out
+
+
+def _straight(notes: list[Note]) -> list[Note]:
+    from museforge.models.music.idioms import is_swung, unswing
+
+    return unswing(notes) if is_swung(notes) else notes
+
+
+def _swung_like(source: list[Note], notes: list[Note]) -> list[Note]:
+    """``notes`` (the model's, straight) swung when ``source`` was: a variation or a
+    continuation of a jazz tune swings like it."""
+    from museforge.models.music.idioms import is_swung, swing
+
+    return swing(notes) if is_swung(source) else notes
+
+
+def _like_rhythm(source: list[Note], notes: list[Note], piece: Piece, start: float = 0.0
+                 ) -> list[Note]:
+    """``notes`` (the model's, from beat ``start``) in the dance rhythm ``source`` is in,
+    when it is in one (models/music/idioms.py: running eighths, with sixteenth pairs,
+    dotted): a variation or a continuation of a jig is still a jig."""
+    from museforge.models.music.idioms import apply_rhythm, rhythm_of
+    from museforge.models.music.theory import parse_key
+
+    bpb = piece.beats_per_bar
+    rhythm = rhythm_of(source, bpb, piece.bars)
+    if rhythm is None or not notes:
+        return notes
+    bars = max(1, int(-(-round(max(n.end for n in notes) - start, 6) // bpb)))
+    moved = [Note(n.pitch, n.start - start, n.end - start, n.velocity) for n in notes]
+    written = apply_rhythm(moved, rhythm, parse_key(piece.key), bpb, bars)
+    return [Note(n.pitch, n.start + start, n.end + start, n.velocity) for n in written]
 
 
 def _melody(piece: Piece) -> Part:
@@ -427,6 +460,7 @@ def _with_melody(piece: Piece, windows: list[list[Note]]) -> Piece:
     old = _melody(piece)
     notes = [Note(n.pitch, n.start + w * span, n.end + w * span, n.velocity or 80)
              for w, window in enumerate(windows) for n in window]
+    notes = _swung_like(old.notes, notes)
     parts = [p.copy(notes=notes) if p is old else p.copy() for p in piece.parts]
     return piece.copy(parts=parts)
 
@@ -463,7 +497,11 @@ def vary_piece(piece: Piece, model: MelodyModel, amount: float, seed: int) -> Pi
         z = model.encode(inside, ts)
         moved = model.perturb(z, amount, seed=seed + i)
         windows.append(_shifted(model.decode(moved, ts, temperature=0.0), shift))
-    return _with_melody(piece, windows)
+    varied = _with_melody(piece, windows)
+    old, new = _melody(piece), _melody(varied)
+    notes = _like_rhythm(old.notes, new.notes, piece)
+    return varied.copy(parts=[p.copy(notes=notes) if p.name == new.name else p.copy()
+                              for p in varied.parts])
 
 
 @tool(VaryMusicArgs, family="music", kind="music", makes="artwork")
@@ -512,9 +550,10 @@ def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int,
     melody = _melody(piece)
     if not melody.notes:
         raise ToolError("this piece has no melody notes to continue from")
-    inside, shift = _into_range(melody.notes, model)
+    inside, shift = _into_range(_straight(melody.notes), model)
     cont = model.continue_melody(inside, piece.time_signature, bars, seed=seed)
-    added = _shifted(list(cont.notes), shift)
+    added = _swung_like(melody.notes, _shifted(list(cont.notes), shift))
+    added = _like_rhythm(melody.notes, added, piece, cont.start)
     total = piece.bars + bars
     longer = ops.fit_bars(piece, total)  # the accompaniment loops on
     parts = [p.copy(notes=[*melody.notes, *added]) if p.name == melody.name else p

@@ -31,7 +31,7 @@ def piece_of(artifact):
 
 
 def compose(ctx, style, seed=3, **more):
-    return run(ctx, "compose_music", prompt=f"a {style}", style=style, seed=seed, bars=4,
+    return run(ctx, "compose_music", prompt=f"a {style}", style=style, seed=seed, bars=2,
                **more).artifacts[0]
 
 
@@ -42,13 +42,12 @@ def compose(ctx, style, seed=3, **more):
 ])
 def test_pieces_in_related_meters_are_morphed_after_rebarring(ctx, first, second, said):
     a, _ = compose(ctx, first), compose(ctx, second, seed=4)
-    result = run(ctx, "interpolate_music", artwork_a="#1", artwork_b="#2", steps=2)
+    result = run(ctx, "interpolate_music", artwork_a="#1", artwork_b="#2", steps=1)
     assert result.message.startswith(said + ". Interpolated #1 into #2"), result.message
     [made] = result.artifacts
     assert piece_of(made).time_signature == piece_of(a).time_signature
-    for version in (1, 2):
-        report = replay(ctx, f"#{made.artwork} v{version}")
-        assert report.identical, report.detail
+    report = replay(ctx, f"#{made.artwork} v1")
+    assert report.identical, report.detail
 
 
 def test_pieces_in_one_meter_are_morphed_without_a_word_about_meters(ctx):

@@ -339,15 +339,11 @@ def _accent(start: float, beats_per_bar: float, velocity: int) -> int:
 def _in_rhythm(melody: list[Note], p: Plan, bpb: float) -> list[Note]:
     """The melody in its dance's rhythm (models/music/idioms.py), accented again."""
     rhythm = style_of(p.style).get("rhythm")
-    if rhythm in ("jig", "reel", "hornpipe"):
-        melody = idioms.run_in_eighths(melody, p.key, bpb, p.bars, pairs=rhythm != "jig")
-    if rhythm == "hornpipe":
-        melody = idioms.dot_pairs(melody, bpb, p.bars)
-    if rhythm in ("jig", "reel", "hornpipe"):
-        velocity = MOODS[p.mood]["velocity"]
-        melody = [Note(n.pitch, n.start, n.end, _accent(n.start, bpb, velocity))
-                  for n in melody]
-    return melody
+    if rhythm not in idioms.DANCE_RHYTHMS:
+        return melody
+    velocity = MOODS[p.mood]["velocity"]
+    return [Note(n.pitch, n.start, n.end, _accent(n.start, bpb, velocity))
+            for n in idioms.apply_rhythm(melody, rhythm, p.key, bpb, p.bars)]
 
 
 def _accompany(chords: list[list[int]], parts: list[str], style: str | None,

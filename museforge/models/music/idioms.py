@@ -188,6 +188,41 @@ def dot_pairs(notes: list[Note], beats_per_bar: float, bars: int) -> list[Note]:
     return out
 
 
+DANCE_RHYTHMS = ("jig", "reel", "hornpipe")
+TELLING_SHARE = 0.6  # of a melody's bars, for its rhythm to be the dance's
+
+
+def apply_rhythm(notes: list[Note], rhythm: str | None, key: Key, beats_per_bar: float,
+                 bars: int) -> list[Note]:
+    """``notes`` in a dance's rhythm: running eighths (jig), with sixteenth pairs (reel),
+    dotted (hornpipe); unchanged for anything else."""
+    if rhythm not in DANCE_RHYTHMS:
+        return notes
+    notes = run_in_eighths(notes, key, beats_per_bar, bars, pairs=rhythm != "jig")
+    return dot_pairs(notes, beats_per_bar, bars) if rhythm == "hornpipe" else notes
+
+
+def rhythm_of(notes: list[Note], beats_per_bar: float, bars: int) -> str | None:
+    """The dance rhythm a melody is in, read from its notes (so an edited or typed tune
+    counts too): most bars dotted (hornpipe), in running eighths (jig) or in eighths and
+    sixteenths (reel); None for anything else."""
+    heard = [b for b in bar_onsets(notes, beats_per_bar, bars) if b]
+    if not heard:
+        return None
+    by_bar: list[list[Note]] = [[] for _ in range(bars)]
+    for n in notes:
+        bar = int(n.start // beats_per_bar + EPS)
+        if 0 <= bar < bars:
+            by_bar[bar].append(n)
+    if sum(dotted_pairs(b) > 0 for b in by_bar if b) >= TELLING_SHARE * len(heard):
+        return "hornpipe"
+    if sum(running(b, beats_per_bar) for b in heard) >= TELLING_SHARE * len(heard):
+        return "jig"
+    if sum(running(b, beats_per_bar, True) for b in heard) >= TELLING_SHARE * len(heard):
+        return "reel"
+    return None
+
+
 def swing(notes: list[Note], ratio: float = SWING) -> list[Note]:
     """Swung eighths: a note on the off-beat eighth moves to ``ratio`` of its beat, and
     the on-beat note before it ends there; other notes keep their times."""
@@ -201,6 +236,33 @@ def swing(notes: list[Note], ratio: float = SWING) -> list[Note]:
         if end <= start:
             end = start + (1 - ratio)
         out.append(Note(n.pitch, start, end, n.velocity))
+    return out
+
+
+def _offbeat_places(notes: list[Note]) -> tuple[int, int]:
+    straight = sum(abs(n.start % 1.0 - 0.5) < EPS for n in notes)
+    swung = sum(abs(n.start % 1.0 - SWING) < 1e-3 for n in notes)
+    return straight, swung
+
+
+def is_swung(notes: list[Note]) -> bool:
+    """Whether a melody's off-beat eighths fall late (at two thirds of the beat) more
+    often than halfway: a swung tune, as ``swing`` writes one."""
+    straight, swung = _offbeat_places(notes)
+    return swung >= 2 and swung > straight
+
+
+def unswing(notes: list[Note]) -> list[Note]:
+    """``swing`` undone: notes at two thirds of a beat back on the half (what the melody
+    model, on a sixteenth grid, reads as eighths)."""
+    out = []
+    for n in notes:
+        start, end = n.start, n.end
+        if abs(start % 1.0 - SWING) < 1e-3:
+            start = start - SWING + 0.5
+        if abs(end % 1.0 - SWING) < 1e-3:
+            end = end - SWING + 0.5
+        out.append(Note(n.pitch, start, max(end, start + 0.25), n.velocity))
     return out
 
 
