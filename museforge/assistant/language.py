@@ -86,6 +86,56 @@ _SEQ = re.compile(
 )
 
 
+# "Three things: 1) a watercolor map 2) a neon map 3) a chill tune", "1. a fox 2. an owl"
+_NUMBERED = re.compile(r"(?:^|(?<=[\s:,;]))\(?([1-9])[).](?=\s)\s*")
+# "two tavern tunes please: one on lute, one on hurdy-gurdy"
+_EACH = re.compile(r"^(?P<head>.*?\b(?:two|three|four|2|3|4)\s+(?P<what>(?:[\w'-]+\s+){0,2}?)"
+                   r"(?P<noun>tunes|songs|pieces|melodies|tracks|pictures|images|paintings|"
+                   r"drawings|posters|portraits|versions|ones)\b[^:]*?)\s*[:,-]\s*"
+                   r"(?P<items>(?:one|the\s+first)\b.+)$", re.I)
+_SINGULAR = {"tunes": "tune", "songs": "song", "pieces": "piece", "melodies": "melody",
+             "tracks": "track", "pictures": "picture", "images": "image",
+             "paintings": "painting", "drawings": "drawing", "posters": "poster",
+             "portraits": "portrait", "versions": "version", "ones": "one"}
+
+
+def listed(message: str) -> str:
+    """A message that lists what it wants, each item its own request (joined by ";"):
+    numbered items, or "two tunes: one on lute, one on harp" (each "one" the head's noun,
+    with what the head says of them). Anything else is returned as it was."""
+    numbers = list(_NUMBERED.finditer(message))
+    if len(numbers) >= 2 and [int(m.group(1)) for m in numbers] == list(
+            range(1, len(numbers) + 1)):
+        items = [message[a.end(): b.start() if b else len(message)].strip(" ,;.")
+                 for a, b in zip(numbers, [*numbers[1:], None], strict=True)]
+        if all(items):
+            return "; ".join(items)
+    each = _EACH.match(message.strip())
+    if each:
+        parts = re.split(r",?\s*(?:and\s+)?\b(?:one|the\s+(?:first|second|other|third|last))\b\s*",
+                         each.group("items"), flags=re.I)
+        parts = [p.strip(" ,.;") for p in parts if p.strip(" ,.;")]
+        if len(parts) >= 2:
+            what = (each.group("what") or "").strip()
+            what = re.sub(r"^(?:short|little|more|different)\s+", "", what, flags=re.I)
+            noun = _SINGULAR[each.group("noun").lower()]
+            head = f"a {what + ' ' if what else ''}{noun}"
+            return "; ".join(f"{head} {p}" for p in parts)
+    named = _NAMED_ITEMS.match(message.strip())
+    if named:  # "two short pieces: a lively reel on fiddle and a slow air on low whistle"
+        items = [p.strip(" ,.;") for p in re.split(
+            r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:a|an)\s)", named.group("items"), flags=re.I)]
+        if len(items) == to_number(named.group("n")) and all(
+                re.match(r"(?:a|an)\s", p, re.I) for p in items):
+            return "; ".join(items)
+    return message
+
+
+_NAMED_ITEMS = re.compile(r"^.*?\b(?P<n>two|three|four|2|3|4)\s+(?:[\w'-]+\s+){0,2}?(?:tunes|songs|"
+                          r"pieces|melodies|tracks|pictures|images|paintings|drawings|posters|"
+                          r"things)\b[^:]*:\s*(?P<items>(?:a|an)\s.+)$", re.I)
+
+
 def split_requests(message: str, starts_request) -> list[str]:  # type: ignore[no-untyped-def]
     """Split on 'then', 'and then', ';', '. '; split on 'and' / ',' only where what follows
     starts a request of its own (``starts_request(text) -> bool``), so "a fox and a cat"

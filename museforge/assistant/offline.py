@@ -43,7 +43,7 @@ _GREETING = re.compile(
     r"thx|ty|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
     r"(?:much\s+|way\s+|a\s+lot\s+|that'?s\s+)?better|"
     r"love\s+it|i\s+love\s+it|great\s+(?:job|work)|nice\s+(?:one|work|job)|well\s+done|lol|haha+|"
-    r"bye|goodbye|for\s+now|for\s+today|take\s+care|talk\s+soon|that'?s\s+all|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
+    r"that'?s\s+more\s+like\s+it|bye|goodbye|for\s+now|for\s+today|take\s+care|talk\s+soon|that'?s\s+all|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
     r"is\s+(?:this|it)\s+(?:thing\s+)?(?:on|working)|anyone\s+there|you\s+there|"
     r"see\s+(?:you|ya)(?:\s+later)?|"
     r"you'?re\s+(?:awesome|great|the\s+best|amazing)|that'?s\s+(?:funny|"
@@ -184,6 +184,7 @@ class OfflinePlanner:
         message = corrections.take_back(message)  # "on guitar, no wait, piano": on piano
         message = language.comparatives(message)  # "more moody" is "moodier"
         message = language.spelled_values(message)  # "seed twelve" is "seed 12"
+        message = language.listed(message)  # "1) a fox 2) an owl", "two tunes: one on lute, …"
         if styles.asks_for_styles(message):  # "what styles have you learnt?"
             return Plan(calls=styles._list(message, context))
         if _HELP.match(message):
@@ -300,6 +301,12 @@ class OfflinePlanner:
                 decision.calls = [_said_outright(c, request) for c in decision.calls]
             made = calls[-1] if calls and calls[-1].name == "generate_image" and \
                 id(calls[-1]) in origin else None
+            feel = _MAKE_IT_FEEL.match(_POLITE.sub("", request).strip(" .!"))
+            if made is not None and feel and len(decision.calls) == 1 \
+                    and decision.calls[0].name == "edit_image":
+                # "a T-rex eating a birthday cake. make it fun": how the new one should be
+                made.args["prompt"] = f"{made.args.get('prompt', '')}, {feel.group(1)}"
+                continue
             if made is not None and _DESCRIBING.match(_POLITE.sub("", request).strip()) and (
                     all(c.name in ("edit_image", "inpaint_image", "adjust_image", "edit_music")
                         for c in decision.calls)
@@ -364,7 +371,10 @@ class OfflinePlanner:
                 del calls[start:start + n]
         calls = _purpose_apart(calls, origin, message)
         calls = _dedupe(calls, before)
-        if not calls and not said and context.recent and _DISSATISFIED.match(message):
+        if not calls and not said and context.recent and (_DISSATISFIED.match(message) or (
+                _JUDGED.match(message) and re.search(
+                    r"\b(?:not|n'?t|too|bad|wrong|ugly|weird|off|creepy|scary|strange|odd|"
+                    r"terrible|awful|horrible|boring|blurry)\b", message, re.I))):
             return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
         if not calls and not said and asked:
             return Plan(reply=prompts.capabilities(), answer="chat")
@@ -991,9 +1001,20 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
     content = [w for w in words if w not in _FUNCTION_WORDS]
     if not content or (len(re.findall(r"\w+", text)) < 2 and content[0] not in spelling.LEXICON):
         return []
+    if _JUDGED.match(text):  # "the faces are not good": a judgement is no scene to paint
+        return []
     if naming.music_words(text):
         return music._compose(text, local)
     return images._generate(text, local)
+
+
+_JUDGED = re.compile(
+    r"^\s*(?:(?:oh|hmm+|well|but|ok(?:ay)?|so)[\s,]+)*(?:the|it|its|it'?s|this|that|thats|that'?s|"
+    r"they|these|those|his|her|their)\b[\w\s'-]{0,30}?\b(?:is|are|was|were|looks?|seems?|feels?|"
+    r"sounds?)\s+(?:(?:not|n'?t|too|so|very|really|a\s+bit|kinda|kind\s+of|quite|still|a\s+little)"
+    r"\s+)*(?:good|bad|great|right|wrong|ugly|weird|off|creepy|scary|strange|odd|nice|fine|ok|"
+    r"okay|terrible|awful|horrible|boring|blurry|dark|bright|perfect|correct|finished|done|"
+    r"real|realistic)\b", re.I)
 
 
 _FUNCTION_WORDS = set("""the and but for with from that this these those what which who
@@ -1163,6 +1184,9 @@ _OPINION = re.compile(
     r"have(?:n'?t|\s+not)?|had|didn'?t|did\s+not|teach|run|own|work|host|forgot|see|get\s+it)"
     r"\b(?!.*\b(?:you\s+to|to\s+(?:see|have|get|hear|make)|a\s+(?:picture|song|tune|painting|"
     r"piece|image)\b))[^?]*"
+    # "thats more like it", "that's much better", "that's the one"
+    r"|(?:that'?s|thats|this\s+is|now\s+that'?s)\s+(?:more\s+like\s+it|(?:much\s+|way\s+|a\s+lot\s+)?"
+    r"better|the\s+one|it|spot\s+on|exactly\s+(?:it|right))"
     # "favourite is #2", "go with #4 in the end", "#3 it is"
     r"|(?:my\s+)?fav(?:ou?rite)?(?:\s+one)?\s+is\s+[\w# ]{1,25}"
     r"|(?:i'?ll\s+|let'?s\s+|i\s+)?go\s+with\s+"
@@ -1225,7 +1249,9 @@ def remark(text: str) -> bool:
     bare = text.strip()
     if _NEVER_MIND.match(bare):  # "never mind, I'll ask her dad"
         return True
-    return bool(_OPINION.match(bare)) and not _CHANGE_WORDS.search(_NOT_DONE.sub(" ", bare))
+    bare_of_idioms = re.sub(r"\bmore\s+like\s+it\b", " ", bare, flags=re.I)  # praise
+    return bool(_OPINION.match(bare)) and not _CHANGE_WORDS.search(
+        _NOT_DONE.sub(" ", bare_of_idioms))
 
 
 _SHAPE_ONLY = re.compile(
@@ -1635,7 +1661,9 @@ _REPORTED = re.compile(
     r"^(?:(?:and|so|now|ok|okay|oh)[\s,]+)*(?:he|she|they|my\s+(?:\w+\s+)?(?:son|daughter|"
     r"grandson|granddaughter|kids?|child|children|wife|husband|partner|friend|boss|client|"
     r"teacher|mum|mom|dad|sister|brother|niece|nephew|students?|class))\s+(?:says|said|asks|"
-    r"asked|wants\s+to\s+know|wonders|is\s+asking|keeps\s+asking)\s*[,:]?\s*(?:that\s+)?"
+    r"asked|wants\s+to\s+know|wonders|is\s+asking|keeps\s+asking|(?:now\s+)?(?:wants|would\s+like|"
+    r"'d\s+like)(?:\s+to\s+(?:see|have))?(?=\s+(?:a|an|some|the|it|him|her|them|to|another|"
+    r"one|two|three)\b))\s*[,:]?\s*(?:that\s+)?"
     r"(?:(if|whether)\s+(it|he|she|they|you)\s+(can|could|will|would)\s+)?(?=\w)", re.I)
 
 
@@ -1689,7 +1717,9 @@ _PRESENTING = re.compile(
 # "go with #4 in the end", "I'll take the second one": the artwork the next request is about
 _CHOICE = re.compile(
     r"^(?:(?:hmm+|ok|okay|so|right|yeah|yes|well|actually|fine)[\s,.]+)*(?:(?:i'?ll|let'?s|we'?ll|"
-    r"i\s+(?:will|think\s+i'?ll))\s+)?(?:go\s+(?:with|for)|take|pick|choose|keep|use)\s+"
+    r"i\s+(?:will|think\s+i'?ll))\s+)?(?:(?:he|she|they|we|i|my\s+\w+|the\s+(?:kids?|client|boss))"
+    r"\s+(?:picked|chose|likes?|liked|loves?|loved|prefers?|preferred|went\s+(?:with|for)|"
+    r"wants?)|go\s+(?:with|for)|take|pick|choose|keep|use)\s+"
     r"(#\s*\d+(?:\s*v\s*\d+)?|the\s+[\w'-]+(?:\s+one)?)(?:\s+(?:in\s+the\s+end|then|after\s+all|"
     r"instead|please|pls))*$", re.I)
 _STEPS_ONLY = re.compile(r"^(?:in\s+|over\s+|with\s+)?(" + language.NUMBER_PATTERN + r")\s+steps?$",
@@ -1896,18 +1926,28 @@ def _purpose_apart(calls: list[PlannedCall], origin: dict[int, str],
                 for i, c in enumerate(made) if c is not keep):
             continue  # two scenes said apart ("a red fox. a blue owl at night"): two
         for other in made:
-            if other is not keep:
-                for k, v in other.args.items():
-                    if k != "prompt":
-                        keep.args.setdefault(k, v)
+            if other is keep:
+                continue
+            said = str(other.args.get("prompt", ""))
+            one = _A_ONE.match(said)
+            noun = re.search(r"([\w'-]+)\s*$", str(keep.args.get("prompt", "")))
+            if one and noun:  # "a dragon. A friendly green one": a friendly green dragon
+                keep.args["prompt"] = f"{one.group(1)} {one.group(2).strip()} {noun.group(1)}"
+            for k, v in other.args.items():
+                if k != "prompt":
+                    keep.args.setdefault(k, v)
         calls = [c for c in calls if c is keep or c not in made]
     return calls
 
 
+_MAKE_IT_FEEL = re.compile(r"^(?:and\s+)?make\s+(?:it|them)\s+(?:look\s+|feel\s+|really\s+|"
+                           r"super\s+|very\s+)*([a-z]+(?:\s+and\s+[a-z]+)?)$", re.I)
+_A_ONE = re.compile(r"^\s*(a|an|the)\s+((?:[\w'-]+\s+){1,3}?)ones?\s*$", re.I)
 _LISTS = re.compile(r"(?:then|after\s+that|plus|and\s+(?:a|an|another|one|some)|one\s+(?:on|in|"
                     r"for|with)\b.*\bone\s+(?:on|in|for|with))\b|;|(?:^|\s)\(?\d+[).:](?!\d)|"
                     r"\b(?:two|three|four|five|2|3|4|5)\s+(?:\w+\s+){0,2}?(?:things|pieces|tunes|"
-                    r"songs|tracks|pictures|images|drawings|paintings|designs|versions)\b", re.I)
+                    r"songs|tracks|pictures|images|drawings|paintings|designs|versions)\b[^:.]*:",
+                    re.I)
 _STOCK = set("""picture pictures pic pics image images drawing painting photo music piece tune song
 track version possible posible if time need want like lol pls please thanks also again now then
 here there kind sort maybe idea ideas""".split())

@@ -94,6 +94,7 @@ def _instrument_in(text: str) -> str | None:
         for i in range(len(words) - n + 1):
             phrase = " ".join(words[i:i + n])
             candidates = [phrase, phrase[:-1]] if phrase.endswith("s") else [phrase]
+            candidates += [c.replace("-", " ") for c in candidates if "-" in c]  # hurdy-gurdy
             hit = next((c for c in candidates if c in names), None)
             if hit is None:
                 continue
