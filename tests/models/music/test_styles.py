@@ -222,3 +222,18 @@ def test_a_style_said_in_other_words_is_that_style():
 def test_the_same_seed_gives_the_same_midi(model, style):
     req = ComposeRequest(prompt=f"a {style}", style=style, seed=11, bars=8)
     assert to_midi_bytes(compose(req, model).piece) == to_midi_bytes(compose(req, model).piece)
+
+
+@pytest.mark.parametrize(("style", "bass_at", "chords_at"), [
+    ("jig", [0, 1.5], [1, 2.5]),  # 6/8: bass on the two pulses, chords on eighths 3 and 6
+    ("reel", [0, 2], [1, 3]),
+    ("hornpipe", [0, 2], [1, 3]),
+])
+def test_the_dances_are_accompanied_boom_chick(model, style, bass_at, chords_at):
+    for piece in pieces(model, style)[:2]:
+        bpb = piece.beats_per_bar
+        for bar in range(piece.bars):
+            heard = {name: onsets([n for n in piece.part(name).notes
+                                   if bar * bpb <= n.start < (bar + 1) * bpb], bar, bpb)
+                     for name in ("bass", "chords")}
+            assert heard == {"bass": bass_at, "chords": chords_at}, (bar, heard)
