@@ -7,6 +7,7 @@ that would change nothing ("make it minor" on a minor piece) stores none and say
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -407,7 +408,7 @@ def _windows(piece: Piece) -> list[list[Note]]:
     """The melody cut into 2-bar windows, each with notes timed from 0 (a swung melody's
     eighths straightened, as the model reads them)."""
     melody = _straight(_melody(piece).notes)
-    span = 2 * piece.beats_per_bar
+    span = 2 * _model_bar(piece)
     count = max(1, int(-(-piece.end_beat // span)))
     out: list[list[Note]] = [[] for _ in range(count)]
     for n in melody:
@@ -455,8 +456,26 @@ def _melody(piece: Piece) -> Part:
     return part
 
 
+def _model_ts(piece: Piece) -> tuple[int, int]:
+    """The meter the melody model writes this piece's melody in (models/music/meter.py:
+    12/8 as 6/8, 6/4 as 3/4...)."""
+    from museforge.models.music.meter import model_meter
+
+    return model_meter(piece.time_signature)
+
+
+def _model_bar(piece: Piece) -> float:
+    num, den = _model_ts(piece)
+    return num * 4 / den
+
+
+def _piece_bars(piece: Piece, model_bars: int) -> int:
+    """How many of the piece's own bars ``model_bars`` of the model's meter fill."""
+    return math.ceil(model_bars * _model_bar(piece) / piece.beats_per_bar - 1e-9)
+
+
 def _with_melody(piece: Piece, windows: list[list[Note]]) -> Piece:
-    span = 2 * piece.beats_per_bar
+    span = 2 * _model_bar(piece)
     old = _melody(piece)
     notes = [Note(n.pitch, n.start + w * span, n.end + w * span, n.velocity or 80)
              for w, window in enumerate(windows) for n in window]
@@ -487,7 +506,7 @@ def _shifted(window: list[Note], shift: int) -> list[Note]:
 
 
 def vary_piece(piece: Piece, model: MelodyModel, amount: float, seed: int) -> Piece:
-    ts = piece.time_signature
+    ts = _model_ts(piece)
     windows = []
     for i, window in enumerate(_windows(piece)):
         if not window:
@@ -532,7 +551,7 @@ def check_vary_length(source: MusicSource) -> None:
     """A variation keeps the piece's length, rounded up to its 2-bar phrases (where the
     model may end a phrase on its last beat); refused at once when that is too long."""
     piece = source.piece
-    span = 2 * piece.beats_per_bar
+    span = 2 * _model_bar(piece)
     beats = max(piece.end_beat, len(_windows(piece)) * span)
     check_length(beats * 60.0 / piece.tempo,
                  f"a variation of #{source.art.number} (its melody in whole 2-bar phrases) "
@@ -551,10 +570,14 @@ def continue_piece(piece: Piece, model: MelodyModel, bars: int, seed: int,
     if not melody.notes:
         raise ToolError("this piece has no melody notes to continue from")
     inside, shift = _into_range(_straight(melody.notes), model)
-    cont = model.continue_melody(inside, piece.time_signature, bars, seed=seed)
-    added = _swung_like(melody.notes, _shifted(list(cont.notes), shift))
-    added = _like_rhythm(melody.notes, added, piece, cont.start)
     total = piece.bars + bars
+    end = total * piece.beats_per_bar
+    model_bars = math.ceil(bars * piece.beats_per_bar / _model_bar(piece) - 1e-9)
+    cont = model.continue_melody(inside, _model_ts(piece), model_bars, seed=seed)
+    added = [n if n.end <= end + 1e-9 else Note(n.pitch, n.start, end, n.velocity)
+             for n in _shifted(list(cont.notes), shift) if n.start < end - 1e-9]
+    added = _swung_like(melody.notes, added)
+    added = _like_rhythm(melody.notes, added, piece, cont.start)
     longer = ops.fit_bars(piece, total)  # the accompaniment loops on
     parts = [p.copy(notes=[*melody.notes, *added]) if p.name == melody.name else p
              for p in longer.parts]
@@ -619,8 +642,8 @@ def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> li
     re-barred in ``a``'s meter when they differ (3/4 and 6/8, 2/4 and 4/4)."""
     from museforge.models.music.meter import rebar
 
-    ts = a.time_signature
-    b = music_call(lambda: rebar(b, ts))
+    b = music_call(lambda: rebar(b, a.time_signature))
+    ts = _model_ts(a)
     wa, wb = _windows(a), _windows(b)
     count = min(len(wa), len(wb))
     shift = _into_range([n for w in wa[:count] for n in w] or [Note(60, 0, 1)], model)[1]
@@ -636,7 +659,7 @@ def interpolate_pieces(a: Piece, b: Piece, model: MelodyModel, steps: int) -> li
                 continue
             z = model.interpolate(x, y, steps + 2)[step]
             windows.append(_shifted(model.decode(z, ts, temperature=0.0), shift))
-        trimmed = ops.fit_bars(a, 2 * count)
+        trimmed = ops.fit_bars(a, _piece_bars(a, 2 * count))
         out.append(_with_melody(trimmed, windows).copy(title=f"{t:.0%} of the way"))
     return out
 
@@ -647,7 +670,7 @@ def check_interpolate_length(a: MusicSource, b: MusicSource) -> None:
     from museforge.models.music.meter import rebar
 
     other = music_call(lambda: rebar(b.piece, a.piece.time_signature))
-    bars = 2 * min(len(_windows(a.piece)), len(_windows(other)))
+    bars = _piece_bars(a.piece, 2 * min(len(_windows(a.piece)), len(_windows(other))))
     check_length(bars * a.piece.beats_per_bar * 60.0 / a.piece.tempo,
                  f"each step from #{a.art.number} into #{b.art.number} ({bars} bars at "
                  f"{a.piece.tempo:g} bpm) would last", "trim the pieces to fewer bars first")

@@ -82,3 +82,30 @@ def test_carrying_on_into_an_unrelated_meter_is_refused(ctx):
     compose(ctx, "jig")
     with pytest.raises(ToolError, match="#1 is in 6/8 and I can re-bar only"):
         run(ctx, "continue_music", artwork="#1", bars=2, time_signature="4/4")
+
+
+@pytest.mark.parametrize(("meter", "said"), [((12, 8), "6/8"), ((3, 8), "6/8"),
+                                             ((6, 4), "3/4")])
+def test_a_tune_in_a_meter_the_model_writes_as_another_carries_on_in_its_own(
+        ctx, tmp_path, meter, said):
+    from museforge.models.music.midi import to_midi_bytes
+    from museforge.models.music.piece import Note, Part, Piece
+    from museforge.tools.music_support import import_midi
+
+    bpb = meter[0] * 4 / meter[1]
+    bars = 4
+    scale = [62, 64, 66, 67, 69, 71, 73, 74]
+    notes = [Note(scale[i % 8], i * 0.5, i * 0.5 + 0.5) for i in range(int(bars * bpb * 2))]
+    path = tmp_path / "tune.mid"
+    path.write_bytes(to_midi_bytes(Piece([Part("melody", 0, False, notes)], 120.0, meter,
+                                         "D major")))
+    import_midi(ctx, path)
+    result = run(ctx, "continue_music", artwork="#1", bars=2, seed=1)
+    after = piece_of(result.artifacts[0])
+    assert after.time_signature == meter and after.bars == bars + 2, (after.bars, said)
+    melody = after.part("melody").notes
+    assert melody[:len(notes)] == notes and len(melody) > len(notes)
+    assert max(n.end for n in melody) <= (bars + 2) * bpb + 1e-6
+    [varied] = run(ctx, "vary_music", artwork="#1 v1", seed=2).artifacts
+    assert piece_of(varied).time_signature == meter
+    assert replay(ctx, "#1 v2").identical and replay(ctx, "#2").identical

@@ -10,7 +10,12 @@ Two pairs of meters hold the same music in other bars, note for note:
   pitch; an odd last bar of 2/4 becomes the first half of a 4/4 bar.
 
 Others (3/4 and 4/4, 6/8 and 2/4) would need the rhythm rewritten, which changes the
-tune: those are refused, with the pairs that can be re-barred named."""
+tune: those are refused, with the pairs that can be re-barred named.
+
+The melody model knows 4/4 (2/2), 2/4, 3/4 and 6/8. A few other meters are those with
+their bars split or paired, the beats grouped the same way: the model writes 12/8 as two
+bars of 6/8, 3/8 as half a bar of 6/8, 6/4 as two bars of 3/4, 4/2 as two bars of 4/4
+(``model_meter``); the piece keeps its own meter."""
 
 from __future__ import annotations
 
@@ -21,6 +26,19 @@ RELATED: tuple[frozenset[tuple[int, int]], ...] = (
     frozenset({(3, 4), (6, 8)}),
     frozenset({(2, 4), (4, 4)}),
 )
+
+
+# A meter the model does not know -> the one it writes it in (same beats and grouping).
+MODEL_METERS: dict[tuple[int, int], tuple[int, int]] = {
+    (12, 8): (6, 8), (3, 8): (6, 8), (6, 4): (3, 4), (4, 2): (4, 4),
+}
+
+
+def model_meter(ts: tuple[int, int]) -> tuple[int, int]:
+    """The meter the melody model writes ``ts`` in (``ts`` itself for the ones it knows,
+    and for the ones it cannot, which it then refuses by name)."""
+    key = (int(ts[0]), int(ts[1]))
+    return MODEL_METERS.get(key, key)
 
 
 def meter_name(ts: tuple[int, int]) -> str:
