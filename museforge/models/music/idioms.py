@@ -95,8 +95,14 @@ def dotted_pairs(notes: list[Note]) -> int:
 
 
 def rhythm_score(notes: list[Note], style: str | None, beats_per_bar: float) -> float:
-    """The share of a 2-bar candidate's bars already in ``style``'s rhythm (0 for the
-    styles without one)."""
+    """The share of a 2-bar candidate's bars already in ``style``'s rhythm (for jazz, of
+    its beats with an eighth note after the beat to swing, less its sixteenths, which do
+    not swing); 0 for the styles without one."""
+    if style == "jazz":
+        beats = int(2 * beats_per_bar)
+        offbeats = {int(n.start) for n in notes if abs(n.start % 1.0 - 0.5) < EPS}
+        sixteenths = sum(abs(n.start * 2 - round(n.start * 2)) > EPS for n in notes)
+        return (len(offbeats) - sixteenths) / beats
     if style not in ("jig", "reel", "hornpipe"):
         return 0.0
     bars = bar_onsets(notes, beats_per_bar, 2)

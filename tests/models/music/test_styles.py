@@ -152,6 +152,14 @@ def _offbeat_positions(piece: Piece, name: str) -> list[float]:
     return out
 
 
+def test_a_jazz_melody_is_an_eighth_note_line_to_swing(model):
+    """Candidates are chosen for eighths after the beat (measured over 20 seeds: 0.98
+    swung eighths a bar before, 1.87 after; sixteenths 52 -> 16)."""
+    swung = sum(abs(n.start % 1 - 2 / 3) < 1e-3 for piece in pieces(model, "jazz")
+                for n in piece.part("melody").notes)
+    assert swung / (len(SEEDS) * BARS) >= 1.5
+
+
 def test_jazz_is_swung_in_the_render_and_a_reel_is_not(model):
     for piece in pieces(model, "jazz")[:3]:
         for name in ("melody", "drums", "chords"):
