@@ -74,7 +74,9 @@ def idiom_tunes() -> list[tuple[str, TuneSource]]:
     return out
 
 
-def build(out_dir: Path = WEIGHTS_DIR) -> Path:
+def build(out_dir: Path = WEIGHTS_DIR, *, limit: int | None = None) -> Path:
+    """Encode the dances' windows with the model in ``out_dir`` and write ``idioms.npz``
+    there; ``limit`` parses only the first tunes of each dance (for tests)."""
     import logging
     import warnings
 
@@ -84,6 +86,14 @@ def build(out_dir: Path = WEIGHTS_DIR) -> Path:
     warnings.filterwarnings("ignore")
     model = MelodyVAEModel.from_dir(out_dir)
     tunes = idiom_tunes()
+    if limit is not None:
+        seen: dict[str, int] = {}
+        kept = []
+        for form, tune in tunes:
+            seen[form] = seen.get(form, 0) + 1
+            if seen[form] <= limit:
+                kept.append((form, tune))
+        tunes = kept
     forms: list[str] = []
     bar_rows, pitches, onsets, names = [], [], [], []
     step = 0
