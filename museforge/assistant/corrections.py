@@ -100,6 +100,8 @@ def _once(message: str) -> str:
     mark = marks[-1]
     head = message[: mark.start()].rstrip(" ,;.-—–")
     tail = re.sub(r"^just\s+", "", _NO.sub("", message[mark.end():].strip()), flags=re.I)
+    tail = re.sub(r"^(?:he|she|they|my\s+\w+)\s+(?:says|said|wants|means|meant)\s+(?=(?:a|an|the|"
+                  r"some|it)\b)", "", tail, flags=re.I)  # "no wait, he says a SPACE shark"
     if not head.strip() or not tail or _NOT_AFTER_MARK.match(tail) or len(head.split()) < 1:
         return message
     if re.fullmatch(r"(?:hi|hey|hello|ok(?:ay)?|so|um+|well|hmm+)", head.strip(), re.I):

@@ -301,6 +301,12 @@ class OfflinePlanner:
                 decision.calls = [_said_outright(c, request) for c in decision.calls]
             made = calls[-1] if calls and calls[-1].name == "generate_image" and \
                 id(calls[-1]) in origin else None
+            leave_out = _NO_THING.match(_POLITE.sub("", request).strip(" .!"))
+            if made is not None and leave_out:  # "…, 16:9. No text.": what to leave out
+                had = str(made.args.get("negative_prompt", ""))
+                made.args["negative_prompt"] = f"{had}, {leave_out.group(1)}" if had else \
+                    leave_out.group(1)
+                continue
             feel = _MAKE_IT_FEEL.match(_POLITE.sub("", request).strip(" .!"))
             if made is not None and feel and len(decision.calls) == 1 \
                     and decision.calls[0].name == "edit_image":
@@ -366,7 +372,17 @@ class OfflinePlanner:
             calls = []  # "animate the blend, slow pan left to right": the pan is the video's
         if chatter and sum(n for _, n in chatter) < len(calls):
             # "morning! coffee in hand. the jig is too fast, slow it down": the chatter
-            # beside a clear request is not a scene to paint
+            # beside a clear request is not a scene to paint - unless the request is a new
+            # one that says nothing of what it shows ("a goblin shaman, sketch again"): then
+            # the chatter was its subject
+            gone = {id(c) for start, n in chatter for c in calls[start:start + n]}
+            for call in calls:
+                if id(call) in gone or call.name not in _CREATE \
+                        or _substance(str(call.args.get("prompt", ""))) > 0:
+                    continue
+                subject = next((c for c in calls if id(c) in gone and c.name == call.name), None)
+                if subject is not None:
+                    call.args["prompt"] = subject.args.get("prompt", "")
             for start, n in reversed(chatter):
                 del calls[start:start + n]
         calls = _purpose_apart(calls, origin, message)
@@ -805,7 +821,11 @@ class OfflinePlanner:
                             if tunes else None)
         ratio = _RATIO.search(text)
         if len(calls) == 1 and calls[0].name == "edit_image" and ratio \
-                and not _EDIT_WORDS.search(text):
+                and (not _EDIT_WORDS.search(text) or re.search(
+                    r"\b(?:make|turn)\s+(?:it|this|that|#\s*\d+)\s+(?:into\s+)?(?:a|an|my)\s+(?:\w+\s+)?"
+                    r"(?:thumbnail|wallpaper|banner|header|story|post|avatar|background|"
+                    r"poster|cover|screensaver|desktop)\b(?=\s*(?:[,.!]|$|\d|for\b|please|pls))",
+                    text, re.I)):
             # "can it be tall, like a poster? 9:16": a frame said by its ratio
             return Decision(calls=[PlannedCall("reframe_image", {
                 "artwork": calls[0].args.get("artwork", "it"),
@@ -1653,6 +1673,9 @@ _WANTS = re.compile(
     r"\s+(?:really\s+|just\s+|kind\s+of\s+)?(?:wants|needs|could\s+(?:use|do\s+"
     r"with)|would\s+be\s+(?:nicer|better|lovely)\s+with|should\s+have|is\s+missing|lacks)\s+"
     r"(?:(to\s+be|to\s+go)\s+)?(.+)$", re.I)
+# "the eyes need to be red", "the sky should be pinker": a part of it, changed
+_PART_WANTS = re.compile(r"^(the\s+[a-z][\w'-]*)\s+(?:really\s+|just\s+)?(?:needs?\s+to|should)\s+"
+                         r"be\s+(?!(?:at|in|on|during|set|from|the|a|an)\b)(.+)$", re.I)
 
 
 # "he says can it breathe fire", "she wants to know if it can fly": someone else's request,
@@ -1667,6 +1690,10 @@ _REPORTED = re.compile(
     r"(?:(if|whether)\s+(it|he|she|they|you)\s+(can|could|will|would)\s+)?(?=\w)", re.I)
 
 
+_MAKE_HIM_A = re.compile(
+    r"^((?:make|write|compose|paint|draw|give)(?:\s+me)?)\s+(him|her|them)\s+((?:a|an|some)\s+)"
+    r"((?:[\w'-]+\s+){0,2}?(?:theme(?:\s+song|\s+tune)?|song|tune|melody|anthem|jingle|march|"
+    r"lullaby|portrait|picture|painting|poster|soundtrack))\b(.*)$", re.I)
 _MAY_HAVE = re.compile(
     r"^(?:(?:and|so|oh|ooh|also)[\s,]+)*(?:can|could|would|may|might)\s+(it|he|she|they|him|her|"
     r"the\s+[a-z][\w'-]*)\s+(?:please\s+|also\s+|maybe\s+)?(?:have|get|wear|hold|carry|"
@@ -1688,6 +1715,12 @@ def _wanting(request: str) -> str:
     faster": "make it faster". "He says can it breathe fire" asks "can it breathe fire";
     "she wants to know if it can fly" asks "can it fly"."""
     request = _AWW.sub("", request)  # "aww can he have a bow tie"
+    request = re.sub(r"^\s*(?:ngl|tbh|imo|imho|fr|lowkey|honestly|not\s+gonna\s+lie)\b[\s,:-]*", "",
+                     request, flags=re.I)
+    for_whom = _MAKE_HIM_A.match(request.strip())
+    if for_whom:  # "make him a theme song, something epic": one for him
+        return (f"{for_whom.group(1)} {for_whom.group(3)}{for_whom.group(4)} for "
+                f"{for_whom.group(2)}{for_whom.group(5)}")
     reported = _REPORTED.match(request.strip())
     if reported:
         rest = request.strip()[reported.end():]
@@ -1702,6 +1735,9 @@ def _wanting(request: str) -> str:
     there = _THERE_BE.match(request.strip())
     if there:  # "can there be a deer in it": add one
         return f"add {there.group(1)}"
+    part = _PART_WANTS.match(request.strip())
+    if part:
+        return f"make {part.group(1)} {part.group(2)}"
     m = _WANTS.match(request.strip())
     if m is None:
         return request
@@ -1940,6 +1976,9 @@ def _purpose_apart(calls: list[PlannedCall], origin: dict[int, str],
     return calls
 
 
+_NO_THING = re.compile(r"^(?:and\s+|but\s+)?(?:no|without(?:\s+any)?|with\s+no)\s+((?!(?:wait|way|"
+                       r"thanks|problem|worries|idea|need|more|longer|not)\b)[a-z][\w'-]*"
+                       r"(?:\s+[a-z][\w'-]*)?)(?:\s+(?:please|pls|thanks))?$", re.I)
 _MAKE_IT_FEEL = re.compile(r"^(?:and\s+)?make\s+(?:it|them)\s+(?:look\s+|feel\s+|really\s+|"
                            r"super\s+|very\s+)*([a-z]+(?:\s+and\s+[a-z]+)?)$", re.I)
 _A_ONE = re.compile(r"^\s*(a|an|the)\s+((?:[\w'-]+\s+){1,3}?)ones?\s*$", re.I)

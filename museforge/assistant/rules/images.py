@@ -34,15 +34,18 @@ _STYLE_RE = re.compile(
     r")(?:\s+(?:style|sign\s+style|art|painting|colou?rs))?)\b", I)
 ASPECT_WORDS = [
     (r"\bpanoram(?:a|ic)\b|\bultra[\s-]?wide\b|\bsuper[\s-]?wide\b", "21:9"),
-    (r"\bwide\s*screen\b|\bwide\b|\bwider\b|\bcinematic\b|\b16\s*[:x]\s*9\b|\bfor\s+the\s+(?:telly|tv)\b",
+    (r"\bwide\s*screen\b|\bwide\b|\bwider\b|\bcinematic\b|\b16\s*[:x]\s*9\b|\bfor\s+the\s+(?:telly|tv)\b|"
+     r"\b(?:yt|youtube)\s+thumbnails?\b|\bthumbnail\s+for\s+(?:yt|youtube)\b",
      "16:9"),
-    (r"\bsquare\b", "1:1"),
+    (r"\bsquare\b|\b(?:insta(?:gram)?|ig)\s+post\b|\bprofile\s+(?:pic(?:ture)?|photo)\b|\bavatar\b",
+     "1:1"),
     (r"\b(?:portrait|vertical|tall)\s+(?:format|orientation|mode|crop)\b|\bvertical\b|"
      r"\bphone\s+wallpapers?\b|\bwallpapers?\s+for\s+(?:my|a)\s+phone\b|\block\s*screen\b|"
      r"\bfor\s+(?:my|a)\s+phone\b|\b(?:4|for)\s+my\s+phone\b|\bfront\s+of\s+my\s+phone\b|"
      r"\bphone\s+(?:background|screen|size)\b|\bstory\s+format\b|(?<=,\s)portrait\b|\bportrait(?=,)|"
      r"\b(?:to|as)\s+(?:a\s+)?portrait\b|\bportrait\s*$|\btall\b|\bportrait\s+(?:size|shape|ratio)\b|"
-     r"\btaller\b", "9:16"),
+     r"\btaller\b|\bfor\s+(?:(?:my|the|an?)\s+)?(?:insta(?:gram)?\s+|ig\s+)?(?:stor(?:y|ies)|reels?|tiktoks?|"
+     r"shorts)\b|\bportrait\s+for\b", "9:16"),
     (r"\blandscape\s+(?:format|orientation|mode)\b", "3:2"),
 ]
 _RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)")
@@ -116,6 +119,11 @@ def _aspect_of(text: str) -> tuple[str | None, str]:
 
 
 def _count_of(text: str) -> tuple[int, str]:
+    label = re.search(r"\b[a-z]{3,}s\s*:\s*([2-9])\b(?!\s*(?:[:/x.]\s*\d|bars?|bpm|px|%|seconds?))",
+                      text, I)
+    if label:  # "spaceship sprites: 4, pixel art": four of them
+        return int(label.group(1)), text[: label.start(1)].rstrip(" :") + " " + \
+            text[label.end(1):].lstrip(" ,")
     m = re.search(r"\b(?:x|×)\s*([2-9])\b|\b([2-9])\s*x\b(?!\s*\d)|\b" + NUM +
                   r"\s+(?:of\s+(?:them|em|those)|different|separate|distinct|options|versions\s+of|takes\s+on)\b|\b(a\s+pair|a\s+"
                   r"dozen|a\s+couple)\s+(?:of\s+(?:them|em))?", text, I)

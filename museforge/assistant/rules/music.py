@@ -333,6 +333,10 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
     elif generic:  # "a minor-key tune": the mode, on the tonic the key circle starts from
         args["key"] = "A minor" if generic == "minor" else "C major"
     tempo = tempo_in(text)
+    bare = re.search(r"(?:^|,)\s*(\d{2,3})\s*(?=,|$|\.\s*$)", text)
+    if tempo is None and bare and 40 <= int(bare.group(1)) <= 240 and (
+            key_in(text) or re.search(r"\b\d\s*/\s*\d\b", text)):
+        tempo = float(bare.group(1))  # "a reel in D, 4/4, 104": the number is its tempo
     if tempo is not None:
         args["tempo"] = tempo
     bars = bars_in(text)
