@@ -199,7 +199,20 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
     started = f" It starts with your notes. {echo}." if echo else ""
     return ToolResult(f"Composed {made.ref} “{_short(args.prompt)}”: {r['bars']} bars of "
                       f"{r['mood']} {r['instrument']} in {r['key']}, {r['tempo']:g} bpm, "
-                      f"{'/'.join(str(x) for x in r['time_signature'])}.{started}", [made])
+                      f"{'/'.join(str(x) for x in r['time_signature'])}{_idiom(r)}.{started}",
+                      [made])
+
+
+def _idiom(recipe: dict[str, Any]) -> str:
+    """How the reply names the style and what it plays (", a jig: running eighths, six to
+    the bar"; ", jazz: swung, ..."), nothing without a style."""
+    from museforge.models.music.composer import IDIOMS
+
+    style = recipe.get("style")
+    if style not in IDIOMS:
+        return ""
+    noun = style if style in ("jazz", "rock", "folk", "ambient") else f"a {style}"
+    return f", {noun}: {IDIOMS[style]}"
 
 
 def _request(args: dict[str, Any]) -> Any:

@@ -29,8 +29,9 @@ def run(ctx, name, **args):
 
 
 def test_a_jig_runs_in_eighths_even_without_the_corpus_latents(ctx):
-    [made] = run(ctx, "compose_music", prompt="a jig", seed=2, bars=8).artifacts
-    assert made.recipe["style"] == "jig"
+    composed = run(ctx, "compose_music", prompt="a jig", seed=2, bars=8)
+    [made] = composed.artifacts
+    assert made.recipe["style"] == "jig" and "a jig: running eighths" in composed.message
     assert made.recipe["idiom"] == {"rhythm": "jig", "harmony": None, "near_corpus": False}
     piece = load_midi(made.files["mid"].read_bytes())
     bars = idioms.bar_onsets(piece.part("melody").notes, 3.0, 8)
@@ -60,8 +61,11 @@ def test_a_persons_tune_harmonised_as_jazz_gets_sevenths_and_a_walking_bass(ctx)
 
 
 def test_a_jazz_tune_varied_or_continued_keeps_its_swing(ctx):
-    [tune] = run(ctx, "compose_music", prompt="a jazzy tune", seed=3, bars=4).artifacts
+    composed = run(ctx, "compose_music", prompt="a jazzy tune", seed=3, bars=4)
+    [tune] = composed.artifacts
     assert tune.recipe["style"] == "jazz"
+    # the style read from "jazzy" is said back with what it plays
+    assert "4/4, jazz: swung, seventh and ninth chords over a walking bass." in composed.message
     [varied] = run(ctx, "vary_music", artwork="#1", amount=0.5, seed=1).artifacts
     [longer] = run(ctx, "continue_music", artwork="#1", bars=4, seed=1).artifacts
     original = load_midi(tune.files["mid"].read_bytes()).part("melody").notes

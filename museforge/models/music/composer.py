@@ -45,6 +45,15 @@ STYLES: dict[str, dict[str, Any]] = {
     "folk": {"ts": (4, 4), "tempo": 100, "instrument": "Acoustic Guitar (nylon)",
              "drums": False, "comp": "arpeggio"},
 }
+# What each style's idiom is, as the reply says it.
+IDIOMS = {"lullaby": "slow and soft", "waltz": "oom-pah-pah",
+          "march": "a march drum figure over an oom-pah bass",
+          "jig": "running eighths, six to the bar", "reel": "running eighths and sixteenths",
+          "hornpipe": "dotted pairs", "ambient": "sustained chords",
+          "rock": "power chords over driving eighths and a backbeat",
+          "ballad": "broken chords", "jazz": "swung, seventh and ninth chords over a walking bass",
+          "folk": "broken chords"}
+assert set(IDIOMS) == set(STYLES)
 # Other words for a style in a prompt ("a jazzy tune", "two reels").
 STYLE_WORDS = {"jazzy": "jazz", "swing": "jazz", "bebop": "jazz", "jigs": "jig",
                "reels": "reel", "hornpipes": "hornpipe", "waltzes": "waltz",
