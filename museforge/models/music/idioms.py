@@ -95,9 +95,12 @@ def dotted_pairs(notes: list[Note]) -> int:
 
 
 def rhythm_score(notes: list[Note], style: str | None, beats_per_bar: float) -> float:
-    """The share of a 2-bar candidate's bars already in ``style``'s rhythm (for jazz, of
-    its beats with an eighth note after the beat to swing, less its sixteenths, which do
-    not swing); 0 for the styles without one."""
+    """How far a 2-bar candidate is already in ``style``'s rhythm: for the dances the share
+    of its bars in their rhythm; for jazz the share of its beats with an eighth after the
+    beat to swing, less its sixteenths (which do not swing); for a lullaby or a ballad,
+    minus twice the share of its notes shorter than an eighth. 0 for the other styles."""
+    if style in ("lullaby", "ballad") and notes:  # long, singable notes: no sixteenths
+        return -2 * sum(n.duration < 0.5 - EPS for n in notes) / len(notes)
     if style == "jazz":
         beats = int(2 * beats_per_bar)
         offbeats = {int(n.start) for n in notes if abs(n.start % 1.0 - 0.5) < EPS}
