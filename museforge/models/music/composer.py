@@ -214,7 +214,9 @@ def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
                         req.seed, 0 if p.program != 0 else 48)
     if req.start_with:
         parts = [parts[0], *under(parts[0].notes, parts[1:])]
-    if style_of(p.style).get("rhythm") == "swing":
+    if style_of(p.style).get("rhythm") == "swing" and not req.start_with:
+        # (a person's first notes are kept exactly as given, so a piece that starts
+        # with them stays straight)
         parts = [part.copy(notes=idioms.swing(part.notes)) for part in parts]
     title = req.prompt.strip() or f"{p.mood} {p.style or 'piece'} in {p.key}"
     piece = Piece(parts, p.tempo, p.time_signature, str(p.key), title)

@@ -253,3 +253,14 @@ def test_the_dances_are_accompanied_boom_chick(model, style, bass_at, chords_at)
                                    if bar * bpb <= n.start < (bar + 1) * bpb], bar, bpb)
                      for name in ("bass", "chords")}
             assert heard == {"bass": bass_at, "chords": chords_at}, (bar, heard)
+
+
+def test_a_persons_first_notes_stay_exactly_as_given_in_jazz_and_in_a_jig(model):
+    given = [Note(60, 0, 0.5), Note(62, 0.5, 1), Note(64, 1, 1.5), Note(65, 1.5, 3),
+             Note(67, 3, 4)]
+    for style in ("jazz", "jig"):
+        req = ComposeRequest(prompt=f"a {style}", style=style, seed=1, bars=4,
+                             start_with=given, time_signature=(4, 4))
+        melody = compose(req, model).piece.part("melody").notes
+        assert [(n.pitch, n.start, n.end) for n in melody[:5]] == \
+            [(n.pitch, n.start, n.end) for n in given], style
