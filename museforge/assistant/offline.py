@@ -1376,9 +1376,24 @@ _BUT_WITH = re.compile(r"^(?:(?:ok|okay|now|and|so|can\s+you|could\s+you|please|
                        re.I)
 
 
+_STYLED_EDITS = ("edit_image", "vary_image", "inpaint_image", "blend_images")
+
+
 def _said_outright(call: PlannedCall, request: str) -> PlannedCall:
     """Values said outright win over what the words suggest ("warmth -0.3", "humanize
-    .25", "+20% contrast": the last is an adjustment, not an edit in words)."""
+    .25", "+20% contrast": the last is an adjustment, not an edit in words); a picture
+    style the person taught, named in an edit, goes with it ("make #2 snowy in my Aird
+    style")."""
+    if call.name in _STYLED_EDITS and "learnt_style" not in call.args:
+        taught, strength, _ = styles.picture_styles_in(request)
+        if taught:
+            call.args["learnt_style"] = taught
+            if strength is not None:
+                call.args["learnt_strength"] = strength
+            for key in ("instruction", "prompt"):
+                if isinstance(call.args.get(key), str):
+                    call.args[key] = styles.picture_styles_in(str(call.args[key]))[2] or \
+                        call.args[key]
     if call.name == "edit_image":
         values = slots.explicit_values("adjust_image", request)
         rest = re.sub(r"[+-]?\s*\d+(?:\.\d+)?\s*%?|\b(?:brightness|contrast|saturation|sat|"

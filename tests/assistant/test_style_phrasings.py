@@ -62,3 +62,37 @@ def test_a_style_that_was_never_taught_is_a_clear_error(me, chat, assistant, ree
     result = assistant.turn(me, chat, "compose a jig in my Nonesuch style")
     assert [c.name for c in result.calls] == ["compose_music"] and not result.calls[0].ok
     assert "no music style called" in result.reply and "nonesuch" in result.reply.lower()
+
+
+@pytest.fixture
+def pictures(paint, remember):
+    paint("a harbour at dawn")
+    paint("a cat on a wall")
+    remember([2])
+
+
+PICTURE_CASES = [
+    ("paint a harbour in my Aird style",
+     [("generate_image", {"prompt": "a harbour", "learnt_style": ["Aird"]})]),
+    ("a castle in my Aird and Rust styles",
+     [("generate_image", {"prompt": "a castle", "learnt_style": ["Aird", "Rust"]})]),
+    ("a lighthouse in my Aird style, lightly",
+     [("generate_image", {"learnt_style": ["Aird"], "learnt_strength": 0.4})]),
+    ("make #1 snowy in my Aird style",
+     [("edit_image", {"artwork": "#1", "learnt_style": ["Aird"]})]),
+    ("remember this character as Pip",
+     [("learn_style", {"name": "Pip", "artworks": ["#2"], "kind": "image", "character": True})]),
+    ("list my picture styles", [("list_styles", {"kind": "image"})]),
+]
+
+
+@pytest.mark.parametrize(("message", "want"), PICTURE_CASES)
+def test_picture_styles_are_taught_and_painted_with(me, chat, assistant, pictures, message,
+                                                    want):
+    result = assistant.turn(me, chat, message, plan_only=True)
+    got = [(c.name, c.args) for c in result.calls]
+    assert [name for name, _ in got] == [name for name, _ in want], (got, result.reply)
+    for (_, args), (_, wanted) in zip(got, want, strict=True):
+        for key, value in wanted.items():
+            assert args.get(key) == value, args
+    assert "style" not in str(got[0][1].get("prompt", "")).lower()  # the name is not painted

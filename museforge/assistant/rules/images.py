@@ -192,6 +192,13 @@ def _generate(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if size:
         args["width"], args["height"] = int(size.group(1)), int(size.group(2))
         text = _SIZE_RE.sub(" ", text)
+    from museforge.assistant.rules import styles
+
+    taught, strength, text = styles.picture_styles_in(text)  # "in my Aird style"
+    if taught:
+        args["learnt_style"] = taught
+        if strength is not None:
+            args["learnt_strength"] = strength
     count, _ = _count_of(text)  # before styles: "three widescreen watercolours of"
     style, text = _style_of(text)
     if style is None and re.match(r"^(?:please\s+)?(?:can\s+you\s+)?sketch\b", text.strip(), I):

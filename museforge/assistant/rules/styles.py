@@ -17,14 +17,20 @@ _NAME = r"[\"“'‘]?([\w][\w' -]{0,38}?)[\"”'’]?"
 _LEARN = re.compile(
     r"\b(?:learn|study|train(?:\s+on)?|pick\s+up|copy|remember|memori[sz]e|teach\s+yourself)\b"
     r"[^.;]*?\b(?:style|feel|sound|way|these|those|them|#\s*\d+|tunes?|pieces?|songs?|reels?|"
-    r"jigs?|melod(?:y|ies)|pictures?|paintings?|art)\b", I)
+    r"jigs?|melod(?:y|ies)|pictures?|paintings?|drawings?|photos?|art|character|mascot)\b", I)
 
 
 def _learn(text: str, context: PlanContext) -> list[PlannedCall]:
     refs = language.explicit_refs(text)
-    if not refs and re.search(r"\b(?:these|those|them|all|my\s+(?:tunes|pieces|songs))\b", text, I):
+    pictures = re.search(r"\b(?:pictures?|paintings?|drawings?|photos?|art|character|person|"
+                         r"mascot)\b", text, I) is not None
+    if not refs and re.search(r"\b(?:these|those|them|all|my\s+(?:tunes|pieces|songs|pictures|"
+                              r"paintings|drawings))\b|\bthis\s+(?:character|person|mascot)\b",
+                              text, I):
+        kind = "image" if pictures else "music"
         pool = [b for b in context.focus] if len(context.focus) > 1 else \
-            [b for b in context.recent if b.kind == "music"]
+            [b for b in context.recent if b.kind == kind][-1 if kind == "image" and not re.search(
+                r"\b(?:these|those|them|all)\b", text, I) else 0:]
         refs = [f"#{b.number}" for b in pool]
     if not refs:
         return []
@@ -37,10 +43,14 @@ def _learn(text: str, context: PlanContext) -> list[PlannedCall]:
     args: dict[str, object] = {"name": name.group(1).strip(), "artworks": refs}
     if len(kinds) == 1 and None not in kinds:
         args["kind"] = kinds.pop()
+    if args.get("kind") == "image" and re.search(r"\b(?:character|person|mascot|figure|him|her|"
+                                                 r"pet|dog|cat)\b", text, I):
+        args["character"] = True  # "remember this character as Pip": Pip, by name
     return [PlannedCall("learn_style", args)]
 
 
-_LIST = re.compile(r"\bmy\s+(?:own\s+)?(?:learnt\s+|learned\s+|taught\s+)?styles\b|"
+_LIST = re.compile(r"\bmy\s+(?:own\s+)?(?:learnt\s+|learned\s+|taught\s+)?(?:picture\s+|image\s+|"
+                   r"music\s+|melody\s+|painting\s+)?(?:styles|characters)\b|"
                    r"\b(?:learnt|learned|taught)\s+styles\b|\bstyles\s+(?:have\s+you|you'?ve|"
                    r"did\s+you|i'?ve|have\s+i|did\s+i)\s+(?:learnt|learned|taught|been\s+taught)\b",
                    I)
@@ -88,6 +98,39 @@ def learnt_style_in(text: str) -> str | None:
                                                                  "favorite", "old"):
         return None
     return name
+
+
+# "in my Aird and Rust styles", "in my Aird style, lightly", "at half strength"
+_MY_STYLES = re.compile(r"\b(?:in|with|using)\s+(?:my|the)\s+([\w][\w'-]{0,38}(?:\s*(?:,|and|&)\s*"
+                        r"[\w][\w'-]{0,38}){1,3})\s+styles\b", I)
+_STRENGTH = [(re.compile(r"\b(?:lightly|subtly|gently|a\s+(?:little|touch|bit)|faintly|softly)\b",
+                         I), 0.4),
+             (re.compile(r"\b(?:at\s+)?half\s+(?:strength|way)\b", I), 0.5),
+             (re.compile(r"\b(?:strongly|heavily|a\s+lot|really\s+strong|full\s+strength|"
+                         r"as\s+strong\s+as\s+(?:you\s+can|possible))\b", I), 1.2)]
+
+
+def picture_styles_in(text: str) -> tuple[list[str], float | None, str]:
+    """The picture styles a request paints in ("in my Aird style", "in my Aird and Rust
+    styles"), how strongly when it says so, and the words without them."""
+    several = _MY_STYLES.search(text)
+    if several:
+        names = [n.strip() for n in re.split(r"\s*(?:,|\band\b|&)\s*", several.group(1), flags=I)
+                 if n.strip()]
+        rest = text[: several.start()] + " " + text[several.end():]
+    else:
+        one = learnt_style_in(text)
+        if one is None:
+            return [], None, text
+        names, rest = [one], IN_MY_STYLE.sub(" ", text)
+    strength = None
+    for pattern, value in _STRENGTH:
+        m = pattern.search(rest)
+        if m:
+            strength, rest = value, rest[: m.start()] + " " + rest[m.end():]
+            break
+    rest = re.sub(r"\s+,", ",", re.sub(r",\s*(?:,\s*)+", ", ", rest)).strip(" ,")
+    return names[:4], strength, rest
 
 
 _STARTS = re.compile(r"^(?:please\s+)?(?:learn|forget)\b", I)
