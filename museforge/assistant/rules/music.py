@@ -15,7 +15,9 @@ I = re.IGNORECASE  # noqa: E741
 NUM = "(" + language.NUMBER_PATTERN + ")"  # one group: the number
 _MUSIC_NOUN = (r"(?:music|song|tune|melody|piece|track|lullaby|waltz|march|jig|reel|ballad|"
                r"score|theme|jingle|loop|composition|soundtrack|beat)s?")
-STYLE_WORDS = ("lullaby", "waltz", "march", "jig", "reel", "ambient", "rock", "ballad", "folk")
+STYLE_WORDS = ("lullaby", "waltz", "march", "jig", "reel", "hornpipe", "ambient", "rock", "ballad",
+               "jazz", "folk")
+_STYLE_ALIASES = {"jazzy": "jazz", "bebop": "jazz", "swing": "jazz", "swingy": "jazz"}
 MOODS = ("calm", "peaceful", "tender", "happy", "bright", "energetic", "epic", "sad",
          "melancholic", "dark", "mysterious", "tense", "gentle", "soft", "cheerful", "upbeat",
          "romantic", "dramatic", "spooky", "relaxing", "joyful", "gloomy", "heroic")
@@ -349,7 +351,10 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
     if inst:
         args["instrument"] = inst
     low = text.lower()
-    style = next((s for s in STYLE_WORDS if re.search(rf"\b{s}s?\b", low)), None)
+    style = next((s for s in STYLE_WORDS if re.search(rf"\b{s}s?\b", low)), None) or next(
+        (v for k, v in _STYLE_ALIASES.items()
+         if re.search(rf"\b{k}\s+(?:[\w'-]+\s+)?(?:tune|song|piece|number|melody|track|"
+                      rf"standard|feel|thing|style)s?\b|\bin\s+(?:a\s+)?{k}\s+style\b", low)), None)
     if style:
         args["style"] = style
     mood = mood_in(text)
@@ -676,7 +681,11 @@ def _continue(text: str, context: PlanContext) -> list[PlannedCall]:
     m = re.search(r"\b" + NUM + r"\s+(?:more\s+)?(?:bars?|measures?)\b", low) or re.search(
         r"\b(?:add|another|with)\s+" + NUM + r"\s+more\b", low)
     bars = int(language.to_number(m.group(1)) or 4) if m else 4
-    return [PlannedCall("continue_music", {"artwork": ref, "bars": max(2, min(32, bars))})]
+    args: dict[str, object] = {"artwork": ref, "bars": max(2, min(32, bars))}
+    meter = meter_in(text)
+    if meter:  # "continue #1 in 3/4 for 4 bars": the new bars in a related meter
+        args["time_signature"] = meter
+    return [PlannedCall("continue_music", args)]
 
 
 _INTERPOLATE = re.compile(r"\b(interpolate|morph|transition|crossfade|blend|mix|merge|"
