@@ -124,11 +124,25 @@ def _audio_weights(settings: Settings) -> Check:
 
     present = [name for name in AUDIO_PRESETS if local_audio_model(name)]
     model = configured_audio_model(settings)
-    if local_audio_model(model):
+    path = local_audio_model(model)
+    if path is not None:
+        import importlib.util
+
+        from museforge.models.audio.generation import STABLE_AUDIO, AudioModelError, family_of
+
+        try:
+            family = family_of(path)
+        except AudioModelError as error:
+            return Check("audio weights", "warn", str(error))
+        if family == STABLE_AUDIO and importlib.util.find_spec("torchsde") is None:
+            return Check("audio weights", "warn", f"{model} present, but Stable Audio's "
+                         "sampler needs torchsde, which is not installed (`pip install "
+                         "torchsde`)")
         return Check("audio weights", "ok", f"{model} present; presets present: "
                      f"{', '.join(present) or 'none'}")
     pull = (f"`museforge models pull {model}` fetches it" if model in AUDIO_PRESETS
-            else "give a saved MusicGen folder or a preset in MUSEFORGE_AUDIO_MODEL")
+            else "give a saved MusicGen or Stable Audio folder or a preset in "
+            "MUSEFORGE_AUDIO_MODEL")
     return Check("audio weights", "warn", f"{model} not present locally: generate_audio says "
                  f"so and makes nothing (the audio edits still work); {pull} (presets "
                  f"present: {', '.join(present) or 'none'})")

@@ -100,3 +100,48 @@ def test_doctor_says_which_audio_presets_are_present(hub, monkeypatch):
     done = museforge("doctor")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "! audio weights: musicgen-medium not present locally" in done.stdout
+
+
+def cached_pipeline(hub: Path, repo_id: str, cls: str = "StableAudioPipeline") -> Path:
+    """A diffusers pipeline snapshot (model_index.json) in the hub cache."""
+    repo = hub / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / "4567cdef"
+    snapshot.mkdir(parents=True)
+    (snapshot / "model_index.json").write_text(f'{{"_class_name": "{cls}"}}')
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("4567cdef")
+    return snapshot
+
+
+def test_models_list_and_doctor_know_stable_audio_open(hub, monkeypatch):
+    cached_pipeline(hub, "stabilityai/stable-audio-open-1.0")
+    monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", "stable-audio-open")
+
+    text = museforge("models", "list").stdout
+    [row] = [line for line in text.splitlines() if "stable-audio-open" in line]
+    assert "stable-audio-open (configured)" in row and "stabilityai/stable-audio-open-1.0" in row
+    assert "present" in row
+    check = audio_check()
+    assert (check.level, check.detail) == (
+        "ok", "stable-audio-open present; presets present: stable-audio-open")
+
+
+def test_doctor_warns_when_stable_audio_lacks_torchsde(hub, monkeypatch):
+    import importlib.util
+
+    cached_pipeline(hub, "stabilityai/stable-audio-open-1.0")
+    monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", "stable-audio-open")
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torchsde" else find_spec(name, *a))
+    check = audio_check()
+    assert check.level == "warn" and "needs torchsde" in check.detail
+
+
+def test_doctor_says_a_folder_that_is_no_audio_model(hub, monkeypatch, tmp_path):
+    folder = tmp_path / "sd"
+    folder.mkdir()
+    (folder / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", str(folder))
+    check = audio_check()
+    assert check.level == "warn" and "holds a StableDiffusionPipeline pipeline" in check.detail

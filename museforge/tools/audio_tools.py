@@ -1,10 +1,11 @@
 """The audio tools: ``edit_audio`` (trim, fades, loop, gain/normalise, tempo without pitch,
 a mix with a piece's synthesizer render or another clip; no model) and ``generate_audio``
-(MusicGen from local weights: text, a picture or piece to be inspired by, and a melody to
-follow with musicgen-melody). Attached audio files come in through the safe loader
-(``import_audio``). Every audio version has three files: ``wav`` (16-bit PCM, what the
-next edit reads, so edits lose nothing to a codec), ``ogg`` (for players) and ``png``
-(waveform and spectrogram); every one replays from its recipe."""
+(MusicGen or Stable Audio Open from local weights: text, a picture or piece to be inspired
+by, a melody to follow with musicgen-melody, a negative prompt with Stable Audio). Attached
+audio files come in through the safe loader (``import_audio``). Every audio version has
+three files: ``wav`` (16-bit PCM, what the next edit reads, so edits lose nothing to a
+codec), ``ogg`` (for players) and ``png`` (waveform and spectrogram); every one replays
+from its recipe."""
 
 from __future__ import annotations
 
@@ -295,7 +296,11 @@ def edit_audio(ctx: ToolContext, args: EditAudioArgs) -> ToolResult:
 class GenerateAudioArgs(Args):
     prompt: str = Field(default="", max_length=500,
                         description="What it should sound like: genre, instruments, mood.")
+    negative_prompt: str = Field(default="", max_length=500,
+                                 description="What it should not sound like (Stable Audio).")
     seconds: float = Field(default=10.0, ge=1, le=30, description="How long, 1 to 30 s.")
+    steps: int | None = Field(default=None, ge=1, le=250,
+                              description="Diffusion steps (Stable Audio; default 100).")
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
                              description="The same seed makes the same clip.")
     inspired_by: ArtworkRef | None = Field(
@@ -308,11 +313,12 @@ class GenerateAudioArgs(Args):
 
 def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
     """The audio model: handed in by the caller (``ctx.services.audio``, or
-    ``audio_melody`` to follow a melody), else MusicGen from local weights:
+    ``audio_melody`` to follow a melody), else the backend its local weights call for
+    (MusicGen, or Stable Audio Open for a StableAudioPipeline folder):
     ``settings.audio_model`` (a preset, hub id or folder; default musicgen-small), or
     musicgen-melody when a melody is to be followed. No weights: one sentence, no
     substitute."""
-    from museforge.models.audio.generation import DEFAULT_MODEL, AudioModelError
+    from museforge.models.audio.generation import DEFAULT_MODEL, AudioModelError, open_generator
 
     handed = ctx.services.audio_melody if melody else ctx.services.audio
     if handed is None and melody:
@@ -324,12 +330,10 @@ def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
     if melody and name == DEFAULT_MODEL:
         name = "musicgen-melody"
     try:
-        from museforge.models.audio.musicgen import MusicgenBackend
-
-        backend = MusicgenBackend(name, device=ctx.settings.device)
+        backend = open_generator(name, device=ctx.settings.device)
     except AudioModelError as exc:
         raise ToolError(str(exc)) from exc
-    if melody and not backend.melody:
+    if melody and not getattr(backend, "melody", False):
         raise ToolError(f"{backend.label} does not follow a melody: set MUSEFORGE_AUDIO_MODEL "
                         "to musicgen-melody (`museforge models pull musicgen-melody`).")
     if melody:
@@ -380,6 +384,8 @@ def _generate(ctx: ToolContext, args: dict[str, Any], prompt: str,
     )
 
     request = AudioRequest(prompt, float(args["seconds"]), int(args["seed"]),
+                           negative_prompt=str(args.get("negative_prompt") or ""),
+                           steps=args.get("steps"),
                            melody=None if melody is None else melody[0],
                            melody_rate=None if melody is None else melody[1])
     run = AudioRun(progress=lambda i, n: ctx.report("generating audio", i, n),
@@ -395,11 +401,13 @@ def _generate(ctx: ToolContext, args: dict[str, Any], prompt: str,
 @tool(GenerateAudioArgs, family="audio", kind="audio", makes="artwork",
       ref_kinds={"inspired_by": None, "melody_from": None})
 def generate_audio(ctx: ToolContext, args: GenerateAudioArgs) -> ToolResult:
-    """Generate an audio clip (real sound, not notes) with MusicGen from a prompt
-    (genre, instruments, mood), 1 to 30 seconds, seeded. inspired_by: a picture or piece
-    whose mood, key, tempo and instrument join the prompt. melody_from: a piece or clip
-    whose melody the recording follows, e.g. "make a full-band recording of #3" is
-    melody_from="#3" (musicgen-melody). The result is a new audio artwork #N."""
+    """Generate an audio clip (real sound, not notes) with the local audio model (MusicGen,
+    or Stable Audio Open for sound effects and textures) from a prompt (genre,
+    instruments, mood, sounds), 1 to 30 seconds, seeded. negative_prompt and steps: Stable
+    Audio only. inspired_by: a picture or piece whose mood, key, tempo and instrument join
+    the prompt. melody_from: a piece or clip whose melody the recording follows, e.g. "make
+    a full-band recording of #3" is melody_from="#3" (musicgen-melody). The result is a new
+    audio artwork #N."""
     from museforge.tools.image_support import new_seed
 
     if not (args.prompt or args.inspired_by or args.melody_from):
@@ -455,12 +463,11 @@ def remake_audio(ctx: ToolContext, recipe: dict[str, Any]) -> tuple[np.ndarray, 
         out, _, _ = apply_edits(clip.samples, clip.sample_rate, recipe["args"], mixed)
         return out, clip.sample_rate
     if recipe.get("tool") == "generate_audio":
-        from museforge.models.audio.generation import AudioModelError
-        from museforge.models.audio.musicgen import MusicgenBackend
+        from museforge.models.audio.generation import AudioModelError, generator_from_recipe
 
         made_by = recipe.get("backend", {})
         try:
-            backend = MusicgenBackend.from_recipe(made_by)
+            backend = generator_from_recipe(made_by)
         except AudioModelError as exc:
             raise ToolError(str(exc)) from exc
         melody = None

@@ -340,3 +340,127 @@ def test_an_attachment_in_a_turn_comes_in_through_the_audio_loader(store, me, ch
     result = assistant.turn(me, chat, "", [midi_named])
     assert result.errors[0]["error"] == ("This is a MIDI file; send a WAV, FLAC, OGG (Vorbis "
                                          "or Opus) or MP3 file.")
+
+
+# -- generate_audio with Stable Audio Open ---------------------------------------------------
+
+
+def _tiny_stable_audio_builder():
+    """tests/models/audio/tiny_stable_audio.py, by path as the MusicGen builder."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "models" / "audio" / "tiny_stable_audio.py"
+    spec = importlib.util.spec_from_file_location("tiny_stable_audio_for_tools", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.save_tiny_stable_audio
+
+
+@pytest.fixture(scope="module")
+def tiny_stable_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torchsde")
+    return _tiny_stable_audio_builder()(tmp_path_factory.mktemp("stable-audio") / "tiny")
+
+
+def stable_audio_in_hub(tmp_path: Path, folder: Path, monkeypatch) -> None:
+    """The preset's weights where `museforge models pull stable-audio-open` puts them, and
+    MUSEFORGE_AUDIO_MODEL=stable-audio-open."""
+    repo = tmp_path / "hub" / "models--stabilityai--stable-audio-open-1.0"
+    shutil.copytree(folder, repo / "snapshots" / "f00d")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("f00d")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", "stable-audio-open")
+
+
+def test_generate_audio_with_stable_audio_open(ctx, monkeypatch, tmp_path, tiny_stable_audio):
+    stable_audio_in_hub(tmp_path, tiny_stable_audio, monkeypatch)
+    ctx.settings = load_settings()
+    steps: list[tuple[int, int]] = []
+    ctx.progress = lambda what, i, n: steps.append((i, n))
+    result = run(ctx, "generate_audio", prompt="rain on a tin roof", seconds=1.5, seed=5,
+                 steps=4, negative_prompt="thunder")
+    [made] = result.artifacts
+    samples, rate = samples_of(made)
+    assert rate == 8000 and samples.shape == (12000, 2) and samples.std() > 1e-3
+    backend = made.recipe["backend"]
+    assert (backend["backend"], backend["preset"], backend["revision"]) == (
+        "stable-audio", "stable-audio-open", "f00d")
+    assert backend["seed"] == 5 and backend["steps"] == 4 and backend["deterministic"]
+    assert backend["negative_prompt"] == "thunder" and made.recipe["args"]["steps"] == 4
+    assert "Stable Audio Open" in result.message and "seed 5" in result.message
+    assert steps == [(i, 4) for i in range(5)]
+    report = replay(ctx, "#1")
+    assert report.identical, report.detail
+    plain = run(ctx, "generate_audio", prompt="rain on a tin roof", seconds=1.5, seed=5,
+                steps=4).artifacts[0]
+    assert not np.array_equal(samples_of(plain)[0], samples)  # the negative prompt counts
+    run(ctx, "import_melody", notes="C D E")
+    with pytest.raises(ToolError, match="Stable Audio Open does not follow a melody"):
+        run(ctx, "generate_audio", melody_from="#3", seconds=1, seed=1)
+
+
+def test_stable_audio_cancel_stops_at_the_next_step(ctx, monkeypatch, tmp_path,
+                                                    tiny_stable_audio):
+    stable_audio_in_hub(tmp_path, tiny_stable_audio, monkeypatch)
+    ctx.settings = load_settings()
+    cancel = threading.Event()
+    seen: list[int] = []
+    ctx.cancel = cancel
+
+    def progress(what: str, i: int, n: int) -> None:
+        seen.append(i)
+        if i == 2:
+            cancel.set()
+
+    ctx.progress = progress
+    with pytest.raises(Cancelled):
+        run(ctx, "generate_audio", prompt="wind", seconds=1, seed=1, steps=20)
+    assert seen == [0, 1, 2]  # the step after the cancel reported nothing: it stopped there
+    assert ctx.store.list_artworks(ctx.actor, ctx.session) == []
+
+
+def test_musicgen_refuses_what_only_stable_audio_takes(ctx, tiny_musicgen):
+    from museforge.models.audio.musicgen import MusicgenBackend
+
+    ctx.services.audio = MusicgenBackend(str(tiny_musicgen))
+    with pytest.raises(ToolError, match="takes no negative prompt; Stable Audio Open does"):
+        run(ctx, "generate_audio", prompt="rock", negative_prompt="drums", seconds=1)
+    with pytest.raises(ToolError, match="steps follow from the seconds"):
+        run(ctx, "generate_audio", prompt="rock", steps=10, seconds=1)
+
+
+@pytest.mark.slow  # 100 diffusion steps (the model's default) and a cold CLI: ~10 s here
+def test_ask_makes_a_clip_with_stable_audio_on_the_embedded_defaults(monkeypatch, tmp_path,
+                                                                     tiny_stable_audio):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from cliutil import ask, museforge
+
+    stable_audio_in_hub(tmp_path, tiny_stable_audio, monkeypatch)
+    out = ask("generate audio of rain on a tin roof, 2 seconds")
+    assert out["planner"] == "offline" and out["errors"] == []
+    [call] = out["tool_calls"]
+    assert call["name"] == "generate_audio" and call["ok"], out
+    [made] = out["artifacts"]
+    assert made["kind"] == "audio" and set(made["files"]) == {"wav", "ogg", "png"}
+    backend = made["recipe"]["backend"]
+    assert backend["preset"] == "stable-audio-open" and backend["steps"] == 100
+    assert "Stable Audio Open" in out["reply"]
+    data, rate = soundfile.read(made["files"]["wav"], dtype="float32", always_2d=True)
+    assert rate == 8000 and data.shape == (16000, 2)
+    done = museforge("replay", made["artwork"], "--session", "studio")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_stable_audio_weights_is_one_sentence_with_the_command(ctx, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", "stable-audio-open")
+    ctx.settings = load_settings()
+    with pytest.raises(ToolError) as missing:
+        run(ctx, "generate_audio", prompt="rain", seconds=2)
+    text = str(missing.value)
+    assert "museforge models pull stable-audio-open" in text and text.count(". ") == 0
+    assert ctx.store.list_artworks(ctx.actor, ctx.session) == []

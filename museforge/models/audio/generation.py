@@ -1,10 +1,12 @@
 """Audio generation: what ``generate_audio`` asks of a backend (the ``AudioGenerator``
-protocol), the presets of the models it knows and where their weights are. Imports no
+protocol), the presets of the models it knows, where their weights are and which backend
+runs them (MusicGen through transformers, Stable Audio Open through diffusers). Imports no
 torch: ``doctor`` and the tool's refusals read this without loading a model.
 
 A preset's weights are the Hugging Face snapshot of its repo in the hub cache the image
 presets use (``museforge models pull musicgen-small`` puts them there); a path to a
-saved model folder works too. Nothing is ever fetched while a tool runs."""
+saved model folder works too (a MusicGen folder has a config.json, a diffusers pipeline
+folder a model_index.json). Nothing is ever fetched while a tool runs."""
 
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ class AudioGenerationCancelled(AudioModelError):
         super().__init__("cancelled")
 
 
+# The model families and the diffusers pipeline class each pipeline family saves.
+MUSICGEN, STABLE_AUDIO = "musicgen", "stable-audio"
+PIPELINE_FAMILIES = {"StableAudioPipeline": STABLE_AUDIO}
+
+
 @dataclass(frozen=True)
 class AudioPreset:
     name: str
@@ -40,6 +47,7 @@ class AudioPreset:
     label: str
     melody: bool  # conditioned on a melody (chroma) as well as text
     description: str
+    family: str = MUSICGEN
 
 
 AUDIO_PRESETS: dict[str, AudioPreset] = {
@@ -51,6 +59,11 @@ AUDIO_PRESETS: dict[str, AudioPreset] = {
                     "MusicGen medium (1.5 B): text to music, ~8 GB, a GPU advised"),
         AudioPreset("musicgen-melody", "facebook/musicgen-melody", "MusicGen melody", True,
                     "MusicGen melody (1.5 B): text plus a melody to follow, ~6 GB"),
+        AudioPreset("stable-audio-open", "stabilityai/stable-audio-open-1.0",
+                    "Stable Audio Open", False,
+                    "Stable Audio Open 1.0 (1.2 B, diffusers): text to 44.1 kHz stereo sound "
+                    "and music up to 47 s, ~5 GB; gated: accept its licence on Hugging Face "
+                    "and log in before pulling", family=STABLE_AUDIO),
     )
 }
 
@@ -60,7 +73,9 @@ class AudioRequest:
     prompt: str
     seconds: float
     seed: int
-    guidance: float = 3.0
+    guidance: float | None = None  # None: the model's own default
+    negative_prompt: str = ""  # what it should not sound like (Stable Audio)
+    steps: int | None = None  # diffusion steps (Stable Audio); None: the model's default
     # A melody to follow (musicgen-melody): mono float32 samples and their rate.
     melody: np.ndarray | None = field(default=None, compare=False)
     melody_rate: int | None = None
@@ -107,16 +122,63 @@ def missing_message(model: str) -> str:
                 f"cannot generate audio: run `museforge models pull {model}` where there is "
                 "network, then ask again.")
     return (f"The audio model '{model}' is not on this machine (no folder with a config.json "
-            f"there): give a saved MusicGen folder or a preset ({', '.join(AUDIO_PRESETS)}), "
-            f"for example after `museforge models pull {DEFAULT_MODEL}`.")
+            "or a model_index.json there): give a saved MusicGen or Stable Audio folder or a "
+            f"preset ({', '.join(AUDIO_PRESETS)}), for example after `museforge models pull "
+            f"{DEFAULT_MODEL}`.")
 
 
 def local_audio_model(model: str) -> Path | None:
-    """The folder holding ``model``'s weights (a preset, a hub id or a path), if present."""
-    from museforge.models.image.presets import local_component
+    """The folder holding ``model``'s weights (a preset, a hub id or a path), if present:
+    a MusicGen folder (config.json) or a diffusers audio pipeline (model_index.json)."""
+    from museforge.models.image.presets import local_component, local_folders
 
     preset = AUDIO_PRESETS.get(model)
-    return local_component(preset.repo_id if preset else os.path.expanduser(model))
+    if preset is not None:
+        if preset.family == MUSICGEN:
+            return local_component(preset.repo_id)
+        found = local_folders(preset.repo_id)
+        return found[0] if found else None
+    name = os.path.expanduser(model)
+    found = local_folders(name)
+    return found[0] if found else local_component(name)
+
+
+def family_of(path: Path) -> str:
+    """Which backend runs the model saved in ``path``."""
+    index = path / "model_index.json"
+    if not index.is_file():
+        return MUSICGEN
+    import json
+
+    cls = str(json.loads(index.read_text()).get("_class_name", ""))
+    if cls not in PIPELINE_FAMILIES:
+        raise AudioModelError(f"{path} holds a {cls or 'diffusers'} pipeline, not an audio "
+                              f"model I run ({', '.join(PIPELINE_FAMILIES)} or MusicGen).")
+    return PIPELINE_FAMILIES[cls]
+
+
+def open_generator(model: str, *, device: str | None = None,
+                   dtype: str | None = None) -> AudioGenerator:
+    """The backend for ``model`` (a preset, hub id or folder), by what its folder holds."""
+    path, _ = locate(model)
+    if family_of(path) == STABLE_AUDIO:
+        from museforge.models.audio.stable_audio import StableAudioBackend
+
+        return StableAudioBackend(model, device=device, dtype=dtype)
+    from museforge.models.audio.musicgen import MusicgenBackend
+
+    return MusicgenBackend(model, device=device, dtype=dtype)
+
+
+def generator_from_recipe(recipe: dict[str, Any]) -> AudioGenerator:
+    """The backend that re-makes a version from its recipe's ``backend`` record."""
+    if recipe.get("backend") == STABLE_AUDIO:
+        from museforge.models.audio.stable_audio import StableAudioBackend
+
+        return StableAudioBackend.from_recipe(recipe)
+    from museforge.models.audio.musicgen import MusicgenBackend
+
+    return MusicgenBackend.from_recipe(recipe)
 
 
 def locate(model: str) -> tuple[Path, AudioPreset | None]:
@@ -137,6 +199,9 @@ def pull_audio(name: str, progress: Any = None) -> Path:
 
     preset = AUDIO_PRESETS[name]
     patterns = ["*.json", "*.safetensors", "spiece.model", "*.txt"]
+    if preset.family != MUSICGEN:  # the pipeline's folders only, not a checkpoint at the root
+        patterns = ["model_index.json", "*/*.json", "*/*.safetensors", "*/spiece.model",
+                    "*/*.txt"]
     tqdm_class = None
     if progress is not None:
         from museforge.models.image.weights import _progress_tqdm

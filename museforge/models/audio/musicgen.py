@@ -32,6 +32,9 @@ from museforge.models.audio.generation import (
 )
 from museforge.models.devices import detect, plan_device, torch_dtype
 from museforge.models.image.pipeline_cache import PipelineCache, default_cache
+from museforge.models.image.presets import snapshot_revision
+
+DEFAULT_GUIDANCE = 3.0  # transformers' and MusicGen's own default
 
 
 @dataclass
@@ -138,6 +141,13 @@ class MusicgenBackend:
         if not 0 < request.seconds <= LONGEST_S:
             raise AudioModelError(f"MusicGen makes 0 to {LONGEST_S:g} seconds, not "
                                   f"{request.seconds:g}.")
+        if request.negative_prompt:
+            raise AudioModelError(f"{self.label} takes no negative prompt; Stable Audio Open "
+                                  "does (MUSEFORGE_AUDIO_MODEL=stable-audio-open).")
+        if request.steps is not None:
+            raise AudioModelError(f"{self.label}'s steps follow from the seconds; steps are "
+                                  "for Stable Audio.")
+        guidance = DEFAULT_GUIDANCE if request.guidance is None else request.guidance
         if request.melody is not None and not self.melody:
             raise AudioModelError(f"{self.label} does not follow a melody; musicgen-melody "
                                   "does (`museforge models pull musicgen-melody`).")
@@ -158,7 +168,7 @@ class MusicgenBackend:
             torch.manual_seed(request.seed)
             audio = mg.model.generate(
                 **{k: v.to(self.plan.device) for k, v in inputs.items()}, **kwargs,
-                do_sample=True, guidance_scale=request.guidance, max_new_tokens=steps,
+                do_sample=True, guidance_scale=guidance, max_new_tokens=steps,
                 stopping_criteria=_steps(run, steps))
         run.step(steps, steps)
         samples = audio[0].float().cpu().numpy().T  # (frames, channels)
@@ -169,9 +179,10 @@ class MusicgenBackend:
         samples = np.clip(samples[:total], -1.0, 1.0).astype(np.float32)
         recipe: dict[str, Any] = {"backend": "musicgen", "model": self.model_name,
                   "preset": self.preset.name if self.preset else None,
+                  "revision": snapshot_revision(self.path),
                   "local_path": str(self.path), "weights_sha256": self.sha256,
                   "class": type(mg.model).__name__, "steps": steps,
-                  "guidance": request.guidance, "seed": request.seed,
+                  "guidance": guidance, "seed": request.seed,
                   "sample_rate": mg.sampling_rate, "device": self.plan.device,
                   "dtype": self.plan.dtype, "deterministic": self.plan.device == "cpu",
                   **package_versions()}
