@@ -36,7 +36,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from museforge.assistant.cluster import route_for
+from museforge.assistant.routes import route_for
 from museforge.bots.service import Studio, turn_request
 from museforge.config import Settings, load_settings
 from museforge.storage.db import make_engine

@@ -194,8 +194,13 @@ def serve(
 @app.command()
 def worker(
     preset: Annotated[str | None, typer.Option(help=(
-        "The image preset whose turns this worker runs (its Celery queue is "
+        "The image preset this worker paints with (the queue `images` is "
         "museforge.images.PRESET); default MUSEFORGE_IMAGE_MODEL."))] = None,
+    queues: Annotated[str, typer.Option(help=(
+        "The model families whose turns this worker runs, comma-separated: images (the "
+        "preset's), images-PRESET, music, audio. A turn goes to the family of the tools "
+        "it will call (a mixed one to its heaviest: images, then audio)."))] = (
+        "images,music,audio"),
     name: Annotated[str | None, typer.Option(help=(
         "This worker's name in the cluster; default host:pid."))] = None,
     device: Annotated[str | None, typer.Option(help=(
@@ -205,13 +210,18 @@ def worker(
     """Run turns for the front-ends (MUSEFORGE_QUEUE=celery): one turn at a time, models
     kept loaded between turns. Start one per GPU (--device cuda:N)."""
     from museforge.assistant import PlannerUnavailable
+    from museforge.assistant.routes import worker_routes
     from museforge.bots.worker import run_worker
 
     settings = load_settings()
     if device is not None:
         settings = settings.model_copy(update={"device": device})
     try:
-        run_worker(settings, preset=preset, name=name, loglevel=loglevel)
+        routes = worker_routes(queues.split(","), preset or settings.image_model)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        run_worker(settings, routes, preset=preset, name=name, loglevel=loglevel)
     except PlannerUnavailable as exc:
         raise UsageError(str(exc)) from exc
 

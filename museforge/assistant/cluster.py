@@ -7,9 +7,11 @@ turn_jobs.py``): a submitted turn is a queued row; a dispatcher thread in each f
 process, one at a time under an advisory lock, hands Celery only as many jobs as there
 are free worker slots, round-robin by person, so a flood of one person's turns from any
 number of front-ends delays another person's one turn by at most one turn. Celery then
-only carries a job id to a free worker of the job's route (``museforge.images.<preset>``,
-so a worker keeps one model warm). A job cancelled while it waits is cancelled in its
-row: it never runs.
+only carries a job id to a free worker of the job's route, so that a worker keeps its
+models warm: the route follows what the turn will run, planned on the front-end before it
+is queued (``turn_route``: ``museforge.images.<preset>``, ``museforge.music``,
+``museforge.audio``, or any worker for a turn that loads no model). A job cancelled while
+it waits is cancelled in its row: it never runs.
 
 Progress travels back on Redis pub/sub, one channel per job (``museforge:job:<id>``);
 the cancel of a running job is a Redis key the worker looks at between steps. The end
@@ -30,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,10 @@ from museforge.assistant.jobs import (
     QueueFull,
     QueueUnavailable,
     TurnRequest,
+    TurnRunner,
     report_progress,
 )
+from museforge.assistant.routes import ANY_ROUTE, no_worker, turn_route
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.config import Settings
 from museforge.storage.assets import ASSET_DIR, AssetStore
@@ -51,7 +56,6 @@ from museforge.tools.base import Artifact, Change
 
 log = logging.getLogger(__name__)
 TASK = "museforge.run_turn"
-ROUTE_PREFIX = "museforge.images."
 DISPATCH_WAKE = "museforge:dispatch"  # a worker finished: a slot is free
 JOB_CHANNELS = "museforge:job:*"
 POLL_S = 0.2  # the dispatcher's round when nothing wakes it
@@ -64,11 +68,6 @@ UPLOADS = "uploads"
 # A result JSON may carry the files the turn exported on the worker (scores), as assets:
 # [[the worker's path, the asset's logical path, the path under the data dir], ...].
 EXPORTED = "exported"
-
-
-def route_for(preset: str) -> str:
-    """The Celery queue of the workers that paint with ``preset``."""
-    return f"{ROUTE_PREFIX}{preset}"
 
 
 def job_channel(key: str) -> str:
@@ -228,8 +227,9 @@ class ClusterJob:
 class CeleryTurnQueue:
     """The ``TurnQueue`` of a front-end process in the cluster (see the module's text)."""
 
-    def __init__(self, store: Store, settings: Settings, *, per_user_limit: int = 3,
-                 max_waiting: int | None = None, dispatch: bool = True):
+    def __init__(self, store: Store, settings: Settings, *, plan: TurnRunner,
+                 per_user_limit: int = 3, max_waiting: int | None = None,
+                 dispatch: bool = True):
         if not store.cluster_ready:
             raise QueueUnavailable(
                 "MUSEFORGE_QUEUE=celery needs a PostgreSQL database that front-ends and "
@@ -242,6 +242,7 @@ class CeleryTurnQueue:
                                    "'museforge[cluster]'") from exc
         self.store = store
         self.settings = settings
+        self._plan = plan  # the door's runner: a plan-only turn here says the route
         self.per_user_limit = per_user_limit
         self._max_waiting = max_waiting
         self.broker = safe_url(settings.broker_url)
@@ -290,7 +291,6 @@ class CeleryTurnQueue:
 
     def submit(self, request: TurnRequest, on_progress: ProgressFn | None = None,
                on_start: Callable[[], None] | None = None) -> ClusterJob:
-        route = route_for(request.image_model or self.settings.image_model)
         if self._closed.is_set():
             raise QueueFull("the assistant is shutting down")
         try:
@@ -298,11 +298,9 @@ class CeleryTurnQueue:
         except Exception as exc:
             raise QueueFull(f"the job queue's broker at {self.broker} does not answer "
                             f"({_reason(exc)}); try again in a minute") from exc
+        route = self.route(request)
         if self.store.live_slots(route) == 0:
-            preset = route.removeprefix(ROUTE_PREFIX)
-            raise QueueFull(f"no worker is running for the image model {preset} right now "
-                            f"(`museforge worker --preset {preset}` starts one); try again "
-                            "in a minute")
+            raise QueueFull(no_worker(route))
         payload = request.to_json()
         uploads = self._upload(request)
         if uploads:
@@ -319,6 +317,23 @@ class CeleryTurnQueue:
             self._order = (0.0, {})
         self._wake.set()
         return handle
+
+    def route(self, request: TurnRequest) -> str:
+        """The queue of the workers whose models ``request`` needs: the turn is planned
+        here first (``--plan-only``: nothing runs, nothing is written) and routed by its
+        calls' families. The worker plans it again when it runs, against the
+        conversation as it then is (an earlier turn of the same person may have changed
+        what "it" is), so a route that no longer fits costs a model load, never a wrong
+        turn. With the LLM planner this is one more model request per turn."""
+        preset = request.image_model or self.settings.image_model
+        # The host's assistant plans for every preset (the planner does not depend on it).
+        ahead = replace(request, plan_only=True, image_model=None)
+        try:
+            planned = self._plan(ahead, _no_progress, threading.Event())
+        except Exception:  # the worker's own run of the turn says what is wrong
+            log.exception("cannot plan a turn to route it; any worker takes it")
+            return ANY_ROUTE
+        return turn_route([(c.name, c.args) for c in planned.calls], preset)
 
     def _upload(self, request: TurnRequest) -> list[list[str]]:
         """Each attached file into the asset store, so that a worker on another machine
@@ -510,6 +525,10 @@ class CeleryTurnQueue:
             self._handles.pop(handle.id, None)
         handle.state = "cancelled"
         handle.future.cancel()
+
+
+def _no_progress(what: str, step: int, total: int) -> None:
+    pass
 
 
 def _reason(exc: BaseException) -> str:

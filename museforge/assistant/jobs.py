@@ -350,4 +350,4 @@ def open_queue(run: TurnRunner, *, workers: int = 1, settings: Settings | None =
         raise ValueError("the celery queue needs the store")
     from museforge.assistant.cluster import CeleryTurnQueue
 
-    return CeleryTurnQueue(store, settings, per_user_limit=settings.queue_per_person)
+    return CeleryTurnQueue(store, settings, plan=run, per_user_limit=settings.queue_per_person)

@@ -1,6 +1,7 @@
 """``museforge worker``: one Celery worker process, one turn at a time (one per GPU),
-consuming the route of one image preset (``museforge.images.<preset>``) so that its
-models stay loaded between turns. A turn runs through ``Studio.run``, the code path of
+consuming the queues of the model families it was started for (``--queues``: an image
+preset's ``museforge.images.<preset>``, ``museforge.music``, ``museforge.audio``) so that
+its models stay loaded between turns. A turn runs through ``Studio.run``, the code path of
 the local queue, inside ``Store.for_job`` so that what it writes is tagged with its job.
 
 Exactly once, as far as a person can tell: a job is claimed atomically in PostgreSQL
@@ -19,6 +20,7 @@ import logging
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -35,7 +37,6 @@ from museforge.assistant.cluster import (
     celery_app,
     job_channel,
     result_to_wire,
-    route_for,
 )
 from museforge.assistant.jobs import QueueUnavailable, TurnRequest
 from museforge.assistant.turn import CallRecord, TurnResult
@@ -61,11 +62,11 @@ CHANGED = ("The worker that began this turn stopped after it had changed somethi
 class TurnWorker:
     """What one worker process does with the jobs Celery hands it."""
 
-    def __init__(self, studio: Studio, redis: Any, route: str, name: str):
+    def __init__(self, studio: Studio, redis: Any, routes: list[str], name: str):
         self.studio = studio
         self.store = studio.store
         self.redis = redis
-        self.route = route
+        self.routes = routes
         self.name = name
         self._busy = False
         self._busy_lock = threading.Lock()
@@ -246,9 +247,10 @@ def _paths_back(wire: dict[str, Any], here: dict[str, str]) -> dict[str, Any]:
     return back
 
 
-def run_worker(settings: Settings, *, preset: str | None = None, name: str | None = None,
-               loglevel: str = "INFO") -> None:
-    """Serve turns until stopped (Ctrl-C, SIGTERM: the running turn finishes first)."""
+def run_worker(settings: Settings, routes: list[str], *, preset: str | None = None,
+               name: str | None = None, loglevel: str = "INFO") -> None:
+    """Serve the turns of the Celery queues ``routes`` (``cluster.worker_routes``) until
+    stopped (Ctrl-C, SIGTERM: the running turn finishes first)."""
     try:
         import celery  # noqa: F401
         import redis
@@ -256,7 +258,6 @@ def run_worker(settings: Settings, *, preset: str | None = None, name: str | Non
         raise QueueUnavailable(f"museforge worker needs celery and redis ({exc.name} is "
                                "not installed): pip install 'museforge[cluster]'") from exc
 
-    route = route_for(preset or settings.image_model)
     if preset:
         settings = settings.model_copy(update={"image_model": preset})
     # The worker runs turns itself (Studio.run): its studio's own queue is the local one,
@@ -268,7 +269,7 @@ def run_worker(settings: Settings, *, preset: str | None = None, name: str | Non
                            "use: set MUSEFORGE_DATABASE_URL=postgresql://...")
     name = name or f"{socket.gethostname()}:{os.getpid()}"
     worker = TurnWorker(studio, redis.Redis.from_url(settings.broker_url, socket_timeout=5,
-                                                     socket_connect_timeout=3), route, name)
+                                                     socket_connect_timeout=3), routes, name)
     app = celery_app(settings.broker_url)
 
     @app.task(name=TASK, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
@@ -280,7 +281,7 @@ def run_worker(settings: Settings, *, preset: str | None = None, name: str | Non
     def beat() -> None:
         while True:
             try:
-                studio.store.worker_beat(name, route, 1)
+                studio.store.worker_beat(name, routes, 1)
                 if worker.tidy():
                     log.warning("put back in line a job whose end was not recorded")
             except Exception as exc:
@@ -288,12 +289,16 @@ def run_worker(settings: Settings, *, preset: str | None = None, name: str | Non
             if stop.wait(HEARTBEAT_S):
                 return
 
-    studio.store.worker_beat(name, route, 1)
+    studio.store.worker_beat(name, routes, 1)
+    # What it consumes, said where a person starting it reads it (the same list is the
+    # row the dispatchers read, and Celery's -Q).
+    print(f"museforge worker {name} listens to: {', '.join(routes)}", file=sys.stderr,
+          flush=True)
     heart = threading.Thread(target=beat, name="museforge-heartbeat", daemon=True)
     heart.start()
     try:
         app.worker_main(["worker", "--pool=solo", "--concurrency=1",
-                         "--prefetch-multiplier=1", "-Q", route,
+                         "--prefetch-multiplier=1", "-Q", ",".join(routes),
                          "-n", f"museforge-{os.getpid()}@{socket.gethostname()}",
                          "--without-gossip", "--without-mingle", "--without-heartbeat",
                          f"--loglevel={loglevel}"])

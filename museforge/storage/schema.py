@@ -233,13 +233,14 @@ class TurnJob(Base):
 
 
 class TurnWorker(Base):
-    """A ``museforge worker`` process (0005): the route it consumes, how many turns it
-    runs at once, and its heartbeat; one whose heartbeat stopped is gone."""
+    """A ``museforge worker`` process (0005): the routes (Celery queues) it consumes,
+    space-separated, how many turns it runs at once, and its heartbeat; one whose
+    heartbeat stopped is gone."""
 
     __tablename__ = "turn_workers"
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    route: Mapped[str] = mapped_column(String(120), index=True)
+    route: Mapped[str] = mapped_column(Text)
     slots: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -5,10 +5,13 @@ lock makes one dispatcher at a time decide who goes next.
 
 A job is a row of ``turn_jobs``: queued -> dispatched (handed to Celery, for a free
 worker slot) -> running (a worker claimed it) -> done | failed; or cancelled while it
-waits. A worker is a row of ``turn_workers`` with a heartbeat; the slots of live workers
-less the jobs dispatched or running on their route are the free slots the dispatcher may
-fill. Fairness is round-robin by person: of the people with queued jobs, the one whose
-last job was dispatched longest ago (never: first) gives their oldest one.
+waits. A job's route is the Celery queue of the workers whose models it needs (or
+``ANY_ROUTE``: it loads none). A worker is a row of ``turn_workers`` with the queues it
+consumes and a heartbeat; the slots of live workers less the jobs running on them are the
+free slots the dispatcher may fill, each with a job of a queue its worker consumes
+(``fill``). Fairness is round-robin by person: of the people with queued jobs, the one
+whose last job was dispatched longest ago (never: first) gives their oldest one that a
+free slot can take.
 
 Claims are atomic (``UPDATE ... WHERE state = 'dispatched'``), so a message Celery
 delivers twice, or a job dispatched again after its worker died, runs once at a time.
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +42,7 @@ HEARTBEAT_S = 2.0
 LIVE_S = 10.0
 DISPATCH_STALE_S = 30.0
 KEEP_FINISHED_S = 24 * 3600
+ANY_ROUTE = ""  # the route of a job that loads no model: any worker's slot takes it
 _DISPATCH_LOCK = 0x6D7573_6601  # pg_advisory_xact_lock keys: "mus" + 0x66 + n
 _SUBMIT_LOCK = 0x6D7573_6602
 
@@ -108,6 +112,47 @@ def round_robin(queued: list[tuple[int, str]], last_served: dict[str, datetime]
         if mine[person]:
             line.append(person)
     return order
+
+
+def fill(units: list[set[str]], pending: list[str], queued: list[tuple[int, str]]
+         ) -> dict[int, int]:
+    """Which ``queued`` jobs ((id, route), in fairness order) the free slots ``units``
+    (each the queues its worker consumes) take, once the ``pending`` ones (routes of jobs
+    already handed to Celery, not yet claimed) have theirs: job id -> the unit it takes.
+    A bipartite matching grown one job at a time along augmenting paths, so a job is
+    passed over only when no rearrangement of the earlier ones leaves it a slot (a
+    light job that fits anywhere never takes the one slot a music job needs)."""
+    owner: dict[int, int] = {}  # unit -> index into ``routes``
+    routes: list[str] = []
+
+    def fits(route: str, unit: int) -> bool:
+        return route == ANY_ROUTE or route in units[unit]
+
+    def place(job: int, seen: set[int]) -> bool:
+        for unit in range(len(units)):
+            if unit in seen or not fits(routes[job], unit):
+                continue
+            seen.add(unit)
+            if unit not in owner or place(owner[unit], seen):
+                owner[unit] = job
+                return True
+        return False
+
+    for route in pending:
+        routes.append(route)
+        if not place(len(routes) - 1, set()):
+            routes.pop()  # no slot left for it: it waits in Celery for whichever frees
+    first = len(routes)
+    ids: list[int] = []
+    for job_id, route in queued:
+        if len(owner) == len(units):
+            break
+        routes.append(route)
+        if place(len(routes) - 1, set()):
+            ids.append(job_id)
+        else:
+            routes.pop()
+    return {ids[job - first]: unit for unit, job in owner.items() if job >= first}
 
 
 class TurnJobs:
@@ -213,27 +258,36 @@ class TurnJobs:
                 TurnJob.state == "dispatched",
                 TurnJob.dispatched_at < func.now() - timedelta(seconds=DISPATCH_STALE_S))
                 .values(state="queued"))
-            slots: dict[str, int] = {}
-            for route, n in s.execute(select(TurnWorker.route, func.sum(TurnWorker.slots))
-                                      .where(TurnWorker.name.in_(live or [""]))
-                                      .group_by(TurnWorker.route)):
-                slots[route] = int(n)
-            for route, n in s.execute(select(TurnJob.route, func.count())
-                                      .where(TurnJob.state.in_(("dispatched", "running")))
-                                      .group_by(TurnJob.route)):
-                slots[route] = slots.get(route, 0) - int(n)
-            chosen: list[int] = []
-            for route, free in slots.items():
-                if free <= 0:
-                    continue
-                queued = [(j, p) for j, p in s.execute(
-                    select(TurnJob.id, TurnJob.queue_key)
-                    .where(TurnJob.state == "queued", TurnJob.route == route)
-                    .order_by(TurnJob.id))]
-                if not queued:
-                    continue
-                served = self._last_served(s, {p for _, p in queued})
-                chosen += round_robin(queued, served)[:free]
+            free: dict[str, int] = {}
+            takes: dict[str, set[str]] = {}
+            for name, routes, n in s.execute(
+                    select(TurnWorker.name, TurnWorker.route, TurnWorker.slots)
+                    .where(TurnWorker.name.in_(live or [""])).order_by(TurnWorker.name)):
+                free[name], takes[name] = int(n), set(routes.split())
+            for holder, n in s.execute(select(TurnJob.worker, func.count())
+                                       .where(TurnJob.state == "running")
+                                       .group_by(TurnJob.worker)):
+                if holder in free:
+                    free[holder] -= int(n)
+            # A worker of fewer queues first: a job that fits several goes where it keeps
+            # the others free for what only they take.
+            workers = sorted((w for w in free if free[w] > 0),
+                             key=lambda w: (len(takes[w]), w))
+            units = [takes[w] for w in workers for _ in range(free[w])]
+            if not units:
+                return []
+            pending = list(s.scalars(select(TurnJob.route)
+                                     .where(TurnJob.state == "dispatched")
+                                     .order_by(TurnJob.id)))
+            queued = {j: (p, r) for j, p, r in s.execute(
+                select(TurnJob.id, TurnJob.queue_key, TurnJob.route)
+                .where(TurnJob.state == "queued").order_by(TurnJob.id))}
+            if not queued:
+                return []
+            served = self._last_served(s, {p for p, _ in queued.values()})
+            order = round_robin([(j, p) for j, (p, _) in queued.items()], served)
+            taken = fill(units, pending, [(j, queued[j][1]) for j in order])
+            chosen = [j for j in order if j in taken]
             if not chosen:
                 return []
             # One statement, so the batch shares one dispatched_at: the order within it
@@ -242,7 +296,9 @@ class TurnJobs:
                       .values(state="dispatched", dispatched_at=func.now()))
             rows = {r.id: _row(r) for r in s.scalars(
                 select(TurnJob).where(TurnJob.id.in_(chosen)))}
-            return [rows[j] for j in chosen]
+            # A job for any worker is sent on a queue of the worker whose slot it took.
+            return [rows[j] if rows[j].route != ANY_ROUTE else
+                    replace(rows[j], route=min(units[taken[j]])) for j in chosen]
 
         return list(self._write(op))
 
@@ -266,16 +322,21 @@ class TurnJobs:
             TurnWorker.heartbeat_at > func.now() - timedelta(seconds=LIVE_S))))
 
     def live_slots(self, route: str | None = None) -> int:
-        """Turns the live workers (on ``route``) run at once."""
+        """Turns the live workers (those that consume ``route``) run at once."""
 
         def op(s: Session) -> int:
-            query = select(func.coalesce(func.sum(TurnWorker.slots), 0)).where(
-                TurnWorker.heartbeat_at > func.now() - timedelta(seconds=LIVE_S))
-            if route is not None:
-                query = query.where(TurnWorker.route == route)
-            return int(s.scalar(query) or 0)
+            return sum(int(n) for routes, n in s.execute(
+                select(TurnWorker.route, TurnWorker.slots).where(
+                    TurnWorker.heartbeat_at > func.now() - timedelta(seconds=LIVE_S)))
+                if route in (None, ANY_ROUTE) or route in routes.split())
 
         return int(self._read(op))
+
+    def live_workers(self) -> dict[str, list[str]]:
+        """Each live worker's name -> the Celery queues it consumes."""
+        return dict(self._read(lambda s: {name: routes.split() for name, routes in s.execute(
+            select(TurnWorker.name, TurnWorker.route).where(
+                TurnWorker.heartbeat_at > func.now() - timedelta(seconds=LIVE_S)))}))
 
     def jobs_prune(self, older_than_s: float = KEEP_FINISHED_S) -> int:
         def op(s: Session) -> int:
@@ -288,8 +349,10 @@ class TurnJobs:
 
     # -- workers ----------------------------------------------------------------------
 
-    def worker_beat(self, name: str, route: str, slots: int = 1) -> None:
-        """This worker is alive (first call: it is here)."""
+    def worker_beat(self, name: str, routes: str | list[str], slots: int = 1) -> None:
+        """This worker, consuming the Celery queue(s) ``routes``, is alive (first call: it
+        is here)."""
+        route = routes if isinstance(routes, str) else " ".join(routes)
         stmt = pg_insert(TurnWorker).values(name=name, route=route, slots=slots,
                                             started_at=func.now(), heartbeat_at=func.now())
         stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={

@@ -8,8 +8,13 @@ tests/bots/test_cluster_e2e.py runs the real processes."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +32,6 @@ from museforge.assistant.cluster import (  # noqa: E402
     cancel_key,
     result_from_wire,
     result_to_wire,
-    route_for,
 )
 from museforge.assistant.jobs import (  # noqa: E402
     LocalTurnQueue,
@@ -35,6 +39,13 @@ from museforge.assistant.jobs import (  # noqa: E402
     QueueUnavailable,
     TurnRequest,
     open_queue,
+)
+from museforge.assistant.routes import (  # noqa: E402
+    AUDIO_ROUTE,
+    MUSIC_ROUTE,
+    route_for,
+    turn_route,
+    worker_routes,
 )
 from museforge.bots.service import Studio, turn_request  # noqa: E402
 from museforge.bots.worker import RESUMED, TurnWorker  # noqa: E402
@@ -81,11 +92,18 @@ def settings(pg_url: str, museforge_home: Path) -> Iterator[Settings]:
     _broker_or_skip()
     # A preset of its own: its Celery queue (a Redis list) is this test's alone.
     preset = f"test-{uuid.uuid4().hex[:8]}"
+    _forget_queues(MUSIC_ROUTE, AUDIO_ROUTE)
     yield load_settings(database_url=pg_url, queue="celery", broker_url=BROKER,
                         image_backend="procedural", planner="offline", image_model=preset)
-    route = route_for(preset)
-    redis.Redis.from_url(BROKER).delete(route, f"_kombu.binding.{route}",
-                                        f"_kombu.binding_permanent.{route}")
+    _forget_queues(route_for(preset), MUSIC_ROUTE, AUDIO_ROUTE)
+
+
+def _forget_queues(*routes: str) -> None:
+    """Empty the Celery queues (Redis lists) ``routes``: music and audio are one queue
+    each for every test on this Redis database."""
+    for route in routes:
+        redis.Redis.from_url(BROKER).delete(route, f"_kombu.binding.{route}",
+                                            f"_kombu.binding_permanent.{route}")
 
 
 @pytest.fixture
@@ -95,10 +113,13 @@ def store(settings: Settings) -> Iterator[Store]:
 
 
 @pytest.fixture
-def front_ends(store: Store, settings: Settings) -> Iterator[list[CeleryTurnQueue]]:
+def front_ends(store: Store, settings: Settings, studio: Studio
+               ) -> Iterator[list[CeleryTurnQueue]]:
     """Two front-end processes' queues over the same database; their dispatchers are
-    turned by the test (``dispatch_once``), not by their threads."""
-    queues = [CeleryTurnQueue(store, settings, per_user_limit=100, dispatch=False)
+    turned by the test (``dispatch_once``), not by their threads. They plan each turn
+    (to route it) as a front-end does, with the offline planner."""
+    queues = [CeleryTurnQueue(store, settings, plan=studio.run, per_user_limit=100,
+                              dispatch=False)
               for _ in range(2)]
     yield queues
     for queue in queues:
@@ -121,9 +142,16 @@ def _request(store: Store, person: str, message: str = "paint a fox") -> TurnReq
     return turn_request(actor, session, message, front_end="web")
 
 
-def _worker(store: Store, settings: Settings, name: str = "gpu-0", slots: int = 1) -> str:
-    store.worker_beat(name, route_for(settings.image_model), slots)
+def _worker(store: Store, settings: Settings, name: str = "gpu-0", slots: int = 1,
+            queues: str = "images,music,audio") -> str:
+    """A live worker's row, as ``museforge worker --queues QUEUES`` writes it (the
+    default: every family, as on one machine)."""
+    store.worker_beat(name, worker_routes(queues.split(","), settings.image_model), slots)
     return name
+
+
+def _routes(store: Store, worker: str) -> list[str]:
+    return store.live_workers()[worker]
 
 
 def _run_by_hand(store: Store, worker: str, job_id: int) -> None:
@@ -194,8 +222,8 @@ def test_a_turn_cancelled_while_waiting_never_reaches_a_worker(store, settings, 
     sent = one.submit(_request(store, "bob", "paint a heron"))
     assert [r.id for r in two.dispatch_once()] == [sent.id]
     assert sent.cancel() is True
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        gpu)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, gpu), gpu)
     assert worker.run_job(sent.id) == "skipped"
     bob = Actor(store.user("web", "bob"))
     assert store.history(bob, store.find_session(bob, sent.request.session_key)) == []
@@ -235,8 +263,8 @@ def test_a_message_delivered_twice_runs_the_turn_once(store, settings, front_end
     one, _ = front_ends
     job = one.submit(_request(store, "ann", "paint a fox"))
     one.dispatch_once()
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        gpu)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, gpu), gpu)
     assert worker.run_job(job.id) == "done"
     assert worker.run_job(job.id) == "skipped"  # Celery's redelivery: the row is done
     assert _versions(store, job.request) == [(1, 1)]
@@ -260,8 +288,8 @@ def _died_after(store, settings, front_ends, studio, write,
     _kill(store, dead)
     assert store.worker_beat(alive, route_for(settings.image_model)) is None
     assert [r.id for r in two.dispatch_once()] == [job.id]  # queued again, sent again
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        alive)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, alive), alive)
     assert worker.run_job(job.id) == "done"
     one.follow_once()
     return job.request, job.future.result(timeout=5)
@@ -315,9 +343,10 @@ def test_a_turn_whose_worker_died_before_painting_runs_again_once(store, setting
 
 # -- what a front-end says when it cannot queue ------------------------------------------------
 
-def test_each_person_has_a_cap_across_front_ends(store, settings):
+def test_each_person_has_a_cap_across_front_ends(store, settings, studio):
     _worker(store, settings)
-    one, two = (CeleryTurnQueue(store, settings, per_user_limit=3, dispatch=False)
+    one, two = (CeleryTurnQueue(store, settings, plan=studio.run, per_user_limit=3,
+                                dispatch=False)
                 for _ in range(2))
     try:
         one.submit(_request(store, "ann"))
@@ -351,10 +380,10 @@ def test_no_worker_for_the_preset_is_said(store, settings, front_ends):
                               "in a minute")
 
 
-def test_a_broker_that_does_not_answer_is_said(store, settings):
+def test_a_broker_that_does_not_answer_is_said(store, settings, studio):
     _worker(store, settings)
     dead = settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
-    queue = CeleryTurnQueue(store, dead, dispatch=False)
+    queue = CeleryTurnQueue(store, dead, plan=studio.run, dispatch=False)
     try:
         with pytest.raises(QueueFull, match=r"^the job queue's broker at redis://127.0.0.1:1/0 "
                                              r"does not answer \(.+\); try again in a minute$"):
@@ -407,8 +436,8 @@ def test_a_worker_that_lost_its_job_stops_at_the_next_step(store, settings, fron
     row = store.job_claim(job.id, slow)
     with store.engine.begin() as conn:  # the dispatcher gave it to gpu-1 meanwhile
         conn.execute(update(TurnJob).where(TurnJob.id == job.id).values(worker=other))
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        slow)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, slow), slow)
     cancel, stop = threading.Event(), threading.Event()
     watcher = threading.Thread(target=worker._watch_cancel, args=(row.key, cancel, stop))
     watcher.start()
@@ -451,8 +480,8 @@ def test_attached_files_travel_through_the_asset_store(store, settings, front_en
     picture.unlink()  # not on the worker's machine
     broken.unlink()
     one.dispatch_once()
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        gpu)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, gpu), gpu)
     assert worker.run_job(job.id) == "done"
     one.follow_once()
     result = job.future.result(timeout=5)
@@ -510,8 +539,8 @@ def test_a_job_whose_end_could_not_be_recorded_goes_back_in_line(store, settings
     assert store.job_claim(job.id, gpu) is not None
     with store.for_job(job.id):
         studio.run(job.request)  # ran; its end never reached the row
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        gpu)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, gpu), gpu)
     assert worker.tidy() == 1
     assert [r.id for r in one.dispatch_once()] == [job.id]
     assert worker.run_job(job.id) == "done"
@@ -542,9 +571,9 @@ def test_an_exported_score_reaches_the_front_ends_data_dir(store, settings, stud
     web_home = tmp_path / "front-end"
     shared = FolderAssetStore(web_home, Path(store.assets.location))  # a mounted folder
     web_store = Store(settings.resolved_database_url, web_home, assets=shared)
-    queue = CeleryTurnQueue(web_store, settings, dispatch=False)
-    worker = TurnWorker(studio, redis.Redis.from_url(BROKER), route_for(settings.image_model),
-                        gpu)
+    queue = CeleryTurnQueue(web_store, settings, plan=studio.run, dispatch=False)
+    worker = TurnWorker(studio, redis.Redis.from_url(BROKER),
+                        _routes(store, gpu), gpu)
     try:
         results = []
         for message in ("compose a short jig", "export #1 as abc"):
@@ -587,3 +616,160 @@ def test_a_turn_whose_worker_died_after_an_undo_does_not_undo_twice(store, setti
     assert store.artwork(actor, session, 1).head_number == 2  # undone once, not twice
     assert result.reply == f"{CHANGED}."
     assert [m[0] for m in _messages(store, request)] == ["user", "assistant"]
+
+
+# -- routes: a turn goes to the workers of the models it will use ---------------------------------
+
+def test_a_turn_is_routed_by_the_families_of_the_calls_it_plans():
+    def route(*names: str, **args: object) -> str:
+        return turn_route([(n, dict(args)) for n in names], "sdxl-turbo")
+
+    assert route("generate_image") == route("adjust_image") == "museforge.images.sdxl-turbo"
+    assert route("compose_music") == route("edit_music", "export_music") == MUSIC_ROUTE
+    assert route("generate_audio") == AUDIO_ROUTE
+    # mixed: the family whose weights cost most to load (images, then audio, then music)
+    assert route("compose_music", "generate_image") == "museforge.images.sdxl-turbo"
+    assert route("compose_music", "generate_audio") == AUDIO_ROUTE
+    # a picture style trains on the image pipeline; a music style on the melody model
+    assert route("learn_style", kind="music") == MUSIC_ROUTE
+    assert route("learn_style", kind="image") == route("learn_style") == route_for("sdxl-turbo")
+    # nothing to load: any worker
+    assert route("undo", "list_artworks", "forget_style") == route() == ""
+
+
+def test_a_workers_queues_are_named_by_family():
+    assert worker_routes(["images", "music", "audio"], "sd-turbo") == [
+        "museforge.images.sd-turbo", MUSIC_ROUTE, AUDIO_ROUTE]
+    assert worker_routes(["images-sdxl-turbo", "images", "images-sd-turbo"], "sd-turbo") == [
+        "museforge.images.sdxl-turbo", "museforge.images.sd-turbo"]
+    with pytest.raises(ValueError, match="^there is no queue named 'midi': name images"):
+        worker_routes(["music", "midi"], "sd-turbo")
+
+
+def test_a_light_job_never_takes_the_one_slot_a_music_job_needs():
+    from museforge.storage.turn_jobs import fill
+
+    images, music = {"museforge.images.p"}, {MUSIC_ROUTE}
+    # the light job (any worker) came first, but only the music worker takes job 2
+    assert fill([images, music], [], [(1, ""), (2, MUSIC_ROUTE)]) == {1: 0, 2: 1}
+    assert fill([music, images], [], [(1, ""), (2, MUSIC_ROUTE)]) == {1: 1, 2: 0}
+    # a job already handed to Celery keeps its slot; one no free slot takes waits
+    assert fill([images, music], [MUSIC_ROUTE], [(3, MUSIC_ROUTE), (4, "")]) == {4: 0}
+    assert fill([images], [], [(5, AUDIO_ROUTE), (6, "museforge.images.p")]) == {6: 0}
+
+
+def _queued_messages(route: str) -> list[int]:
+    """The job ids of the Celery messages waiting in ``route`` (a Redis list)."""
+    out = []
+    for raw in redis.Redis.from_url(BROKER).lrange(route, 0, -1):
+        body = json.loads(raw)["body"]
+        out.append(int(json.loads(base64.b64decode(body))[0][0]))  # (args, kwargs, ...)
+    return out
+
+
+def test_a_music_turn_reaches_a_music_worker_and_an_image_turn_the_image_worker(
+        store, settings, front_ends, studio):
+    gpu = _worker(store, settings, "gpu-0", queues="images")
+    cpu = _worker(store, settings, "cpu-0", queues="music")
+    one, two = front_ends
+    tune = one.submit(_request(store, "ann", "compose a folk tune"))
+    fox = two.submit(_request(store, "bob", "paint a fox"))
+    sent = {r.id: r.route for r in one.dispatch_once()}
+    assert sent == {tune.id: MUSIC_ROUTE, fox.id: route_for(settings.image_model)}
+    assert _queued_messages(MUSIC_ROUTE) == [tune.id]
+    assert _queued_messages(route_for(settings.image_model)) == [fox.id]
+    for name, job in ((cpu, tune), (gpu, fox)):
+        worker = TurnWorker(studio, redis.Redis.from_url(BROKER), _routes(store, name), name)
+        assert worker.run_job(job.id) == "done"
+    one.follow_once()
+    two.follow_once()
+    assert [a.kind for a in tune.future.result(timeout=5).artifacts] == ["music"]
+    assert [a.kind for a in fox.future.result(timeout=5).artifacts] == ["image"]
+    assert {r.id: r.worker for r in store.jobs([tune.id, fox.id])} == {tune.id: cpu,
+                                                                     fox.id: gpu}
+
+
+def test_a_busy_music_worker_holds_music_turns_not_image_turns(store, settings, front_ends):
+    """Slots are counted per worker and its queues: a music turn waits for the music
+    worker while the image worker paints the turn behind it."""
+    gpu = _worker(store, settings, "gpu-0", queues="images")
+    _worker(store, settings, "cpu-0", queues="music")
+    one, _ = front_ends
+    first = one.submit(_request(store, "ann", "compose a jig"))
+    assert [r.id for r in one.dispatch_once()] == [first.id]
+    second = one.submit(_request(store, "bob", "compose a waltz"))
+    fox = one.submit(_request(store, "cat", "paint a fox"))
+    assert [r.id for r in one.dispatch_once()] == [fox.id]  # bob's waits for cpu-0
+    assert second.position() == 1
+    _run_by_hand(store, gpu, fox.id)
+    assert one.dispatch_once() == []
+    # a turn that loads no model takes whichever slot is free (here: the image worker's)
+    undo = one.submit(_request(store, "cat", "list my artworks"))
+    assert [(r.id, r.route) for r in one.dispatch_once()] == [
+        (undo.id, route_for(settings.image_model))]
+
+
+def test_no_worker_for_music_is_said(store, settings, front_ends):
+    _worker(store, settings, queues="images")
+    with pytest.raises(QueueFull) as err:
+        front_ends[0].submit(_request(store, "ann", "compose a folk tune"))
+    assert str(err.value) == ("no worker is running for music right now (`museforge worker "
+                              "--queues music` starts one); try again in a minute")
+    front_ends[0].submit(_request(store, "ann", "paint a fox"))  # pictures still go
+
+
+def test_museforge_worker_listens_to_the_queues_it_says(settings, store, studio, tmp_path):
+    """Real ``museforge worker`` processes: what each says it listens to is the row the
+    dispatchers read and the queues Celery consumes, and a music turn sent through a
+    front-end's dispatcher ends on the music worker, a picture on the image worker."""
+    from museforge.assistant.cluster import celery_app
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MUSEFORGE_")}
+    env.update(MUSEFORGE_DATABASE_URL=settings.database_url, MUSEFORGE_QUEUE="celery",
+               MUSEFORGE_BROKER_URL=BROKER, MUSEFORGE_IMAGE_BACKEND="procedural",
+               MUSEFORGE_PLANNER="offline", MUSEFORGE_IMAGE_MODEL=settings.image_model,
+               MUSEFORGE_HOME=str(store.home))
+    exe = str(Path(sys.executable).with_name("museforge"))
+    logs = {name: tmp_path / f"{name}.log" for name in ("m1", "i1")}
+    procs = {name: subprocess.Popen([exe, "worker", "--queues", queues, "--name", name,
+                                     "--loglevel", "WARNING"], env=env,
+                                    stdout=logs[name].open("wb"), stderr=subprocess.STDOUT)
+             for name, queues in (("m1", "music"), ("i1", "images"))}
+    front = CeleryTurnQueue(store, settings, plan=studio.run)
+    try:
+        said: dict[str, list[str]] = {}
+        deadline = time.monotonic() + 90
+        while len(said) < 2 and time.monotonic() < deadline:
+            for name, log in logs.items():
+                for line in log.read_text().splitlines():
+                    if line.startswith(f"museforge worker {name} listens to: "):
+                        said[name] = line.split(": ", 1)[1].split(", ")
+            assert all(p.poll() is None for p in procs.values()), logs["m1"].read_text()
+            time.sleep(0.2)
+        assert said == {"m1": [MUSIC_ROUTE], "i1": [route_for(settings.image_model)]}
+        assert store.live_workers() == said
+        consumed: dict[str, list[str]] = {}
+        while len(consumed) < 2 and time.monotonic() < deadline:
+            found = celery_app(BROKER).control.inspect(timeout=2).active_queues() or {}
+            consumed = {node: sorted(q["name"] for q in queues)
+                        for node, queues in found.items()
+                        if node.split("@")[0] in {f"museforge-{p.pid}" for p in procs.values()}}
+        assert sorted(consumed.values()) == sorted([[MUSIC_ROUTE],
+                                                    [route_for(settings.image_model)]])
+
+        tune = front.submit(_request(store, "ann", "compose a folk tune"))
+        fox = front.submit(_request(store, "bob", "paint a fox"))
+        assert [a.kind for a in tune.future.result(timeout=90).artifacts] == ["music"]
+        assert [a.kind for a in fox.future.result(timeout=90).artifacts] == ["image"]
+        assert {r.id: r.worker for r in store.jobs([tune.id, fox.id])} == {
+            tune.id: "m1", fox.id: "i1"}
+    finally:
+        front.close()
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

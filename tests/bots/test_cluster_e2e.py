@@ -31,7 +31,7 @@ pytest.importorskip("celery")
 
 from test_cluster import BROKER, _broker_or_skip, pg_url  # noqa: E402, F401
 
-from museforge.assistant.cluster import route_for  # noqa: E402
+from museforge.assistant.routes import route_for  # noqa: E402
 from museforge.config import load_settings  # noqa: E402
 from museforge.storage.store import Store  # noqa: E402
 
