@@ -121,6 +121,8 @@ def test_models_list_and_doctor_know_stable_audio_open(hub, monkeypatch):
     [row] = [line for line in text.splitlines() if "stable-audio-open" in line]
     assert "stable-audio-open (configured)" in row and "stabilityai/stable-audio-open-1.0" in row
     assert "present" in row
+    [ace] = [line for line in text.splitlines() if "ace-step" in line]
+    assert "ACE-Step/acestep-v15-xl-turbo-diffusers" in ace and "missing" in ace
     check = audio_check()
     assert (check.level, check.detail) == (
         "ok", "stable-audio-open present; presets present: stable-audio-open")

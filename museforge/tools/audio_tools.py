@@ -300,7 +300,8 @@ class GenerateAudioArgs(Args):
                                  description="What it should not sound like (Stable Audio).")
     seconds: float = Field(default=10.0, ge=1, le=30, description="How long, 1 to 30 s.")
     steps: int | None = Field(default=None, ge=1, le=250,
-                              description="Diffusion steps (Stable Audio; default 100).")
+                              description="Diffusion steps (Stable Audio: default 100; "
+                                          "ACE-Step: 8).")
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
                              description="The same seed makes the same clip.")
     inspired_by: ArtworkRef | None = Field(
@@ -314,7 +315,7 @@ class GenerateAudioArgs(Args):
 def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
     """The audio model: handed in by the caller (``ctx.services.audio``, or
     ``audio_melody`` to follow a melody), else the backend its local weights call for
-    (MusicGen, or Stable Audio Open for a StableAudioPipeline folder):
+    (MusicGen, or Stable Audio Open / ACE-Step for a diffusers pipeline folder):
     ``settings.audio_model`` (a preset, hub id or folder; default musicgen-small), or
     musicgen-melody when a melody is to be followed. No weights: one sentence, no
     substitute."""
@@ -401,13 +402,13 @@ def _generate(ctx: ToolContext, args: dict[str, Any], prompt: str,
 @tool(GenerateAudioArgs, family="audio", kind="audio", makes="artwork",
       ref_kinds={"inspired_by": None, "melody_from": None})
 def generate_audio(ctx: ToolContext, args: GenerateAudioArgs) -> ToolResult:
-    """Generate an audio clip (real sound, not notes) with the local audio model (MusicGen,
-    or Stable Audio Open for sound effects and textures) from a prompt (genre,
-    instruments, mood, sounds), 1 to 30 seconds, seeded. negative_prompt and steps: Stable
-    Audio only. inspired_by: a picture or piece whose mood, key, tempo and instrument join
-    the prompt. melody_from: a piece or clip whose melody the recording follows, e.g. "make
-    a full-band recording of #3" is melody_from="#3" (musicgen-melody). The result is a new
-    audio artwork #N."""
+    """Generate an audio clip (real sound, not notes) with the local audio model (MusicGen;
+    Stable Audio Open, good at sound effects and textures; or ACE-Step, songs) from a prompt
+    (genre, instruments, mood, sounds), 1 to 30 seconds, seeded. negative_prompt: Stable
+    Audio only; steps: Stable Audio and ACE-Step. inspired_by: a picture or piece whose
+    mood, key, tempo and instrument join the prompt. melody_from: a piece or clip whose
+    melody the recording follows, e.g. "make a full-band recording of #3" is
+    melody_from="#3" (musicgen-melody). The result is a new audio artwork #N."""
     from museforge.tools.image_support import new_seed
 
     if not (args.prompt or args.inspired_by or args.melody_from):

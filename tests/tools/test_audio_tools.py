@@ -464,3 +464,42 @@ def test_no_stable_audio_weights_is_one_sentence_with_the_command(ctx, monkeypat
     text = str(missing.value)
     assert "museforge models pull stable-audio-open" in text and text.count(". ") == 0
     assert ctx.store.list_artworks(ctx.actor, ctx.session) == []
+
+
+# -- generate_audio with ACE-Step ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_ace_step(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "models" / "audio" / "tiny_ace_step.py"
+    spec = importlib.util.spec_from_file_location("tiny_ace_step_for_tools", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.save_tiny_ace_step(tmp_path_factory.mktemp("ace-step") / "tiny")
+
+
+def test_generate_audio_with_ace_step(ctx, monkeypatch, tmp_path, tiny_ace_step):
+    repo = tmp_path / "hub" / "models--ACE-Step--acestep-v15-xl-turbo-diffusers"
+    shutil.copytree(tiny_ace_step, repo / "snapshots" / "cafe")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("cafe")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("MUSEFORGE_AUDIO_MODEL", "ace-step")
+    ctx.settings = load_settings()
+    steps: list[tuple[int, int]] = []
+    ctx.progress = lambda what, i, n: steps.append((i, n))
+    result = run(ctx, "generate_audio", prompt="a happy rock song", seconds=2, seed=9)
+    [made] = result.artifacts
+    samples, rate = samples_of(made)
+    assert rate == 8000 and samples.shape == (16000, 2) and samples.std() > 1e-3
+    backend = made.recipe["backend"]
+    assert (backend["backend"], backend["preset"], backend["revision"], backend["steps"]) == (
+        "ace-step", "ace-step", "cafe", 8)
+    assert "ACE-Step 1.5" in result.message and steps == [(i, 8) for i in range(9)]
+    report = replay(ctx, "#1")
+    assert report.identical, report.detail
+    with pytest.raises(ToolError, match="ACE-Step 1.5 takes no negative prompt"):
+        run(ctx, "generate_audio", prompt="rock", negative_prompt="drums", seconds=1)

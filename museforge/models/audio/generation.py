@@ -1,7 +1,7 @@
 """Audio generation: what ``generate_audio`` asks of a backend (the ``AudioGenerator``
 protocol), the presets of the models it knows, where their weights are and which backend
-runs them (MusicGen through transformers, Stable Audio Open through diffusers). Imports no
-torch: ``doctor`` and the tool's refusals read this without loading a model.
+runs them (MusicGen through transformers, Stable Audio Open and ACE-Step through diffusers).
+Imports no torch: ``doctor`` and the tool's refusals read this without loading a model.
 
 A preset's weights are the Hugging Face snapshot of its repo in the hub cache the image
 presets use (``museforge models pull musicgen-small`` puts them there); a path to a
@@ -36,8 +36,8 @@ class AudioGenerationCancelled(AudioModelError):
 
 
 # The model families and the diffusers pipeline class each pipeline family saves.
-MUSICGEN, STABLE_AUDIO = "musicgen", "stable-audio"
-PIPELINE_FAMILIES = {"StableAudioPipeline": STABLE_AUDIO}
+MUSICGEN, STABLE_AUDIO, ACE_STEP = "musicgen", "stable-audio", "ace-step"
+PIPELINE_FAMILIES = {"StableAudioPipeline": STABLE_AUDIO, "AceStepPipeline": ACE_STEP}
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ AUDIO_PRESETS: dict[str, AudioPreset] = {
                     "Stable Audio Open 1.0 (1.2 B, diffusers): text to 44.1 kHz stereo sound "
                     "and music up to 47 s, ~5 GB; gated: accept its licence on Hugging Face "
                     "and log in before pulling", family=STABLE_AUDIO),
+        AudioPreset("ace-step", "ACE-Step/acestep-v15-xl-turbo-diffusers", "ACE-Step 1.5", False,
+                    "ACE-Step 1.5 XL turbo (5 B, diffusers): text to 48 kHz stereo music in 8 "
+                    "steps, ~12 GB, a GPU advised", family=ACE_STEP),
     )
 }
 
@@ -122,9 +125,9 @@ def missing_message(model: str) -> str:
                 f"cannot generate audio: run `museforge models pull {model}` where there is "
                 "network, then ask again.")
     return (f"The audio model '{model}' is not on this machine (no folder with a config.json "
-            "or a model_index.json there): give a saved MusicGen or Stable Audio folder or a "
-            f"preset ({', '.join(AUDIO_PRESETS)}), for example after `museforge models pull "
-            f"{DEFAULT_MODEL}`.")
+            "or a model_index.json there): give a saved MusicGen, Stable Audio or ACE-Step "
+            f"folder or a preset ({', '.join(AUDIO_PRESETS)}), for example after "
+            f"`museforge models pull {DEFAULT_MODEL}`.")
 
 
 def local_audio_model(model: str) -> Path | None:
@@ -161,10 +164,15 @@ def open_generator(model: str, *, device: str | None = None,
                    dtype: str | None = None) -> AudioGenerator:
     """The backend for ``model`` (a preset, hub id or folder), by what its folder holds."""
     path, _ = locate(model)
-    if family_of(path) == STABLE_AUDIO:
+    family = family_of(path)
+    if family == STABLE_AUDIO:
         from museforge.models.audio.stable_audio import StableAudioBackend
 
         return StableAudioBackend(model, device=device, dtype=dtype)
+    if family == ACE_STEP:
+        from museforge.models.audio.ace_step import AceStepBackend
+
+        return AceStepBackend(model, device=device, dtype=dtype)
     from museforge.models.audio.musicgen import MusicgenBackend
 
     return MusicgenBackend(model, device=device, dtype=dtype)
@@ -176,6 +184,10 @@ def generator_from_recipe(recipe: dict[str, Any]) -> AudioGenerator:
         from museforge.models.audio.stable_audio import StableAudioBackend
 
         return StableAudioBackend.from_recipe(recipe)
+    if recipe.get("backend") == ACE_STEP:
+        from museforge.models.audio.ace_step import AceStepBackend
+
+        return AceStepBackend.from_recipe(recipe)
     from museforge.models.audio.musicgen import MusicgenBackend
 
     return MusicgenBackend.from_recipe(recipe)

@@ -146,7 +146,7 @@ class MusicgenBackend:
                                   "does (MUSEFORGE_AUDIO_MODEL=stable-audio-open).")
         if request.steps is not None:
             raise AudioModelError(f"{self.label}'s steps follow from the seconds; steps are "
-                                  "for Stable Audio.")
+                                  "for the diffusion models (Stable Audio, ACE-Step).")
         guidance = DEFAULT_GUIDANCE if request.guidance is None else request.guidance
         if request.melody is not None and not self.melody:
             raise AudioModelError(f"{self.label} does not follow a melody; musicgen-melody "

@@ -7,7 +7,11 @@ image pipelines and MusicGen share) and runs one request at a time under the ent
 (torchsde) is seeded from that generator, so the same prompt, seconds, steps, seed and
 weights give the same samples on the CPU; on a GPU the kernels are not bit-exact, which the
 recipe says. ``seconds`` is the pipeline's ``audio_end_in_s``; progress and cancel come
-through its step callback, so a cancel stops the run at the next step."""
+through its step callback, so a cancel stops the run at the next step.
+
+``PipelineAudioBackend`` is what the diffusers audio pipelines share (loading, the cache,
+the seeded call, progress, cancel, the recipe); ``StableAudioBackend`` says how to call
+Stable Audio, and models/audio/ace_step.py how to call ACE-Step."""
 
 from __future__ import annotations
 
@@ -54,66 +58,76 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-class StableAudioBackend:
-    """Stable Audio Open from a preset name, a hub id whose snapshot is cached, or a saved
-    ``StableAudioPipeline`` folder."""
+class PipelineAudioBackend:
+    """A diffusers text-to-audio pipeline from a preset name, a hub id whose snapshot is
+    cached, or a saved pipeline folder."""
 
     name = STABLE_AUDIO
+    pipeline_class = "StableAudioPipeline"
+    default_preset = "stable-audio-open"
     melody = False  # text only: a melody to follow is MusicGen-melody's
+    negative = True  # takes a negative prompt
+    needs: tuple[str, ...] = ()  # packages the pipeline's sampler imports at run time
 
-    def __init__(self, model: str = "stable-audio-open", *, device: str | None = None,
+    def __init__(self, model: str | None = None, *, device: str | None = None,
                  dtype: str | None = None, cache: PipelineCache | None = None,
-                 steps: int = DEFAULT_STEPS) -> None:
+                 steps: int | None = None) -> None:
+        model = model or self.default_preset
         self.model_name = model
         self.path, self.preset = locate(model)
         index = json.loads((self.path / "model_index.json").read_text())
-        if index.get("_class_name") != "StableAudioPipeline":
+        if index.get("_class_name") != self.pipeline_class:
             raise AudioModelError(f"{self.path} holds a {index.get('_class_name')} pipeline, "
-                                  "not Stable Audio.")
+                                  f"not {self.pipeline_class}.")
         self.cache = cache if cache is not None else default_cache()
         try:
             self.plan = plan_device(device, dtype, detect(device))
         except ValueError as error:
             raise AudioModelError(str(error)) from error
-        self.default_steps = steps
+        self.default_steps = steps or self.model_default_steps()
         self.sha256 = pipeline_sha256(self.path)
+
+    def model_default_steps(self) -> int:
+        return DEFAULT_STEPS
 
     @property
     def label(self) -> str:
         return self.preset.label if self.preset else self.path.name
 
     @classmethod
-    def from_recipe(cls, recipe: dict[str, Any]) -> StableAudioBackend:
+    def from_recipe(cls, recipe: dict[str, Any]) -> PipelineAudioBackend:
         backend = cls(str(recipe.get("local_path") or recipe["model"]),
                       device=recipe.get("device"), dtype=recipe.get("dtype"),
-                      steps=int(recipe.get("steps") or DEFAULT_STEPS))
+                      steps=recipe.get("steps"))
         if recipe.get("weights_sha256") not in (None, backend.sha256):
             raise AudioModelError(f"The weights of {backend.label} have changed since this "
                                   "version was made, so it cannot be re-made.")
         return backend
 
     def _entry(self) -> Any:
-        key = (STABLE_AUDIO, str(self.path), self.sha256, self.plan.device, self.plan.dtype,
+        key = (self.name, str(self.path), self.sha256, self.plan.device, self.plan.dtype,
                self.plan.offload)
         return self.cache.get(key, self._load)
 
     def _load(self) -> Any:
         import importlib.util
 
-        if importlib.util.find_spec("torchsde") is None:
-            raise AudioModelError("Stable Audio's sampler needs the torchsde package, which "
-                                  "is not installed: `pip install torchsde` (it is in "
-                                  "museforge's image extra).")
-        from diffusers import StableAudioPipeline
+        import diffusers
 
         from museforge.models.image.pipeline_cache import dtype_arg, quiet_loading
+
+        for package in self.needs:
+            if importlib.util.find_spec(package) is None:
+                raise AudioModelError(f"{self.label}'s sampler needs the {package} package, "
+                                      f"which is not installed: `pip install {package}` (it "
+                                      "is in museforge's image extra).")
 
         try:
             with quiet_loading(), warnings.catch_warnings():
                 # the Oobleck VAE builds its layers with torch's older weight_norm
                 warnings.filterwarnings("ignore", message=r"`torch\.nn\.utils\.weight_norm` "
                                         "is deprecated", category=FutureWarning)
-                pipe = StableAudioPipeline.from_pretrained(
+                pipe = getattr(diffusers, self.pipeline_class).from_pretrained(
                     self.path, local_files_only=True,
                     **{dtype_arg(): torch_dtype(self.plan.dtype)})
         except (OSError, ValueError) as error:
@@ -127,20 +141,28 @@ class StableAudioBackend:
         return pipe
 
     def longest_s(self, pipe: Any) -> float:
-        """The longest clip the model makes (its latent length in seconds)."""
-        hop = int(np.prod(pipe.vae.config.downsampling_ratios))
-        return float(pipe.transformer.config.sample_size * hop / pipe.vae.config.sampling_rate)
+        """The longest clip the model makes."""
+        raise NotImplementedError
+
+    def guidance(self, pipe: Any, request: AudioRequest) -> float:
+        return DEFAULT_GUIDANCE if request.guidance is None else request.guidance
+
+    def call_args(self, request: AudioRequest, steps: int, guidance: float) -> dict[str, Any]:
+        """The pipeline's own names for the request (all but the generator and callback)."""
+        raise NotImplementedError
 
     def generate(self, request: AudioRequest, run: AudioRun | None = None) -> GeneratedAudio:
         import torch
 
+        if request.negative_prompt and not self.negative:
+            raise AudioModelError(f"{self.label} takes no negative prompt; Stable Audio Open "
+                                  "does (MUSEFORGE_AUDIO_MODEL=stable-audio-open).")
         if request.melody is not None:
             raise AudioModelError(f"{self.label} does not follow a melody; musicgen-melody "
                                   "does (`museforge models pull musicgen-melody`).")
         steps = request.steps or self.default_steps
         if not 1 <= steps <= MAX_STEPS:
             raise AudioModelError(f"{self.label} takes 1 to {MAX_STEPS} steps, not {steps}.")
-        guidance = DEFAULT_GUIDANCE if request.guidance is None else request.guidance
         run = run or AudioRun()
         run.step(0, steps)  # a cancel before the model loads
         entry = self._entry()
@@ -150,6 +172,7 @@ class StableAudioBackend:
             raise AudioModelError(f"{self.label} makes 0 to {longest:.1f} seconds, not "
                                   f"{request.seconds:g}.")
         rate = int(pipe.vae.config.sampling_rate)
+        guidance = self.guidance(pipe, request)
 
         def on_step(i: int, t: Any, latents: Any) -> None:
             run.step(i + 1, steps)  # raises AudioGenerationCancelled: the loop stops here
@@ -158,9 +181,7 @@ class StableAudioBackend:
             # diffusers asks torchsde's Brownian tree for the last interval down to sigma 0,
             # below the tree's start (sigma_min); torchsde clamps it and warns each step
             warnings.filterwarnings("ignore", message=r"Should have (ta|tb)", module="torchsde")
-            audio = pipe(request.prompt, negative_prompt=request.negative_prompt or None,
-                         audio_end_in_s=float(request.seconds), num_inference_steps=steps,
-                         guidance_scale=guidance,
+            audio = pipe(**self.call_args(request, steps, guidance),
                          generator=torch.Generator("cpu").manual_seed(request.seed),
                          callback=on_step, callback_steps=1).audios
         samples = audio[0].float().cpu().numpy().T  # (frames, channels)
@@ -172,7 +193,7 @@ class StableAudioBackend:
         from museforge.models.image.presets import snapshot_revision
 
         recipe: dict[str, Any] = {
-            "backend": STABLE_AUDIO, "model": self.model_name,
+            "backend": self.name, "model": self.model_name,
             "preset": self.preset.name if self.preset else None,
             "revision": snapshot_revision(self.path), "local_path": str(self.path),
             "weights_sha256": self.sha256, "class": type(pipe).__name__,
@@ -184,3 +205,18 @@ class StableAudioBackend:
             recipe["notes"] = [f"diffusion on {self.plan.device} is not bit-exact between "
                                "runs, so a replay may differ slightly"]
         return GeneratedAudio(samples, rate, recipe)
+
+
+class StableAudioBackend(PipelineAudioBackend):
+    """Stable Audio Open (``StableAudioPipeline``): seconds are ``audio_end_in_s``."""
+
+    needs = ("torchsde",)  # CosineDPMSolverMultistepScheduler's Brownian noise
+
+    def longest_s(self, pipe: Any) -> float:
+        hop = int(np.prod(pipe.vae.config.downsampling_ratios))
+        return float(pipe.transformer.config.sample_size * hop / pipe.vae.config.sampling_rate)
+
+    def call_args(self, request: AudioRequest, steps: int, guidance: float) -> dict[str, Any]:
+        return {"prompt": request.prompt, "negative_prompt": request.negative_prompt or None,
+                "audio_end_in_s": float(request.seconds), "num_inference_steps": steps,
+                "guidance_scale": guidance}
