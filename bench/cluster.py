@@ -14,6 +14,8 @@ all (one machine: the assets folder is the shared store).
 3. fairness: a heavy user queues N turns, then a light user one; how many of the heavy
    user's turns were handed to a worker between the light turn's arrival and its own
    dispatch (in jobs, from the rows; the promise is at most one per worker).
+4. routing: what planning a turn on the front-end (to send it to the workers of its
+   model family) adds to each turn, median over N turns.
 Each figure is the median of R rounds (1 and 2 workers alternating; fairness: the worst).
 
 PostgreSQL from --database or MUSEFORGE_TEST_DATABASE_URL (a schema of its own is made
@@ -36,6 +38,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from museforge.assistant.cluster import CeleryTurnQueue
 from museforge.assistant.routes import route_for
 from museforge.bots.service import Studio, turn_request
 from museforge.config import Settings, load_settings
@@ -114,6 +117,20 @@ def fairness(studio: Studio, turns: int) -> int:
                and me.submitted_at < r.dispatched_at < me.dispatched_at)
 
 
+def routing(studio: Studio, turns: int) -> float:
+    """Seconds the front-end spends planning a turn to route it (median)."""
+    queue = studio.queue
+    assert isinstance(queue, CeleryTurnQueue)
+    (actor, session), = _people(studio, 1)
+    took = []
+    for i in range(turns):
+        request = turn_request(actor, session, MESSAGE.format(i=i), front_end="web")
+        start = time.perf_counter()
+        queue.route(request)
+        took.append(time.perf_counter() - start)
+    return statistics.median(took)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=16)
@@ -156,6 +173,7 @@ def main() -> None:
                             ahead.append(fairness(studio, args.turns))
                     finally:
                         _stop(procs, studio)
+            route_s = routing(studio, args.turns)
             figures = {n: statistics.median(r) for n, r in rates.items()}
             celery_s, jobs_ahead = statistics.median(celery), max(ahead)
         with Studio.open(settings.model_copy(update={"queue": "local"})) as local:
@@ -169,6 +187,8 @@ def main() -> None:
               f"{celery_s / local_s:.2f}")
         print(f"a light user's turn behind a heavy user's {args.turns}, 2 workers: "
               f"at worst {jobs_ahead} of the heavy user's turns dispatched before it (at most 2)")
+        print(f"routing: planning a turn on the front-end first adds {route_s * 1000:.1f} ms "
+              f"(median; offline planner), {route_s / celery_s:.1%} of a turn through celery")
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

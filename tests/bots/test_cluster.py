@@ -3,8 +3,9 @@
 again after their worker died, and the sentences a front-end says when it cannot queue.
 
 Workers here are ``TurnWorker``s in this process (the code a ``museforge worker`` runs
-for each message) fed by hand, so the order is the dispatcher's and nothing else's;
-tests/bots/test_cluster_e2e.py runs the real processes."""
+for each message) fed by hand, so the order is the dispatcher's and nothing else's, but
+for one test that starts two real ``museforge worker`` processes to see the queues each
+consumes; tests/bots/test_cluster_e2e.py runs the whole cluster."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -704,9 +706,24 @@ def test_a_busy_music_worker_holds_music_turns_not_image_turns(store, settings, 
     _run_by_hand(store, gpu, fox.id)
     assert one.dispatch_once() == []
     # a turn that loads no model takes whichever slot is free (here: the image worker's)
-    undo = one.submit(_request(store, "cat", "list my artworks"))
+    listing = one.submit(_request(store, "cat", "list my artworks"))
     assert [(r.id, r.route) for r in one.dispatch_once()] == [
-        (undo.id, route_for(settings.image_model))]
+        (listing.id, route_for(settings.image_model))]
+
+
+def test_the_front_end_plans_a_turn_to_route_it(store, settings, front_ends):
+    one, _ = front_ends
+    ask = lambda message: one.route(_request(store, "ann", message))  # noqa: E731
+    assert ask("compose a folk tune") == MUSIC_ROUTE
+    assert ask("make a recording of rain, 5 seconds") == AUDIO_ROUTE
+    assert ask("paint a fox and compose a tune for it") == route_for(settings.image_model)
+    assert ask("hello") == ""
+    other = replace(_request(store, "ann", "paint a fox"), image_model="sdxl-turbo")
+    assert one.route(other) == "museforge.images.sdxl-turbo"
+    assert ask("list my artworks") == ""
+    ann = Actor(store.user("web", "ann"))
+    assert store.recent_messages(ann, store.session(ann, Scope.web("ann", "studio")),
+                                 10) == []  # planning ahead wrote nothing
 
 
 def test_no_worker_for_music_is_said(store, settings, front_ends):
