@@ -202,6 +202,8 @@ class JobQueue:
                 job.future.set_exception(exc)
             except BaseException as exc:  # the worker itself dies: report, replace
                 crashed = True
+                with self._lock:  # counted before the job's caller hears of it
+                    self.crashes += 1
                 job.state = "failed"
                 job.future.set_exception(RuntimeError(f"the worker running this job "
                                                       f"crashed ({type(exc).__name__})"))
@@ -214,7 +216,6 @@ class JobQueue:
             if crashed:
                 log.error("worker crashed on job %s; starting a new one", job.id)
                 with self._lock:
-                    self.crashes += 1
                     self._workers.remove(threading.current_thread())
                     if not self._closed:
                         self._spawn()
