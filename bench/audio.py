@@ -3,14 +3,16 @@ work (tokenise, seeded ``generate`` with the same steps and guidance, samples to
 a tiny random-weight MusicGen (tests/models/audio/tiny_musicgen.py), interleaved in
 alternating rounds; the same for Stable Audio Open (museforge's backend against a bare
 ``StableAudioPipeline`` call with the same prompt, seconds, steps, guidance and seeded
-generator, on tests/models/audio/tiny_stable_audio.py); and the numpy tempo change (WSOLA)
+generator, on tests/models/audio/tiny_stable_audio.py), and for ACE-Step (8 steps, on
+tests/models/audio/tiny_ace_step.py); and the numpy tempo change (WSOLA)
 in seconds of audio per second. Prints medians and the ratios (goal: backend ÷ bare ≤
-1.05). With ``--model NAME_OR_PATH`` (e.g. musicgen-small) or ``--stable-audio-model``
-(e.g. stable-audio-open), when its weights are in the hub cache, it times that model
-instead, and on a CUDA machine it says seconds of audio made per second.
+1.05). With ``--model NAME_OR_PATH`` (e.g. musicgen-small), ``--stable-audio-model``
+(e.g. stable-audio-open) or ``--ace-step-model`` (e.g. ace-step), when its weights are in
+the hub cache, it times that model instead, and on a CUDA machine it says seconds of audio
+made per second.
 
     .venv/bin/python bench/audio.py [--seconds 4] [--rounds 5] [--model musicgen-small]
-        [--stable-audio-model stable-audio-open] [--steps 100]
+        [--stable-audio-model stable-audio-open] [--steps 100] [--ace-step-model ace-step]
 """
 
 from __future__ import annotations
@@ -93,6 +95,47 @@ def stable_audio(opts: argparse.Namespace) -> None:
                f"steps, {opts.rounds} rounds", seconds, timings, "bare diffusers")
 
 
+def ace_step(opts: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    from museforge.models.audio.ace_step import AceStepBackend
+    from museforge.models.audio.generation import AudioRequest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if opts.ace_step_model is None:
+            from tiny_ace_step import save_tiny_ace_step
+
+            model_name = str(save_tiny_ace_step(Path(tmp) / "tiny-ace"))
+            label, seconds = "tiny random ACE-Step", 2.0
+        else:
+            model_name, label, seconds = opts.ace_step_model, opts.ace_step_model, opts.seconds
+        steps = 8
+        backend = AceStepBackend(model_name, device=opts.device, steps=steps)
+        pipe = backend._entry().pipeline  # the bare call runs the very same pipeline
+        rate = int(pipe.vae.config.sampling_rate)
+        request = AudioRequest("a happy rock song", seconds, 1)
+        guidance = backend.guidance(pipe, request)
+
+        def ours() -> None:
+            backend.generate(request)
+
+        def bare() -> None:
+            with torch.inference_mode():
+                audio = pipe(request.prompt, audio_duration=seconds, num_inference_steps=steps,
+                             guidance_scale=guidance,
+                             generator=torch.Generator("cpu").manual_seed(request.seed)).audios
+            np.clip(audio[0].float().cpu().numpy().T[:int(seconds * rate)], -1.0, 1.0)
+
+        ours()
+        bare()  # warm both
+        device = backend.plan.device
+        timings = interleaved({"museforge": ours, "bare": bare}, opts.rounds,
+                              device.startswith("cuda"))
+        report(f"{label} on {device} ({backend.plan.dtype}), {seconds:g} s of audio, {steps} "
+               f"steps, {opts.rounds} rounds", seconds, timings, "bare diffusers")
+
+
 def report(title: str, seconds: float, timings: dict[str, list[float]], bare_label: str
            ) -> None:
     mine, theirs = (statistics.median(timings[k]) for k in ("museforge", "bare"))
@@ -110,6 +153,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--model", default=None)
     parser.add_argument("--stable-audio-model", default=None)
+    parser.add_argument("--ace-step-model", default=None)
     parser.add_argument("--steps", type=int, default=None,
                         help="Stable Audio steps (default: 100 on a real model, 20 on the tiny)")
     parser.add_argument("--device", default=None)
@@ -160,6 +204,7 @@ def main() -> None:
                "bare transformers")
 
     stable_audio(opts)
+    ace_step(opts)
 
     from museforge.models.audio.edits import time_stretch
 

@@ -15,6 +15,7 @@ Stable Audio, and models/audio/ace_step.py how to call ACE-Step."""
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -46,6 +47,7 @@ def pipeline_sha256(path: Path) -> str:
     return _hash_files(tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
 
 
+@functools.cache
 def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
