@@ -15,7 +15,8 @@ all (one machine: the assets folder is the shared store).
    user's turns were handed to a worker between the light turn's arrival and its own
    dispatch (in jobs, from the rows; the promise is at most one per worker).
 4. routing: what planning a turn on the front-end (to send it to the workers of its
-   model family) adds to each turn, median over N turns.
+   model family, when the workers serve different families) adds to each turn, median
+   over N turns.
 Each figure is the median of R rounds (1 and 2 workers alternating; fairness: the worst).
 
 PostgreSQL from --database or MUSEFORGE_TEST_DATABASE_URL (a schema of its own is made
@@ -187,8 +188,9 @@ def main() -> None:
               f"{celery_s / local_s:.2f}")
         print(f"a light user's turn behind a heavy user's {args.turns}, 2 workers: "
               f"at worst {jobs_ahead} of the heavy user's turns dispatched before it (at most 2)")
-        print(f"routing: planning a turn on the front-end first adds {route_s * 1000:.1f} ms "
-              f"(median; offline planner), {route_s / celery_s:.1%} of a turn through celery")
+        print(f"routing, workers of different families: planning a turn on the front-end "
+              f"first adds {route_s * 1000:.1f} ms (median; offline planner), "
+              f"{route_s / celery_s:.1%} of a turn through celery")
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -45,7 +45,14 @@ from museforge.assistant.jobs import (
     TurnRunner,
     report_progress,
 )
-from museforge.assistant.routes import ANY_ROUTE, no_worker, turn_route
+from museforge.assistant.routes import (
+    ANY_ROUTE,
+    FAMILIES,
+    family_route,
+    no_worker,
+    route_for,
+    turn_route,
+)
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.config import Settings
 from museforge.storage.assets import ASSET_DIR, AssetStore
@@ -324,8 +331,14 @@ class CeleryTurnQueue:
         calls' families. The worker plans it again when it runs, against the
         conversation as it then is (an earlier turn of the same person may have changed
         what "it" is), so a route that no longer fits costs a model load, never a wrong
-        turn. With the LLM planner this is one more model request per turn."""
+        turn. With the LLM planner this is one more model request per turn, saved when
+        every live worker serves every family (one machine, or identical GPU boxes):
+        the plan would not move the turn, which then goes to the image preset's queue."""
         preset = request.image_model or self.settings.image_model
+        every = {family_route(family, preset) for family in FAMILIES}
+        workers = self.store.live_workers()
+        if workers and all(every <= set(queues) for queues in workers.values()):
+            return route_for(preset)
         # The host's assistant plans for every preset (the planner does not depend on it).
         ahead = replace(request, plan_only=True, image_model=None)
         try:

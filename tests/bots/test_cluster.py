@@ -726,6 +726,29 @@ def test_the_front_end_plans_a_turn_to_route_it(store, settings, front_ends):
                                  10) == []  # planning ahead wrote nothing
 
 
+def test_a_turn_is_not_planned_ahead_when_every_worker_serves_every_family(store, settings):
+    """One machine's workers (or identical GPU boxes) take every turn: planning it on the
+    front-end (with the LLM planner, a model request) would not move it."""
+    planned = []
+
+    def plan(request, progress, cancel):
+        planned.append(request.message)
+        raise AssertionError("planned ahead")
+
+    queue = CeleryTurnQueue(store, settings, plan=plan, dispatch=False)
+    try:
+        _worker(store, settings, "gpu-0")
+        _worker(store, settings, "gpu-1", queues="music,audio,images")
+        assert queue.route(_request(store, "ann", "compose a jig")) == route_for(
+            settings.image_model)
+        assert planned == []
+        _worker(store, settings, "cpu-0", queues="music")
+        assert queue.route(_request(store, "ann", "compose a jig")) == ""  # it plans
+        assert planned == ["compose a jig"]
+    finally:
+        queue.close()
+
+
 def test_no_worker_for_music_is_said(store, settings, front_ends):
     _worker(store, settings, queues="images")
     with pytest.raises(QueueFull) as err:
