@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from museforge.models.audio.loader import AudioFileError, AudioLimits, Clip, load_audio
 from museforge.storage.models import ArtworkInfo, FileIn, VersionInfo
@@ -310,17 +310,39 @@ class GenerateAudioArgs(Args):
     melody_from: ArtworkRef | None = Field(
         default=None, description="A piece (its synthesizer render) or a clip whose melody "
                                   "the recording follows (musicgen-melody).")
+    model: str | None = Field(
+        default=None, max_length=40,
+        description="An audio model the person named, instead of the configured one: "
+                    "musicgen-small, musicgen-medium, musicgen-melody, stable-audio-open, "
+                    "ace-step.")
+
+    @field_validator("model")
+    @classmethod
+    def _a_preset(cls, value: str | None) -> str | None:
+        from museforge.models.audio.generation import AUDIO_PRESETS
+
+        if value is not None and value not in AUDIO_PRESETS:
+            raise ValueError(f"model must be one of {', '.join(AUDIO_PRESETS)}, not {value!r}")
+        return value
 
 
-def audio_generator(ctx: ToolContext, melody: bool = False) -> Any:
-    """The audio model: handed in by the caller (``ctx.services.audio``, or
-    ``audio_melody`` to follow a melody), else the backend its local weights call for
-    (MusicGen, or Stable Audio Open / ACE-Step for a diffusers pipeline folder):
-    ``settings.audio_model`` (a preset, hub id or folder; default musicgen-small), or
-    musicgen-melody when a melody is to be followed. No weights: one sentence, no
-    substitute."""
+def audio_generator(ctx: ToolContext, melody: bool = False, model: str | None = None) -> Any:
+    """The audio model: the preset the person named (``model``), else the one handed in
+    by the caller (``ctx.services.audio``, or ``audio_melody`` to follow a melody), else the
+    backend its local weights call for (MusicGen, or Stable Audio Open / ACE-Step for a
+    diffusers pipeline folder): ``settings.audio_model`` (a preset, hub id or folder;
+    default musicgen-small), or musicgen-melody when a melody is to be followed. No
+    weights: one sentence, no substitute."""
     from museforge.models.audio.generation import DEFAULT_MODEL, AudioModelError, open_generator
 
+    if model is not None:  # named for this call only: the configured model stays
+        try:
+            named = open_generator(model, device=ctx.settings.device)
+        except AudioModelError as exc:
+            raise ToolError(str(exc)) from exc
+        if melody and not getattr(named, "melody", False):
+            raise ToolError(f"{named.label} does not follow a melody; musicgen-melody does.")
+        return named
     handed = ctx.services.audio_melody if melody else ctx.services.audio
     if handed is None and melody:
         plain = ctx.services.audio
@@ -405,7 +427,8 @@ def generate_audio(ctx: ToolContext, args: GenerateAudioArgs) -> ToolResult:
     """Generate an audio clip (real sound, not notes) with the local audio model (MusicGen;
     Stable Audio Open, good at sound effects and textures; or ACE-Step, songs) from a prompt
     (genre, instruments, mood, sounds), 1 to 30 seconds, seeded. negative_prompt: Stable
-    Audio only; steps: Stable Audio and ACE-Step. inspired_by: a picture or piece whose
+    Audio only; steps: Stable Audio and ACE-Step; model: only when the person names one
+    ("with stable audio" is model="stable-audio-open"). inspired_by: a picture or piece whose
     mood, key, tempo and instrument join the prompt. melody_from: a piece or clip whose
     melody the recording follows, e.g. "make a full-band recording of #3" is
     melody_from="#3" (musicgen-melody). The result is a new audio artwork #N."""
@@ -414,7 +437,7 @@ def generate_audio(ctx: ToolContext, args: GenerateAudioArgs) -> ToolResult:
     if not (args.prompt or args.inspired_by or args.melody_from):
         raise ToolError("say what the audio should sound like (a prompt), or give a picture "
                         "or piece to start from")
-    backend = audio_generator(ctx, melody=bool(args.melody_from))
+    backend = audio_generator(ctx, melody=bool(args.melody_from), model=args.model)
     dumped = args.model_dump()
     if dumped["seed"] is None:
         dumped["seed"] = new_seed()

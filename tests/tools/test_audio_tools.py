@@ -503,3 +503,27 @@ def test_generate_audio_with_ace_step(ctx, monkeypatch, tmp_path, tiny_ace_step)
     assert report.identical, report.detail
     with pytest.raises(ToolError, match="ACE-Step 1.5 takes no negative prompt"):
         run(ctx, "generate_audio", prompt="rock", negative_prompt="drums", seconds=1)
+
+
+def test_a_model_the_person_names_is_used_for_that_call_only(ctx, monkeypatch, tmp_path,
+                                                             tiny_stable_audio, tiny_musicgen):
+    from museforge.models.audio.musicgen import MusicgenBackend
+
+    stable_audio_in_hub(tmp_path, tiny_stable_audio, monkeypatch)
+    monkeypatch.delenv("MUSEFORGE_AUDIO_MODEL")
+    ctx.settings = load_settings()
+    ctx.services.audio = MusicgenBackend(str(tiny_musicgen))  # the configured one
+    named = run(ctx, "generate_audio", prompt="rain", seconds=1, seed=2, steps=3,
+                model="stable-audio-open")
+    assert named.artifacts[0].recipe["backend"]["preset"] == "stable-audio-open"
+    assert "Stable Audio Open" in named.message
+    assert replay(ctx, "#1").identical
+    plain = run(ctx, "generate_audio", prompt="rain", seconds=1, seed=2)
+    assert plain.artifacts[0].recipe["backend"]["backend"] == "musicgen"
+    with pytest.raises(ValidationError, match="model must be one of"):
+        run(ctx, "generate_audio", prompt="rain", model="/etc/some/folder")
+    with pytest.raises(ToolError, match="museforge models pull ace-step"):
+        run(ctx, "generate_audio", prompt="rain", model="ace-step")
+    run(ctx, "import_melody", notes="C D E")
+    with pytest.raises(ToolError, match="Stable Audio Open does not follow a melody"):
+        run(ctx, "generate_audio", melody_from="#3", model="stable-audio-open", seconds=1)
