@@ -95,3 +95,15 @@ def test_the_preset_from_the_hub_cache_and_replay(monkeypatch, tmp_path, folder)
     assert isinstance(again, AceStepBackend)
     assert np.array_equal(again.generate(AudioRequest("lofi beat", 1, 2, steps=3)).samples,
                           made.samples)
+
+
+def test_a_turbo_checkpoint_runs_without_guidance(folder, tmp_path):
+    import json
+
+    turbo = Path(shutil.copytree(folder, tmp_path / "turbo"))
+    config = turbo / "transformer" / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "is_turbo": True}))
+    made = AceStepBackend(str(turbo), cache=PipelineCache()).generate(AudioRequest("x", 1, 1))
+    assert made.recipe["guidance"] == 1.0  # distilled: what ran, not the 7.0 asked of base
+    plain = AceStepBackend(str(folder), cache=PipelineCache()).generate(AudioRequest("x", 1, 1))
+    assert not np.array_equal(made.samples, plain.samples)  # no guidance pass ran
