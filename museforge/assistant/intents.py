@@ -219,6 +219,18 @@ def blend_targets(text: str, found: list[Target], ctx: PlanContext) -> list[Plan
             [b for b in ctx.recent if b.kind == kind]
         two = re.search(r"\b(?:both|two)\b", low)
         refs = [Target(f"#{b.number}", b.kind, (0, 0)) for b in pool][-2 if two else -4:]
+    tunes = [t for t in refs if t.kind == "music"]
+    if (len({t.kind for t in refs}) > 1 or len(tunes) == len(refs) == 1) and (
+            kind_named(low) == "music" or re.search(r"\b(?:morph|interpolate|crossfade)\b", low)):
+        # "morph the dungeon loop into the boss theme": the pieces, not a picture whose
+        # title shares a word
+        if len(tunes) == 1 and re.search(r"\b(?:the\s+)?(?:new|latest|last|other)\s+one\b|\bit\b",
+                                         low):
+            latest = next((b for b in reversed(ctx.recent) if b.kind == "music"
+                           and f"#{b.number}" != tunes[0].ref), None)
+            if latest is not None:
+                tunes.append(Target(f"#{latest.number}", "music", (len(low), len(low))))
+        refs = tunes if len(tunes) >= 2 else refs
     if len(refs) < 2:
         return []
     kinds = {t.kind for t in refs}

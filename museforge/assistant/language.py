@@ -80,7 +80,7 @@ def times(text: str) -> int:
 # -- splitting a message into requests -------------------------------------------------
 
 _SEQ = re.compile(
-    r"\s*(?:;|\.\s+|,\s*plus\b|,?\s*\band\s+then\b|,?\s*\bthen\b|,?\s*\bafter\s+that\b|"
+    r"\s*(?:;|\.\s+|,\s*plus\b|,?\s*\band\s+then\b|,?\s*\bthen\b(?!\s*:)|,?\s*\bafter\s+that\b|"
     r",?\s*\bafterwards\b|,?\s*\band\s+also\b|,\s*also\b)\s*",
     re.I,
 )

@@ -93,6 +93,9 @@ KEEP_RULE = 0.03  # the model gives the rules' intent at least this much: keep t
 _REFUSALS = [
     (re.compile(r"\b(?:3\s*-?\s*d|three[\s-]dimensional)\b(?!\s+(?:style|look|effect|"
                 r"render(?:ing)?\s+style))|\b(?:stl|obj|fbx|glb|gltf)\s+(?:file|model)|"
+                r"\b(?:made|make|turn|turned)\s+(?:it\s+|them\s+)?into\s+(?:an?\s+)?(?:sculpture|statue|"
+                r"figurine|3d\s+model)s?\b(?!\s+(?:style|look))|\b(?:turn|spin|rotate)\s+(?:it\s+|them\s+)?"
+                r"around\s+on\s+(?:the\s+)?screen\b|"
                 r"\bmesh\b|\bprintable\s+model", re.I),
      "I can't make 3D models; I can paint a picture of it (try “a picture of …, 3D "
      "render style”)."),
@@ -136,6 +139,8 @@ _REFUSALS = [
      "piano-roll PNG (`museforge export` gives them all), and a score as ABC or MusicXML "
      "(“export #2 as MusicXML” opens in MuseScore, which prints it)."),
 ]
+_AUDIO_MODEL = re.compile(r"\b(?:stable[\s-]*audio|ace[\s-]*step|musicgen|audio|recording|"
+                          r"sound\s+effect)\b", re.I)
 _REFUSE_ASKS = re.compile(
     r"\b(?:make|create|generate|render|turn|convert|export|save|give|send|produce|build|"
     r"animate|sing|write|add|compose|design|model|print|output|can|could|as|into|in|to|"
@@ -181,6 +186,8 @@ class OfflinePlanner:
                 given, context, lambda words, after: self.plan(words, after).calls))
         titles = [w for b in context.recent for w in re.findall(r"[a-z]+", b.title.lower())]
         message = spelling.normalise(message, titles)
+        message = re.sub(r"\bright\s+(?=(?:the\s+|a\s+|some\s+)?(?:words?|text|name|title|caption|"
+                         r"message|letters|date)\b)", "write ", message, flags=re.I)  # homophone
         message = corrections.take_back(message)  # "on guitar, no wait, piano": on piano
         message = language.comparatives(message)  # "more moody" is "moodier"
         message = language.spelled_values(message)  # "seed twelve" is "seed 12"
@@ -345,8 +352,16 @@ class OfflinePlanner:
                 previous = request
                 continue
             if decision.calls:
-                if decision.weak and decision.calls[0].name in _CREATE \
-                        and not _DESCRIBES.match(_POLITE.sub("", request)):
+                if (decision.weak or len(pieces) > 1 and _STATEMENT.match(request)) \
+                        and decision.calls[0].name in _CREATE \
+                        and not _DESCRIBES.match(_POLITE.sub("", request)) or (
+                            decision.weak and decision.calls[0].name == "edit_image"
+                            and not _EDIT_WORDS.search(request)
+                            and not re.match(r"^\s*(?:[^,:]{1,40}[,:]\s*)?"
+                                             r"(?:(?:please|pls|now|and|then|so|ok|okay)\s+)*"
+                                             r"(?:make|turn|change|let|have|can|could|would)\b",
+                                             _POLITE.sub("", request), re.I)):
+                    # a catch-all reading: "the fox pic could go on my cafe wall" is no edit
                     chatter.append((len(calls), len(decision.calls)))
                 calls.extend(decision.calls)
                 origin.update((id(c), request) for c in decision.calls)
@@ -383,10 +398,25 @@ class OfflinePlanner:
                 subject = next((c for c in calls if id(c) in gone and c.name == call.name), None)
                 if subject is not None:
                     call.args["prompt"] = subject.args.get("prompt", "")
+            chatted_about = [str(c.args.get("artwork")) for c in calls if id(c) in gone
+                             and c.name == "edit_image"
+                             and str(c.args.get("artwork")) not in _PRONOUNS]
             for start, n in reversed(chatter):
                 del calls[start:start + n]
+            if len(set(chatted_about)) == 1:  # "the fox pic could go on my wall, crop it square"
+                for call in calls:
+                    if call.args.get("artwork") in _PRONOUNS:
+                        call.args["artwork"] = chatted_about[0]
         calls = _purpose_apart(calls, origin, message)
+        _same_subject(calls, before)
         calls = _dedupe(calls, before)
+        calls = [c for i, c in enumerate(calls) if not (
+            i + 1 < len(calls) and calls[i + 1].name == "undo" and c.name in _TOOL_KIND
+            and (c.args.get("artwork") == calls[i + 1].args.get("artwork") or {
+                c.args.get("artwork"), calls[i + 1].args.get("artwork")} <= set(_PRONOUNS))
+            and id(c) in origin and not self._starts_request(origin[id(c)]))]
+        # "I preferred it before the sky change, take that back": the words about the sky
+        # say what to take back; an edit undone in the same breath was never asked for
         if not calls and not said and context.recent and (_DISSATISFIED.match(message) or (
                 _JUDGED.match(message) and re.search(
                     r"\b(?:not|n'?t|too|bad|wrong|ugly|weird|off|creepy|scary|strange|odd|"
@@ -396,6 +426,13 @@ class OfflinePlanner:
             return Plan(reply=prompts.capabilities(), answer="chat")
         if not calls and not said and not unknown and chatted:
             return Plan(reply=prompts.GREETING, answer="chat")
+        if not calls and not said and "?" in message and _ASKING.search(
+                _HELLO.sub("", message).strip()):  # "can we use the music commercially?"
+            return Plan(reply=prompts.unanswered(message), answer="chat")
+        if not calls and not said and re.match(r"\s*(?:thanks|thank\s+you|thx|ty|cheers|great|"
+                                               r"perfect|lovely|brilliant|wonderful)\b", message,
+                                               re.I):
+            return Plan(reply=prompts.GREETING, answer="chat")  # "thanks, she'll be thrilled"
         if not calls and not said:
             return Plan(reply=prompts.not_understood(message), answer="unknown")
         if unknown:
@@ -566,6 +603,23 @@ class OfflinePlanner:
                     images._generate)(said_again, context)
             if made:
                 return Decision(calls=made)
+        bare_text = _POLITE.sub("", text).strip(" .!")
+        subject = _NEW_SUBJECT.match(bare_text) or _NEXT_PIECE.match(bare_text)
+        if subject and not found:
+            # "A different subject then: the Venice canals at dawn", "boss theme next, 170 bpm"
+            said_new = subject.group(1) if subject.re is _NEW_SUBJECT else \
+                re.sub(r"\s+next\b", "", bare_text, count=1, flags=re.I)
+            made = (music._compose if naming.music_words(said_new) else images._generate)(
+                said_new, context)
+            if made:
+                return Decision(calls=made)
+        restyled = _SAME_AS.match(_POLITE.sub("", text).strip(" .!"))
+        if restyled and images._style_of(restyled.group(2))[0]:
+            # "now the same still life as a pencil sketch": a new picture of it in that style
+            made = images._generate(f"the same {restyled.group(1)} {restyled.group(2)}", context)
+            if made:
+                _same_subject(made, context)
+                return Decision(calls=made)
         again = _again_but(text, local) if not found or found[0].kind == "image" else []
         if again:  # "same but seed 13 and 14", "again but negative prompt: people"
             return Decision(calls=again)
@@ -686,8 +740,9 @@ class OfflinePlanner:
                 if make == "generate_image":
                     made[0].args["count"] = max(1, min(4, int(n)))
                 return Decision(calls=made)
-        if chosen == "edit" and not calls and not context.recent and not _REFERS.search(text) \
-                and not re.search(r"\b(?:the|my|your|our)\b", text, re.I):
+        if chosen in ("edit", "inpaint_image", "add_text") and not calls and not context.recent \
+                and not _REFERS.search(text) and (chosen != "edit" or not re.search(
+                    r"\b(?:the|my|your|our)\b", text, re.I)):
             # nothing exists yet and nothing is named: "fox", "a slow one on the harp" can
             # only be something new
             chosen = "compose_music" if naming.music_words(text) else "generate_image"
@@ -730,7 +785,7 @@ class OfflinePlanner:
             fallback = _fallback(text, said, local, found, pred)
             if fallback:
                 fallback = _aspect_only(_retarget(fallback, found, context, text), text, local)
-                return Decision(calls=fallback, weak=fallback[0].name in _CREATE)
+                return Decision(calls=fallback, weak=fallback[0].name in (*_CREATE, "edit_image"))
             return Decision(question=_question(pred, context) if pred else None)
         if chosen == "generate_image" and naming.music_words(text) \
                 and not re.search(r"\b" + naming.IMAGE_NOUN + r"s?\b", text, re.I):
@@ -941,9 +996,12 @@ _NEW_PIECE = re.compile(
     r"shant(?:y|ies)|soundtracks?)|(pictures?|paintings?|drawings?|"
     r"images?|photos?|portraits?|posters?|sketches|watercolou?rs?|illustrations?))\b", re.I)
 # "Now I want new one, a polka, in G", "Track: synth, 100bpm": a new piece said up front
-_NEW_ONE = re.compile(r"^(?:(?:now|ok(?:ay)?|so|and|then)[\s,]+)*(?:(?:i\s+want|i'?d\s+like|"
-                      r"give\s+me|let'?s\s+(?:do|have)|can\s+i\s+have)\s+)?(?:a\s+)?"
-                      r"(?:new|fresh|different)\s+one\s*[,:-]?\s*", re.I)
+_NEW_ONE = re.compile(r"^(?:(?:now|ok(?:ay)?|so|and|then|np|cool)[\s,.]+)*(?:(?:i\s+(?:also\s+)?"
+                      r"(?:want|need)|i'?d\s+(?:also\s+)?like|give\s+me|let'?s\s+(?:do|have)|"
+                      r"can\s+i\s+have|we\s+(?:also\s+)?need)\s+)?(?:(?:a\s+)?(?:new|fresh|different)\s+"
+                      r"one\s*[,:-]?\s*|"
+                      r"(?=(?:a|an|another)\s)|(?:a\s+)?different\s+subject(?:\s+then)?\s*[,:-]\s*)",
+                      re.I)
 _LABEL_PIECE = re.compile(r"^\s*(track|tune|song|jingle|beat|loop|theme|intro|outro|melody)"
                           r"\s*[:.,-]\s*\S", re.I)
 _LINKED = re.compile(r"\b(?:inspired\s+by|based\s+on|to\s+go\s+with|that\s+(?:fits|matches|suits)|"
@@ -954,7 +1012,8 @@ _SPECIFIC = ("upscale_image", "reframe_image", "inpaint_image", "add_text", "var
              "continue_music", "blend", "undo", "redo", "revert", "show_versions",
              "list_artworks")
 _BLEND_WORDS = re.compile(r"\b(?:gradually\s+turn|go\s+from|smoothly|→|->)|"
-                          r"\b(?:blend|mix|combine|merge|fuse|morph|interpolate|crossfade|"
+                          r"\b(?<!that\s)(?<!the\s)(?<!this\s)(?<!my\s)(?:blend|mix|combine|merge|"
+                          r"fuse|morph|interpolate|crossfade|"
                           r"mash\s*up|transition|double\s+exposure|as\s+one\s+picture)\b|\s\+\s|"
                           r"\b(?:put|bring|join)\s+(?:\w+\s+){0,3}?together\b|"
                           r"\b(?:make|turn|combine|put)\s+(?:them|the\s+two|both)\s+(?:\w+\s+)?"
@@ -1004,6 +1063,8 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
         if fixes:
             return [PlannedCall("adjust_image", {"artwork": "it", **fixes})]
         if found and found[0].kind == "image" and len(said.split()) >= 3:
+            if pred is not None and pred.p >= ASK and pred.label in _HISTORY:
+                return []  # the model reads something else ("…at v2, restore that"): ask
             # "the whale should be jumping out of the water": a change in words
             return [PlannedCall("edit_image", {"artwork": "it", "instruction": said})]
     if kind == "music" or (found and found[0].kind == "music"):
@@ -1050,6 +1111,16 @@ def _retarget(calls: list[PlannedCall], found: list[naming.Target], context: Pla
               text: str) -> list[PlannedCall]:
     """Calls about "it" are about the artwork the request named; "make them all black and
     white" after a batch is about each of them."""
+    counted = re.search(r"\b(?:all|each\s+of|every\s+one\s+of|the\s+last)\s+(?:the\s+)?"
+                        r"(two|three|four|2|3|4)\b", text, re.I)
+    if not found and counted and len(calls) == 1 and calls[0].args.get("artwork") in _PRONOUNS:
+        # "black and white on all three": each of the last three of that kind
+        kind = _TOOL_KIND.get(calls[0].name)
+        n = int(language.to_number(counted.group(1)) or 0)
+        pool = [b for b in context.recent if b.kind == kind][-n:]
+        if kind and len(pool) == n:
+            return [PlannedCall(calls[0].name, {**calls[0].args, "artwork": f"#{b.number}"})
+                    for b in pool]
     if not found and len(context.focus) > 1 and _ALL.search(text):
         for call in calls:
             if call.args.get("artwork") in _PRONOUNS:
@@ -1098,7 +1169,7 @@ _HOW_TO = re.compile(
     r"how\s+(?:do|does)\s+(?:the\s+)?\w+\s+work\b|what\s+does\s+.{1,30}\s+mean\b|"
     r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b|"
     r"what\s+(?:else\s+)?can\s+you\s+(?:actually\s+|really\s+|even\s+)?do\b|"
-    r"(?:is|was|are)\s+(?:it|this|that|they)\s+(?:in\s+)?(?:a\s+)?(?:major|minor|in\s+[a-g]\b|"
+    r"(?:is|was|are)\s+(?:it|this|that|they)(?:\s+one)?\s+(?:in\s+)?(?:a\s+)?(?:major|minor|in\s+[a-g]\b|"
     r"\w+\s+time|fast|slow|long|finished|done|ready|yours|real|original)\b.*\?\s*$|"
     r"did\s+you\s+(?:make|draw|paint|compose|write|do|create)\b|what\s+key\b|"
     r"what(?:'s|\s+is)\s+the\s+(?:key|tempo|bpm|time\s+signature|meter|size|resolution)\b|"
@@ -1114,7 +1185,7 @@ _HELLO = re.compile(
     r"^(?:(?:hi|hello|hey|hiya|yo|morning|good\s+(?:morning|evening|afternoon)|ok(?:ay)?|so|"
     r"quick\s+question|out\s+of\s+curiosity|just\s+wondering|before\s+i\s+start|one\s+more\s+thing|"
     r"oh|also|btw|by\s+the\s+way|there|quick\s+one|haha+|ha|lol|perfect|lovely|great|cool|nice|"
-    r"thanks|thank\s+you|wow|ooh+|and|sorry|one\s+question|question|curious|"
+    r"thanks|thank\s+you|wow|ooh+|and|sorry|one\s+question|question|curious|wait|hang\s+on|um+|"
     r"(?:and\s+)?if\s+(?:i|we)\s+(?:like|love|want|pick|choose)\s+(?:one|it|that|them)\b,?)"
     r"\b[\s,!.:-]*)+", re.I)
 _VAGUE = set("make it look feel better good nicer nice different interesting prettier awesome "
@@ -1200,7 +1271,8 @@ _OPINION = re.compile(
     r"(?:(?:so|very|really|super|pretty|kinda|quite|honestly|actually|just|the|a|an|my|most|"
     r"totally|absolutely)\s+)*" + _PRAISE + r"\b[\w\s,!.']*"
     # "I like #2 the most", "I prefer the third", "i have nothing yet", "I teach year 3"
-    r"|i(?:'m|\s+am)?\s+(?:really\s+|actually\s+|kinda\s+|totally\s+)?(?:like|love|prefer|think|"
+    r"|i(?:'m|\s+am)?\s+(?:really\s+|actually\s+|kinda\s+|totally\s+)?(?:like|love|prefer|"
+    r"preferred|liked|loved|think|"
     r"have(?:n'?t|\s+not)?|had|didn'?t|did\s+not|teach|run|own|work|host|forgot|see|get\s+it)"
     r"\b(?!.*\b(?:you\s+to|to\s+(?:see|have|get|hear|make)|a\s+(?:picture|song|tune|painting|"
     r"piece|image)\b))[^?]*"
@@ -1699,7 +1771,8 @@ _REPORTED = re.compile(
     r"^(?:(?:and|so|now|ok|okay|oh)[\s,]+)*(?:he|she|they|my\s+(?:\w+\s+)?(?:son|daughter|"
     r"grandson|granddaughter|kids?|child|children|wife|husband|partner|friend|boss|client|"
     r"teacher|mum|mom|dad|sister|brother|niece|nephew|students?|class))\s+(?:says|said|asks|"
-    r"asked|wants\s+to\s+know|wonders|is\s+asking|keeps\s+asking|(?:now\s+)?(?:wants|would\s+like|"
+    r"asked|wants\s+to\s+know|wanted\s+to\s+know|wonders|(?:also\s+)?wondered|is\s+asking|"
+    r"keeps\s+asking|(?:now\s+)?(?:wants|would\s+like|"
     r"'d\s+like)(?:\s+to\s+(?:see|have))?(?=\s+(?:a|an|some|the|it|him|her|them|to|another|"
     r"one|two|three)\b))\s*[,:]?\s*(?:that\s+)?"
     r"(?:(if|whether)\s+(it|he|she|they|you)\s+(can|could|will|would)\s+)?(?=\w)", re.I)
@@ -1732,6 +1805,11 @@ def _wanting(request: str) -> str:
     request = _AWW.sub("", request)  # "aww can he have a bow tie"
     request = re.sub(r"^\s*(?:ngl|tbh|imo|imho|fr|lowkey|honestly|not\s+gonna\s+lie)\b[\s,:-]*", "",
                      request, flags=re.I)
+    series = re.match(r"^((?:[\w'-]+\s+\d+|next\s+(?:frame|page|panel|card|scene))\s*[:,-]\s*)?"
+                      r"(?:and\s+|now\s+|then\s+)?the\s+same\s+([\w'-]+(?:\s+[\w'-]+)?\s+\w+ing\b.*)$",
+                      request.strip(), re.I)
+    if series:  # "frame 2: the same detective walking into a bar": the next picture of it
+        return f"a picture of the same {series.group(2)}"
     for_whom = _MAKE_HIM_A.match(request.strip())
     if for_whom:  # "make him a theme song, something epic": one for him
         return (f"{for_whom.group(1)} {for_whom.group(3)}{for_whom.group(4)} for "
@@ -1778,7 +1856,8 @@ _STEPS_ONLY = re.compile(r"^(?:in\s+|over\s+|with\s+)?(" + language.NUMBER_PATTE
 # "what would that sound like as music?", "what would #2 look like as a painting? oil"
 _WOULD_BE_LIKE = re.compile(
     r"^(?:(?:so|and|ok|okay|now|lovely|nice|great|wow|hmm)[\s,.!]+)*(?:i\s+wonder\s+)?"
-    r"what\s+(?:would|does|might|could)\s+(that|this|it|#\s*\d+|the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+"
+    r"what\s+(?:would|does|might|could)\s+(that|this|it|#\s*\d+|(?:the|that|this|my)\s+[\w'-]+"
+    r"(?:\s+[\w'-]+)?)\s+"
     r"(sound|look)\s+like(?:\s+(?:as|in)\s+(?:a\s+|an\s+)?(music|song|tune|piece(?:\s+of\s+"
     r"music)?|melody|picture|painting|image|drawing|illustration))?\s*[?.!]*\s*", re.I)
 _SAME_BUT = re.compile(
@@ -1955,6 +2034,38 @@ _MORE_THAN_ONE = re.compile(r"\b(?:another|also|second|too|as\s+well|both|two\s+
                             r"each|separate|different)\b", re.I)
 
 
+_NEW_SUBJECT = re.compile(r"^(?:.*?\b)?(?:a\s+)?(?:different|new|another|fresh)\s+"
+                          r"(?:subject|idea|one)(?:\s+then)?\s*[:-]\s*(\S.+)$", re.I)
+_NEXT_PIECE = re.compile(r"^(?:(?:ok|okay|np|now|and|cool)[\s,.]+)*(?:the\s+|a\s+|an\s+)?"
+                         r"(?:[\w'-]+\s+){0,2}"
+                         r"(?:theme|tune|track|song|loop|piece|jingle|cue|intro|outro|melody|"
+                         r"picture|image|drawing|poster|frame|page|panel|card)\s+next\b", re.I)
+_SAME_AS = re.compile(r"^(?:(?:now|and|then|ok(?:ay)?|so)[\s,]+)*(?:the\s+)?same\s+"
+                      r"([\w'-]+(?:\s+[\w'-]+)?)\s+((?:as|in)\s+(?:a\s+|an\s+)?.+)$", re.I)
+_SAME_AGAIN = re.compile(r"^\s*(?:again|once\s+more|(?:it|that|this)\s+again|"
+                         r"same\s+(?:again|thing|one)|the\s+same(?:\s+([\w'-]+(?:\s+[\w'-]+)?))?)\s*$",
+                         re.I)
+
+
+def _same_subject(calls: list[PlannedCall], context: PlanContext) -> None:
+    """"and again in pixel art", "now the same still life as a pencil sketch", "again, seed
+    1234, four options": a new picture of what the last one showed, in the words it was
+    painted from."""
+    for call in calls:
+        if call.name != "generate_image":
+            continue
+        m = _SAME_AGAIN.match(str(call.args.get("prompt", "")))
+        if not m:
+            continue
+        pictures = [b for b in [*context.focus, *reversed(context.recent)] if b.kind == "image"]
+        words = (m.group(1) or "").lower().split()
+        named = [b for b in pictures if words and all(w.rstrip("s") in b.title.lower()
+                                                         for w in words)]
+        source = (named or pictures)[:1]
+        if source:
+            call.args["prompt"] = source[0].title
+
+
 def _purpose_apart(calls: list[PlannedCall], origin: dict[int, str],
                    message: str) -> list[PlannedCall]:
     """New artworks of one kind from different pieces of one message that does not list
@@ -1991,6 +2102,10 @@ def _purpose_apart(calls: list[PlannedCall], origin: dict[int, str],
     return calls
 
 
+# "this page is a night scene", "the poster is for a bake sale": telling what something is
+_STATEMENT = re.compile(r"^\s*(?:this|that|it|its|it'?s|the\s+[\w'-]+)(?:\s+[\w'-]+)?\s+"
+                        r"(?:is|was|'s|will\s+be|are)\s+(?:a|an|the|for|about|set|going|meant|"
+                        r"supposed)\b", re.I)
 _NO_THING = re.compile(r"^(?:and\s+|but\s+)?(?:no|without(?:\s+any)?|with\s+no)\s+((?!(?:wait|way|"
                        r"thanks|problem|worries|idea|need|more|longer|not)\b)[a-z][\w'-]*"
                        r"(?:\s+[a-z][\w'-]*)?)(?:\s+(?:please|pls|thanks))?$", re.I)
@@ -2027,6 +2142,8 @@ def _refusal(text: str, pred: Prediction | None) -> str | None:
     for pattern, sentence in _REFUSALS:
         if not pattern.search(text):
             continue
+        if sentence.startswith("I can't make videos") and _AUDIO_MODEL.search(text):
+            continue  # "a 10 second clip of rain, stable audio" is a recording
         if pred is not None and pred.label in _CREATE and pred.p >= 0.6 \
                 and pred.p_of("refuse") < 0.1:
             return None

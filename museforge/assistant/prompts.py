@@ -64,6 +64,13 @@ def elsewhere(message: str, alone: bool = True) -> str:
             "music.\n" + capabilities())
 
 
+def unanswered(message: str) -> str:
+    """A question the offline planner has no answer for: said honestly, with what it does."""
+    short = message if len(message) <= 80 else message[:77] + "..."
+    return (f"I can't answer “{short}” myself (the built-in planner only plans requests; "
+            "an LLM endpoint, MUSEFORGE_LLM_BASE_URL, can chat).\n" + capabilities())
+
+
 def not_understood(message: str) -> str:
     short = message if len(message) <= 80 else message[:77] + "..."
     return f"I didn't understand “{short}”.\n" + capabilities()

@@ -21,6 +21,16 @@ def edit(**kw: Any) -> list[Call]:
 
 PHRASINGS: list[tuple[str, list[Call]]] = [
     ("trim it to 8 seconds", edit(trim=[0.0, 8.0])),
+    ("a 10 second clip of rain, stable audio",
+     [("generate_audio", {"prompt": "rain", "seconds": 10.0, "model": "stable-audio-open"})]),
+    ("use stable audio: thunderstorm at night, 15 s",
+     [("generate_audio", {"prompt": "thunderstorm at night", "seconds": 15.0,
+                          "model": "stable-audio-open"})]),
+    ("a 5 second recording of a busy street, without car horns",
+     [("generate_audio", {"prompt": "a busy street", "seconds": 5.0,
+                          "negative_prompt": "car horns"})]),
+    ("make a lofi song with ace-step, 20 seconds",
+     [("generate_audio", {"prompt": "a lofi song", "seconds": 20.0, "model": "ace-step"})]),
     ("keep only the first 4 seconds", edit(trim=[0.0, 4.0])),
     ("cut the first 2 seconds", edit(trim=[2.0, 0.0])),
     ("trim from 3 to 9 seconds", edit(trim=[3.0, 9.0])),

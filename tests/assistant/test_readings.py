@@ -330,3 +330,75 @@ def test_the_thing_named_in_an_edit_stays_in_its_instruction(me, chat, assistant
     paint("a heron by a pond")
     result, calls = plan(assistant, me, chat, "remove the heron")
     assert calls == [("edit_image", {"artwork": "#1", "instruction": "remove the heron"})]
+
+
+# -- session 23: readings of whole messages ----------------------------------------------
+
+
+def test_a_remark_naming_a_picture_leads_the_request_after_it(me, chat, assistant, paint):
+    paint("a kingfisher on a branch")
+    paint("a tram in the rain")
+    result, calls = plan(assistant, me, chat,
+                         "the kingfisher would look great in the hall, crop it square")
+    assert calls == [("reframe_image", {"artwork": "#1", "aspect": "1:1"})], result.reply
+
+
+def test_an_edit_taken_back_in_the_same_breath_is_only_the_undo(me, chat, assistant, paint):
+    paint("a tram in the rain", versions=2)
+    result, calls = plan(assistant, me, chat,
+                         "hmm, I liked it more before the colour change, take that back")
+    assert [name for name, _ in calls] == ["undo"], result.reply
+    result, calls = plan(assistant, me, chat, "make it warmer, then undo")
+    assert [name for name, _ in calls] == ["adjust_image", "undo"]  # asked for both
+
+
+@pytest.mark.parametrize(("message", "style"), [
+    ("now the same tram as a watercolour", "watercolor"),
+    ("and again in pixel art", "pixel art"),
+])
+def test_the_same_subject_again_is_a_new_picture_of_it(me, chat, assistant, paint, message,
+                                                       style):
+    paint("a tram in the rain")
+    result, calls = plan(assistant, me, chat, message)
+    assert [name for name, _ in calls] == ["generate_image"], result.reply
+    assert calls[0][1]["prompt"] == "a tram in the rain"
+    assert calls[0][1]["style"] == style
+
+
+def test_a_new_subject_after_a_colon_is_a_new_picture(me, chat, assistant, paint):
+    paint("a tram in the rain")
+    result, calls = plan(assistant, me, chat, "oops. a different subject then: a kite over "
+                         "the dunes, in oil")
+    assert [name for name, _ in calls] == ["generate_image"], result.reply
+    assert "kite" in calls[0][1]["prompt"] and calls[0][1]["style"] == "oil"
+
+
+def test_morphing_into_the_new_one_is_music_when_the_piece_is(me, chat, assistant, paint):
+    paint("a kingfisher on a branch")
+    paint("a brisk reel", kind="music")
+    paint("a slow air", kind="music")
+    result, calls = plan(assistant, me, chat, "morph the reel into the new one, 5 steps")
+    assert calls == [("interpolate_music", {"artwork_a": "#2", "artwork_b": "#3",
+                                            "steps": 5})], result.reply
+
+
+@pytest.mark.parametrize("message", ["can I sell prints of these?",
+                                     "haha lovely. is that one in a minor key?",
+                                     "thanks, she'll be over the moon"])
+def test_a_question_or_thanks_with_nothing_to_do_is_answered(me, chat, assistant, paint,
+                                                             message):
+    paint("a tram in the rain")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [] and result.answer == "chat", result.reply
+
+
+def test_a_thing_in_a_corner_is_added_there_and_all_three_is_each(me, chat, assistant,
+                                                                   paint, remember):
+    for title in ("a tram", "a bus", "a ferry"):
+        paint(title)
+    remember([3])
+    result, calls = plan(assistant, me, chat, "a little moon in the top left corner")
+    assert calls == [("inpaint_image", {"artwork": "#3", "region": "top left",
+                                        "prompt": "a little moon"})], result.reply
+    result, calls = plan(assistant, me, chat, "sepia on all three")
+    assert [c[1]["artwork"] for c in calls] == ["#1", "#2", "#3"], result.reply

@@ -21,13 +21,25 @@ I = re.IGNORECASE  # noqa: E741
 _AUDIO_WORDS = (r"audio(?:\s+(?:clip|track|version|recording|file))?|recordings?|sound\s+effects?|"
                 r"sfx|sound\s+clips?|soundscapes?|ambien(?:ce|t\s+sounds?)|field\s+recording|"
                 r"foley|full[\s-]band\s+(?:recording|version|track)|real\s+(?:band|instruments|"
-                r"orchestra)\s+(?:recording|version)|produced\s+(?:track|version)|musicgen")
+                r"orchestra)\s+(?:recording|version)|produced\s+(?:track|version)|musicgen|"
+                r"stable[\s-]*audio(?:[\s-]*open)?|ace[\s-]*step")
+# An audio model named in the request, for that clip only ("..., with stable audio").
+_MODELS = [(re.compile(r"[,\s]*\b(?:(?:with|using|on|in|via|use)\s+)?stable[\s-]*audio"
+                       r"(?:[\s-]*open)?\b\s*:?", I), "stable-audio-open"),
+           (re.compile(r"[,\s]*\b(?:(?:with|using|on|in|via|use)\s+)?ace[\s-]*step\b\s*:?", I),
+            "ace-step"),
+           (re.compile(r"[,\s]*\b(?:(?:with|using|on|in|via|use)\s+)?musicgen(?:[\s-]*(small|medium|"
+                       r"melody))?\b\s*:?", I), "musicgen")]
+_WITHOUT = re.compile(r"[,\s]*\b(?:without(?:\s+any)?|with\s+no|no)\s+([a-z][\w'-]*"
+                      r"(?:\s+[a-z][\w'-]*)?)(?=\s*(?:[,.;]|$))", I)
 _SECONDS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:-\s*)?(?:s|secs?|seconds?)\b|\b(?:half\s+a|a)\s+"
                       r"minute\b|\b(\d+(?:\.\d+)?)\s*(?:-\s*)?(?:m|mins?|minutes?)\b", I)
 _GENERATE = re.compile(
     r"\b(?:make|generate|create|give|produce|record|render|do|want|need|like|get|have)\b[^.;]*?"
     r"\b(?:" + _AUDIO_WORDS + r")\b|^(?:an?\s+)?(?:\d+[\s-]*(?:s|sec|second)s?\s+)?(?:" +
-    _AUDIO_WORDS + r")\b|\bfull[\s-]band\b|\b(?:record|produce)\s+(?:it|#\s*\d+|the\s+\w+)\b", I)
+    _AUDIO_WORDS + r")\b|\bfull[\s-]band\b|\b(?:record|produce)\s+(?:it|#\s*\d+|the\s+\w+)\b|"
+    r"\bstable[\s-]*audio\b|\bace[\s-]*step\b|\b\d+(?:\.\d+)?\s*(?:-\s*)?(?:s|secs?|seconds?)\s+"
+    r"(?:sound|sounds|clip|noise)\s+of\b", I)
 _AN_EDIT_OF_FEEL = re.compile(r"\b(?:make|have)\s+(?:it|#\s*\d+|the\s+\w+)\s+(?:sound|feel|play)",
                               I)
 
@@ -70,6 +82,22 @@ def _generate_audio(text: str, context: PlanContext) -> list[PlannedCall]:
     seconds = _seconds(text)
     if seconds is not None:
         args["seconds"] = max(1.0, min(30.0, seconds))
+    for pattern, preset in _MODELS:  # "..., with stable audio": that model for this clip
+        m = pattern.search(text)
+        if m:
+            size = m.group(1) if preset == "musicgen" else None
+            args["model"] = f"musicgen-{(size or 'small').lower()}" if preset == "musicgen" \
+                else preset
+            text = text[: m.start()] + " " + text[m.end():]
+            break
+    steps = re.search(r"\b(\d{1,4})\s+steps\b", text, I)
+    if steps:
+        args["steps"] = max(1, min(250, int(steps.group(1))))
+        text = text[: steps.start()] + " " + text[steps.end():]
+    left_out = [m.group(1) for m in _WITHOUT.finditer(text)]
+    if left_out:  # "a busy street, without car horns": what the clip leaves out
+        args["negative_prompt"] = ", ".join(left_out)[:500]
+        text = _WITHOUT.sub(" ", text)
     seed = re.search(r"\bseed\s*(\d{1,10})\b", text, I)
     if seed and int(seed.group(1)) < 2**32:  # a larger one is said back by the tool
         args["seed"] = int(seed.group(1))
@@ -80,7 +108,7 @@ def _generate_audio(text: str, context: PlanContext) -> list[PlannedCall]:
     prompt = re.sub(r"\b(?:of|from|for|following)\s+(?:it|this|that|#\s*\d+(?:\s*v\s*\d+)?)\b",
                     " ", prompt, flags=I)
     prompt = re.sub(r"^\s*(?:an?\s+|some\s+)?(?:audio(?:\s+(?:clip|track|recording|file))?|"
-                    r"recording|sound\s+clip|clip)\s+(?:of|with)\s+|^\s*(?:it|this|that)\s+(?:with|"
+                    r"recording|sound\s+clip|clip|sound)\s+(?:of|with)\s+|^\s*(?:it|this|that)\s+(?:with|"
                     r"on|as)\s+", "", prompt, flags=I)
     prompt = " ".join(prompt.strip(" ,.;:!?").split())
     return [PlannedCall("generate_audio", {"prompt": (prompt or "music")[:500], **args})]

@@ -108,7 +108,8 @@ _REDO = re.compile(
     r"center|centre|colou?rs?|lighting|face|eyes))|re-do|undo\s+(?:the|that|my)\s+undo|bring\s+(?:it|that|the\s+change)\s+back|"
     r"go\s+forward|step\s+forward|put\s+(?:the\s+change|it|that)\s+back(?!\s+(?:the\s+way|as|how|to\s+how))|"
     r"(?:put|bring)\s+back\s+(?:the\s+)?(?:change|edit|what)|"
-    r"(?:change|edit|thing)s?\s+(?:you|i|we)\s+(?:just\s+)?undid)\b",
+    r"(?:change|edit|thing)s?\s+(?:you|i|we)\s+(?:just\s+)?undid|"
+    r"(?:how|the\s+way|as)\s+it\s+was\s+before\s+(?:i|you|we)\s+undid|before\s+(?:the|that|my)\s+undo)\b",
     I)
 _REVERT = re.compile(
     r"\b(revert|go\s+back|return|restore|roll\s*back|back|reset|change\s+it\s+back)\b.*\b("

@@ -371,12 +371,12 @@ def _adjust(text: str, _ctx: PlanContext) -> list[PlannedCall]:
 _REFRAME = re.compile(
     r"\b(\d{2,4}\s*(?:px|pixels?)\s+(?:wide|tall|high|across)|(?:size|dimensions?)\s+(?:to|of)\s+\d|"
     r"(?:width|wide)\s*(?:of\s+|=|:)?\s*\d{3,4}|\d{3,4}\s*(?:px\s+|pixels?\s+)?(?:width|wide)|"
-    r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|show\s+more\s+around|"
+    r"\d{3,4}\s*[x×]\s*\d{3,4}|quarter[\s-]turn|half[\s-]turn|tilt|crop|show\s+(?:me\s+|us\s+)?more\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?around|"
     r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view|(?:to\s+)?be\s+square|rotate|turn\s+(?:it\s+)?(?:\d+|ninety)|flip(?:ped|s)?|mirror(?:ed|s)?|upside\s+down|resize|"
     r"(?:looking|facing|pointing|looks|faces|points)\s+the\s+(?:wrong|other)\s+way|"
     r"face\s+the\s+other\s+way|"
     r"zoom\s*out|zoom\s+back|pull\s+back|extend\s+(?:the\s+)?(?:canvas|frame|picture|image|"
-    r"scene|borders?)|outpaint\w*|widen\s+the\s+(?:view|shot|frame)|show\s+more\s+of|"
+    r"scene|borders?)|outpaint\w*|widen\s+the\s+(?:view|shot|frame)|show\s+(?:me\s+|us\s+)?more\s+of|"
     r"make\s+(?:it|#\d+|this|that)\s+(?:square|wider|widescreen|vertical|portrait|"
     r"landscape)|(?:into|to)\s+(?:a\s+)?(?:square|widescreen|16:9|9:16|4:3|3:2|21:9|1:1))\b",
     I)
@@ -418,7 +418,8 @@ def _reframe(text: str, _ctx: PlanContext) -> list[PlannedCall]:
         unnumbered = re.sub(r"\b\d+\s*(?:°|degrees?|px|pixels?)\b", " ", text)
         ref = language.natural_ref(unnumbered) or "it"
         return [PlannedCall("reframe_image", {"artwork": ref, **args})]
-    if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|show\s+more|"
+    if re.search(r"zoom\s*out|zoom\s+back|pull\s+back|extend|outpaint|widen\s+the|"
+                 r"show\s+(?:me\s+|us\s+)?more|"
                  r"breathing\s+room|more\s+(?:space|room)\s+around|wider\s+view", low):
         m = re.search(r"\b" + NUM + r"\s*(?:x|times)\b|(\d(?:\.\d+)?)x\b", low)
         factor = language.to_number(m.group(1) or m.group(2)) if m else None
@@ -505,8 +506,11 @@ _REGION_WORDS = (r"left\s+half|right\s+half|top\s+half|bottom\s+half|top\s+left(
                  r"left(?:\s+side)?|right(?:\s+side)?")
 _INPAINT = re.compile(
     r"\b(?:replace|repaint|redo|fill|inpaint|change|swap)\s+(?:the\s+)?(?:" + _REGION_WORDS +
-    r")\b|\b(?:put|add|place|paint|draw)\s+.+?\s+(?:in|into|on|at|to)\s+the\s+(?:" +
-    _REGION_WORDS + r")\b|\binpaint", I)
+    r")\b|\b(?:put|add|place|paint|draw|pop|stick|plonk|slip)\s+.+?\s+(?:in|into|on|at|to)\s+the\s+"
+    r"(?:" + _REGION_WORDS + r")\b|\binpaint|"
+    # "a butterfly in the top right corner" with a picture there: put one there
+    r"^(?:a|an|some|two|three|little|tiny)\s+[\w' -]{2,40}?\s+(?:in|on|at|along)\s+the\s+(?:" +
+    _REGION_WORDS + r")(?:\s+(?:corner|side|edge))?\s*[.!]*$", I)
 
 
 def _inpaint(text: str, _ctx: PlanContext) -> list[PlannedCall]:
@@ -517,10 +521,15 @@ def _inpaint(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     if m:
         region, where, prompt = m.group(1), m.group(2), m.group(3)
     else:
-        m = re.search(r"\b(?:put|add|place|paint|draw)\s+(.+?)\s+(?:in|into|on|at|to)\s+the\s+("
+        m = re.search(r"(?:\b(?:put|add|place|paint|draw|pop|stick|plonk|slip)\s+|"
+                      r"^(?=(?:a|an|some|two|three|little|tiny)\s))(.+?)\s+(?:in|into|on|at|to|"
+                      r"along)\s+the\s+("
                       + _REGION_WORDS + r")(?:\s+of\s+(.+))?$", text, I)
         if not m:
             return []
+        if not re.match(r"\s*(?:put|add|place|paint|draw|pop|stick|plonk|slip)\b", text, I) and (
+                _ctx is None or not any(b.kind == "image" for b in _ctx.recent)):
+            return []  # "a butterfly in the top corner" with no picture yet is a new one
         prompt, region, where = m.group(1), m.group(2), m.group(3)
     region = re.sub(r"\s+(?:corner|side)$", "", region.lower()).replace("centre", "center")
     ref = language.natural_ref(where) if where else None
