@@ -38,12 +38,15 @@ def upgrade() -> None:
 
     op.create_table('turn_workers',
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('route', sa.Text(), nullable=False),
+    sa.Column('route', sa.String(length=120), nullable=False),
     sa.Column('slots', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_turn_workers'))
     )
+    with op.batch_alter_table('turn_workers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_turn_workers_route'), ['route'], unique=False)
+
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('job_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_messages_job_id'), ['job_id'], unique=False)
@@ -53,6 +56,8 @@ def downgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_job_id'))
         batch_op.drop_column('job_id')
+    with op.batch_alter_table('turn_workers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_turn_workers_route'))
     op.drop_table('turn_workers')
     with op.batch_alter_table('turn_jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_turn_jobs_state_route')
