@@ -10,8 +10,9 @@ number of front-ends delays another person's one turn by at most one turn. Celer
 only carries a job id to a free worker of the job's route, so that a worker keeps its
 models warm: the route follows what the turn will run, planned on the front-end before it
 is queued (``turn_route``: ``museforge.images.<preset>``, ``museforge.music``,
-``museforge.audio``, or any worker for a turn that loads no model). A job cancelled while
-it waits is cancelled in its row: it never runs.
+``museforge.audio``, or any worker for a turn that loads no model), and that plan is
+stored with the job for its worker to run (``planned.py``). A job cancelled while it
+waits is cancelled in its row: it never runs.
 
 Progress travels back on Redis pub/sub, one channel per job (``museforge:job:<id>``);
 the cancel of a running job is a Redis key the worker looks at between steps. The end
@@ -45,6 +46,7 @@ from museforge.assistant.jobs import (
     TurnRunner,
     report_progress,
 )
+from museforge.assistant.planned import PlannedTurn
 from museforge.assistant.routes import (
     ANY_ROUTE,
     FAMILIES,
@@ -305,7 +307,7 @@ class CeleryTurnQueue:
         except Exception as exc:
             raise QueueFull(f"the job queue's broker at {self.broker} does not answer "
                             f"({_reason(exc)}); try again in a minute") from exc
-        route = self.route(request)
+        route, planned = self.plan_ahead(request)
         if self.store.live_slots(route) == 0:
             raise QueueFull(no_worker(route))
         payload = request.to_json()
@@ -314,9 +316,10 @@ class CeleryTurnQueue:
             payload[UPLOADS] = uploads
         with self._lock:  # the listener looks up handles under it: none is missed
             try:
-                row = self.store.job_submit(payload, request.queue_key, route,
-                                            self.origin, per_person=self.per_user_limit,
-                                            max_waiting=self.max_waiting)
+                row = self.store.job_submit(
+                    payload, request.queue_key, route, self.origin,
+                    per_person=self.per_user_limit, max_waiting=self.max_waiting,
+                    plan=planned.to_json() if planned is not None else None)
             except TooManyJobs as exc:
                 raise QueueFull(str(exc)) from None
             handle = ClusterJob(self, row, request, on_progress, on_start)
@@ -326,27 +329,34 @@ class CeleryTurnQueue:
         return handle
 
     def route(self, request: TurnRequest) -> str:
-        """The queue of the workers whose models ``request`` needs: the turn is planned
-        here first (``--plan-only``: nothing runs, nothing is written) and routed by its
-        calls' families. The worker plans it again when it runs, against the
-        conversation as it then is (an earlier turn of the same person may have changed
-        what "it" is), so a route that no longer fits costs a model load, never a wrong
-        turn. With the LLM planner this is one more model request per turn, saved when
-        every live worker serves every family (one machine, or identical GPU boxes):
-        the plan would not move the turn, which then goes to the image preset's queue."""
+        """The queue of the workers whose models ``request`` needs (``plan_ahead``)."""
+        return self.plan_ahead(request)[0]
+
+    def plan_ahead(self, request: TurnRequest) -> tuple[str, PlannedTurn | None]:
+        """The queue of the workers whose models ``request`` needs, and the plan it was
+        read from: the turn is planned here first (``--plan-only``: nothing runs, nothing
+        is written) and routed by its calls' families. The plan travels with the job, and
+        its worker runs it as it is, unless the conversation has changed since (an
+        earlier turn of it ran in between, and "it" may be another artwork now): then the
+        worker plans it again (``planned.py``), and a route that no longer fits costs a
+        model load, never a wrong turn. Not planned here (no plan: the worker plans)
+        when every live worker serves every family (one machine, or identical GPU
+        boxes): the plan would not move the turn, which goes to the image preset's
+        queue."""
         preset = request.image_model or self.settings.image_model
         every = {family_route(family, preset) for family in FAMILIES}
         workers = self.store.live_workers()
         if workers and all(every <= set(queues) for queues in workers.values()):
-            return route_for(preset)
+            return route_for(preset), None
         # The host's assistant plans for every preset (the planner does not depend on it).
         ahead = replace(request, plan_only=True, image_model=None)
         try:
             planned = self._plan(ahead, _no_progress, threading.Event())
         except Exception:  # the worker's own run of the turn says what is wrong
             log.exception("cannot plan a turn to route it; any worker takes it")
-            return ANY_ROUTE
-        return turn_route([(c.name, c.args) for c in planned.calls], preset)
+            return ANY_ROUTE, None
+        return (turn_route([(c.name, c.args) for c in planned.calls], preset),
+                planned.planned if isinstance(planned, TurnResult) else None)
 
     def _upload(self, request: TurnRequest) -> list[list[str]]:
         """Each attached file into the asset store, so that a worker on another machine

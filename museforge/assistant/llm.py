@@ -32,6 +32,8 @@ from langchain_core.messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    messages_from_dict,
+    messages_to_dict,
 )
 
 from museforge.assistant import prompts
@@ -227,6 +229,18 @@ class LLMPlanner:
         note = prompts.model_fallback(self.endpoint)
         return Plan(calls=plan.calls, reply=f"{said}\n{note}" if said else note,
                     planner="offline-fallback")
+
+    # -- a plan that travels (planned.py: the cluster's front-end plans, a worker runs) --
+
+    def dump_state(self, state: Any) -> Any:
+        """``Plan.state`` as JSON, so that another process can word the reply."""
+        assert isinstance(state, TurnState)
+        return {"messages": messages_to_dict(state.messages),
+                "round_trips": state.round_trips, "notes": list(state.notes)}
+
+    def load_state(self, data: Any) -> TurnState:
+        return TurnState(messages_from_dict(data["messages"]), int(data["round_trips"]),
+                         [str(n) for n in data["notes"]])
 
     # -- the reply -------------------------------------------------------------------
 

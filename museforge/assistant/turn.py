@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from museforge.assistant import prompts
 from museforge.assistant.attachments import AttachmentError, import_attachment
+from museforge.assistant.planned import PlannedTurn, plan_basis
 from museforge.assistant.planning import (
     ArtworkBrief,
     CallOutcome,
@@ -93,6 +94,10 @@ class TurnResult:
     # before the cancel (the reply names it: "#3 was already made ... and is kept").
     cancelled: bool = False
     kept: list[Change] = field(default_factory=list)
+    # A --plan-only turn's plan, as a worker elsewhere may run it (``planned.py``); None
+    # when it cannot travel. A run says whether it ran such a plan (``ran_planned``).
+    planned: PlannedTurn | None = None
+    ran_planned: bool = False
 
     @property
     def artifacts(self) -> list[Artifact]:
@@ -134,7 +139,10 @@ class Assistant:
         plan_only: bool = False,
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
+        planned: PlannedTurn | None = None,
     ) -> TurnResult:
+        """One turn. ``planned``: the plan made for it elsewhere (``planned.py``), run
+        as it is when the conversation is still the one it was made against."""
         started = time.perf_counter()
         result = TurnResult(session.name, self.planner.name, "")
         cancel = cancel or threading.Event()
@@ -146,24 +154,35 @@ class Assistant:
                           progress=progress, cancel=cancel, services=self.services,
                           budget=TurnBudget.for_settings(self.settings))
         focus = self._focus(actor, session)
+        before = user_msg.id if user_msg else None
+        # A plan's basis is the conversation before the files come in: a --plan-only run
+        # only pretends to bring them in, so the context after differs from a real run's.
+        basis = None
+        if attachments and (plan_only or planned is not None):
+            basis = plan_basis(message, self._context(actor, session, focus, before))
         for path in attachments:
             self._attach(ctx, Path(path), result, focus, plan_only)
 
         t_plan = time.perf_counter()
-        context = self._context(actor, session, focus,
-                                before=user_msg.id if user_msg else None)
-        if not message.strip() and attachments:
+        context = self._context(actor, session, focus, before=before)
+        if basis is None and (plan_only or planned is not None):
+            basis = plan_basis(message, context)
+        if planned is not None and planned.basis == basis:
+            plan, result.ran_planned = planned.plan, True
+        elif not message.strip() and attachments:
             plan = Plan()  # only files: bringing them in was the whole request
         else:
             plan = self._plan(message, context, result)
+        if plan_only and basis is not None:
+            result.planned = PlannedTurn.of(self.planner, basis, plan)
         result.planner = plan.planner or self.planner.name
         plan, capped = self._cap(plan)
         plan = self._without_refused_files(plan, result, message)
         plan_ms = (time.perf_counter() - t_plan) * 1000
 
         resolver = Resolver(self.store, actor, session, focus=list(focus))
-        for planned in plan.calls:
-            for call in self._expand(planned, resolver):
+        for wanted in plan.calls:
+            for call in self._expand(wanted, resolver):
                 # Once cancelled, each call left is listed as cancelled, not run.
                 record = self._call(ctx, resolver, call, plan_only)
                 result.calls.append(record)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from museforge.assistant import make_planner
@@ -21,6 +22,7 @@ from museforge.assistant.jobs import (
     TurnRequest,
     open_queue,
 )
+from museforge.assistant.planned import PlannedTurn
 from museforge.assistant.turn import Assistant, TurnResult
 from museforge.config import Settings, load_settings
 from museforge.storage.models import Actor, SessionInfo, UserRef
@@ -52,6 +54,8 @@ class Studio:
         self._assistants: dict[str, Assistant] = {}
         self._lock = threading.Lock()
         self._active: Counter[tuple[str, str | None]] = Counter()  # (person, guild) -> turns
+        self._entering = threading.Condition(self._lock)
+        self._lines: dict[str, list[int]] = {}  # person -> their tickets (``_in_order``)
 
     @classmethod
     def open(cls, settings: Settings, *, store: Store | None = None, workers: int | None = None,
@@ -85,17 +89,47 @@ class Studio:
                ) -> TurnHandle:
         """Queue one turn; ``QueueFull`` with a sentence for the person when it cannot
         wait. ``limit``: the most turns this person may have in progress in this place (a
-        Discord server's own setting), below the queue's cap per person."""
+        Discord server's own setting), below the queue's cap per person.
+
+        The queue's own submit may take a while (the cluster queue plans the turn first,
+        with the LLM planner a model request): it runs outside the door's lock, so that
+        nobody waits for another person's plan. One person's turns still enter the queue
+        one at a time, in the order they came to the door (``_in_order``), so that their
+        places in the line are the order they were sent in."""
         slot = (request.queue_key, request.guild_id)
         with self._lock:
             if limit is not None and self._active[slot] >= limit:
                 raise QueueFull(f"you already have {self._active[slot]} request(s) in "
                                 "progress here; wait for one to finish (or cancel it)")
-            handle = self.queue.submit(request, on_progress, on_start)
-            self._active[slot] += 1
+            self._active[slot] += 1  # held while the turn is queued: the limit sees it
+        try:
+            with self._in_order(request.queue_key):
+                handle = self.queue.submit(request, on_progress, on_start)
+        except BaseException:
+            self._release(slot)
+            raise
+        with self._lock:
             self.served[request.front_end] += 1
         handle.future.add_done_callback(lambda _: self._release(slot))
         return handle
+
+    @contextmanager
+    def _in_order(self, person: str) -> Iterator[None]:
+        """One of ``person``'s turns at a time, first come first served (a ticket each)."""
+        with self._entering:
+            line = self._lines.setdefault(person, [0, 0])  # [next ticket, now serving]
+            ticket = line[0]
+            line[0] += 1
+            while line[1] != ticket:
+                self._entering.wait()
+        try:
+            yield
+        finally:
+            with self._entering:
+                line[1] += 1
+                if line[1] == line[0]:  # nobody of theirs is waiting
+                    del self._lines[person]
+                self._entering.notify_all()
 
     def _release(self, slot: tuple[str, str | None]) -> None:
         with self._lock:
@@ -144,14 +178,16 @@ class Studio:
     # -- behind the door: where the queue's worker runs a turn ------------------------------
 
     def run(self, request: TurnRequest, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> TurnResult:
-        """Run one turn now, on this thread (the queue's worker calls this)."""
+            cancel: threading.Event | None = None, *, planned: PlannedTurn | None = None
+            ) -> TurnResult:
+        """Run one turn now, on this thread (the queue's worker calls this). ``planned``:
+        the plan a front-end made for it (``assistant/planned.py``)."""
         actor = Actor(UserRef(request.user_id, request.platform, request.external_id,
                               request.display_name), guild_id=request.guild_id)
         session = self.store.find_session(actor, request.session_key)
         return self.assistant_for(request.image_model).turn(
             actor, session, request.message, [Path(p) for p in request.attachments],
-            plan_only=request.plan_only, progress=progress, cancel=cancel)
+            plan_only=request.plan_only, progress=progress, cancel=cancel, planned=planned)
 
     def assistant_for(self, image_model: str | None) -> Assistant:
         """The assistant that paints with ``image_model``: the shared one for the host's

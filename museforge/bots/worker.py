@@ -2,7 +2,10 @@
 consuming the queues of the model families it was started for (``--queues``: an image
 preset's ``museforge.images.<preset>``, ``museforge.music``, ``museforge.audio``) so that
 its models stay loaded between turns. A turn runs through ``Studio.run``, the code path of
-the local queue, inside ``Store.for_job`` so that what it writes is tagged with its job.
+the local queue, inside ``Store.for_job`` so that what it writes is tagged with its job,
+with the plan its front-end made of it (stored with the job: ``assistant/planned.py``),
+planned again only when that plan is missing, of an older format, or made for a
+conversation that has changed since.
 
 Exactly once, as far as a person can tell: a job is claimed atomically in PostgreSQL
 before it runs (a message delivered twice, or a job dispatched again after its worker
@@ -39,6 +42,7 @@ from museforge.assistant.cluster import (
     result_to_wire,
 )
 from museforge.assistant.jobs import QueueUnavailable, TurnRequest
+from museforge.assistant.planned import PlannedTurn
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.bots.exports import exports
 from museforge.bots.service import Studio
@@ -110,8 +114,12 @@ class TurnWorker:
                 result = self._resume(row, request) if row.attempts > 1 else None
                 if result is None:
                     attached = tuple(here.get(a, a) for a in request.attachments)
+                    planned = self._planned(row)
                     result = self.studio.run(replace(request, attachments=attached),
-                                             self._progress(key), cancel)
+                                             self._progress(key), cancel, planned=planned)
+                    if planned is not None and not result.ran_planned:
+                        log.info("job %s: the conversation changed since its front-end "
+                                 "planned it; planned again", job_id)
                 wire = _paths_back(result_to_wire(result), here)
             wire[EXPORTED] = self._share_exports(result)
         except Exception as exc:
@@ -126,6 +134,17 @@ class TurnWorker:
             stop.set()
             self._publish(key, {"event": "end"})
             self._publish_raw(DISPATCH_WAKE, "{}")
+
+    def _planned(self, row: JobRow) -> PlannedTurn | None:
+        """The plan the front-end stored with the job, if this worker's planner can run
+        it (None: none stored, or of an older format or another planner: it plans)."""
+        if row.plan is None:
+            return None
+        planned = PlannedTurn.from_json(row.plan, self.studio.assistant.planner)
+        if planned is None:
+            log.info("job %s: its stored plan is of another format or planner; planning "
+                     "it again", row.id)
+        return planned
 
     def _finish(self, job_id: int, state: str, **end: Any) -> None:
         """Record the end; a database that is away is waited for a little (then ``tidy``

@@ -230,6 +230,9 @@ class TurnJob(Base):
     # When a run of its turn first changed the work (a version, a head moved, a style):
     # a run again after its worker died must not do that twice.
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The plan the front-end made of ``request`` to route it (0007; ``assistant/
+    # planned.py``): what the worker runs, unless the conversation moved on meanwhile.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TurnWorker(Base):

@@ -76,6 +76,7 @@ class JobRow:
     worker: str | None
     submitted_at: datetime
     changed: bool  # the turn (a run of it) changed the work: made a version, moved a head
+    plan: dict[str, Any] | None = None  # the front-end's plan of it (assistant/planned.py)
 
     @property
     def key(self) -> str:
@@ -91,7 +92,8 @@ def job_key(job_id: int, submitted_at: datetime) -> str:
 def _row(r: TurnJob) -> JobRow:
     return JobRow(r.id, r.queue_key, r.route, dict(r.request), r.state,
                   dict(r.result) if r.result is not None else None, r.error, r.attempts,
-                  r.origin, r.worker, r.submitted_at, r.changed_at is not None)
+                  r.origin, r.worker, r.submitted_at, r.changed_at is not None,
+                  dict(r.plan) if r.plan is not None else None)
 
 
 def round_robin(queued: list[tuple[int, str]], last_served: dict[str, datetime]
@@ -168,8 +170,10 @@ class TurnJobs:
     # -- front-ends -------------------------------------------------------------------
 
     def job_submit(self, request: dict[str, Any], queue_key: str, route: str, origin: str,
-                   *, per_person: int, max_waiting: int) -> JobRow:
-        """A new queued job; ``TooManyJobs`` when the person already has ``per_person``
+                   *, per_person: int, max_waiting: int,
+                   plan: dict[str, Any] | None = None) -> JobRow:
+        """A new queued job (``plan``: the front-end's plan of it, for its worker to run);
+        ``TooManyJobs`` when the person already has ``per_person``
         in progress or ``max_waiting`` jobs wait in all (checked under one lock, so two
         front-ends cannot both let in the last place)."""
 
@@ -185,7 +189,7 @@ class TurnJobs:
             if waiting >= max_waiting:
                 raise TooManyJobs("the queue is full; try again in a minute")
             row = TurnJob(queue_key=queue_key, route=route, request=request, state="queued",
-                          attempts=0, origin=origin, submitted_at=func.now())
+                          attempts=0, origin=origin, submitted_at=func.now(), plan=plan)
             s.add(row)
             s.flush()
             s.refresh(row)  # the database's submitted_at
