@@ -15,17 +15,19 @@ MUSEFORGE = str(Path(sys.executable).with_name("museforge"))
 SESSION = "studio"
 
 
-def museforge(*args: str, url: str | None = None, stdin: str | None = None
-              ) -> subprocess.CompletedProcess[str]:
+def museforge(*args: str, url: str | None = None, stdin: str | None = None,
+              timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, COLUMNS="200", MUSEFORGE_NO_INLINE="1")  # MUSEFORGE_HOME: conftest
     if url is not None:
         env["MUSEFORGE_DATABASE_URL"] = url
     return subprocess.run([MUSEFORGE, *args], capture_output=True, text=True, env=env,
-                          input=stdin, timeout=60)
+                          input=stdin, timeout=timeout)
 
 
-def ask(message: str, *flags: str, url: str | None = None) -> dict[str, Any]:
-    done = museforge("ask", message, "--session", SESSION, "--json", *flags, url=url)
+def ask(message: str, *flags: str, url: str | None = None, timeout: float = 60
+        ) -> dict[str, Any]:
+    done = museforge("ask", message, "--session", SESSION, "--json", *flags, url=url,
+                     timeout=timeout)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 1, f"--json prints one line, got {done.stdout!r}"

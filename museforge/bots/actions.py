@@ -76,12 +76,25 @@ BUTTONS: dict[str, tuple[ActionName, ...]] = {
 BATCH_EACH: tuple[tuple[str, ActionName], ...] = (("U", "upscale"), ("V", "vary_subtle"))
 BATCH_ONCE: tuple[ActionName, ...] = ("reroll",)
 
+def in_my_styles(learnt: list[str] | None) -> str | None:
+    """The words that ask for the person's own styles: "in my Rust style", "in my Rust
+    and Pip styles" (a clause of its own, after the subject, is how the assistant reads
+    it whatever the subject says)."""
+    names = [" ".join(n.split()) for n in learnt or () if n.strip()]
+    if not names:
+        return None
+    if len(names) == 1:
+        return f"in my {names[0]} style"
+    return f"in my {', '.join(names[:-1])} and {names[-1]} styles"
+
+
 def paint(prompt: str, style: str | None = None, aspect: str | None = None,
-          seed: int | None = None, count: int = 1) -> str:
-    """The sentence that asks for pictures: "paint 4 pictures of a fox, watercolor"."""
+          seed: int | None = None, count: int = 1, learnt: list[str] | None = None) -> str:
+    """The sentence that asks for pictures: "paint 4 pictures of a fox, watercolor";
+    ``learnt`` names the person's own styles ("paint a harbour, in my Rust style")."""
     prompt = " ".join(prompt.split())
     parts = [f"paint {count} pictures of {prompt}" if count > 1 else f"paint {prompt}"]
-    parts += [str(p) for p in (style, aspect) if p]
+    parts += [str(p) for p in (in_my_styles(learnt), style, aspect) if p]
     if seed is not None:
         parts.append(f"seed {seed}")
     return ", ".join(parts)
@@ -95,8 +108,10 @@ def request(name: str, artwork: int, version: int | None = None,
         args = recipe.get("args") or {}
         prompt = str(args.get("prompt") or "")
         if prompt.strip():
+            learnt = args.get("learnt_style")
             return paint(prompt, args.get("style"), args.get("aspect"),
-                         count=int(args.get("count") or 1))
+                         count=int(args.get("count") or 1),
+                         learnt=[learnt] if isinstance(learnt, str) else learnt)
     ref = f"#{artwork} v{version}" if version else f"#{artwork}"
     return BY_NAME[name].request.format(ref=ref, art=f"#{artwork}", v=version)
 

@@ -80,7 +80,7 @@ class Styles:
         written = self.assets.put(weights.data, weights.mime)
 
         def op(s: Session) -> StyleInfo:
-            row = self._style_row(s, actor, key, kind, lock=True)
+            row = self._style_row(s, actor, key, kind, lock=True, shown=name)
             assert row is not None
             row.updated_at = utcnow()
             return self._new_style_version(s, row, recipe, written)
@@ -93,7 +93,7 @@ class Styles:
         key = style_key(name)
 
         def op(s: Session) -> StyleInfo:
-            row = self._style_row(s, actor, key, kind)
+            row = self._style_row(s, actor, key, kind, shown=name)
             assert row is not None
             number = row.version_count if version is None else version
             vrow = s.scalars(select(StyleVersion).where(StyleVersion.style_id == row.id,
@@ -126,7 +126,7 @@ class Styles:
         key = style_key(name)
 
         def op(s: Session) -> list[StyleInfo]:
-            row = self._style_row(s, actor, key, kind)
+            row = self._style_row(s, actor, key, kind, shown=name)
             assert row is not None
             rows = s.scalars(select(StyleVersion).where(StyleVersion.style_id == row.id)
                              .order_by(StyleVersion.number))
@@ -141,7 +141,7 @@ class Styles:
         key = style_key(name)
 
         def op(s: Session) -> StyleInfo:
-            row = self._style_row(s, actor, key, kind, lock=True)
+            row = self._style_row(s, actor, key, kind, lock=True, shown=name)
             assert row is not None
             versions = list(s.scalars(select(StyleVersion)
                                       .where(StyleVersion.style_id == row.id)))
@@ -161,7 +161,10 @@ class Styles:
     # -- rows -------------------------------------------------------------------------
 
     def _style_row(self, s: Session, actor: Actor, key: str, kind: str | None, *,
-                   lock: bool = False, missing_ok: bool = False) -> Style | None:
+                   lock: bool = False, missing_ok: bool = False, shown: str = ""
+                   ) -> Style | None:
+        """The person's style of name ``key`` (NotFound says ``shown``, the name as they
+        wrote it)."""
         q = select(Style).where(Style.owner_id == actor.user.id, Style.name_key == key)
         if kind is not None:
             q = q.where(Style.kind == _kind(kind))
@@ -171,8 +174,9 @@ class Styles:
         if not rows:
             if missing_ok:
                 return None
-            what = f"{kind} style" if kind else "style"
-            raise NotFound(f"you have no {what} called '{key}' (list_styles shows yours)")
+            what = {"image": "picture style", "music": "music style"}.get(kind or "", "style")
+            name = " ".join(shown.split()) or key
+            raise NotFound(f"you have no {what} called '{name}' (list_styles shows yours)")
         if len(rows) > 1:  # an image and a music style of one name
             raise NotFound(f"you have an image and a music style called '{rows[0].name}'; "
                            "say which kind")

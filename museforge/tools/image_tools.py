@@ -40,6 +40,7 @@ from museforge.tools.style_tools import (
     LEARNT_STYLE,
     LearntNames,
     LearntStrengths,
+    in_learnt,
     learnt_record,
     picture_styles,
     recipe_picture_styles,
@@ -155,7 +156,8 @@ def generate_image(ctx: ToolContext, args: GenerateArgs) -> ToolResult:
         made.append(store_new_artwork(ctx, args.prompt, args.prompt, recipe, result.images[i]))
     refs = ", ".join(a.ref for a in made)
     what = "a picture" if len(made) == 1 else f"{len(made)} pictures"
-    return ToolResult(f"Painted {what}: {refs} “{_short(args.prompt)}”.{note}"
+    return ToolResult(f"Painted {what}: {refs} “{_short(args.prompt)}”"
+                      f"{in_learnt([s.name for s in learnt])}.{note}"
                       + _notes(ctx, result, args.prompt), made)
 
 

@@ -491,3 +491,13 @@ def with_triggers(prompt: str, learnt: tuple[LearntStyle, ...]) -> str:
 def learnt_record(learnt: tuple[LearntStyle, ...]) -> dict[str, Any]:
     """How a picture's recipe names the learnt styles that painted it (nothing without)."""
     return {"learnt_styles": [s.record() for s in learnt]} if learnt else {}
+
+
+def in_learnt(names: list[str]) -> str:
+    """How a reply says which of the person's styles made it (" in your style 'Rust'",
+    " in your styles 'Rust' and 'Pip'"), nothing without one."""
+    if not names:
+        return ""
+    quoted = [f"'{n}'" for n in names]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return f" in your style{'s' if len(names) > 1 else ''} {listed}"

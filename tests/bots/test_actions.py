@@ -114,3 +114,20 @@ def test_the_table_names_each_action_once_and_keeps_the_released_codes():
     shown = {n for names in actions.BUTTONS.values() for n in names}
     shown |= {n for _, n in actions.BATCH_EACH} | set(actions.BATCH_ONCE)
     assert all(actions.BY_NAME[n].code for n in shown)  # Discord can show each of them
+
+
+def test_a_reroll_keeps_the_persons_own_styles():
+    recipe = {"tool": "generate_image", "args": {"prompt": "a fox in the snow at dusk",
+                                                 "learnt_style": ["Rust", "Pip"],
+                                                 "style": "oil", "count": 2}}
+    assert actions.request("reroll", 3, 1, recipe) == (
+        "paint 2 pictures of a fox in the snow at dusk, in my Rust and Pip styles, oil")
+    assert actions.paint("a harbour", learnt=["Rust"]) == "paint a harbour, in my Rust style"
+
+
+def test_imagine_and_compose_name_a_learnt_style_as_the_persons_own():
+    assert translate.imagine("a harbour", "watercolor") == "paint a harbour, watercolor"
+    assert translate.imagine("a harbour", "Rust", "16:9", 5) == (
+        "paint a harbour, in my Rust style, 16:9, seed 5")
+    assert translate.compose("a jig", "D minor", style="Aird") == (
+        "compose a jig, in D minor, in my Aird style")

@@ -156,7 +156,7 @@ def test_another_persons_picture_style_is_not_found(painter_ctx, store, tmp_path
     theirs = ToolContext(store, someone, store.session(someone, Scope.web("mallory", "x")),
                          services=Services(image=ProceduralPainter()))
 
-    with pytest.raises(ToolError, match="no image style called 'rust'"):
+    with pytest.raises(ToolError, match="no picture style called 'Rust'"):
         run(theirs, "generate_image", prompt="a castle", learnt_style="Rust")
     assert run(theirs, "list_styles").message.startswith("You have no learnt styles")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import discord
 
-MAX_FILES = 4
+MAX_FILES = 10  # all a Discord message can carry: a style learns from a message's pictures
 
 
 class Downloads:

@@ -4,9 +4,12 @@ translates; the assistant reads the sentence and decides what to run."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
 from museforge.bots import actions
+from museforge.tools.image_tools import Style
+
+IMAGE_STYLES: tuple[str, ...] = get_args(Style)  # the built-in finishes
 
 _REF = re.compile(r"^\s*#?\s*(\d{1,7})(?:\s*v\s*(\d{1,7}))?\s*$", re.I)
 
@@ -24,11 +27,18 @@ def artwork_ref(text: str | None) -> str | None:
 
 def imagine(prompt: str, style: str | None = None, aspect: str | None = None,
             seed: int | None = None, count: int = 1) -> str:
-    return actions.paint(prompt, style, aspect, seed, count)
+    """A built-in finish ("watercolor") is named as it is; any other style is one of the
+    person's own ("in my Rust style"), which the assistant looks up (and says so when
+    they have none of that name). A built-in name always means the built-in finish."""
+    builtin = style if style is None or style in IMAGE_STYLES else None
+    learnt = [style] if style and builtin is None else None
+    return actions.paint(prompt, builtin, aspect, seed, count, learnt=learnt)
 
 
 def compose(prompt: str, key: str | None = None, tempo: int | None = None,
-            instrument: str | None = None) -> str:
+            instrument: str | None = None, style: str | None = None) -> str:
+    """``style`` is one of the person's own music styles, said last ("compose a jig, in
+    D minor, in my Aird style"): a form (jig, waltz) is in the prompt's own words."""
     parts = [f"compose {' '.join(prompt.split())}"]
     if key:
         parts.append(f"in {' '.join(key.split())}")
@@ -36,6 +46,9 @@ def compose(prompt: str, key: str | None = None, tempo: int | None = None,
         parts.append(f"at {tempo} bpm")
     if instrument:
         parts.append(f"for {' '.join(instrument.split())}")
+    mine = actions.in_my_styles([style] if style else None)
+    if mine:
+        parts.append(mine)
     return ", ".join(parts)
 
 

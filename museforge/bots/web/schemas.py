@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from museforge.bots.actions import ActionName
+from museforge.bots.web.uploads import MAX_PENDING
 
 
 class SessionIn(BaseModel):
@@ -122,7 +123,7 @@ class TurnIn(BaseModel):
     also needs a ``version``). ``uploads`` are ids from ``POST .../uploads``."""
 
     message: str = Field(default="", max_length=4000)
-    uploads: list[str] = Field(default_factory=list, max_length=4)
+    uploads: list[str] = Field(default_factory=list, max_length=MAX_PENDING)
     action: ActionName | None = None
     artwork: int | None = Field(default=None, ge=1)
     version: int | None = Field(default=None, ge=1)
