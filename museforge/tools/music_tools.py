@@ -41,7 +41,7 @@ from museforge.tools.music_support import (
     store_new_music,
     vary_piece,
 )
-from museforge.tools.style_tools import style_melody_model
+from museforge.tools.style_tools import in_learnt, style_melody_model
 
 Meter = Literal["2/4", "3/4", "4/4", "6/8"]
 PartName = Literal["melody", "chords", "bass", "drums"]
@@ -197,7 +197,8 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
     made = store_new_music(ctx, args.prompt, args.prompt, recipe, result.piece)
     r = result.recipe
     started = f" It starts with your notes. {echo}." if echo else ""
-    return ToolResult(f"Composed {made.ref} “{_short(args.prompt)}”: {r['bars']} bars of "
+    return ToolResult(f"Composed {made.ref} “{_short(args.prompt)}”"
+                      f"{in_learnt([learnt['name']] if learnt else [])}: {r['bars']} bars of "
                       f"{r['mood']} {r['instrument']} in {r['key']}, {r['tempo']:g} bpm, "
                       f"{'/'.join(str(x) for x in r['time_signature'])}{_idiom(r)}.{started}",
                       [made])
