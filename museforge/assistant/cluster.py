@@ -7,12 +7,13 @@ turn_jobs.py``): a submitted turn is a queued row; a dispatcher thread in each f
 process, one at a time under an advisory lock, hands Celery only as many jobs as there
 are free worker slots, round-robin by person, so a flood of one person's turns from any
 number of front-ends delays another person's one turn by at most one turn. Celery then
-only carries a job id to a free worker of the job's route, so that a worker keeps its
-models warm: the route follows what the turn will run, planned on the front-end before it
-is queued (``turn_route``: ``museforge.images.<preset>``, ``museforge.music``,
-``museforge.audio``, or any worker for a turn that loads no model), and that plan is
-stored with the job for its worker to run (``planned.py``). A job cancelled while it
-waits is cancelled in its row: it never runs.
+only carries a job id to the free worker whose slot it took (that worker's own queue,
+``worker_queue``), a worker of the job's route, so that it keeps its models warm: the
+route follows what the turn will run, planned on the front-end before it is queued
+(``turn_route``: ``museforge.images.<preset>``, ``museforge.music``, ``museforge.audio``,
+or any worker for a turn that loads no model), and that plan is stored with the job for
+its worker to run (``planned.py``). A job cancelled while it waits is cancelled in its
+row: it never runs.
 
 Progress travels back on Redis pub/sub, one channel per job (``museforge:job:<id>``);
 the cancel of a running job is a Redis key the worker looks at between steps. The end
@@ -54,6 +55,7 @@ from museforge.assistant.routes import (
     no_worker,
     route_for,
     turn_route,
+    worker_queue,
 )
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.config import Settings
@@ -424,8 +426,11 @@ class CeleryTurnQueue:
         """One round: hand Celery the jobs the free slots take; return them."""
         sent = []
         for row in self.store.dispatch():
+            # To the worker whose slot it took (a row dispatched by a front-end of before
+            # the workers' own queues has none: its family's queue).
+            queue = worker_queue(row.worker) if row.worker else row.route
             try:
-                self.app.send_task(TASK, args=[row.id], queue=row.route,
+                self.app.send_task(TASK, args=[row.id], queue=queue,
                                    task_id=f"turn-{row.id}-{int(time.time() * 1000)}")
             except Exception as exc:
                 self.broker_error = (f"the job queue's broker at {self.broker} does not "

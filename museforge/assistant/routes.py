@@ -11,7 +11,7 @@ from museforge.storage.turn_jobs import ANY_ROUTE
 from museforge.tools.registry import UnknownTool, get_tool
 
 __all__ = ["ANY_ROUTE", "AUDIO_ROUTE", "MUSIC_ROUTE", "call_family", "family_route",
-           "no_worker", "route_for", "turn_route", "worker_routes"]
+           "no_worker", "route_for", "turn_route", "worker_queue", "worker_routes"]
 
 ROUTE_PREFIX = "museforge.images."
 MUSIC_ROUTE = "museforge.music"  # the melody model, FluidSynth: small, mostly CPU
@@ -28,6 +28,13 @@ HEAVIEST_FIRST = ("images", "audio", "music")
 def route_for(preset: str) -> str:
     """The Celery queue of the workers that paint with ``preset``."""
     return f"{ROUTE_PREFIX}{preset}"
+
+
+def worker_queue(name: str) -> str:
+    """The Celery queue only the worker ``name`` consumes: the dispatcher sends a job
+    there once it has matched it to that worker's slot (``turn_jobs.fill``), so that the
+    matching is what runs (on a family's queue, any worker of the family could take it)."""
+    return f"museforge.worker.{name}"
 
 
 def family_route(family: str, preset: str) -> str:

@@ -43,6 +43,7 @@ from museforge.assistant.cluster import (
 )
 from museforge.assistant.jobs import QueueUnavailable, TurnRequest
 from museforge.assistant.planned import PlannedTurn
+from museforge.assistant.routes import worker_queue
 from museforge.assistant.turn import CallRecord, TurnResult
 from museforge.bots.exports import exports
 from museforge.bots.service import Studio
@@ -315,9 +316,12 @@ def run_worker(settings: Settings, routes: list[str], *, preset: str | None = No
           flush=True)
     heart = threading.Thread(target=beat, name="museforge-heartbeat", daemon=True)
     heart.start()
+    # Its own queue is where the dispatchers send its jobs; its families' queues take the
+    # jobs of front-ends of before the workers' own queues.
+    own = worker_queue(name)
     try:
         app.worker_main(["worker", "--pool=solo", "--concurrency=1",
-                         "--prefetch-multiplier=1", "-Q", ",".join(routes),
+                         "--prefetch-multiplier=1", "-Q", ",".join([*routes, own]),
                          "-n", f"museforge-{os.getpid()}@{socket.gethostname()}",
                          "--without-gossip", "--without-mingle", "--without-heartbeat",
                          f"--loglevel={loglevel}"])
@@ -325,6 +329,9 @@ def run_worker(settings: Settings, routes: list[str], *, preset: str | None = No
         stop.set()
         heart.join(5)
         try:
-            studio.store.worker_gone(name)
+            studio.store.worker_gone(name)  # what was sent here goes back in line
+            worker.redis.delete(own, f"_kombu.binding.{own}")
+        except Exception as exc:
+            log.warning("cannot say this worker is gone: %s", exc)
         finally:
             studio.close()

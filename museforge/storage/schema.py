@@ -208,7 +208,8 @@ class TurnJob(Base):
     which workers may run it (``route``, a Celery queue), where it stands (``state``:
     queued | dispatched | running | done | failed | cancelled) and how it ended
     (``result``, ``error``). ``origin`` is the front-end process that waits for it;
-    ``worker`` the worker that claimed it; ``attempts`` how many claims there were."""
+    ``worker`` the worker it was sent to (dispatched), then the one running it; ``attempts``
+    how many claims there were."""
 
     __tablename__ = "turn_jobs"
     __table_args__ = (Index("ix_turn_jobs_state_route", "state", "route"),)

@@ -7,14 +7,18 @@ A job is a row of ``turn_jobs``: queued -> dispatched (handed to Celery, for a f
 worker slot) -> running (a worker claimed it) -> done | failed; or cancelled while it
 waits. A job's route is the Celery queue of the workers whose models it needs (or
 ``ANY_ROUTE``: it loads none). A worker is a row of ``turn_workers`` with the queues it
-consumes and a heartbeat; the slots of live workers less the jobs running on them are the
-free slots the dispatcher may fill, each with a job of a queue its worker consumes
-(``fill``). Fairness is round-robin by person: of the people with queued jobs, the one
-whose last job was dispatched longest ago (never: first) gives their oldest one that a
-free slot can take.
+consumes and a heartbeat; the slots of live workers less the jobs running on them or sent
+to them are the free slots the dispatcher may fill, each with a job of a queue its worker
+consumes (``fill``), and a job dispatched names the worker whose slot it took (``worker``:
+it is sent to that worker's own Celery queue, not to its family's, where another worker
+of the family could take it and leave the one job only the first could run waiting).
+Fairness is round-robin by person: of the people with queued jobs, the one whose last job
+was dispatched longest ago (never: first) gives their oldest one that a free slot can
+take.
 
-Claims are atomic (``UPDATE ... WHERE state = 'dispatched'``), so a message Celery
-delivers twice, or a job dispatched again after its worker died, runs once at a time.
+Claims are atomic (``UPDATE ... WHERE state = 'dispatched'``, by the worker it was sent
+to), so a message Celery delivers twice, or a job dispatched again after its worker died,
+runs once at a time.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -205,7 +209,7 @@ class TurnJobs:
         def op(s: Session) -> str | None:
             done = s.execute(update(TurnJob).where(
                 TurnJob.id == job_id, TurnJob.state.in_(("queued", "dispatched")))
-                .values(state="cancelled", finished_at=func.now()))
+                .values(state="cancelled", finished_at=func.now(), worker=None))
             if done.rowcount:  # type: ignore[attr-defined]
                 return "cancelled"
             state: str | None = s.scalar(select(TurnJob.state).where(TurnJob.id == job_id))
@@ -255,21 +259,27 @@ class TurnJobs:
             if not got:
                 return []
             live = self._live_workers(s)
+            # Running on, or sent to, a worker that is gone: back in line (a message in a
+            # gone worker's own queue is never read).
             s.execute(update(TurnJob).where(
-                TurnJob.state == "running", TurnJob.worker.not_in(live or [""]))
+                TurnJob.state.in_(("running", "dispatched")), TurnJob.worker.is_not(None),
+                TurnJob.worker.not_in(live or [""]))
                 .values(state="queued", worker=None))
             s.execute(update(TurnJob).where(
                 TurnJob.state == "dispatched",
                 TurnJob.dispatched_at < func.now() - timedelta(seconds=DISPATCH_STALE_S))
-                .values(state="queued"))
+                .values(state="queued", worker=None))
             free: dict[str, int] = {}
             takes: dict[str, set[str]] = {}
             for name, routes, n in s.execute(
                     select(TurnWorker.name, TurnWorker.route, TurnWorker.slots)
                     .where(TurnWorker.name.in_(live or [""])).order_by(TurnWorker.name)):
                 free[name], takes[name] = int(n), set(routes.split())
+            # A slot is taken by the job running there and by one sent there, not yet
+            # claimed (each job is sent to its worker's own queue).
             for holder, n in s.execute(select(TurnJob.worker, func.count())
-                                       .where(TurnJob.state == "running")
+                                       .where(TurnJob.state.in_(("running", "dispatched")),
+                                              TurnJob.worker.is_not(None))
                                        .group_by(TurnJob.worker)):
                 if holder in free:
                     free[holder] -= int(n)
@@ -277,11 +287,15 @@ class TurnJobs:
             # the others free for what only they take.
             workers = sorted((w for w in free if free[w] > 0),
                              key=lambda w: (len(takes[w]), w))
-            units = [takes[w] for w in workers for _ in range(free[w])]
+            owners = [w for w in workers for _ in range(free[w])]
+            units = [takes[w] for w in owners]
             if not units:
                 return []
+            # Sent on a family queue (by a front-end of before the workers' own queues):
+            # whichever worker of that queue takes it.
             pending = list(s.scalars(select(TurnJob.route)
-                                     .where(TurnJob.state == "dispatched")
+                                     .where(TurnJob.state == "dispatched",
+                                            TurnJob.worker.is_(None))
                                      .order_by(TurnJob.id)))
             queued = {j: (p, r) for j, p, r in s.execute(
                 select(TurnJob.id, TurnJob.queue_key, TurnJob.route)
@@ -294,15 +308,18 @@ class TurnJobs:
             chosen = [j for j in order if j in taken]
             if not chosen:
                 return []
-            # One statement, so the batch shares one dispatched_at: the order within it
-            # is by id below, and the next round sees these people as just served.
-            s.execute(update(TurnJob).where(TurnJob.id.in_(chosen))
-                      .values(state="dispatched", dispatched_at=func.now()))
+            # One transaction, so the batch shares one dispatched_at (now() is the
+            # transaction's start): the order within it is by id below, and the next
+            # round sees these people as just served. Each job names the worker whose
+            # slot it took: it is sent to that worker's own queue, so no other worker of
+            # its family takes it while a job only that other one can run waits.
+            for job_id in chosen:
+                s.execute(update(TurnJob).where(TurnJob.id == job_id).values(
+                    state="dispatched", dispatched_at=func.now(),
+                    worker=owners[taken[job_id]]))
             rows = {r.id: _row(r) for r in s.scalars(
                 select(TurnJob).where(TurnJob.id.in_(chosen)))}
-            # A job for any worker is sent on a queue of the worker whose slot it took.
-            return [rows[j] if rows[j].route != ANY_ROUTE else
-                    replace(rows[j], route=min(units[taken[j]])) for j in chosen]
+            return [rows[j] for j in chosen]
 
         return list(self._write(op))
 
@@ -310,7 +327,7 @@ class TurnJobs:
         """Put a job whose message could not be sent back in the line."""
         self._write(lambda s: s.execute(update(TurnJob).where(
             TurnJob.id == job_id, TurnJob.state == "dispatched")
-            .values(state="queued", dispatched_at=None)))
+            .values(state="queued", dispatched_at=None, worker=None)))
 
     def _last_served(self, s: Session, people: set[str]) -> dict[str, datetime]:
         if not people:
@@ -368,11 +385,13 @@ class TurnJobs:
 
     def job_claim(self, job_id: int, worker: str) -> JobRow | None:
         """Take a dispatched job to run; None when it is not there to take (done,
-        cancelled, queued again, or another worker has it)."""
+        cancelled, queued again, sent to another worker, or another worker has it)."""
 
         def op(s: Session) -> JobRow | None:
             s.execute(update(TurnJob).where(TurnJob.id == job_id,
-                                            TurnJob.state == "dispatched")
+                                            TurnJob.state == "dispatched",
+                                            or_(TurnJob.worker.is_(None),
+                                                TurnJob.worker == worker))
                       .values(state="running", worker=worker, started_at=func.now(),
                               attempts=TurnJob.attempts + 1))
             row = s.get(TurnJob, job_id)

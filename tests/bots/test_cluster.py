@@ -47,6 +47,7 @@ from museforge.assistant.routes import (  # noqa: E402
     MUSIC_ROUTE,
     route_for,
     turn_route,
+    worker_queue,
     worker_routes,
 )
 from museforge.bots.service import Studio, turn_request  # noqa: E402
@@ -102,8 +103,10 @@ def settings(pg_url: str, museforge_home: Path) -> Iterator[Settings]:
 
 def _forget_queues(*routes: str) -> None:
     """Empty the Celery queues (Redis lists) ``routes``: music and audio are one queue
-    each for every test on this Redis database."""
-    for route in routes:
+    each for every test on this Redis database; so is each worker's own queue (the
+    tests' workers have the same names), emptied too."""
+    own = [k.decode() for k in redis.Redis.from_url(BROKER).scan_iter(worker_queue("*"))]
+    for route in [*routes, *own]:
         redis.Redis.from_url(BROKER).delete(route, f"_kombu.binding.{route}",
                                             f"_kombu.binding_permanent.{route}")
 
@@ -676,10 +679,12 @@ def test_a_music_turn_reaches_a_music_worker_and_an_image_turn_the_image_worker(
     one, two = front_ends
     tune = one.submit(_request(store, "ann", "compose a folk tune"))
     fox = two.submit(_request(store, "bob", "paint a fox"))
-    sent = {r.id: r.route for r in one.dispatch_once()}
-    assert sent == {tune.id: MUSIC_ROUTE, fox.id: route_for(settings.image_model)}
-    assert _queued_messages(MUSIC_ROUTE) == [tune.id]
-    assert _queued_messages(route_for(settings.image_model)) == [fox.id]
+    sent = {r.id: (r.route, r.worker) for r in one.dispatch_once()}
+    assert sent == {tune.id: (MUSIC_ROUTE, cpu), fox.id: (route_for(settings.image_model), gpu)}
+    # each message in the queue of the worker whose slot it took
+    assert _queued_messages(worker_queue(cpu)) == [tune.id]
+    assert _queued_messages(worker_queue(gpu)) == [fox.id]
+    assert _queued_messages(MUSIC_ROUTE) == []
     for name, job in ((cpu, tune), (gpu, fox)):
         worker = TurnWorker(studio, redis.Redis.from_url(BROKER), _routes(store, name), name)
         assert worker.run_job(job.id) == "done"
@@ -707,8 +712,108 @@ def test_a_busy_music_worker_holds_music_turns_not_image_turns(store, settings, 
     assert one.dispatch_once() == []
     # a turn that loads no model takes whichever slot is free (here: the image worker's)
     listing = one.submit(_request(store, "cat", "list my artworks"))
-    assert [(r.id, r.route) for r in one.dispatch_once()] == [
-        (listing.id, route_for(settings.image_model))]
+    assert [(r.id, r.route, r.worker) for r in one.dispatch_once()] == [
+        (listing.id, "", gpu)]
+
+
+def test_a_job_goes_to_the_worker_whose_slot_it_took(store, settings, front_ends):
+    """Workers whose queues overlap: sent on the music queue, the jig could be taken by
+    the worker that also paints, and the fox would wait for it while the music worker
+    idles. Each job goes to its matched worker's own queue, and only that worker claims
+    it."""
+    both = _worker(store, settings, "gpu-0", queues="images,music")
+    tunes = _worker(store, settings, "cpu-0", queues="music")
+    one, _ = front_ends
+    jig = one.submit(_request(store, "ann", "compose a jig"))
+    fox = one.submit(_request(store, "bob", "paint a fox"))
+    assert {r.id: r.worker for r in one.dispatch_once()} == {jig.id: tunes, fox.id: both}
+    assert _queued_messages(worker_queue(tunes)) == [jig.id]
+    assert _queued_messages(worker_queue(both)) == [fox.id]
+    assert store.job_claim(jig.id, both) is None  # not its slot
+    assert store.job_claim(jig.id, tunes) is not None
+    assert store.job_claim(fox.id, both) is not None
+
+
+def test_a_job_sent_to_a_worker_that_died_goes_to_another_at_once(store, settings,
+                                                                  front_ends):
+    first = _worker(store, settings, "gpu-0")
+    one, _ = front_ends
+    job = one.submit(_request(store, "ann", "paint a fox"))
+    assert [r.worker for r in one.dispatch_once()] == [first]
+    _kill(store, first)  # before it took the message from its own queue
+    second = _worker(store, settings, "gpu-1")
+    assert [(r.id, r.worker) for r in one.dispatch_once()] == [(job.id, second)]
+    _run_by_hand(store, second, job.id)
+
+
+def test_workers_of_overlapping_queues_run_what_the_dispatcher_matched(
+        settings, store, studio, tmp_path):
+    """Real ``museforge worker`` processes, one for pictures and music, one for music
+    only: the jig runs on the music worker, the fox beside it on the other, whichever
+    of them asks Redis first."""
+    procs, logs = _start_workers(settings, store, tmp_path,
+                                 {"both": "images,music", "tunes": "music"})
+    front = CeleryTurnQueue(store, settings, plan=studio.run)
+    try:
+        _wait_listening(store, procs, logs, {"both", "tunes"})
+        for round_ in range(3):
+            jig = front.submit(_request(store, f"ann{round_}", "compose a jig"))
+            fox = front.submit(_request(store, f"bob{round_}", "paint a fox"))
+            assert [a.kind for a in jig.future.result(timeout=90).artifacts] == ["music"]
+            assert [a.kind for a in fox.future.result(timeout=90).artifacts] == ["image"]
+            assert {r.id: r.worker for r in store.jobs([jig.id, fox.id])} == {
+                jig.id: "tunes", fox.id: "both"}
+    finally:
+        front.close()
+        _stop_all(procs)
+
+
+def _start_workers(settings: Settings, store: Store, tmp_path: Path, queues: dict[str, str]
+                   ) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, Path]]:
+    """``museforge worker --queues Q --name N`` for each N: Q of ``queues``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MUSEFORGE_")}
+    env.update(MUSEFORGE_DATABASE_URL=settings.database_url, MUSEFORGE_QUEUE="celery",
+               MUSEFORGE_BROKER_URL=BROKER, MUSEFORGE_IMAGE_BACKEND="procedural",
+               MUSEFORGE_PLANNER="offline", MUSEFORGE_IMAGE_MODEL=settings.image_model,
+               MUSEFORGE_HOME=str(store.home))
+    exe = str(Path(sys.executable).with_name("museforge"))
+    logs = {name: tmp_path / f"{name}.log" for name in queues}
+    procs = {name: subprocess.Popen([exe, "worker", "--queues", q, "--name", name,
+                                     "--loglevel", "WARNING"], env=env,
+                                    stdout=logs[name].open("wb"), stderr=subprocess.STDOUT)
+             for name, q in queues.items()}
+    return procs, logs
+
+
+def _wait_listening(store: Store, procs: dict[str, subprocess.Popen[bytes]],
+                    logs: dict[str, Path], names: set[str]) -> None:
+    """Until every worker's Celery consumes its own queue (a job sent earlier would
+    wait in it anyway, but the test would wait on a worker still starting)."""
+    from museforge.assistant.cluster import celery_app
+
+    deadline = time.monotonic() + 90
+    pids = {f"museforge-{p.pid}": name for name, p in procs.items()}
+    while True:
+        for name, proc in procs.items():
+            assert proc.poll() is None, logs[name].read_text()[-3000:]
+        found = celery_app(BROKER).control.inspect(timeout=2).active_queues() or {}
+        ready = {pids[node.split("@")[0]] for node, queues in found.items()
+                 if node.split("@")[0] in pids
+                 and worker_queue(pids[node.split("@")[0]]) in {q["name"] for q in queues}}
+        if ready >= names and names <= set(store.live_workers()):
+            return
+        assert time.monotonic() < deadline, {n: logs[n].read_text()[-2000:] for n in names}
+
+
+def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        proc.terminate()
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def test_the_front_end_plans_a_turn_to_route_it(store, settings, front_ends):
@@ -794,8 +899,10 @@ def test_museforge_worker_listens_to_the_queues_it_says(settings, store, studio,
             consumed = {node: sorted(q["name"] for q in queues)
                         for node, queues in found.items()
                         if node.split("@")[0] in {f"museforge-{p.pid}" for p in procs.values()}}
-        assert sorted(consumed.values()) == sorted([[MUSIC_ROUTE],
-                                                    [route_for(settings.image_model)]])
+        # its families' queues, and its own (where the dispatchers send its jobs)
+        assert sorted(consumed.values()) == sorted([
+            [MUSIC_ROUTE, worker_queue("m1")],
+            [route_for(settings.image_model), worker_queue("i1")]])
 
         tune = front.submit(_request(store, "ann", "compose a folk tune"))
         fox = front.submit(_request(store, "bob", "paint a fox"))
