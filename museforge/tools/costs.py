@@ -11,6 +11,8 @@ The model is deliberately small, one line per tool, in CPU-seconds of this proce
   roll), times the pieces made (``count`` variations, ``steps`` of an interpolation);
 - images: ``steps × megapixels × count`` at the backend's rate (diffusers: by device;
   the procedural painter: a small rate per megapixel; a remote API: a fixed wait);
+- audio: MusicGen per second made; Stable Audio Open per step and ACE-Step per step and
+  second, by device and by the size of the model's transformer; loading the first time;
 - history and listing: nothing.
 
 The figures were measured once (``bench/costs.py`` prints measured CPU-s beside these
@@ -66,6 +68,18 @@ PAINTER_LEARN_S_PER_IMAGE = 0.1
 AUDIO_EDIT_S_PER_SECOND = 0.02
 MUSICGEN_S_PER_SECOND = {"cuda": 0.5, "mps": 4.0, "cpu": 12.0}
 MUSICGEN_LOAD_S = 10.0
+# Stable Audio Open and ACE-Step (diffusers pipelines): per denoising step and per GB of
+# the pipeline's transformer weights, whose size is what a step costs (a tiny test model
+# costs next to nothing). Stable Audio Open denoises its whole window (47.5 s) whatever
+# the clip's length, so its steps cost the same for 1 s or 30 s; ACE-Step's latents are
+# as long as the clip, so its steps are counted per second of audio. From the released
+# weights: Stable Audio Open 1.0 (a 4.2 GB transformer, 100 steps with guidance, ~8 s on
+# a datacentre GPU), ACE-Step 1.5 XL turbo (~10 GB, 8 steps without guidance, a 30 s song
+# in ~2 s); CPU and MPS about 50 and 10 times slower. Loading reads every component.
+STABLE_AUDIO_S_PER_STEP_GB = {"cuda": 0.02, "mps": 0.2, "cpu": 1.0}
+ACE_STEP_S_PER_STEP_SECOND_GB = {"cuda": 0.001, "mps": 0.01, "cpu": 0.05}
+PIPELINE_LOAD_S_PER_GB = 2.0
+OTHER_AUDIO_S_PER_SECOND = 0.1  # a caller's own generator (tests, a remote service)
 
 
 @dataclass
@@ -309,13 +323,42 @@ def _edit_audio(ctx: ToolContext, args: Any) -> float:
 
 
 def _generate_audio(ctx: ToolContext, args: Any) -> float:
-    backend = ctx.services.audio_melody if args.melody_from else ctx.services.audio
+    """The backend the tool will use (opened as the tool opens it, without loading the
+    weights), at its device: MusicGen per second made, Stable Audio Open per step, ACE-Step
+    per step and second, both scaled by their transformer's size; loading counts the first
+    time a backend is used (or for a model named for this call)."""
+    from museforge.models.audio.generation import (
+        ACE_STEP,
+        MUSICGEN,
+        STABLE_AUDIO,
+        pipeline_weight_bytes,
+    )
+    from museforge.tools.audio_tools import audio_generator
+
+    handed = ctx.services.audio_melody if args.melody_from else ctx.services.audio
+    fresh = handed is None or args.model is not None
+    try:
+        backend = audio_generator(ctx, melody=bool(args.melody_from), model=args.model)
+    except ToolError:
+        return 0.0  # no weights, or no melody to follow: the tool refuses at once, and why
     plan = getattr(backend, "plan", None)
     device = plan.device.split(":")[0] if plan is not None else "cpu"
-    per_second = MUSICGEN_S_PER_SECOND.get(device, MUSICGEN_S_PER_SECOND["cpu"])
-    if backend is not None and getattr(backend, "name", "") != "musicgen":
-        per_second = 0.1  # a caller's own generator (tests, a remote service)
-    return per_second * args.seconds + (0.0 if backend is not None else MUSICGEN_LOAD_S)
+    name = getattr(backend, "name", "")
+    if name == MUSICGEN:
+        per_second = MUSICGEN_S_PER_SECOND.get(device, MUSICGEN_S_PER_SECOND["cpu"])
+        return per_second * args.seconds + (MUSICGEN_LOAD_S if fresh else 0.0)
+    if name not in (STABLE_AUDIO, ACE_STEP):
+        return OTHER_AUDIO_S_PER_SECOND * args.seconds
+    transformer, total = pipeline_weight_bytes(backend.path)
+    steps = args.steps or backend.default_steps
+    if name == STABLE_AUDIO:
+        rate = STABLE_AUDIO_S_PER_STEP_GB.get(device, STABLE_AUDIO_S_PER_STEP_GB["cpu"])
+        work = rate * steps
+    else:
+        rate = ACE_STEP_S_PER_STEP_SECOND_GB.get(device, ACE_STEP_S_PER_STEP_SECOND_GB["cpu"])
+        work = rate * steps * args.seconds
+    load = PIPELINE_LOAD_S_PER_GB * total / 1e9 if fresh else 0.0
+    return work * transformer / 1e9 + load + PIECE_S
 
 
 ESTIMATES: dict[str, Callable[[ToolContext, Any], float]] = {
@@ -351,7 +394,8 @@ CHEAPER = {
     "generate_image": "fewer pictures, fewer steps or a smaller size",
     "vary_image": "fewer variations",
     "upscale_image": "a smaller factor",
-    "generate_audio": "fewer seconds",
+    "generate_audio": "fewer seconds (MusicGen, ACE-Step) or fewer steps (Stable Audio, "
+                      "ACE-Step)",
     "edit_audio": "a shorter loop",
     "learn_style": "fewer steps",
 }

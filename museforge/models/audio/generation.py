@@ -160,6 +160,15 @@ def family_of(path: Path) -> str:
     return PIPELINE_FAMILIES[cls]
 
 
+def pipeline_weight_bytes(path: Path) -> tuple[int, int]:
+    """(the transformer's weight bytes, all the components') of a diffusers audio pipeline
+    saved in ``path``: what a denoising step and a load cost grow with (tools/costs.py).
+    Only the files' sizes are read."""
+    files = [p for p in path.glob("*/*") if p.suffix in (".safetensors", ".bin")]
+    total = sum(p.stat().st_size for p in files)
+    return sum(p.stat().st_size for p in files if p.parent.name == "transformer"), total
+
+
 def open_generator(model: str, *, device: str | None = None,
                    dtype: str | None = None) -> AudioGenerator:
     """The backend for ``model`` (a preset, hub id or folder), by what its folder holds."""

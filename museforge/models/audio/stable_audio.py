@@ -118,6 +118,10 @@ class PipelineAudioBackend:
 
         from museforge.models.image.pipeline_cache import dtype_arg, quiet_loading
 
+        if not hasattr(diffusers, self.pipeline_class):  # ACE-Step came in a later diffusers
+            raise AudioModelError(f"{self.label} needs a diffusers with {self.pipeline_class}; "
+                                  f"this one ({diffusers.__version__}) has none: `pip install "
+                                  "-U diffusers`.")
         for package in self.needs:
             if importlib.util.find_spec(package) is None:
                 raise AudioModelError(f"{self.label}'s sampler needs the {package} package, "

@@ -107,3 +107,18 @@ def test_a_turbo_checkpoint_runs_without_guidance(folder, tmp_path):
     assert made.recipe["guidance"] == 1.0  # distilled: what ran, not the 7.0 asked of base
     plain = AceStepBackend(str(folder), cache=PipelineCache()).generate(AudioRequest("x", 1, 1))
     assert not np.array_equal(made.samples, plain.samples)  # no guidance pass ran
+
+
+def test_a_diffusers_without_the_pipeline_is_one_sentence(folder, monkeypatch):
+    """diffusers before AceStepPipeline (the image extra admits older ones) is said, with
+    what to do, before anything loads; nothing is cached."""
+    import diffusers
+
+    cache = PipelineCache()
+    backend = AceStepBackend(str(folder), cache=cache)
+    monkeypatch.setattr(type(backend), "pipeline_class", "AceStepPipelineOfLater")
+    assert not hasattr(diffusers, "AceStepPipelineOfLater")
+    with pytest.raises(AudioModelError, match=r"needs a diffusers with AceStepPipelineOfLater; "
+                       r"this one \(.+\) has none: `pip install -U diffusers`"):
+        backend.generate(AudioRequest("calm piano", 1, 1))
+    assert cache.loads == 0
