@@ -594,6 +594,36 @@ def eval_music(
     _print_figures(card_figures(figures))
 
 
+@app.command("train-phrases")
+def train_phrases(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the weights and card.")]
+    = Path("museforge/models/music/weights"),
+    seed: Annotated[int, typer.Option(help="Seed (training is reproducible for a seed).")] = 0,
+    minutes: Annotated[float | None, typer.Option(
+        help="Stop early after this many minutes (no longer reproducible).")] = None,
+) -> None:
+    """Train the 16-bar phrase model (hierarchical VAE) on the music21 corpus; writes its
+    weights and PHRASE_MODEL_CARD.md beside the 2-bar model's."""
+    from museforge.models.music.phrase_eval import card_figures
+    from museforge.models.music.phrase_train import train_phrases as train
+
+    figures = train(out, seed=seed, minutes=minutes)
+    console.print(f"Wrote {out}/PHRASE_MODEL_CARD.md", highlight=False, markup=False)
+    _print_figures(card_figures(figures))
+
+
+@app.command("eval-phrases")
+def eval_phrases(
+    weights: Annotated[Path | None, typer.Option(
+        "--weights", help="A weights folder (default: the committed models).")] = None,
+) -> None:
+    """Reproduce the phrase model card's figures from the weights and held-out phrases."""
+    from museforge.models.music.model import WEIGHTS_DIR
+    from museforge.models.music.phrase_eval import card_figures, evaluate_phrases
+
+    _print_figures(card_figures(evaluate_phrases(weights or WEIGHTS_DIR)))
+
+
 @app.command("train-planner")
 def train_planner(
     epochs: Annotated[int, typer.Option(help="Training epochs (full batch).")] = 300,

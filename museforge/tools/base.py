@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from museforge.models.audio.generation import AudioGenerator
     from museforge.models.image.base import ImageBackend
     from museforge.models.image.upscalers import GanUpscaler
-    from museforge.models.music.base import MelodyModel
+    from museforge.models.music.base import MelodyModel, PhraseModel
     from museforge.tools.costs import TurnBudget
 
 # A reference the assistant has already resolved: "#3" or "#3 v2".
@@ -122,6 +122,7 @@ class Services:
 
     image: ImageBackend | None = None
     melody: MelodyModel | None = None  # the committed melody model
+    phrases: PhraseModel | None = None  # the committed 16-bar phrase model, where present
     audio: AudioGenerator | None = None  # text to audio
     audio_melody: AudioGenerator | None = None  # audio that follows a melody
     upscaler: GanUpscaler | None = None  # handed in: used for every factor
@@ -133,7 +134,8 @@ class Services:
 
     def without_image(self) -> Services:
         """The same backends for an assistant that paints with another image model."""
-        return Services(melody=self.melody, audio=self.audio, audio_melody=self.audio_melody,
+        return Services(melody=self.melody, phrases=self.phrases, audio=self.audio,
+                        audio_melody=self.audio_melody,
                         upscaler=self.upscaler, upscalers=self.upscalers, styles=self.styles)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from museforge.models.music import edit as ops
-from museforge.models.music.base import MelodyModel, MusicError
+from museforge.models.music.base import MelodyModel, MusicError, PhraseModel
 from museforge.models.music.piece import Note, Part, Piece
 from museforge.storage.models import ArtworkInfo, FileIn, VersionInfo
 from museforge.tools.base import (
@@ -85,6 +85,22 @@ def melody_model(ctx: ToolContext) -> MelodyModel:
 
         model = ctx.services.melody = load_default()
     return model
+
+
+def phrase_model(ctx: ToolContext, model: MelodyModel) -> PhraseModel | None:
+    """The 16-bar phrase model to compose with beside ``model``: the one handed in, else
+    the committed one where its weights are present and ``model`` is the committed 2-bar
+    model (a learnt style's model or a test's tiny one writes its melodies alone)."""
+    if ctx.services.phrases is not None:
+        return ctx.services.phrases
+    from museforge.models.music.model import load_default
+    from museforge.models.music.phrase_model import load_phrases
+
+    phrases = load_phrases()
+    if phrases is None or model.revision != load_default().revision:
+        return None
+    ctx.services.phrases = phrases
+    return phrases
 
 
 def music_call(fn: Callable[[], T]) -> T:

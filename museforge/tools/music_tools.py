@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from museforge.models.music import edit as ops
-from museforge.models.music.base import MelodyModel
+from museforge.models.music.base import MelodyModel, PhraseModel
 from museforge.models.music.piece import Piece
 from museforge.tools.base import (
     Args,
@@ -36,6 +36,7 @@ from museforge.tools.music_support import (
     melody_windows,
     model_bar,
     music_call,
+    phrase_model,
     piece_bars,
     store_music_version,
     store_new_music,
@@ -191,7 +192,7 @@ def compose_music(ctx: ToolContext, args: ComposeArgs) -> ToolResult:
         dumped, echo = given_start(dumped)
     check_compose_length(dumped)
     model, learnt = style_melody_model(ctx, args.learnt_style)
-    result = _compose(dumped, model)
+    result = _compose(dumped, model, None if learnt else phrase_model(ctx, model))
     recipe = {"tool": "compose_music", "args": dumped, "seed": seed, "sources": [],
               **result.recipe, "inspiration": inspiration, **_learnt(learnt)}
     made = store_new_music(ctx, args.prompt, args.prompt, recipe, result.piece)
@@ -233,11 +234,12 @@ def _request(args: dict[str, Any]) -> Any:
                           seed=args.get("seed") or 0, start_with=start)
 
 
-def _compose(args: dict[str, Any], model: MelodyModel) -> Any:
+def _compose(args: dict[str, Any], model: MelodyModel, phrases: PhraseModel | None = None,
+             ) -> Any:
     from museforge.models.music.composer import compose
 
     req = _request(args)
-    return music_call(lambda: compose(req, model))
+    return music_call(lambda: compose(req, model, phrases))
 
 
 def compose_plan(args: dict[str, Any]) -> Any:
@@ -557,13 +559,13 @@ def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
 
 
 def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
-                 model: MelodyModel) -> Piece:
+                 model: MelodyModel, phrases: PhraseModel | None = None) -> Piece:
     name, args = recipe["tool"], recipe["args"]
     if name == "compose_music":
         # at the tempo it was made at: the composer's choice of pace from the prompt's words
         # may change between versions of museforge, the recorded tempo does not
         args = {**args, "tempo": args.get("tempo") or recipe.get("tempo")}
-        return _compose(args, model).piece  # type: ignore[no-any-return]
+        return _compose(args, model, phrases).piece  # type: ignore[no-any-return]
     if name == "edit_music":
         return apply_edit(sources[0].piece, args)
     if name == "vary_music":

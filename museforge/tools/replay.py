@@ -68,7 +68,7 @@ def replay(ctx: ToolContext, ref: str) -> ReplayReport:
 def _replay_music(ctx: ToolContext, label: str, recipe: dict[str, Any],
                   stored: bytes) -> ReplayReport:
     from museforge.models.music.midi import to_midi_bytes
-    from museforge.tools.music_support import load_music, music_call
+    from museforge.tools.music_support import load_music, music_call, phrase_model
     from museforge.tools.music_tools import remake_music
     from museforge.tools.style_tools import recipe_melody_model
 
@@ -77,9 +77,14 @@ def _replay_music(ctx: ToolContext, label: str, recipe: dict[str, Any],
     if made_by and made_by != model.revision:
         raise ToolError(f"{label} was made by melody model {made_by}; this one is "
                         f"{model.revision}")
+    phrases = phrase_model(ctx, model) if recipe.get("phrase_model") else None
+    phrased_by = recipe.get("phrase_model_revision")
+    if phrased_by and (phrases is None or phrased_by != phrases.revision):
+        raise ToolError(f"{label} was made by phrase model {phrased_by}; this one is "
+                        f"{phrases.revision if phrases else 'not here'}")
     sources = [load_music(ctx, f"#{s['artwork']} v{s['version']}")
                for s in recipe.get("sources", [])]
-    remade = music_call(lambda: to_midi_bytes(remake_music(recipe, sources, model)))
+    remade = music_call(lambda: to_midi_bytes(remake_music(recipe, sources, model, phrases)))
     if remade == stored:
         return ReplayReport(label, True, f"the MIDI matches byte for byte ({len(stored)} bytes)")
     return ReplayReport(label, False, f"the MIDI differs ({len(stored)} bytes stored, "

@@ -66,6 +66,30 @@ class MelodyModel(Protocol):
         """The melody extended by ``bars`` bars."""
 
 
+class PhraseModel(Protocol):
+    """A latent model of whole 16-bar melodies (MusicVAE's hierarchical model): what the
+    composer calls to write a melody of 8 to 16 bars, and to chain phrases beyond."""
+
+    name: str
+    revision: str  # first 12 hex digits of the weights' sha256
+    bars: int  # the phrase length it writes (16)
+    latent_size: int
+
+    def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
+               seed: int = 0) -> list[list[Note]]:
+        """``n`` melodies of ``bars`` bars from the prior (notes in beats from 0)."""
+
+    def encode(self, melody: Sequence[Note], time_signature: tuple[int, int]) -> list[float]:
+        """The latent mean of a ``bars``-bar melody."""
+
+    def decode(self, z: Sequence[float], time_signature: tuple[int, int], *,
+               temperature: float = 0.0, seed: int = 0) -> list[Note]:
+        """A ``bars``-bar melody from a latent."""
+
+    def perturb(self, z: Sequence[float], amount: float, *, seed: int = 0) -> list[float]:
+        """A latent ``amount`` (0..1) of the way from ``z`` to a fresh prior draw."""
+
+
 @dataclass
 class MusicResult:
     piece: Piece

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from museforge.models.music import idioms
-from museforge.models.music.base import MelodyModel, MusicError, MusicResult
+from museforge.models.music.base import MelodyModel, MusicError, MusicResult, PhraseModel
+from museforge.models.music.phrase_composer import phrase_melody, phrase_piece
 from museforge.models.music.piece import Note, Part, Piece
 from museforge.models.music.theory import Key, instrument_program, parse_key, program_name
 
@@ -195,11 +196,21 @@ def _program(name: str | None, words: list[str], s: dict[str, Any]) -> int:
     return instrument_program(s.get("instrument", "Acoustic Grand Piano"))
 
 
-def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
+def compose(req: ComposeRequest, model: MelodyModel, phrases: PhraseModel | None = None,
+            ) -> MusicResult:
+    """The piece ``req`` asks for. ``phrases``: the 16-bar phrase model, which writes
+    the melody of a plain piece (no dance rhythm or jazz harmony) of 8 bars or more
+    (``phrase_composer``); ``model`` writes the rest, and all of it without ``phrases``."""
     p = plan(req)
     beats_per_bar = p.time_signature[0] * 4 / p.time_signature[1]
+    phrased: dict[str, Any] = {}
     if req.start_with:
         melody, altered, picked = _melody_from(p, req, model, beats_per_bar)
+        p.progression = choose_degrees(melody, p.key, beats_per_bar, p.bars)
+        chords = [_triad(p.key, d) for d in p.progression]
+    elif phrases is not None and phrase_piece(p.bars, p.time_signature, style_of(p.style)):
+        melody, altered, picked, phrased = phrase_melody(
+            p, phrases, req.seed, req.temperature, beats_per_bar, MOODS[p.mood]["velocity"])
         p.progression = choose_degrees(melody, p.key, beats_per_bar, p.bars)
         chords = [_triad(p.key, d) for d in p.progression]
     else:
@@ -235,7 +246,9 @@ def compose(req: ComposeRequest, model: MelodyModel) -> MusicResult:
                            and idioms.idiom_latents(model, p.style) is not None}
     if req.start_with:
         recipe["started_with"] = len(req.start_with)
+    recipe.update(phrased)
     return MusicResult(piece, recipe)
+
 
 
 def style_of(style: str | None) -> dict[str, Any]:

@@ -80,12 +80,12 @@ def position_features(meter: int) -> np.ndarray:
 
 
 def notes_to_tokens(notes: list[Note] | tuple[Note, ...], time_signature: tuple[int, int],
-                    ) -> np.ndarray:
-    """The token row of a 2-bar melody. Onsets and ends are rounded to the sixteenth grid
-    (the model's resolution); a note that starts while another sounds ends that one (the
-    melody is read as monophonic). Pitches outside C3..C6 or notes past the two bars are
-    refused: the caller transposes or cuts, knowingly."""
-    steps = window_steps(time_signature)
+                    bars: int = 2) -> np.ndarray:
+    """The token row of a 2-bar melody (or one of ``bars`` bars). Onsets and ends are
+    rounded to the sixteenth grid (the model's resolution); a note that starts while
+    another sounds ends that one (the melody is read as monophonic). Pitches outside
+    C3..C6 or notes past the bars are refused: the caller transposes or cuts, knowingly."""
+    steps = bars * STEPS_PER_BAR[meter_index(time_signature)]
     tokens = np.zeros(steps, dtype=np.int64)
     tokens[0] = NOTE_OFF
     ordered = sorted(notes, key=lambda n: (n.start, n.pitch))
@@ -96,7 +96,7 @@ def notes_to_tokens(notes: list[Note] | tuple[Note, ...], time_signature: tuple[
                              f"{MIN_PITCH}..{MAX_PITCH} (C3..C6); transpose it first")
         if n.start < -1e-6 or n.end > end_beat + 0.125:
             raise MusicError(f"a note at beats {n.start:g}..{n.end:g} lies outside the "
-                             f"2-bar window (0..{end_beat:g} beats in "
+                             f"{bars}-bar window (0..{end_beat:g} beats in "
                              f"{time_signature[0]}/{time_signature[1]})")
     starts = [min(steps - 1, round(n.start * STEPS_PER_BEAT)) for n in ordered]
     for i, n in enumerate(ordered):

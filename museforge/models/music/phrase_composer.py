@@ -1,0 +1,111 @@
+"""The composer's melody from the 16-bar phrase model: a piece of 8 bars or more is cut
+into sections of 8 to 16 bars, the sections follow a form (A, AB, ABA, AABA, then AABA
+again), each new section's phrase is the best of several prior samples cut to its
+length, and a section that returns repeats its phrase. The chords are then chosen to fit
+the melody bar by bar (``composer.choose_degrees``), as for a person's own tune.
+
+Used where the phrase model's weights are present, for plain pieces (no dance rhythm or
+jazz harmony: those styles keep the 2-bar model and its corpus idioms); otherwise the
+composer chains the 2-bar model as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from museforge.models.music.base import MusicError, PhraseModel
+from museforge.models.music.data import METERS
+from museforge.models.music.piece import Note
+from museforge.models.music.theory import Key
+
+PHRASE_MIN_BARS = 8
+PHRASE_CANDIDATES = 8
+FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
+EPS = 1e-9
+
+
+def phrase_piece(bars: int, time_signature: tuple[int, int], style: dict[str, Any]) -> bool:
+    """Whether the phrase model writes a piece's melody: 8 bars or more in a meter it
+    knows, and a style without a dance rhythm or jazz harmony (those keep the 2-bar
+    model, which the corpus idioms are encoded for)."""
+    return bars >= PHRASE_MIN_BARS and tuple(time_signature) in METERS \
+        and not style.get("rhythm") and not style.get("harmony")
+
+
+def sections(bars: int, phrase_bars: int = 16) -> list[int]:
+    """``bars`` (even, at least 8) as sections of 8 to ``phrase_bars`` bars, as equal as
+    whole 2-bar units allow, the longer ones first."""
+    n = -(-bars // phrase_bars)
+    units = bars // 2
+    per, extra = divmod(units, n)
+    return [2 * (per + (1 if i < extra else 0)) for i in range(n)]
+
+
+def form(n: int) -> str:
+    return FORMS.get(n) or ("AABA" * (-(-n // 4)))[:n]
+
+
+def _cut(notes: list[Note], beats: float) -> list[Note]:
+    return [Note(n.pitch, n.start, min(n.end, beats), n.velocity) for n in notes
+            if n.start < beats - EPS]
+
+
+def _score(notes: list[Note], key: Key, last: int | None) -> float:
+    """Notes in the key, an ending on the tonic (or the dominant), a smooth join."""
+    if not notes:
+        return -1e9
+    inside = sum(key.contains(n.pitch) for n in notes) / len(notes)
+    degree = (notes[-1].pitch - key.pitch_class) % 12
+    end = 0.75 if degree == 0 else 0.4 if degree == 7 else 0.0
+    join = abs(notes[0].pitch - last) / 12 if last is not None else 0.0
+    return inside + end - join
+
+
+def phrase_melody(plan: Any, phrases: PhraseModel, seed: int, temperature: float,
+                  beats_per_bar: float, velocity: int) -> tuple[list[Note], float, list[int],
+                                                                dict[str, Any]]:
+    """The melody of ``plan.bars`` bars, the share of notes nudged into the key, the
+    candidate picked for each new phrase, and what the recipe records of the form."""
+    from museforge.models.music.composer import _accent, _nearest_in_key, _to_key
+
+    lengths = sections(plan.bars, phrases.bars)
+    shape = form(len(lengths))
+    chosen: dict[str, list[Note]] = {}  # letter -> its whole phrase, moved to the key
+    out: list[Note] = []
+    picked: list[int] = []
+    altered = total = 0
+    offset = 0.0
+    last: int | None = None
+    for length, letter in zip(lengths, shape, strict=True):
+        beats = length * beats_per_bar
+        if letter not in chosen:
+            candidates = phrases.sample(PHRASE_CANDIDATES, plan.time_signature,
+                                        temperature=temperature,
+                                        seed=seed * 1000 + len(chosen))
+            scored = []
+            for k, cand in enumerate(candidates):
+                if not cand:
+                    continue
+                moved = _to_key(cand, plan.key)
+                scored.append((_score(_cut(moved, beats), plan.key, last), k, moved))
+            if not scored:
+                raise MusicError("the phrase model wrote no notes; try another seed")
+            scored.sort(key=lambda t: (-t[0], t[1]))
+            picked.append(scored[0][1])
+            chosen[letter] = scored[0][2]
+        section = _cut(chosen[letter], beats)
+        for n in section:
+            total += 1
+            pitch = n.pitch
+            if not plan.key.contains(pitch):
+                pitch = _nearest_in_key(pitch, plan.key)
+                altered += 1
+            out.append(Note(pitch, n.start + offset, n.end + offset,
+                            _accent(n.start, beats_per_bar, velocity)))
+        if section:
+            last = section[-1].pitch
+        offset += beats
+    if not out:
+        raise MusicError("the phrase model wrote no notes; try another seed")
+    return out, altered / max(1, total), picked, {
+        "phrase_model": phrases.name, "phrase_model_revision": phrases.revision,
+        "form": shape, "sections": lengths}
