@@ -180,3 +180,68 @@ def corrections(text: str, kind: str | None) -> list[PlannedCall]:
                 args.setdefault(k, v)
     tool = "adjust_image" if kind == "image" else "edit_music"
     return [PlannedCall(tool, {"artwork": ref, **args})]
+
+
+# -- judgements: a statement that names no fault and asks for nothing ----------------------
+
+_OPENERS = re.compile(
+    r"^(?:(?:oo+h+|oh+|ah+|aw+|hmm+|hm+|um+|uh+|well|so|ok(?:ay)?|right|honestly|actually|"
+    r"tbh|ngl|wow+|whoa|yeah|yes|nah|no|nope|ugh+|meh|sorry|lol|haha+|but|and|though|i\s+think|"
+    r"i\s+guess|i\s+feel\s+like|to\s+be\s+honest)(?:[\s,.!?…-]+|$))*", I)
+_CLOSERS = re.compile(r"(?:[\s,.!?…-]+(?:though|tho|honestly|now|actually|really|i\s+think|"
+                      r"i\s+guess|tbh|ngl|lol|haha+|somehow|to\s+be\s+honest|for\s+me|"
+                      r"if\s+i'?m\s+honest))*[\s,.!?…-]*$", I)
+# what the person sees or hears now: "it's a bit much", "the text's fine", "it looks like a
+# funeral", "there's too much going on"; "it needs a moon", "the sky should be red" wish
+_NOW = re.compile(
+    r"^(?:(?:it|this|that|they|these|those|everything|(?:the|this|that|my|his|her|your)\s+"
+    r"[\w'-]+(?:\s+[\w'-]+){0,2}|#\s*\d+|[a-z][\w-]*['’]s(?:\s+one)?)\s*(?:'s|’s|\s+is|\s+are|\s+was|\s+were|\s+looks?|"
+    r"\s+feels?|\s+seems?|\s+sounds?|\s+got|\s+went|\s+came\s+out)|it'?s|its|that'?s|thats|"
+    r"there'?s|there\s+is|there\s+are|theres)\b(?!\s+(?:missing|lacking|needs?|should|"
+    r"could|would|wants?|supposed|meant|going\s+to|gonna)\b)(.*)$", I)
+# a fragment that only weighs it: "a bit of a mess", "too busy", "a bit much", "not a cat"
+_WEIGHS = set("""a an the of bit little tad touch too so very really quite rather way kinda
+kind sort sorta pretty just all much more less over overly far somewhat slightly totally
+completely honestly actually now still again bit lot lots mess messy busy cluttered chaotic
+crowded noisy overdone overwrought overkill fine ok okay good great nice lovely perfect
+better worse best worst close nearly almost there cute pretty beautiful gorgeous stunning
+ugly boring bland weird odd strange off wrong right amazing awesome cool interesting fun
+funny sweet adorable alright decent meh mid fire sick dope lit wild crazy insane intense
+strong heavy full going on happening thing things stuff everywhere it this that""".split())
+_NEGATION = re.compile(r"^(?:not|no)\s+(?:a|an|the|that|this|with|like|my)?\s*[\w'-]+"
+                       r"(?:\s+[\w'-]+)?$", I)
+
+
+def judgement(text: str, kind: str | None = None) -> bool:
+    """A statement that weighs an artwork and names no fault to correct and nothing to
+    do: "ooh", "hmm, a bit of a mess", "it's a bit much now", "the text's fine", "it looks
+    like a funeral", "too busy", "no, not a cat". It is never an instruction: beside a
+    request it is the person's reason or relief, alone it wants a question ("what should I
+    change?"), never an edit made of its words. ``kind``: the artwork's kind, when known
+    ("it looks like a funeral" names a fault of a piece, not of a picture)."""
+    bare = _CLOSERS.sub("", _OPENERS.sub("", text.strip())).strip()
+    bare = re.sub(r"^[^,:]{1,40}[,:]\s*(?=(?:it|this|that|they)\b)", "", bare, flags=I)
+    if not bare:
+        return True
+    if corrections(text, kind) or _IMPERATIVE.match(bare) or _INSTRUCTION.search(bare) or \
+            re.search(r"\?|\b(?:can|could|would|will)\s+(?:they|it|he|she|we|i)\b|\blet'?s\b",
+                      bare, I):
+        return False
+    clauses = [c for c in re.split(r"\s*[,;]\s*|\s+(?:but|and|so)\s+", bare) if c.strip()]
+    if len(clauses) > 1:
+        return all(_weighs(c) for c in clauses)
+    return _weighs(bare)
+
+
+def _weighs(bare: str) -> bool:
+    if re.search(r"\b(?:make|add|remove|put|give|change|turn|replace|swap|with(?:out)?|"
+                 r"instead|should|needs?|wants?|more\s+\w+|less\s+\w+|\w+er\s+than|"
+                 r"missing|lacks?)\b", bare, I):
+        return False
+    if _NEGATION.match(bare):
+        return True
+    now = _NOW.match(bare)
+    if now:
+        return True
+    words = re.findall(r"[a-z']+", bare.lower())
+    return bool(words) and len(words) <= 6 and all(w in _WEIGHS for w in words)

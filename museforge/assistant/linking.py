@@ -150,6 +150,17 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
         pm = pms[-1] if pms else None  # "music that fits it": the last one is the artwork
         if pm and focus_kind(ctx):
             refs.append(("it", focus_kind(ctx), (pm.start(), pm.end())))
+    head = re.match(r"^(?:(?:and|now|also|then|ok|okay|so)\s+)*(?:(?:please|pls)\s+)?(?:a|an|some|"
+                    r"one)\s+(?:[\w'-]+\s+){0,2}?(" + MUSIC_NOUN + "|" + IMAGE_NOUN + r")s?\b"
+                    r"(?=.*\b(?:for|with|like|fits?|matches|suits|goes\s+with)\b)", text, I)
+    if head:  # "and a music that look like this picture": the new one is what is named first
+        wants = "music" if re.fullmatch(MUSIC_NOUN, head.group(1), I) else "image"
+        other = [(ref, (a, b)) for ref, kind, (a, b) in refs if kind and kind != wants
+                 and a >= head.end()]
+        if other:
+            ref, (a, b) = other[-1]
+            return ("compose_music" if wants == "music" else "generate_image", ref,
+                    text[:a] + " " + text[b:])
     for ref, kind, (a, b) in refs:
         if _shows(text[:a], text[a:b]):
             # "a picture of the cliffs for it": the cliffs are what it shows

@@ -155,6 +155,13 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
         tail = re.match(r"\s+" + _REF_NOUN + r"s?\b", text[end:], I)
         end += tail.end() if tail else 0
         add(*hit, _Span(m.start(), end))
+    for m in re.finditer(r"\b([a-z][\w-]*)['’]s\b", text, I):
+        # "Rosie's is a bit too fast", "morph Rosie's into Ivy's": whose it is, by the name
+        # in its title ("a lullaby for Rosie")
+        if m.group(1).lower() not in _NOT_OWNERS:
+            hit = _by_subject(m.group(1), ctx)
+            if hit and hit[0].startswith("#"):
+                add(*hit, m)
     first = re.match(r"^([a-z][\w'-]+)\b", text.strip(), I)
     if first and not found:
         hit = _by_subject(first.group(1), ctx)
@@ -178,6 +185,10 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
     return sorted(found, key=lambda t: t.span[0])
 
 
+_NOT_OWNERS = {"it", "that", "this", "there", "here", "what", "who", "where", "how", "let", "he",
+               "she", "one", "today", "tonight", "tomorrow", "yesterday", "everyone", "nobody",
+               "somebody", "someone", "everything", "nothing", "something", "mum", "mom", "dad",
+               "year", "week", "month", "world", "child", "children", "kid", "kids", "people"}
 _LEAD_OK = {"one", "ones", "picture", "pic", "image", "painting", "drawing", "photo", "song",
             "tune", "music", "piece", "melody", "track", "with", "of", "about", "showing",
             "featuring", "at", "in", "the", "a", "an", "little", "big", "old", "new", "nice"}

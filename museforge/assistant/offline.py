@@ -40,7 +40,8 @@ _HELP = re.compile(r"^\s*(help|\?|what\s+can\s+you\s+do|how\s+does\s+this\s+work
                    re.I)
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|yo|good\s+(?:morning|evening|afternoon|night)|thanks|thank\s+you|"
-    r"thx|ty|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
+    r"thx|ty|ta|cheers|cool|nice|great|ok|okay|perfect|awesome|amazing|brilliant|lovely|wonderful|"
+    r"night(?:\s+night)?|nighty[\s-]+night|nite|ta[\s-]+ra|ta[\s-]+ta|"
     r"(?:much\s+|way\s+|a\s+lot\s+|that'?s\s+)?better|"
     r"love\s+it|i\s+love\s+it|great\s+(?:job|work)|nice\s+(?:one|work|job)|well\s+done|lol|haha+|"
     r"that'?s\s+more\s+like\s+it|bye|goodbye|for\s+now|for\s+today|take\s+care|talk\s+soon|that'?s\s+all|good\s*night(?:\s+from\s+(?:both\s+of\s+|all\s+of\s+)?(?:us|me))?|"
@@ -56,6 +57,9 @@ _SMALL_TALK = re.compile(
     r"^\s*(?:how(?:'s|\s+is)\s+it\s+going|how\s+are\s+you(?:\s+doing)?(?:\s+today)?|"
     r"what'?s\s+up|i'?m\s+bored|who\s+are\s+you|what\s+are\s+you|are\s+you\s+(?:a\s+)?"
     r"(?:robot|bot|human|real|an?\s+ai)|do\s+you\s+(?:dream|sleep|like\s+\w+))[\s!.?]*$", re.I)
+_THANKED = re.compile(r"^\s*(?:(?:ok(?:ay)?|oh|aw+|wow)[\s,!.]+)*(?:thanks|thank\s+you|thank\s+u|"
+                      r"thx|ty|ta|cheers|many\s+thanks)\b(?:\s+(?:so|very)\s+much|\s+a\s+lot)?"
+                      r"[\s,!.]+", re.I)
 _FILLER = re.compile(
     r"^\s*(?:h+m+|oops|whoops|ugh|argh|meh|nope|nah|no|yes|yeah|yep|ok(?:ay)?|actually|"
     r"well|oh|ah|hmm+|erm|um+|uh|so|right|alright|sorry|wait|i\s+changed\s+my\s+mind|"
@@ -200,8 +204,14 @@ class OfflinePlanner:
             return Plan(reply=prompts.GREETING, answer="chat")
         if _SMALL_TALK.match(message):
             return Plan(reply=prompts.capabilities(), answer="chat")
+        explained = prompts.explained(_HELLO.sub("", message).strip())
+        if explained:  # "what's quantize?", "how different is a variation from the original?"
+            return Plan(reply=explained, answer="chat")
         if _HOW_TO.match(message.strip()) or _HOW_TO.match(_HELLO.sub("", message).strip()):
             return Plan(reply=prompts.capabilities(), answer="chat")
+        if _THANKED.match(message) and not _ASKS_FOR.search(_THANKED.sub("", message)) \
+                and not _CHANGE_WORDS.search(message):
+            return Plan(reply=prompts.GREETING, answer="chat")  # "thank you, we're very happy"
         answered = self._answer(message, context)
         if answered is not None:
             return answered
@@ -225,6 +235,7 @@ class OfflinePlanner:
         asked = False  # a piece asked how something works
         chatter: list[tuple[int, int]] = []  # (start, length) of calls only a catch-all made
         told: list[str] = []  # pieces that tell rather than ask ("my grandson wants a dragon")
+        judged: list[str] = []  # pieces that only weigh an artwork ("it's a bit much")
         before = context  # the conversation as this message found it
         origin: dict[int, str] = {}  # id(call) -> the piece that made it
         pieces = [_wanting(p) for p in language.split_requests(message, self._starts_request)]
@@ -267,7 +278,8 @@ class OfflinePlanner:
                 told.append(request)
                 # "lol its so cute. make it bigger", "3rd one goes hard, upscale that 4x":
                 # the remark asks for nothing, but the artwork it names is the one meant next
-                named = naming.targets(_POLITE.sub("", request), context)
+                named = _one_named(naming.targets(_POLITE.sub("", request), context),
+                                   _POLITE.sub("", request))
                 if len(named) == 1 and not lead:
                     bare = _POLITE.sub("", request)
                     lead = bare[named[0].span[0]:named[0].span[1]]
@@ -294,15 +306,33 @@ class OfflinePlanner:
                 if not lead and len(pieces) > 1 and request is not pieces[-1]:
                     lead = request
                     continue
+            if _judged_only(request, decision, context) and not (
+                    calls and calls[-1].name in _CREATE and id(calls[-1]) in origin
+                    and _DESCRIBING.match(_POLITE.sub("", request).strip())):
+                # "ooh. hmm it's a bit dark", "the text's fine. make it bigger", "hmm, a bit
+                # of a mess. rotate it 180": the judgement is the reason, not a request; the
+                # artwork it names is the one meant next ("the ice castle, it looks like a
+                # funeral. cheer it up")
+                judged.append(request)
+                named = _one_named(naming.targets(_POLITE.sub("", request), context),
+                                   _POLITE.sub("", request))
+                if len(named) == 1 and not lead and len(pieces) > 1:
+                    bare = _POLITE.sub("", request)
+                    lead = bare[named[0].span[0]:named[0].span[1]]
+                continue
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
                                        or _REGION_ONLY.match(request)):
                 lead = request  # "on #2," - unless it asks for something itself
+                named = naming.targets(_POLITE.sub("", request), context)
+                if len(named) == 2 and len(_one_named(named, _POLITE.sub("", request))) == 1:
+                    lead = _one_named(named, _POLITE.sub("", request))[0].ref  # "…, #4,": #4
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
                 if len(pieces) == 2:
                     self._alone = True  # "#4: 2x" is one request about #4
                 decision = self.decide(request, context)
+            decision.calls = _each(decision.calls, request, context)
             if len(decision.calls) < 2 or len({c.args.get("seed") for c in decision.calls}) < \
                     len(decision.calls):  # a seed sweep keeps a seed a call
                 decision.calls = [_said_outright(c, request) for c in decision.calls]
@@ -424,6 +454,10 @@ class OfflinePlanner:
             return Plan(reply=prompts.what_change(context), answer="ask")  # "not quite right"
         if not calls and not said and asked:
             return Plan(reply=prompts.capabilities(), answer="chat")
+        if not calls and not said and judged and context.recent:
+            if all(_PLEASED.search(j) for j in judged):  # "the text's fine"
+                return Plan(reply=prompts.REMARK, answer="chat")
+            return Plan(reply=prompts.what_change(context), answer="ask")  # "too busy"
         if not calls and not said and not unknown and chatted:
             return Plan(reply=prompts.GREETING, answer="chat")
         if not calls and not said and "?" in message and _ASKING.search(
@@ -508,6 +542,13 @@ class OfflinePlanner:
                                     _HISTORY_RULE.search(text)):
             first = found[0]
             said = text[: first.span[0]] + "it" + text[first.span[1]:]
+            # "the second one, put Saltwick Light at the top": named up front, the request
+            # is what follows (the artwork is now "it" for the slot fillers)
+            said = re.sub(r"^\s*it\s*[,:;-]+\s*(?=(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?"
+                          r"(?:add|put|write|make|turn|give|crop|rotate|flip|upscale|continue|"
+                          r"transpose|play|change|set|remove|vary|blend|undo|redo|revert|show|"
+                          r"list|zoom|extend|repaint|replace|swap|slow|speed|raise|lower|drop|"
+                          r"bump|shorten|trim|loop|fade|mix|morph)\b)", "", said, flags=re.I)
             if first.kind and first.ref.startswith("#"):
                 number = int(first.ref[1:].split()[0])
                 brief = next((b for b in context.recent if b.number == number),
@@ -627,6 +668,7 @@ class OfflinePlanner:
             # "cello", "marimba please" with a piece in focus: play it on that
             bare = re.sub(r"[\s,]*\b(?:please|pls|plz|thanks|thank\s+you|instead|now)\W*$", "",
                           _POLITE.sub("", text)).strip(" ,.!?")
+            bare = re.sub(r"^(?:a|an|the|some)\s+", "", bare, flags=re.I)  # "nah. a vibraphone"
             instrument = music._instrument_in(f"on the {bare}")
             if instrument and bare.lower() in (instrument, instrument + "s"):
                 return Decision(calls=[PlannedCall("edit_music", {"artwork": "it",
@@ -785,6 +827,12 @@ class OfflinePlanner:
             fallback = _fallback(text, said, local, found, pred)
             if fallback:
                 fallback = _aspect_only(_retarget(fallback, found, context, text), text, local)
+                if len(fallback) == 1 and fallback[0].name == "generate_image" and not found \
+                        and naming.focus_kind(local) == "image" and _LESS_OF.match(text):
+                    # "fewer flowers, just a path and a bench": less of what is in it
+                    edited = intents.BUILDERS["edit"](said, local)
+                    if edited:
+                        return Decision(calls=edited)
                 return Decision(calls=fallback, weak=fallback[0].name in (*_CREATE, "edit_image"))
             return Decision(question=_question(pred, context) if pred else None)
         if chosen == "generate_image" and naming.music_words(text) \
@@ -802,12 +850,23 @@ class OfflinePlanner:
                                   r"inspired|variations?|version\s+of)\b", text, re.I):
             chosen, calls = "edit", []  # "play the jig on a sitar" edits the jig
         if chosen == "revert" and language.version_number(text) is None \
-                and not re.search(r"#\s*\d+\s*v\s*\d+|\b(?:first|original)\b", text, re.I):
+                and not re.search(r"#\s*\d+\s*v\s*\d+|\b(?:first|original)\b|\bto\s+(?:number\s+)?"
+                                  r"\d+\b(?!\s*(?:bpm|bars?|semitones?|x|%|:))", text, re.I):
             chosen, calls = "undo", []  # "revert that", "go back a version": one step back
-        if chosen == "generate_image" and found and re.match(
-                r"^(?:make|turn|change|get|have|render|give)\s+(?:#\s*\d+|it|this|that)\b",
-                text, re.I):
-            chosen, calls = "edit", []  # "make #2 look like a watercolor" edits #2
+        made_kind = {"generate_image": "image", "compose_music": "music"}.get(chosen or "")
+        if made_kind and re.match(
+                r"^(?:(?:please|pls|now|ok|okay|and|then|can\s+you|could\s+you)\s+)*"
+                r"(?:make|turn|change|get|have|render|give|put|play)\s+(?:#\s*\d+|it|this|that)\b"
+                r"(?!\s+(?:into|as)\s+(?:a|an)\s+(?:song|tune|piece|melody|picture|image|"
+                r"painting|poster|cover))", text, re.I) and (
+                (found and (chosen == "generate_image" or found[0].kind == "music"))
+                or (not found and naming.focus_kind(local) == made_kind
+                    and not re.search(r"\b(?:inspired\s+by|based\s+on|to\s+go\s+with|"
+                                      r"that\s+(?:fits|matches|suits)|for\s+(?:it|this|that))\b",
+                                      text, re.I))):
+            # "make #2 look like a watercolor", "make it look like a pencil sketch", "put it
+            # on a music box": a change to the one in hand, never a new one
+            chosen, calls = "edit", []
         if chosen in _CREATE:
             calls = intents.BUILDERS[chosen](new_one or text, context)
         elif chosen == "blend":
@@ -1089,6 +1148,9 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
     return images._generate(text, local)
 
 
+_LESS_OF = re.compile(r"^(?:(?:ok|okay|now|and|hmm+|maybe|actually)[\s,]+)*(?:fewer|less|no\s+more|"
+                      r"not\s+so\s+many|not\s+as\s+many|without\s+the|take\s+out|get\s+rid\s+of|"
+                      r"lose\s+the|drop\s+the|just\s+(?:the|a|one)|only\s+(?:the|a|one))\b", re.I)
 _JUDGED = re.compile(
     r"^\s*(?:(?:oh|hmm+|well|but|ok(?:ay)?|so)[\s,]+)*(?:the|it|its|it'?s|this|that|thats|that'?s|"
     r"they|these|those|his|her|their)\b[\w\s'-]{0,30}?\b(?:is|are|was|were|looks?|seems?|feels?|"
@@ -1164,7 +1226,10 @@ _HOW_TO = re.compile(
     r"can\s+i\s+(?:get|have|make)\b[^.!]*\b(?:again|later|another\s+day|tomorrow|next\s+time)\b"
     r"[^.!]*\?$|can\s+you\s+(?:also\s+)?(?:make|do|write|compose|paint|draw|create|"
     r"edit)\s+(?:music|songs|tunes|pictures|images|art|videos?|drawings|paintings|melodies|"
-    r"photos)\b[^?]*\?$|.*\bwhat\s+(?:else\s+)?can\s+you\s+do\b|what\s+are\s+you\s+able\s+to|"
+    r"photos)\b(?![^?]*(?:#\s*\d|\b(?:for|to\s+go\s+with|that\s+(?:fits|matches|suits)|about|"
+    r"of|like|it|this|that|in\s+[A-G]|on\s+(?:a|an|the))\b))[^?]*\?$|.*\bwhat\s+(?:else\s+)?can\s+you\s+(?:actually\s+|really\s+|even\s+)?"
+    r"(?:do|make|help\s+with)\b|what\s+are\s+you\s+able\s+to|"
+    r".*\bwhat\s+(?:kind|sort|type)s?\s+of\s+(?:\w+\s+){0,2}(?:can|could|do)\s+(?:you|u)\b|"
     r"how\s+(?:long|many|big|large)\s+can\b|do\s+you\s+(?:keep|save|store|remember)\b|"
     r"how\s+(?:do|does)\s+(?:the\s+)?\w+\s+work\b|what\s+does\s+.{1,30}\s+mean\b|"
     r"can\s+i\s+(?:go\s+back|undo|get\s+back)\s+to\s+an?\s+(?:older|earlier|previous)\b|"
@@ -1258,7 +1323,7 @@ _PRAISE = (r"(?:cute|nice|good|great|cool|fine|perfect|amazing|awesome|lovely|be
            r"neat|ok|okay|epic|wonderful|fantastic|incredible|pretty|sweet|adorable|great|"
            r"spot\s+on|so\s+good|lit|magic|gold|bussin|goated|peak|elite|a\s+banger|banging|"
            r"dope|legit|wicked|ace|class|mint|brill|lush|superb|excellent|the\s+one|closest|"
-           r"the\s+closest|nearest|better|the\s+better\s+one)")
+           r"the\s+closest|nearest|better|the\s+better\s+one|more\s+like\s+it)")
 _OPINION = re.compile(
     r"^(?!.*(?::|\bidea\b|\bplease\b|\bpls\b|\bcan\s+you\b|\bcould\s+you\b|\?))"
     r"(?!\s*(?:what|how|why|when|where|who|which|whats|what's)\b)"
@@ -1269,7 +1334,7 @@ _OPINION = re.compile(
     r"(?:\s+(?:and|&)\s+(?:the\s+)?[\w'-]+)?(?:\s+[\w'-]+){0,2})"
     r"\s+(?:is|are|was|were|'s|looks?|sounds?|seems?|goes|go|slaps|rocks|feels?)\s+)"
     r"(?:(?:so|very|really|super|pretty|kinda|quite|honestly|actually|just|the|a|an|my|most|"
-    r"totally|absolutely)\s+)*" + _PRAISE + r"\b[\w\s,!.']*"
+    r"totally|absolutely)\s+)*" + _PRAISE + r"\b[\w\s,!.'#]*"
     # "I like #2 the most", "I prefer the third", "i have nothing yet", "I teach year 3"
     r"|i(?:'m|\s+am)?\s+(?:really\s+|actually\s+|kinda\s+|totally\s+)?(?:like|love|prefer|"
     r"preferred|liked|loved|think|"
@@ -1299,12 +1364,14 @@ _NOT_DONE = re.compile(r"\b(?:didn'?t|did\s+not|haven'?t|have\s+not|never|not\s+
 _PERSON = re.compile(
     r"^(?:(?:so|ok|okay|well|hey|hi|hello|morning|good\s+morning|right|oh|ah|hey\s+there|"
     r"hi\s+there)[\s,!.]+)*(?:i'?m|i\s+am|we'?re|we\s+are|i(?!')|we(?!')|my|our|she|he|they|"
-    r"it'?s\s+for|this\s+is\s+for|for\s+(?:my|our)|the\s+(?:kids|class|singer|band|client)|"
+    r"it'?s\s+for|this\s+is\s+for|for\s+(?:my|our)|it'?s\s+(?:my|our)|the\s+(?:kids|class|"
+    r"singer|band|client)|"
     r"tomorrow|next\s+week|today|tonight)\b", re.I)
 _ASKS_FOR = re.compile(
     r"\b(?:can|could|would|will)\s+(?:you|u|we|i)\b|\bplease\b|\bpls\b|\bi'?d\s+(?:like|love)\b|"
     r"\bi\s+would\s+(?:like|love)\b|\b(?:want|wants|need|needs|looking\s+for|after|like|love)\s+"
-    r"(?:a|an|some|the|music|\d+|it|you|them|to\s+(?:have|get|see|hear|make))\b|"
+    r"(?:a|an|some|the|music|\d+|it|you|them|to\s+(?:have|get|see|hear|make))\b"
+    r"(?!\s+(?:help|advice|ideas?|inspiration)\b)|"
     r"\b(?:make|paint|draw|compose|write|create|generate|give|show|play|do)\s+(?:me|us|a|an|"
     r"some|it|one|two|three|four)\b|\?|\b(?:too|more|less|should|undo|redo)\b|"
     r"\b(?:want|wants|need|needs|after|looking\s+for)\b.{0,30}\b(?:music|songs?|tunes?|jingles?|"
@@ -1342,6 +1409,17 @@ def remark(text: str) -> bool:
     if _NEVER_MIND.match(bare):  # "never mind, I'll ask her dad"
         return True
     bare_of_idioms = re.sub(r"\bmore\s+like\s+it\b", " ", bare, flags=re.I)  # praise
+    # "I like the first one more": a preference, not "one more"
+    if not re.search(r"\b(?:before|earlier|originally|previous|used\s+to|the\s+old|"
+                     r"the\s+way\s+it\s+was|back)\b", bare, re.I):
+        bare_of_idioms = re.sub(r"\b((?:like|love|prefer|liked|loved|preferred)\s+.{1,40}?)\s+"
+                                r"(?:more|better|best|the\s+most)\b", r"\1", bare_of_idioms,
+                                flags=re.I)
+    # "the second variation is great, #3": what it is called asks for nothing
+    subject = re.match(r"^(?:the\s+)?[\w'#-]+(?:\s+[\w'#-]+){0,3}?\s+(?:is|are|was|were|looks?|"
+                       r"sounds?|seems?)\s", bare_of_idioms, re.I)
+    if subject:
+        bare_of_idioms = bare_of_idioms[subject.end():]
     return bool(_OPINION.match(bare)) and not _CHANGE_WORDS.search(
         _NOT_DONE.sub(" ", bare_of_idioms))
 
@@ -1584,15 +1662,50 @@ def _only_a_remark(call: PlannedCall) -> bool:
         str(call.args.get("instruction", "")), re.I))
 
 
+_PLEASED = re.compile(r"\b(?:fine|good|great|nice|lovely|perfect|better|best|cute|pretty|"
+                      r"beautiful|gorgeous|stunning|amazing|awesome|cool|sweet|adorable|"
+                      r"alright|ok|okay|fire|sick|dope|lit|close)\b(?!\s+(?:but|though))", re.I)
+_CATCH_ALL = ("edit_image", "generate_image", "compose_music")
+
+
+def _judged_only(request: str, decision: Decision, context: PlanContext) -> bool:
+    """The piece's only reading is a catch-all made of a judgement's words ("ooh", "it's a
+    bit much now", "a bit of a mess"): an edit or a new artwork nobody asked for."""
+    if not decision.calls and (decision.refusal or decision.chat or decision.said
+                               or not context.recent):
+        return False
+    if len(decision.calls) > 1 or decision.calls and decision.calls[0].name not in _CATCH_ALL:
+        return False
+    if decision.calls and decision.calls[0].name != "edit_image" and not (
+            decision.weak or context.recent):
+        return False  # with nothing made yet, "a castle, all cute" may be its subject
+    kind = context.focus[0].kind if context.focus else None
+    return complaints.judgement(_POLITE.sub("", request), kind)
+
+
 def _names_only(request: str, context: PlanContext) -> bool:
     """"lighthouse," / "number two," / "the 3rd one": a piece that only names an artwork."""
     bare = _POLITE.sub("", request).strip(" ,.!?:-")
     found = naming.targets(bare, context)
-    if len(found) != 1:
+    if len(_one_named(found, bare)) != 1:
         return False
-    a, b = found[0].span
-    rest = (bare[:a] + bare[b:]).strip(" ,.!?:-")
-    return not rest
+    rest = bare
+    for target in sorted(found, key=lambda t: -t.span[0]):
+        rest = rest[:target.span[0]] + rest[target.span[1]:]
+    return not rest.strip(" ,.!?:-")
+
+
+def _one_named(found: list[naming.Target], text: str) -> list[naming.Target]:
+    """"the piano one, #4": two ways of naming one artwork are one, the number said
+    outright winning; two different artworks stay two."""
+    if len(found) < 2:
+        return found
+    explicit = [t for t in found if re.fullmatch(r"#\s*\d+", text[t.span[0]:t.span[1]].strip())]
+    if len({t.ref for t in found}) == 1:
+        return explicit[-1:] or found[:1]
+    if len(explicit) == 1 and len(found) == 2:
+        return explicit
+    return found
 
 
 _TOOL_KIND = {"adjust_image": "image", "edit_image": "image", "reframe_image": "image",
@@ -1670,6 +1783,31 @@ def _same_subject_other_kind(calls: list[PlannedCall], found: list[naming.Target
         return []
     return [PlannedCall(c.name, {**c.args, "artwork": f"#{hits[0].number}"})
             if c.args.get("artwork") == found[0].ref else c for c in calls]
+
+
+_ONE_EACH = ("adjust_image", "reframe_image", "upscale_image", "add_text", "edit_image",
+             "inpaint_image", "vary_image", "edit_music", "vary_music", "continue_music")
+
+
+def _each(calls: list[PlannedCall], request: str, context: PlanContext) -> list[PlannedCall]:
+    """"flip #1 and #3", "crop #5 and #6 to 1:1", "upscale the first and the third": the
+    same change on each artwork named in a list, one call each."""
+    if len(calls) != 1 or calls[0].name not in _ONE_EACH:
+        return calls
+    bare = _POLITE.sub("", request)
+    found = [t for t in naming.targets(bare, context) if t.ref.startswith("#")]
+    if len(found) < 2 or str(calls[0].args.get("artwork")) not in (
+            *[t.ref for t in found], *_PRONOUNS):
+        return calls
+    for a, b in zip(found, found[1:]):
+        if not re.fullmatch(r"\s*(?:,|and|&|\+|,\s*and)\s*(?:the\s+)?", bare[a.span[1]:b.span[0]],
+                            re.I):
+            return calls  # "make #2 like #1": one artwork, and another as a model
+    kind = _TOOL_KIND.get(calls[0].name)
+    refs = list(dict.fromkeys(t.ref for t in found))
+    if len(refs) < 2 or any(t.kind not in (None, kind) for t in found):
+        return calls
+    return [PlannedCall(calls[0].name, {**calls[0].args, "artwork": ref}) for ref in refs]
 
 
 def _dedupe(calls: list[PlannedCall], context: PlanContext | None = None) -> list[PlannedCall]:

@@ -292,3 +292,97 @@ def model_fallback(endpoint: str) -> str:
 
 def model_unreachable(endpoint: str, reason: str) -> str:
     return f"I couldn't reach the model at {endpoint}: {reason}"
+
+
+# -- what the words mean ---------------------------------------------------------------------
+# "what's quantize?", "what's a blend actually doing?", "how different is a variation from the
+# original?": a question about a word of the trade is answered, not run. Each entry: the
+# words that name it (a regex) and one or two plain sentences.
+GLOSSARY: list[tuple[str, str]] = [
+    (r"variations?|vary|alternatives?|takes?",
+     "A variation is a new artwork made from one you have: the same subject and layout, "
+     "re-imagined (“a subtle variation” stays close, “a strong variation” strays further). "
+     "The original is kept as it was; an edit, by contrast, makes a new version of the same "
+     "artwork, which “undo” takes back."),
+    (r"blend(?:ing|s)?|mix(?:ing)?\s+(?:two\s+)?pictures",
+     "A blend mixes two or more pictures into one new picture (“blend #1 and #3, dreamlike”): "
+     "their shapes and colours are combined, weighted equally unless you say otherwise."),
+    (r"morph(?:ing)?|interpolat\w+",
+     "A morph (interpolation) makes a new piece that moves step by step from one piece of "
+     "music into another (“morph #2 into #5, 6 steps”), through the melody model's latent "
+     "space."),
+    (r"quanti[sz]\w*",
+     "Quantize snaps every note onto a rhythmic grid (“quantize to 1/16”), so the timing is "
+     "tight and even; humanize does the opposite and loosens it."),
+    (r"humani[sz]\w*",
+     "Humanize nudges note timings and loudness a little at random so a piece sounds played "
+     "rather than programmed (“loosen it up”, “less robotic”)."),
+    (r"transpos\w+",
+     "Transposing moves every note up or down by the same interval (“up 2 semitones”, “down "
+     "an octave”), so the tune stays the same in a higher or lower key."),
+    (r"inpaint\w*",
+     "Inpainting repaints one region of a picture and leaves the rest (“put a moon in the "
+     "sky”, “replace the background with a forest”)."),
+    (r"upscal\w+",
+     "Upscaling makes a picture 2 or 4 times larger with added detail (“upscale it 4x”), "
+     "instead of just stretching the pixels."),
+    (r"seeds?",
+     "A seed is the number that fixes the randomness of a generation: the same prompt and "
+     "seed make the same artwork again; another seed gives another take (“seed 42”)."),
+    (r"versions?|undo|redo|revert\w*",
+     "Every change to an artwork makes a new version; “undo” steps back one, “redo” steps "
+     "forward again, “go back to version 2” restores any earlier one, and “show the versions "
+     "of #1” lists them. Nothing is thrown away."),
+    (r"aspect(?:\s+ratio)?|reframe|crop(?:ping)?",
+     "The aspect ratio is the shape of a picture: 1:1 square, 16:9 widescreen, 9:16 portrait "
+     "for phones, 21:9 panorama. Reframing crops, rotates, flips or extends a picture to a "
+     "new shape."),
+    (r"negative\s+prompts?",
+     "A negative prompt lists what a picture should not have (“no text”, “without people”)."),
+    (r"(?:learnt|learned|my|a)\s+styles?|loras?",
+     "A learnt style is what I learn from your own pictures or MIDI files (“learn my style "
+     "from these”): then “paint a harbour in my style” or “compose a tune like my reels” uses "
+     "it."),
+    (r"bpm|tempo",
+     "Tempo is the speed of a piece in beats per minute (bpm): 60 is slow and calm, 120 "
+     "brisk, 170 very fast."),
+    (r"(?:a\s+)?(?:minor|major)(?:\s+(?:key|mode))?|modes?",
+     "Major keys tend to sound bright and settled, minor keys darker or sadder; “make it "
+     "minor” keeps the tonic and changes the mode."),
+    (r"time\s+signatures?|meters?|6/8|3/4|4/4|2/4",
+     "The time signature says how beats are grouped in a bar: 4/4 is four beats, 3/4 a "
+     "waltz's three, 6/8 two lilting groups of three (a jig)."),
+]
+_TERMS = "|".join(f"(?:{words})" for words, _ in GLOSSARY)
+_CONCEPT = re.compile(
+    r"^(?:(?:hi|hey|hello|ok(?:ay)?|so|um+|hmm+|sorry|quick\s+question|out\s+of\s+curiosity|"
+    r"actually|wait)[\s,!.:-]+)*(?:what(?:'s|’s|\s+is|\s+are|\s+does|\s+do\s+you\s+mean\s+by)?"
+    r"|whats|how\s+(?:does|do)|how\s+different\s+(?:is|are)|explain|can\s+you\s+explain|"
+    r"what(?:'s|\s+is)\s+the\s+difference\s+between|what\s+exactly\s+is)\s+"
+    r"(?:an?\s+|the\s+)?(?P<term>" + _TERMS + r")\b(?P<rest>[^#]*)$", re.I)
+
+
+def explained(message: str) -> str | None:
+    """The answer to a question about a word ("what's quantize?", "how different is a
+    variation from the original?"), or None when the message is not one. A question about
+    one artwork ("what's the tempo of it?", "what key is #2 in?") is not about a word."""
+    m = _CONCEPT.match(message.strip())
+    if not m:
+        return None
+    asked = m.group("rest").split("?")[0]  # "what's quantize? I saw it somewhere"
+    if re.search(r"\b(?:it|its|this\s+one|that\s+one|mine)\b", asked, re.I) or re.search(
+            r"\bthe\s+(?:bpm|tempo|seed|aspect|key|mode|time\s+signature|meter|version)s?\s*$",
+            message[:m.end("term")], re.I):
+        return None  # "what's the tempo?": of the piece at hand
+    rest = asked.strip(" ?!.").lower()
+    if re.search(r"\b(?:of|in|for|on)\s+(?:the|#|my|our|this|that|these|those)\b|#\s*\d|"
+                 r"\b(?:are\s+there|is\s+there|do\s+(?:we|i|you)\s+have|exist|so\s+far|"
+                 r"made|left)\b", rest):
+        return None  # "what versions are there of the whale one": about an artwork
+    if rest and re.match(r"(?:of|in|for)\b", rest) and not re.search(r"\b(?:general|usual)", rest):
+        return None  # "what's the tempo of the jig": a question about an artwork
+    term = m.group("term")
+    for words, sentence in GLOSSARY:
+        if re.fullmatch(words, term, re.I):
+            return sentence
+    return None

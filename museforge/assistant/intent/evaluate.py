@@ -121,9 +121,16 @@ def evaluate_conversations(conversations: Sequence[Conversation], make_planner: 
                 session = _build(store, actor, conv.start, f"conv-{i}")
                 for turn in conv.turns:
                     result = assistant.turn(actor, session, turn.text, plan_only=True)
+                    outcome = judge(turn, result)
                     if norm(turn.text) not in known:
-                        score.outcomes.append(judge(turn, result))
-                    _play(store, actor, session, turn, result.reply or "")
+                        score.outcomes.append(outcome)
+                    # a turn planned right titles what it makes as the tools would: with
+                    # the planner's own prompt ("a lighthouse at night like a real photo"),
+                    # not only the subject words its label checks ("lighthouse")
+                    titles = [str(a.get("prompt") or "") for n, a in outcome.got
+                              if n in ("generate_image", "compose_music")] \
+                        if outcome.verdict == "right" else []
+                    _play(store, actor, session, turn, result.reply or "", titles)
             return score
 
 
@@ -132,12 +139,18 @@ _MAKES = {"generate_image": "image", "compose_music": "music", "vary_image": "im
 _MOVES_HEAD = ("undo", "redo", "revert", "show_versions", "list_artworks")
 
 
-def _play(store: Store, actor: Actor, session: SessionInfo, turn: Line, reply: str) -> None:
-    """The state a turn's expected calls leave: what they made, what they touched."""
+def _play(store: Store, actor: Actor, session: SessionInfo, turn: Line, reply: str,
+          titles: Sequence[str] = ()) -> None:
+    """The state a turn's expected calls leave: what they made, what they touched.
+    ``titles``: the prompts the planner gave the new artworks, when it planned the turn
+    right (the tools title a new artwork with its prompt)."""
     store.add_message(actor, session, "user", turn.text)
     records = []
+    given = list(titles)
     for call in turn.expect if isinstance(turn.expect, list) else []:
-        touched = _effect(store, actor, session, call, turn.text)
+        title = given.pop(0) if given and call["tool"] in ("generate_image", "compose_music") \
+            else ""
+        touched = _effect(store, actor, session, call, turn.text, title)
         records.append({"name": call["tool"], "args": call.get("args") or {}, "ok": True,
                         "error": None, "result": "", "ms": 0.0, "artifacts": [],
                         "touched": [list(t) for t in touched]})
@@ -146,7 +159,7 @@ def _play(store: Store, actor: Actor, session: SessionInfo, turn: Line, reply: s
 
 
 def _effect(store: Store, actor: Actor, session: SessionInfo, call: dict[str, Any],
-            said: str = "") -> list[tuple[int, str]]:
+            said: str = "", planned_title: str = "") -> list[tuple[int, str]]:
     tool = str(call["tool"])
     args = {k.rstrip("~<>"): v for k, v in (call.get("args") or {}).items()
             if not k.endswith("!")}
@@ -160,7 +173,8 @@ def _effect(store: Store, actor: Actor, session: SessionInfo, call: dict[str, An
         if tool in ("generate_image", "compose_music") or not named:
             # the tools title a new artwork with its prompt, which is mostly the person's
             # words: the checked subject words, else what the person said
-            title = prompt or said[:80] or ("a picture" if kind == "image" else "music")
+            title = planned_title[:120] or prompt or said[:80] or (
+                "a picture" if kind == "image" else "music")
         elif tool in ("vary_image", "vary_music"):
             title = f"variation of #{named[0]}: {existing[named[0]].title}"
         elif tool == "blend_images":

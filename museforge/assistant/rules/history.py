@@ -126,7 +126,8 @@ _LIST = re.compile(
     r"drawn|painted|composed|have)\b|\bmy\s+(?:gallery|artworks|creations|stuff|work|things)\b|"
     r"\blist\s+(?:them|it|all|everything|the\s+\w+)\b|^(?:all|every)\s+(?:the\s+|my\s+)?(?:images|"
     r"pictures|music|songs|pieces|artworks|tracks)\b|\b(?:inventory|catalog(?:ue)?|overview|"
-    r"rundown)\s+of\s+(?:my|our|the|all)", I)
+    r"rundown)\s+of\s+(?:my|our|the|all)|\bremind\s+me\s+what\b|"
+    r"\bwhat'?s\s+(?:here|in\s+here|on\s+(?:the\s+)?(?:board|table)|been\s+made)\b", I)
 _VERSIONS = re.compile(
     r"\b((?<!\ba\s)(?<!\ban\s)(?<!similar\s)(?<!crazier\s)(?<!wilder\s)(?<!varied\s)"
     r"(?<!different\s)(?<!new\s)versions?\s+(?:of|for|history)|(?:what|which)\s+versions?|version\s+(?:tree|history)|"
@@ -153,6 +154,13 @@ RULES = [
          lambda text, ctx: [PlannedCall("revert", {"artwork": _ref(re.sub(
              r"\b(?:the\s+)?(?:very\s+)?(?:first|original)(?:\s+(?:one|version))?", " ", text,
              flags=I), ctx), "version": 1})], priority=10),
+    # "revert to 2", "roll #3 back to 1": a bare number after "to" is a version
+    Rule("revert", re.compile(r"^(?:(?:please|pls|ok|okay|now|just)[\s,]+)*(?:revert|roll\s*back|"
+                              r"go\s+back|back)\s+(?:(?:it|that|this|#\s*\d+)\s+)?(?:back\s+)?"
+                              r"to\s+(?:number\s+)?\d+(?:\s+(?:please|pls|then))?\W*$", I),
+         lambda text, ctx: [PlannedCall("revert", {
+             "artwork": language.explicit_refs(text)[0] if language.explicit_refs(text) else "it",
+             "version": int(re.findall(r"\d+", text)[-1])})], priority=10),
     # "v3", "fine, v3 then": a version said alone is the one to go back to
     Rule("revert", re.compile(r"^(?:(?:fine|ok|okay|then|so|hmm|actually|no|nah|yes|yeah|right)"
                               r"[\s,.!]+)*(?:v\s*\d+|version\s+\d+)(?:[\s,]+(?:then|please|pls|"

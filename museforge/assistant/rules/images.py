@@ -555,7 +555,8 @@ _WHERE = (r"(?:in\s+(?:big|large|small|bold|gold|white|black|red)?\s*(?:letters|
 # thing to paint starts with an article ("put a moon in the sky"); words to write are
 # named as such, written, or capitalised as names and titles are.
 _UNQUOTED = re.compile(
-    r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(add|put|write|print|stamp|place|type|"
+    r"^(?:(?:and|also|now|then|pls|please|ok|okay|oh)\s+)*(?:it\s*[,:]\s*)?"
+    r"(add|put|write|print|stamp|place|type|"
     r"overlay|slap|letter)\s+(?:(" + _MARKER + r"))?(.+?)\s*,?\s+" + _WHERE +
     r"(?:\s+(?:please|pls|thanks|too))?(?:\s+and\s+(.+?)\s+" + _WHERE + r")?\s*[.!]*$", I)
 _UNQUOTED_FIRST = re.compile(
@@ -595,13 +596,20 @@ def unquoted_caption(text: str) -> list[PlannedCall]:
     big = _BIG_WORD.match(words)
     if big:  # "put a big 10 in the top right corner": the 10 is written
         words = big.group(1)
-    textlike = bool(marker) or verb in ("write", "print", "stamp", "type", "letter") or \
-        (not _NOT_WORDS.match(words) and (words[:1].isupper() or words[:1].isdigit()
-                                          or any(c in words for c in "!&?")))
-    if not textlike or not words or _NOT_WORDS.match(words) and (
+    # "put The Daily Grind at the top": a name in title case is written, "the moon" painted
+    titled = re.fullmatch(r"The\s+[A-Z0-9][\w'&!.-]*(?:\s+[A-Z0-9&][\w'&!.-]*)*", words) is not None
+    textlike = bool(marker) or verb in ("write", "print", "stamp", "type", "letter") or titled \
+        or (not _NOT_WORDS.match(words) and (words[:1].isupper() or words[:1].isdigit()
+                                             or any(c in words for c in "!&?")))
+    if not textlike or not words or _NOT_WORDS.match(words) and not titled and (
             not marker or re.match(r"(?:of|for|to)\b", words, I)):
         return []
     ref = language.natural_ref(m.group(5)) if m.group(5) else None
+    on = re.match(r"(.+?)\s+(?:on|onto|over)\s+((?:the|my)\s+[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?|"
+                  r"#\s*\d+|it)$", words)
+    if on and ref is None and on.group(1)[:1].isupper() and not m.group(6):
+        # "write Happy Halloween on the fox in the center": the fox is where, not what
+        words, ref = on.group(1), on.group(2) if on.group(2) != "it" else None
     calls = [PlannedCall("add_text", {"artwork": ref or "it", "text": words,
                                       "position": _position(m.group(4))})]
     if m.group(6):

@@ -424,7 +424,9 @@ _INSTR_CHANGE = re.compile(r"\binstrument\s*[:=]|"
                            r"\b(?:play|switch|change|swap|give|put|use|make|turn|on\s+(?:a|an|"
                            r"the)|with\s+(?:a|an|the))\b.*\b(?:" + _INSTRUMENTS + r")s?\b|"
                            r"\bplay(?:ed)?\b.*?\bon\s+(?:a|an|the)\s+\w+", I)
-_LENGTH = re.compile(r"\b(?:make|trim|cut|shorten|loop|lengthen|set|limit)\b.*?\b(?:to\s+)?"
+_LENGTH = re.compile(r"\b(?:make|trim|cut|shorten|loop|lengthen|set|limit)\b"
+                     r"(?!.*\b(?:longer|more\s+long|extra)\b)(?!.*\bby\s+(?:" + language.NUMBER_PATTERN + r")\s+bars?)"
+                     r".*?\b(?:to\s+)?"
                      r"(?<!another\s)(?<!extra\s)" +  # "another 8 bars" is more of it
                      NUM + r"\s+bars?(?:\s+long)?\b(?!.*\bmore\b)(?!\s+(?:longer|extra))", I)
 _SET_TEMPO = re.compile(r"\b\d{2,3}\s*(?:bpm|beats\s+per\s+minute)\b|\btempo\b", I)
