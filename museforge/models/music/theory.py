@@ -294,6 +294,7 @@ INSTRUMENT_ALIASES: dict[str, int] = {
     "ambient pad": 88, "polysynth": 90, "sweep pad": 95, "halo pad": 94,
     "steel drum": 114, "steelpan": 114, "tom": 117, "taiko": 116, "wood block": 115,
     # Instruments General MIDI lacks: the nearest GM sound (the tool's reply names it).
+    "toy piano": 10, "square wave": 80, "square wave lead": 80,
     "ukulele": 24, "uke": 24, "banjolele": 105, "mandolin": 25, "mandola": 25,
     "bouzouki": 25, "cittern": 25, "lute": 24, "oud": 24, "theorbo": 24, "charango": 24,
     "cuatro": 24, "balalaika": 105, "twelve string guitar": 25, "12 string guitar": 25,
