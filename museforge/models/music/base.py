@@ -74,6 +74,7 @@ class PhraseModel(Protocol):
     revision: str  # first 12 hex digits of the weights' sha256
     bars: int  # the phrase length it writes (16)
     latent_size: int
+    config: dict[str, Any]  # its phrase_config.json (training figures the composer aims at)
 
     def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
                seed: int = 0) -> list[list[Note]]:

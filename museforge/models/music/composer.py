@@ -210,7 +210,7 @@ def compose(req: ComposeRequest, model: MelodyModel, phrases: PhraseModel | None
         chords = [_triad(p.key, d) for d in p.progression]
     elif phrases is not None and phrase_piece(p.bars, p.time_signature, style_of(p.style)):
         melody, altered, picked, phrased = phrase_melody(
-            p, phrases, req.seed, req.temperature, beats_per_bar, MOODS[p.mood]["velocity"])
+            p, phrases, req.seed, beats_per_bar, MOODS[p.mood]["velocity"])
         p.progression = choose_degrees(melody, p.key, beats_per_bar, p.bars)
         chords = [_triad(p.key, d) for d in p.progression]
     else:

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from museforge.models.music.base import MusicError, PhraseModel
-from museforge.models.music.data import METERS
+from museforge.models.music.data import METERS, meter_index, notes_to_tokens
+from museforge.models.music.phrase_data import cadence, repeated_bars
 from museforge.models.music.piece import Note
-from museforge.models.music.theory import Key
 
 PHRASE_MIN_BARS = 8
 PHRASE_CANDIDATES = 8
+# Phrases are sampled cooler than the 2-bar windows: at 1.0 the phrase model's samples
+# repeat bars far less than the data does (PHRASE_MODEL_CARD.md, both temperatures).
+PHRASE_TEMPERATURE = 0.5
 FORMS = {1: "A", 2: "AB", 3: "ABA", 4: "AABA"}
 EPS = 1e-9
 
@@ -49,25 +54,26 @@ def _cut(notes: list[Note], beats: float) -> list[Note]:
             if n.start < beats - EPS]
 
 
-def _score(notes: list[Note], key: Key, last: int | None) -> float:
-    """Notes in the key, an ending on the tonic (or the dominant), a smooth join."""
-    if not notes:
-        return -1e9
-    inside = sum(key.contains(n.pitch) for n in notes) / len(notes)
-    degree = (notes[-1].pitch - key.pitch_class) % 12
-    end = 0.75 if degree == 0 else 0.4 if degree == 7 else 0.0
-    join = abs(notes[0].pitch - last) / 12 if last is not None else 0.0
-    return inside + end - join
+def _score(tokens: np.ndarray, meter: int, inside: float, first: int, last: int | None,
+           target: float) -> float:
+    """Notes in the key, an ending on the tonic (or the dominant), bars that repeat or
+    sequence earlier ones about as often as in the training phrases (``target``), and a
+    smooth join with the section before."""
+    end = {"tonic": 0.75, "dominant": 0.4}.get(cadence(tokens), 0.0)
+    join = abs(first - last) / 12 if last is not None else 0.0
+    return inside + end - abs(repeated_bars(tokens, meter) - target) - join
 
 
-def phrase_melody(plan: Any, phrases: PhraseModel, seed: int, temperature: float,
-                  beats_per_bar: float, velocity: int) -> tuple[list[Note], float, list[int],
-                                                                dict[str, Any]]:
+def phrase_melody(plan: Any, phrases: PhraseModel, seed: int, beats_per_bar: float,
+                  velocity: int) -> tuple[list[Note], float, list[int], dict[str, Any]]:
     """The melody of ``plan.bars`` bars, the share of notes nudged into the key, the
     candidate picked for each new phrase, and what the recipe records of the form."""
     from museforge.models.music.composer import _accent, _nearest_in_key, _to_key
 
     lengths = sections(plan.bars, phrases.bars)
+    meter = meter_index(plan.time_signature)
+    target = float(phrases.config.get("training", {}).get("train_structure", {}).get(
+        "repeated_bars", {}).get("mean", 0.0))
     shape = form(len(lengths))
     chosen: dict[str, list[Note]] = {}  # letter -> its whole phrase, moved to the key
     out: list[Note] = []
@@ -79,14 +85,18 @@ def phrase_melody(plan: Any, phrases: PhraseModel, seed: int, temperature: float
         beats = length * beats_per_bar
         if letter not in chosen:
             candidates = phrases.sample(PHRASE_CANDIDATES, plan.time_signature,
-                                        temperature=temperature,
+                                        temperature=PHRASE_TEMPERATURE,
                                         seed=seed * 1000 + len(chosen))
             scored = []
             for k, cand in enumerate(candidates):
-                if not cand:
+                cut = _cut(cand, beats)
+                if not cut:
                     continue
                 moved = _to_key(cand, plan.key)
-                scored.append((_score(_cut(moved, beats), plan.key, last), k, moved))
+                tokens = notes_to_tokens(cut, plan.time_signature, length)
+                inside = sum(plan.key.contains(n.pitch) for n in moved[:len(cut)]) / len(cut)
+                scored.append((_score(tokens, meter, inside, moved[0].pitch, last, target),
+                               k, moved))
             if not scored:
                 raise MusicError("the phrase model wrote no notes; try another seed")
             scored.sort(key=lambda t: (-t[0], t[1]))
@@ -108,4 +118,5 @@ def phrase_melody(plan: Any, phrases: PhraseModel, seed: int, temperature: float
         raise MusicError("the phrase model wrote no notes; try another seed")
     return out, altered / max(1, total), picked, {
         "phrase_model": phrases.name, "phrase_model_revision": phrases.revision,
-        "form": shape, "sections": lengths}
+        "form": shape, "sections": lengths, "phrase_temperature": PHRASE_TEMPERATURE,
+        "phrase_candidates": PHRASE_CANDIDATES}

@@ -34,12 +34,19 @@ from museforge.models.music.phrase_data import (
     Phrases,
     save_phrases,
     split_phrases,
+    structure_values,
+    summarise,
 )
 from museforge.models.music.train import Progress, Schedule, fit, print_progress
 
 # Sized for well under 40 minutes of one CPU thread (see PHRASE_MODEL_CARD.md).
-PHRASE_SCHEDULE = Schedule(steps=1200, batch_size=64, lr=2e-3, final_lr=1e-4, max_beta=0.2,
-                           anneal_steps=400, free_nats=96.0, max_shift=6, clip=1.0)
+PHRASE_SCHEDULE = Schedule(steps=2400, batch_size=32, lr=3e-3, final_lr=2e-4, max_beta=0.2,
+                           anneal_steps=800, free_nats=96.0, max_shift=6, clip=1.0)
+
+
+def train_structure(train: list[Phrases]) -> dict[str, Any]:
+    """The structure measures (``phrase_data.summarise``) of the training phrases."""
+    return summarise([structure_values(w.tokens.astype(np.int64), w.meter) for w in train])
 
 
 def heldout_subset(windows: list[Phrases], per_meter: int, seed: int) -> list[Phrases]:
@@ -119,6 +126,8 @@ def train_phrases(out_dir: Path | str, *, seed: int = 0, minutes: float | None =
         "heldout_tunes_with_phrases": {METER_NAMES[w.meter]: len(set(w.tune.tolist()))
                                        for w in split.heldout},
         "heldout_windows": {METER_NAMES[w.meter]: len(w) for w in heldout},
+        # what the composer aims its choice of phrases at (never the held-out figures)
+        "train_structure": train_structure(split.train),
         "final_train_log": logs[-1] if logs else {},
         "log": logs[:: max(1, len(logs) // 40)],
     }
