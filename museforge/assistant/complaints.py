@@ -37,7 +37,10 @@ FAULTS = [
           {"saturation": 1.35}),
     Fault(r"garish|gaudy|loud\s+colou?rs?|lurid|oversaturated|over-saturated|screaming|"
           r"too\s+colou?rful|too\s+saturated|too\s+vivid|too\s+intense|neon-?ish|radioactive|"
-          r"eye[\s-]?searing|clashing", "image", {"saturation": 0.7}),
+          r"eye[\s-]?searing|clashing|clash(?:es)?(?:\s+with\s+each\s+other)?|"
+          r"fight(?:s|ing)?(?:\s+(?:each\s+other|with\s+each\s+other|one\s+another))?|"
+          r"compet(?:e|es|ing)\s+(?:with\s+)?(?:each\s+other|one\s+another)", "image",
+          {"saturation": 0.7}),
     Fault(r"cold|chilly|icy|clinical|sterile|bluish|blueish|too\s+blue|frosty|frozen|wintry|shiver\w*|"
           r"unwelcoming", "image", {"warmth": 0.3}),
     Fault(r"warm|toasty|orange(?:y|ish)?|yellow(?:y|ish)?|too\s+golden|golden\s+hour|hot|"

@@ -83,7 +83,7 @@ _MEDIUM = (r"(?:[\w'-]+\s+)?(?:pictures?|paintings?|drawings?|images?|photos?|pi
 
 def take_back(message: str) -> str:
     """``message`` as meant, its last self-correction applied (unchanged without one)."""
-    message = _the_other_way(message)
+    message = _the_other_way(_never_mind(message))
     for _ in range(3):  # "a cat, no, a dog, no wait, a horse"
         fixed = _once(message)
         if fixed == message:
@@ -112,7 +112,28 @@ def _once(message: str) -> str:
     own_request = (_VERB.match(tail) or _ON_IT.match(tail)) and not _INTO_VALUE.match(tail)
     if own_request or len(value.split()) > 8:
         return tail  # "undo, no wait, redo": the correction is the request
-    return _replace(head, value) or message  # nothing of its kind to replace: as said
+    replaced = _replace(head, value)
+    if not replaced and "," in value:  # "softer... I mean lower, deeper notes"
+        first, more = value.split(",", 1)
+        replaced = _replace(head, first.strip())
+        if replaced:
+            replaced = f"{replaced}, {more.strip()}"
+    return replaced or message  # nothing of its kind to replace: as said
+
+
+# "in a pentatonic... no, never mind. in A minor": the thought given up goes, back to where
+# its sentence began
+_GIVEN_UP = re.compile(r"(?:\.{2,}|…|,|-+|—)\s*(?:no+\s*,?\s*|oh\s*,?\s*)?(?:never\s*mind|nvm|"
+                       r"forget\s+(?:that|it)|scrap\s+that|scratch\s+that)[\s.,!;:-]+(?=\S)", re.I)
+
+
+def _never_mind(message: str) -> str:
+    m = _GIVEN_UP.search(message)
+    if not m or m.start() == 0:
+        return message
+    before = message[: m.start()]
+    ends = [e.end() for e in re.finditer(r"(?<!\.)[.!?](?!\.)\s+", before)]
+    return (before[: ends[-1]] if ends else "") + message[m.end():]
 
 
 # "tidy the rhythm - no wait, the opposite, loosen it", "rotate it 90. the other way I mean,

@@ -156,7 +156,7 @@ def crossmodal(text: str, ctx: PlanContext) -> tuple[str, str, str] | None:
     if head:  # "and a music that look like this picture": the new one is what is named first
         wants = "music" if re.fullmatch(MUSIC_NOUN, head.group(1), I) else "image"
         other = [(ref, (a, b)) for ref, kind, (a, b) in refs if kind and kind != wants
-                 and a >= head.end()]
+                 and a >= head.end() and not _shows(text[:a], text[a:b])]
         if other:
             ref, (a, b) = other[-1]
             return ("compose_music" if wants == "music" else "generate_image", ref,

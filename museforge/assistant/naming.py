@@ -103,7 +103,8 @@ def targets(text: str, ctx: PlanContext) -> list[Target]:
     for m in re.finditer(r"\b(?:number|no\.|nr\.?|artwork|picture|image|piece|song|tune|track)\s*"
                          r"#?\s*(\d+|one|two|three|four|five|six|seven|eight|"
                          r"nine|ten)\b(?!\s*(?:degrees?|deg|°|px|pixels?|wide|width|high|height|"
-                         r"tall|bpm|bars?|%|percent|times|x\b|by\b|seconds?|minutes?))", text, I):
+                         r"tall|bpm|bars?|%|percent|times|x\b|by\b|seconds?|minutes?|:\s*\d|"
+                         r"/\s*\d))", text, I):
         n = int(language.to_number(m.group(1)) or 0)
         b = known.get(n)
         if n:
@@ -214,6 +215,23 @@ def _in_titles(word: str, ctx: PlanContext) -> bool:
         return False
     return any(w in t or w.rstrip("s") in t for t in
                (set(re.findall(r"[\w'-]+", b.title.lower())) for b in ctx.recent))
+
+
+def near_titles(word: str, ctx: PlanContext) -> bool:
+    """A title has the word or its stem ("the snowy one" for "a fox in the snow", "the
+    stormy one" for "a storm at sea")."""
+    w = word.lower()
+    if _in_titles(w, ctx):
+        return True
+    words = {t for b in ctx.recent for t in re.findall(r"[\w'-]+", f"{b.title} {b.prompt}".lower())}
+    if w in words or w.rstrip("s") in words:
+        return True
+    stem = re.sub(r"(?:ier|iest|ies|ied|ing|ed|er|est|y|s)$", "", w)
+    if len(stem) >= 3 and stem[-1] == stem[-2]:
+        stem = stem[:-1]  # "foggy": fog
+    if len(stem) < 3:
+        return False
+    return any(t.startswith(stem) or (len(t) >= 4 and w.startswith(t)) for t in words)
 
 
 def _pool(ctx: PlanContext) -> list[int]:

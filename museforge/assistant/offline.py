@@ -103,8 +103,8 @@ _REFUSALS = [
                 r"\bmesh\b|\bprintable\s+model", re.I),
      "I can't make 3D models; I can paint a picture of it (try “a picture of …, 3D "
      "render style”)."),
-    (re.compile(r"\b(?:video|animat\w*|movie|film\s+clip|moving\s+picture|motion|gif|"
-                r"cinemagraph|timelapse|time-lapse|frames?\s+per\s+second|fps)\b|"
+    (re.compile(r"\b(?:video|animat\w*|movie|film\s+clip|moving\s+picture|motion|gif|mp4|mov|avi|"
+                r"mkv|webm|cinemagraph|timelapse|time-lapse|frames?\s+per\s+second|fps)\b|"
                 r"\b\d+\s*(?:-\s*)?(?:second|sec|minute|min)s?\s+(?:long\s+)?clip\b|"
                 r"\bmake\s+(?:it|#\d+|the\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:actually\s+)?(?:move|swim|fly|"
                 r"walk|run|dance|spin|sparkle\s+and\s+move|blink|wave)\b|\b(?:waves?|clouds?|it|they)"
@@ -115,6 +115,15 @@ _REFUSALS = [
                 r"image|art))", re.I),
      "I can't make videos or animations; I can paint still pictures and compose music "
      "(a series of pictures: “three pictures of …”)."),
+    (re.compile(r"\bstems?\s+(?:of|for|from)\s+(?:the\s+|this\s+|that\s+|my\s+|#\s*\d+|it\b)?"
+                r"(?:[\w'-]+\s+)?(?:song|track|tune|theme|piece|music|mix|beat|jig|reel|loop|\d)|"
+                r"\b(?:export|give|send|want|need|get|make|separate|split)\s+(?:me\s+|us\s+)?(?:the\s+)?"
+                r"(?:[\w'-]+\s+)?stems\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:flowers?|roses?|plants?|tulips?))|"
+                r"\b(?:separate|split|isolated?)\s+"
+                r"(?:the\s+)?(?:tracks|parts|instruments|stems)\b|\bmulti-?tracks?\b|"
+                r"\btrack\s+by\s+track\b", re.I),
+     "I can't give separate stems; a piece comes as one MIDI file (which a DAW splits by "
+     "instrument), an OGG render and a piano-roll PNG."),
     (re.compile(r"\b(?:a|an|the|my|our)\s+(?:little\s+|simple\s+|video\s+|computer\s+)?"
                 r"(?:game|app|website|web\s*site|program|quiz)\s+(?:where|that|which|with|for\s+"
                 r"(?:him|her|them|me|us)\b|to\s+play)|\b(?:playable|interactive|clickable)\b|"
@@ -225,6 +234,10 @@ class OfflinePlanner:
                 repeated = self.plan(previous, replace(context, history=[]))
                 if repeated.calls and all(c.name not in _CREATE for c in repeated.calls):
                     return repeated
+        whole = _QUOTES.sub(lambda m: " " * len(m.group(0)), message)
+        missing = _named_nothing(whole, naming.targets(whole, context), context)
+        if missing:  # "the dragon picture from earlier, can you make it match?": no dragon
+            return Plan(reply=missing, answer="say")
         calls: list[PlannedCall] = []
         unknown: list[str] = []
         said: list[str] = []
@@ -395,7 +408,9 @@ class OfflinePlanner:
                     chatter.append((len(calls), len(decision.calls)))
                 calls.extend(decision.calls)
                 origin.update((id(c), request) for c in decision.calls)
-                context = _after(context, decision.calls)
+                if not chatter or chatter[-1][0] != len(calls) - len(decision.calls):
+                    # a catch-all that may yet be dropped as chatter makes no new "it"
+                    context = _after(context, decision.calls)
                 previous = request
             elif decision.spoken:
                 kind, sentence = decision.spoken
@@ -535,6 +550,9 @@ class OfflinePlanner:
         for a, b in images.caption_spans(masked):  # "add THE MOON at the bottom"
             masked = masked[:a] + " " * (b - a) + masked[b:]
         found = naming.targets(masked, context)
+        missing = _named_nothing(masked, found, context)
+        if missing:  # "the whale one, make it sadder" with no whale: say so, touch nothing
+            return Decision(said=missing)
         # The artwork the request names becomes "it" for the slot fillers, so "play the
         # piano melody on cello" is "play it on cello" about the piano melody.
         local, said = context, text
@@ -596,14 +614,14 @@ class OfflinePlanner:
         ratio = _RATIO.search(text)
         if ratio and naming.focus_kind(local) == "image" and not _EDIT_WORDS.search(text) \
                 and not _NEW_WORDS.search(text) and not slots.adjustments(text) \
-                and _REFERS.search(text):
+                and (_REFERS.search(text) or found):
             # "could it be wide, like a banner? 16:9": a frame said by its ratio
             calls = _retarget([PlannedCall("reframe_image", {
                 "artwork": "it", "aspect": f"{ratio.group(1)}:{ratio.group(2)}"})],
                 found, context, text)
             mismatch = _wrong_kind(calls, found, context)
             return Decision(said=mismatch, calls=[] if mismatch else calls)
-        shape = _only_an_aspect(text)
+        shape = _only_an_aspect(said if said != text else text)
         if shape and (naming.focus_kind(local) == "image" or (
                 not local.focus and naming.has_kind(local, "image"))):
             # "phone size", "wider please, like for the telly": the picture's frame
@@ -833,6 +851,9 @@ class OfflinePlanner:
                     edited = intents.BUILDERS["edit"](said, local)
                     if edited:
                         return Decision(calls=edited)
+                if len(fallback) == 1 and fallback[0].name == "edit_image" and _vague(
+                        str(fallback[0].args.get("instruction", ""))):
+                    return Decision(question=prompts.what_change(local))
                 return Decision(calls=fallback, weak=fallback[0].name in (*_CREATE, "edit_image"))
             return Decision(question=_question(pred, context) if pred else None)
         if chosen == "generate_image" and naming.music_words(text) \
@@ -1261,6 +1282,9 @@ _VAGUE = set("make it look feel better good nicer nice different interesting pre
 
 
 def _vague(instruction: str) -> bool:
+    if re.match(r"^(?:(?:i\s+want\s+to|let'?s|can\s+you|could\s+you|please)\s+)?do\s+(?:something|"
+                r"anything|stuff|things)\s+(?:with|to|for)\s+(?:it|this|that|them)\b", instruction, re.I):
+        return True  # "I want to do something with the fox for a poster": what, then?
     words = re.findall(r"[#\w']+", instruction.lower())
     return bool(words) and all(w in _VAGUE or w.startswith("#") for w in words)
 
@@ -1683,9 +1707,36 @@ def _judged_only(request: str, decision: Decision, context: PlanContext) -> bool
     return complaints.judgement(_POLITE.sub("", request), kind)
 
 
+_NAMED_ONE = re.compile(r"\bthe\s+([a-z][\w'-]{2,})\s+(?:one|picture|pic|image|painting|photo|"
+                        r"drawing|song|tune|piece|melody|track)(?:\s+from\s+(?:earlier|before|"
+                        r"yesterday|last\s+time))?\b", re.I)
+_ANY_ONE = set("""new old other last first second third fourth fifth sixth next same latest
+original previous current big bigger small smaller little good best better nice whole final
+earlier older newer right left top bottom middle main only one music image picture final
+latest recent other very cool lovely pretty favourite favorite fave chosen winning selected
+picked right wrong edited changed updated upscaled cropped flipped slower faster""".split())
+
+
+def _named_nothing(text: str, found: list[naming.Target], context: PlanContext) -> str | None:
+    """"the whale one", "the dragon picture from earlier" when no artwork's title has the
+    word: the sentence that says so, with what there is (never another artwork edited)."""
+    if found or not context.recent:
+        return None
+    m = _NAMED_ONE.search(text)
+    if not m or m.group(1).lower() in _ANY_ONE or naming.near_titles(m.group(1), context) or \
+            m.group(1).lower() in naming.STOP_SUBJECT or re.search(
+                r"\b(?:new|another|make\s+(?:me\s+)?(?:a|an)|paint|draw|compose|write|create)\b",
+                text[: m.start()], re.I):
+        return None
+    shown = ", ".join(f"#{b.number} “{prompts.quoted(b.title, 40)}”" for b in context.recent[-6:])
+    noun = m.group(0).split()[2]
+    return f"There's no {m.group(1)} {noun} in this session; there is {shown}."
+
+
 def _names_only(request: str, context: PlanContext) -> bool:
     """"lighthouse," / "number two," / "the 3rd one": a piece that only names an artwork."""
-    bare = _POLITE.sub("", request).strip(" ,.!?:-")
+    bare = re.sub(r"^(?:(?:and|also|now|then|oh|ok|okay|so|right)[\s,]+)+", "",
+                  _POLITE.sub("", request).strip(" ,.!?:-"), flags=re.I)
     found = naming.targets(bare, context)
     if len(_one_named(found, bare)) != 1:
         return False
@@ -1888,8 +1939,19 @@ def _only_an_aspect(text: str) -> str | None:
     aspect, rest = images._aspect_of(text)
     if aspect is None:
         return None
+    # "its for the window", "it's going on a noticeboard", "for insta": what it is for
+    rest = re.sub(r"[,.;]?\s*\b(?:it'?s|its|it\s+is|this\s+is|that'?s|they'?re)\s+(?:for|going\s+"
+                  r"(?:on|in|to|up)|to\s+go\s+(?:on|in)|meant\s+for)\b.*$|[,.;]?\s*\bfor\s+(?:the|my|a|an|"
+                  r"our|his|her|instagram|insta|tiktok|youtube|facebook|twitter|x|pinterest|"
+                  r"printing|print)\b.*$", " ", rest, flags=re.I)
     words = re.findall(r"[a-z']+", rest.lower())
-    return aspect if all(w in _FRAME_FILLER for w in words) else None
+    return aspect if all(w in _FRAME_FILLER or w in _FRAME_WANTS for w in words) else None
+
+
+_FRAME_WANTS = {"i", "want", "wanted", "need", "needed", "would", "i'd", "i'm", "after", "picture",
+                "pic", "image", "photo", "painting", "drawing", "please", "pls", "plz", "do",
+                "put", "change", "turn", "switch", "convert", "with", "ratio", "aspect", "hmm",
+                "actually", "oh", "also", "us", "me", "give", "need", "of", "whole", "thing"}
 
 
 _ONE_OF = r"\b(?:one|either|any)\s+of\s+(?:them|those|these|em|the\s+two|the\s+\w+s)\b"
@@ -1969,6 +2031,9 @@ def _wanting(request: str) -> str:
     part = _PART_WANTS.match(request.strip())
     if part:
         return f"make {part.group(1)} {part.group(2)}"
+    that = _WANT_THAT.match(request.strip())
+    if that:  # "I want that it is in minor", "I would like that the music is more slow"
+        return f"make {that.group(1)} {that.group(2)}"
     m = _WANTS.match(request.strip())
     if m is None:
         return request
@@ -1977,6 +2042,11 @@ def _wanting(request: str) -> str:
 
 
 # "here is my recording", "this is my cat Biscuit": showing, not asking
+# the "that"-clause of a wish, as French, German or Spanish speakers put it in English
+_WANT_THAT = re.compile(
+    r"^(?:(?:please|pls|and|so|now|also)[\s,]+)*i(?:\s+would|'d|\s+will)?\s+(?:want|like|wish|prefer|"
+    r"need)\s+that\s+(it|this|that|the\s+[\w'-]+(?:\s+[\w'-]+)?|#\s*\d+)\s+(?:is|be|are|was|"
+    r"will\s+be|become|becomes|gets?|sounds?|looks?|has)\s+(.+)$", re.I)
 _PRESENTING = re.compile(
     r"^(?:here(?:'s|\s+is|\s+are)|this\s+is|these\s+are|attached(?:\s+is)?|i'?ve\s+attached|"
     r"i\s+(?:have\s+)?attached|i'?m\s+sending|sending)\s+(?:you\s+)?(?:my|a|an|the|our|some|"

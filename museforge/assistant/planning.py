@@ -49,6 +49,9 @@ class ArtworkBrief:
     head: int | None = None
     versions: int | None = None
     operation: str | None = None
+    # The words it was made from, when they differ from its title (a reference by subject
+    # may name either: "the lighthouse one" for "untitled sketch" of a lighthouse).
+    prompt: str = ""
 
 
 @dataclass

@@ -377,7 +377,8 @@ def explained(message: str) -> str | None:
     rest = asked.strip(" ?!.").lower()
     if re.search(r"\b(?:of|in|for|on)\s+(?:the|#|my|our|this|that|these|those)\b|#\s*\d|"
                  r"\b(?:are\s+there|is\s+there|do\s+(?:we|i|you)\s+have|exist|so\s+far|"
-                 r"made|left)\b", rest):
+                 r"made|left|has|have|had)\b|\b(?:does|do|did)\s+(?:we|i|you|it|they|the|my)\b",
+                 rest):
         return None  # "what versions are there of the whale one": about an artwork
     if rest and re.match(r"(?:of|in|for)\b", rest) and not re.search(r"\b(?:general|usual)", rest):
         return None  # "what's the tempo of the jig": a question about an artwork

@@ -27,7 +27,8 @@ MOOD_MUSIC: list[tuple[str, dict[str, object]]] = [
      r"heartbr\w+|tragic|tearful|weepy|"
      r"sombre|spooky|spookier|eerie|ominous", {"mode": "minor"}),
     (r"happ(?:y|ier)|cheer(?:y|ier|ful)|joyful|brighter|sunnier|uplifting|major|jolly|jollier|"
-     r"cheer\s+(?:it|the\s+\w+)\s+up|brighten", {"mode": "major"}),
+     r"cheer\s+(?:it|the\s+\w+)\s+up|brighten|lighten\s+(?:it|the\s+\w+\s+)?\s*up|"
+     r"less\s+(?:sad|gloomy|dark|mournful|depressing|scary|spooky|creepy)", {"mode": "major"}),
     (r"calm(?:er)?|relax(?:ed|ing)|chill(?:er)?|mellow(?:er)?|gentler|softer|peaceful|"
      r"dreamier|sleepier|laid[\s-]back|lazier", {"tempo_scale": 0.85}),
     (r"energetic|livelier|lively|liven\s+(?:it|the\s+\w+)?\s*up|punchier|exciting|more\s+energy|"
@@ -104,6 +105,9 @@ _DOWN = (r"down|decrease|decreased|reduce|reduced|lower|lowered|less|tone(?:d)?\
          r"bring\s+down|back\s+off|blowing\s+out|blown\s+out|hurts?")
 
 
+_CLAUSE = re.compile(r"[,;]|\b(?:and|but|then|plus|while)\b")
+
+
 def property_args(text: str) -> dict[str, object]:
     """"crank up the contrast", "contrast up a bit", "less bright", "reduce the saturation by
     20%", "half the brightness", "twice as bright", "tone the colours down"."""
@@ -115,6 +119,12 @@ def property_args(text: str) -> dict[str, object]:
         if not prop:
             continue
         near = low[max(0, prop.start() - 40):prop.end() + 40]
+        # the direction said in the property's own clause: "knock back the saturation and
+        # warm it" lowers the saturation and raises the warmth
+        a = max([m.end() for m in _CLAUSE.finditer(low, 0, prop.start())], default=0)
+        b = next((m.start() for m in _CLAUSE.finditer(low, prop.end())), len(low))
+        if a > max(0, prop.start() - 40) or b < prop.end() + 40:
+            near = low[max(a, prop.start() - 40):min(b, prop.end() + 40)]
         if re.search(r"\b(?:half|halve)\b", near):
             args[name] = 0.5
             continue
@@ -123,6 +133,10 @@ def property_args(text: str) -> dict[str, object]:
             continue
         up = re.search(r"\b(?:" + _UP + r")\b", near)
         down = re.search(r"\b(?:" + _DOWN + r")\b", near)
+        if not up and not down and name == "warmth" and re.match(
+                r"warm\s+(?:it|this|that|them|#\d+)\b", low[prop.start():]) and re.search(
+                r"(?:^|[,;]|\band|\bthen|\bplease|\bnow)\s*$", low[:prop.start()]):
+            up = re.match(r"warm", low[prop.start():])  # "…, and warm it": the verb says up
         if not up and not down:
             continue
         sign = -1 if down and (not up or down.start() < up.start() or "too" in down.group(0)) \
@@ -170,8 +184,15 @@ QUALITIES: list[tuple[str, dict[str, object]]] = [
      r"tone\s+the\s+colou?rs\s+down", {"saturation": 0.75}),
     (r"more\s+(?:cold|cool|icy|chilly|wintry|frosty)|colder|cool(?:er)?\s+(?:tones?|colou?rs?)|"
      r"colou?rs?\s+(?:\w+\s+){0,2}(?:cold|colder|cooler|icier)", {"warmth": -0.3}),
+    (r"tone\s+(?:it|this|that|them|#\d+)\s+down|tone\s+down\s+(?:it|the\s+(?:picture|image|"
+     r"painting|whole\s+thing))\b", {"saturation": 0.8}),
     (r"more\s+(?:warm|cosy|cozy|golden|sunny)\s+colou?rs?|warm(?:er)?\s+(?:tones?|colou?rs?)|"
      r"colou?rs?\s+(?:\w+\s+){0,2}(?:warm|warmer)", {"warmth": 0.3}),
+    # the trade's words: "crush the blacks", "deeper blacks", "more punch"
+    (r"crush(?:ed|ing)?\s+(?:the\s+)?(?:blacks|shadows)|(?:deeper|richer|inkier)\s+blacks|"
+     r"more\s+punch(?:y)?|punch\s+it\s+up", {"contrast": 1.3}),
+    (r"lift(?:ed)?\s+(?:the\s+)?(?:blacks|shadows)|milky\s+blacks|fade(?:d)?\s+the\s+blacks",
+     {"contrast": 0.8}),
 ]
 
 

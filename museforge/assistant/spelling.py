@@ -27,7 +27,10 @@ TEXT_SPEAK = {
     "im": "i'm", "id": "i'd", "ive": "i've", "youre": "you're", "thats": "that's",
     "whats": "what's", "lets": "let's", "moar": "more", "bigg": "big", "abit": "a bit",
     "alil": "a little", "lil": "little", "bc": "because", "rn": "right now", "ngl": "honestly",
+    "aight": "alright", "ight": "alright", "tmrw": "tomorrow", "pls.": "please",
 }
+# "a pic that goes w it": a lone "w" before what it is with
+_WITH = re.compile(r"\bw\s+(?=(?:it|the|a|an|my|that|this|some|them|his|her|our|your)\b)", re.I)
 
 # The words the rules act on: verbs, nouns, adjustments, music words and the procedural
 # painter's subjects. A typo of one of these is worth fixing; other words pass as typed.
@@ -116,7 +119,7 @@ def normalise(text: str, extra: Iterable[str] = ()) -> str:
         # a capitalised word inside a sentence is a name ("call it Aird"), not a typo
         out.append(_fix(token, targets, titled) if token and token.strip() and not named
                    else token)
-    return _TOO.sub(lambda m: m.group(1) + " too", "".join(out))
+    return _WITH.sub("with ", _TOO.sub(lambda m: m.group(1) + " too", "".join(out)))
 
 
 # "its a bit to dark", "way to loud": "to" before a quality is "too"

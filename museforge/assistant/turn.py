@@ -282,7 +282,9 @@ class Assistant:
                  before: int | None = None) -> PlanContext:
         recent = self.store.recent_artworks(actor, session, RECENT_ARTWORKS)
         briefs = {a.number: ArtworkBrief(a.number, a.kind, a.title, head=a.head_number,
-                                         versions=a.version_count) for a in recent}
+                                         versions=a.version_count,
+                                         prompt=a.prompt if a.prompt != a.title else "")
+                  for a in recent}
         history = [(m.role, m.text) for m in
                    self.store.recent_messages(actor, session, HISTORY_WINDOW + 1)
                    if before is None or m.id < before][-HISTORY_WINDOW:]

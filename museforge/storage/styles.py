@@ -29,6 +29,9 @@ STYLE_KINDS = ("image", "music")
 STYLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._'-]{0,39}$")
 
 
+# "in my style", said with no name: the one style of that kind the person has
+MY_STYLE = "my style"
+
 def style_key(name: str) -> str:
     """The name as the store compares it ('My Reels' is 'my reels'); InvalidName for a
     name that cannot be one."""
@@ -88,13 +91,17 @@ class Styles:
         return self._write(op)  # type: ignore[no-any-return]
 
     def style(self, actor: Actor, name: str, kind: str | None = None,
-              version: int | None = None) -> StyleInfo:
-        """The person's style ``name`` at ``version`` (default: the newest)."""
+              version: int | None = None, *, exact: bool = False) -> StyleInfo:
+        """The person's style ``name`` at ``version`` (default: the newest). ``MY_STYLE``
+        ("in my style") is their one style of ``kind`` unless ``exact`` or they named a
+        style so."""
         key = style_key(name)
 
         def op(s: Session) -> StyleInfo:
-            row = self._style_row(s, actor, key, kind, shown=name)
-            assert row is not None
+            row = self._style_row(s, actor, key, kind, shown=name,
+                                  missing_ok=key == style_key(MY_STYLE) and not exact)
+            if row is None:  # "paint a harbour in my style": the one the person has
+                row = self._only_style(s, actor, kind)
             number = row.version_count if version is None else version
             vrow = s.scalars(select(StyleVersion).where(StyleVersion.style_id == row.id,
                                                         StyleVersion.number == number)).first()
@@ -159,6 +166,23 @@ class Styles:
         return self._write(op)  # type: ignore[no-any-return]
 
     # -- rows -------------------------------------------------------------------------
+
+    def _only_style(self, s: Session, actor: Actor, kind: str | None) -> Style:
+        """The person's one style of ``kind`` ("in my style"); NotFound says what to do
+        when they have none or several."""
+        q = select(Style).where(Style.owner_id == actor.user.id)
+        if kind is not None:
+            q = q.where(Style.kind == _kind(kind))
+        rows = list(s.scalars(q.order_by(Style.name_key)))
+        what = {"image": "picture style", "music": "music style"}.get(kind or "", "style")
+        if not rows:
+            raise NotFound(f"you have no {what} yet: attach some of your own work and say "
+                           "“learn my style from these and call it NAME”")
+        if len(rows) > 1:
+            names = ", ".join(f"'{r.name}'" for r in rows[:6])
+            raise NotFound(f"you have {len(rows)} {what}s ({names}); say which one: "
+                           f"“in my {rows[0].name} style”")
+        return rows[0]
 
     def _style_row(self, s: Session, actor: Actor, key: str, kind: str | None, *,
                    lock: bool = False, missing_ok: bool = False, shown: str = ""

@@ -150,7 +150,7 @@ def _one_training(ctx: ToolContext, train: Any) -> ToolResult:
 
 def _existing(ctx: ToolContext, name: str, kind: str) -> StyleInfo | None:
     try:
-        return ctx.store.style(ctx.actor, name, kind=kind)
+        return ctx.store.style(ctx.actor, name, kind=kind, exact=True)
     except NotFound:
         return None
 

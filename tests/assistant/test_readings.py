@@ -402,3 +402,102 @@ def test_a_thing_in_a_corner_is_added_there_and_all_three_is_each(me, chat, assi
                                         "prompt": "a little moon"})], result.reply
     result, calls = plan(assistant, me, chat, "sepia on all three")
     assert [c[1]["artwork"] for c in calls] == ["#1", "#2", "#3"], result.reply
+
+
+# -- session 24: judgements, words explained, names said twice ------------------------------
+
+
+@pytest.mark.parametrize("message", ["wow. hmm the sky's a bit dark, I can't see the boats",
+                                     "the border's fine. make it bigger, 4x",
+                                     "eh, a bit of a muddle. flip it so it faces left"])
+def test_a_judgement_beside_a_request_is_not_an_edit(me, chat, assistant, paint, message):
+    paint("a harbour at dusk")
+    result, calls = plan(assistant, me, chat, message)
+    assert len(calls) == 1 and calls[0][0] in ("adjust_image", "upscale_image",
+                                               "reframe_image"), result.reply
+
+
+@pytest.mark.parametrize("message", ["it's all a bit much", "too cluttered honestly",
+                                     "there's too much going on"])
+def test_a_judgement_alone_asks_what_to_change(me, chat, assistant, paint, message):
+    paint("a harbour at dusk")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [] and result.answer == "ask", result.reply
+
+
+@pytest.mark.parametrize(("message", "word"), [("what's humanize? saw it in the help", "loosen"),
+                                               ("how different is a blend from a variation?",
+                                                "pictures"),
+                                               ("what does a seed do", "randomness")])
+def test_a_question_about_a_word_is_answered_not_run(me, chat, assistant, paint, message,
+                                                     word):
+    paint("a slow air", kind="music")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [] and result.answer == "chat" and word in result.reply, result.reply
+
+
+def test_an_artwork_named_twice_is_the_number_said(me, chat, assistant, paint):
+    paint("a brisk reel", kind="music")
+    paint("a slow air", kind="music")
+    paint("a waltz for the fair", kind="music")
+    result, calls = plan(assistant, me, chat, "and the reel one, #1, add 4 bars")
+    assert calls == [("continue_music", {"artwork": "#1", "bars": 4})], result.reply
+    result, calls = plan(assistant, me, chat, "the slow one is lovely, #2. make it longer "
+                         "by 8 bars")
+    assert calls == [("continue_music", {"artwork": "#2", "bars": 8})], result.reply
+
+
+def test_a_piece_named_by_whose_it_is(me, chat, assistant, paint):
+    paint("a lullaby for Maisie", kind="music")
+    paint("a march for Theo", kind="music")
+    result, calls = plan(assistant, me, chat, "Maisie's is too quick")
+    assert [(n, a["artwork"]) for n, a in calls] == [("edit_music", "#1")], result.reply
+    result, calls = plan(assistant, me, chat, "morph Theo's into Maisie's")
+    assert calls == [("interpolate_music", {"artwork_a": "#2", "artwork_b": "#1"})]
+
+
+def test_the_same_change_on_each_listed_artwork(me, chat, assistant, paint):
+    for title in ("a tram", "a bus", "a ferry"):
+        paint(title)
+    result, calls = plan(assistant, me, chat, "mirror #1 and #3")
+    assert [(n, a["artwork"]) for n, a in calls] == [("reframe_image", "#1"),
+                                                     ("reframe_image", "#3")], result.reply
+
+
+def test_a_name_written_on_and_a_change_to_the_one_in_hand(me, chat, assistant, paint):
+    paint("a bakery window")
+    result, calls = plan(assistant, me, chat, "put The Crusty Loaf at the top")
+    assert calls == [("add_text", {"artwork": "#1", "text": "The Crusty Loaf",
+                                   "position": "top"})], result.reply
+    result, calls = plan(assistant, me, chat, "make it look like a charcoal drawing")
+    assert [n for n, _ in calls] == ["edit_image"], result.reply
+
+
+def test_an_artwork_named_that_is_not_there_is_said(me, chat, assistant, paint):
+    paint("a bakery window")
+    result, calls = plan(assistant, me, chat, "the penguin one, make it brighter")
+    assert calls == [] and result.answer == "say" and "no penguin" in result.reply
+
+
+@pytest.mark.parametrize(("message", "want"), [
+    ("I would like that it is more slow", {"tempo_scale<": 1}),
+    ("revert to 1", None),
+])
+def test_second_language_wishes_and_bare_versions(me, chat, assistant, paint, message, want):
+    paint("a slow air", kind="music", versions=3)
+    result, calls = plan(assistant, me, chat, message)
+    if want is None:
+        assert calls == [("revert", {"artwork": "#1", "version": 1})], result.reply
+    else:
+        assert len(calls) == 1 and calls[0][0] == "edit_music" and \
+            calls[0][1].get("tempo_scale", 1) < 1, result.reply
+
+
+def test_in_my_style_names_the_persons_one_style(me, chat, assistant):
+    from museforge.storage.styles import MY_STYLE
+
+    result, calls = plan(assistant, me, chat, "paint a lighthouse at dusk in my style")
+    assert calls == [("generate_image", {"prompt": "a lighthouse at dusk",
+                                         "learnt_style": [MY_STYLE]})], result.reply
+    result, calls = plan(assistant, me, chat, "a kite over the dunes at noon in my Ink style")
+    assert calls[0][1]["learnt_style"] == ["Ink"] and "dunes at noon" in calls[0][1]["prompt"]

@@ -150,3 +150,21 @@ def test_0004_upgrades_a_database_that_holds_work(db_url, museforge_home, files)
             "fox"]
         new.create_style(me, "music", "reels", recipe={}, weights=weights("u"))
         assert [s.name for s in new.list_styles(me)] == ["reels"]
+
+
+def test_my_style_is_the_one_style_of_its_kind_or_a_question(store, me, other):
+    from museforge.storage.styles import MY_STYLE
+
+    with pytest.raises(NotFound, match="no picture style yet"):
+        store.style(me, MY_STYLE, kind="image")
+    rust = store.create_style(me, "image", "Rust", recipe={}, weights=weights("r"))
+    store.create_style(me, "music", "Reels", recipe={}, weights=weights("m"))
+    # "paint a harbour in my style": the one picture style this person has
+    assert store.style(me, MY_STYLE, kind="image").id == rust.id
+    with pytest.raises(NotFound):  # someone else's style is never "my style"
+        store.style(other, MY_STYLE, kind="image")
+    with pytest.raises(NotFound):  # looking up the name itself (learning one) finds none
+        store.style(me, MY_STYLE, kind="image", exact=True)
+    store.create_style(me, "image", "Ink", recipe={}, weights=weights("i"))
+    with pytest.raises(NotFound, match=r"2 picture styles \('Ink', 'Rust'\); say which"):
+        store.style(me, MY_STYLE, kind="image")

@@ -45,7 +45,10 @@ ASPECT_WORDS = [
      r"\bphone\s+(?:background|screen|size)\b|\bstory\s+format\b|(?<=,\s)portrait\b|\bportrait(?=,)|"
      r"\b(?:to|as)\s+(?:a\s+)?portrait\b|\bportrait\s*$|\btall\b|\bportrait\s+(?:size|shape|ratio)\b|"
      r"\btaller\b|\bfor\s+(?:(?:my|the|an?)\s+)?(?:insta(?:gram)?\s+|ig\s+)?(?:stor(?:y|ies)|reels?|tiktoks?|"
-     r"shorts)\b|\bportrait\s+for\b", "9:16"),
+     r"shorts)\b|\bportrait\s+for\b|"
+     r"\b(?:make|turn|crop|change|put|switch|have)\s+(?:it|this|that|them|#\d+)\s+(?:to\s+|into\s+|"
+     r"in\s+|as\s+)?(?:a\s+)?portrait\b(?!\s+of\b)|\bportrait(?=\s+(?:please|pls|plz|its|it's|so|"
+     r"because|then|instead|now)\b)", "9:16"),
     (r"\blandscape\s+(?:format|orientation|mode)\b", "3:2"),
 ]
 _RATIO_RE = re.compile(r"\b(\d{1,2})\s*(?:[:x]|\s+by\s+)\s*(\d{1,2})\b(?!\s*px)")

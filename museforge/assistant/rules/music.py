@@ -323,7 +323,7 @@ def _compose(text: str, context: PlanContext) -> list[PlannedCall]:
     taught = styles.learnt_style_in(text)
     if taught:  # "a jig in my Aird style": the style the person taught, and still a jig
         args["learnt_style"] = taught
-        text = styles.IN_MY_STYLE.sub(" ", text)
+        text = styles.MY_OWN.sub(" ", styles.IN_MY_STYLE.sub(" ", text))
     if "inspired_by" not in args:
         named = _for_a_picture(text, context)
         if named:  # "a march for the train", "shehnai music for the invitation"
@@ -461,7 +461,9 @@ def _edit(text: str, context: PlanContext) -> list[PlannedCall]:
         low += " in"  # "D dorian instead": the key is the whole request
     mode = generic_mode(text) or (_MODE.search(text).group(1).lower()  # type: ignore[union-attr]
                                   if _MODE.search(text) else None)
-    if key and re.search(r"\b(?:in|to|into|key)\b", low):
+    if key and (re.search(r"\b(?:in|to|into|key)\b", low) or re.search(
+            r"\b(?:make|turn|put|have|change|switch|set)\s+(?:it|this|that|them|#\d+)\s+"
+            r"[A-G](?:#|b|♯|♭)?\s*(?:major|minor|maj|min|m)\b", text)):  # "make it D minor"
         args["key"] = key
     elif mode:
         args["mode"] = mode
@@ -715,7 +717,8 @@ def _interpolate(text: str, context: PlanContext) -> list[PlannedCall]:
 
 _STARTS = re.compile(r"^(?:please\s+)?(?:compose|write|play|transpose|speed|slow|make\s+it\s+"
                      r"(?:faster|slower)|continue|extend|keep\s+going|morph|interpolate|"
-                     r"humani[sz]e|quanti[sz]e)\b", I)
+                     r"humani[sz]e|quanti[sz]e|(?:go|move|shift|take\s+it|bring\s+it)\s+(?:up|down)\s+"
+                     r"(?:a|an|one|two|\d+|by)\b)", I)
 
 RULES = [
     Rule("interpolate_music", _INTERPOLATE, _interpolate, priority=9, starts=_STARTS),

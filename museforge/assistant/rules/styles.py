@@ -80,16 +80,30 @@ def _forget(text: str, context: PlanContext) -> list[PlannedCall]:
     return [PlannedCall("forget_style", {"name": name})]
 
 
-IN_MY_STYLE = re.compile(r"\b(?:in|with|using)\s+(?:my|the)\s+" + _NAME + r"\s+style\b|"
+# a style's name in running text stops at the words around it: "a fox in the snow at dusk in
+# my Rust style" is Rust, not "snow at dusk in my Rust"
+_STYLE_NAME = (r"[\"“'‘]?([\w][\w'-]{0,38}(?:\s+(?!(?:in|my|the|with|at|on|of|a|an|and|by|"
+               r"for|from|using)\b)[\w][\w'-]{0,38}){0,2})[\"”'’]?")
+IN_MY_STYLE = re.compile(r"\b(?:in|with|using)\s+(?:my|the)\s+" + _STYLE_NAME + r"\s+style\b|"
                           r"\b(?:in|with|using)\s+(?:my|the)\s+style\s+(?!of\b|from\b)" + _NAME +
                           r"\b|"
                           r"\blike\s+my\s+" + _NAME + r"\b", I)
 
 
+MY_OWN = re.compile(r"\b(?:in|with|using)\s+my\s+(?:own\s+)?(?:usual\s+)?style\b(?!\s+(?:of|called|"
+                     r"named)\b)|\blike\s+my\s+(?:own\s+)?(?:work|art|pictures|paintings|drawings|"
+                     r"stuff)\b", I)
+
+
 def learnt_style_in(text: str) -> str | None:
     """"in my Aird style", "with the style 'session tunes'": a style the person taught,
-    not a form the composer knows (waltz, jig...) nor a mood."""
+    not a form the composer knows (waltz, jig...) nor a mood. "in my style", no name: the
+    one style the person has (``MY_STYLE``; the store says which, or asks)."""
+    from museforge.storage.styles import MY_STYLE
+
     m = IN_MY_STYLE.search(text)
+    if m is None and MY_OWN.search(text):
+        return MY_STYLE
     if m is None:
         return None
     name = next(g for g in m.groups() if g).strip()
@@ -122,7 +136,7 @@ def picture_styles_in(text: str) -> tuple[list[str], float | None, str]:
         one = learnt_style_in(text)
         if one is None:
             return [], None, text
-        names, rest = [one], IN_MY_STYLE.sub(" ", text)
+        names, rest = [one], MY_OWN.sub(" ", IN_MY_STYLE.sub(" ", text))
     strength = None
     for pattern, value in _STRENGTH:
         m = pattern.search(rest)
