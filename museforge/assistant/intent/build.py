@@ -153,7 +153,11 @@ stay with readable rules; the artwork's kind decides the tool. Made by
   development half of the set, read and tuned on, training-hash ones only), and `writers6`
   (session 23 too, another writer: a wedding planner, a music therapist, a DJ, a choir
   director, someone dictating by voice, someone burying the request in a long story...;
-  the development half likewise). Each turn
+  the development half likewise), and `writers7`, `writers8`, `writers9` (session 24: three
+  more writers from the SPEC alone — people in a hurry and second-language speakers;
+  professionals in their trade's jargon; long, indecisive sessions that judge more than
+  they ask; each the development half of its set, training-hash conversations only). Each
+  turn
   is planned in the state the expected calls of the turns before it
   leave (teacher forcing), with the real replies in the history, so "it", "the song", "the
   second one" and answers to the planner's own questions are measured as they happen. Split
@@ -173,8 +177,15 @@ stay with readable rules; the artwork's kind decides the tool. Made by
   half of session 23's set: 0.767 right, 0.178 wrong before the session's tuning on its
   development half, which went from 0.765 / 0.164 to 0.962 / 0.019), `unseen-conv-6.jsonl`
   (30, the other half of the second set written in session 23: 0.839 right, 0.095 wrong
-  before that session's tuning on its development half, 0.795 / 0.137 -> 0.910 / 0.060);
+  before that session's tuning on its development half, 0.795 / 0.137 -> 0.910 / 0.060),
+  and `unseen-conv-7.jsonl`, `unseen-conv-8.jsonl`, `unseen-conv-9.jsonl` (30 each, the
+  other halves of session 24's three sets: 0.849 / 0.090, 0.859 / 0.107 and 0.825 / 0.130
+  right / wrong before that session's tuning; their development halves went from
+  0.883 / 0.063, 0.888 / 0.084 and 0.736 / 0.190, measured before the title change below,
+  to 0.94 / 0.03, 0.94 / 0.04 and 0.88 / 0.07 before the retraining);
   lines and turns whose words occur in the training part are left out of their figures.
+  Since session 24 a turn planned right titles its new artworks with the planner's own
+  prompt, as the tools do, rather than with the label's subject words alone.
 - Training requests: {figures['train_requests']:,} ({labels}). A line whose calls are
   several different actions, and "say" lines (an ordinary request in a state where it
   cannot run), train nothing.
