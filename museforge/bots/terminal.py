@@ -64,8 +64,10 @@ class TerminalOutput:
 
     def _paths(self, a: Artifact) -> None:
         files = "  ".join(f"{role}: {path}" for role, path in a.files.items())
+        # soft wrap: a path stays one line to copy (a pipe is 80 columns to rich, and a
+        # hard wrap would cut every path in two); the terminal wraps it on screen
         self.console.print(f"  [cyan]#{a.artwork} v{a.version}[/] {escape(a.title)}  "
-                           f"[dim]{escape(files)}[/]", highlight=False)
+                           f"[dim]{escape(files)}[/]", highlight=False, soft_wrap=True)
 
 
 class TerminalChat:

@@ -59,3 +59,22 @@ def test_ctrl_c_cancels_the_running_turn_and_nothing_of_it_is_stored(sqlite_stor
     assert undone.reply == "Undid the last change to #1: now at v1 (was v2)."
     assert [(a.number, a.head_number) for a in store.list_artworks(me, chat)] == [(1, 1)]
     studio.queue.close()
+
+
+def test_piped_chat_prints_each_path_whole(tmp_path):
+    """Piped (`museforge chat < file | cat`), rich thinks the page is 80 columns wide: a
+    path must still come out on one line, to copy or to read by a script."""
+    import io
+
+    from rich.console import Console
+
+    from museforge.bots.terminal import TerminalOutput
+    from museforge.tools.base import Artifact
+
+    out = io.StringIO()
+    path = tmp_path / ("a" * 60) / ("b" * 64 + ".png")
+    TerminalOutput(Console(file=out, width=80), no_inline=True).image(
+        Artifact(artwork=1, version=2, title="a fox in the snow", kind="image",
+                 files={"png": path}, recipe={}))
+    assert str(path) in out.getvalue().replace("\n", " ") and \
+        str(path) in out.getvalue().splitlines()[0]
