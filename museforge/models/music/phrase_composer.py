@@ -54,12 +54,16 @@ def _cut(notes: list[Note], beats: float) -> list[Note]:
             if n.start < beats - EPS]
 
 
-def _score(tokens: np.ndarray, meter: int, inside: float, first: int, last: int | None,
-           target: float) -> float:
-    """Notes in the key, an ending on the tonic (or the dominant), bars that repeat or
-    sequence earlier ones about as often as in the training phrases (``target``), and a
-    smooth join with the section before."""
-    end = {"tonic": 0.75, "dominant": 0.4}.get(cadence(tokens), 0.0)
+def _score(tokens: np.ndarray, meter: int, inside: float, degree: int, first: int,
+           last: int | None, target: float) -> float:
+    """Notes in the key, an ending on the tonic (or the dominant) of the piece's key
+    (``degree``: the last note's semitones above the tonic) and of the key the phrase
+    itself implies (``phrase_data.cadence``, as the card measures it: a phrase in the
+    relative minor ends elsewhere), bars that repeat or sequence earlier ones about as
+    often as in the training phrases (``target``), and a smooth join with the section
+    before."""
+    end = 0.75 if degree == 0 else 0.4 if degree == 7 else 0.0
+    end += 0.4 if cadence(tokens) in ("tonic", "dominant") else 0.0
     join = abs(first - last) / 12 if last is not None else 0.0
     return inside + end - abs(repeated_bars(tokens, meter) - target) - join
 
@@ -94,9 +98,11 @@ def phrase_melody(plan: Any, phrases: PhraseModel, seed: int, beats_per_bar: flo
                     continue
                 moved = _to_key(cand, plan.key)
                 tokens = notes_to_tokens(cut, plan.time_signature, length)
-                inside = sum(plan.key.contains(n.pitch) for n in moved[:len(cut)]) / len(cut)
-                scored.append((_score(tokens, meter, inside, moved[0].pitch, last, target),
-                               k, moved))
+                heard = moved[:len(cut)]
+                inside = sum(plan.key.contains(n.pitch) for n in heard) / len(cut)
+                degree = (heard[-1].pitch - plan.key.pitch_class) % 12
+                scored.append((_score(tokens, meter, inside, degree, moved[0].pitch, last,
+                                      target), k, moved))
             if not scored:
                 raise MusicError("the phrase model wrote no notes; try another seed")
             scored.sort(key=lambda t: (-t[0], t[1]))
