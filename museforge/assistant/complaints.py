@@ -54,6 +54,8 @@ FAULTS = [
     Fault(r"harsh|stark|contrasty|too\s+much\s+contrast|too\s+punchy|crunchy", "image",
           {"contrast": 0.8}),
     Fault(r"grainy|noisy|speckled|specks|dotty", "image", {"blur": 1.0}),
+    Fault(r"over-?sharp(?:ened)?|too\s+sharp|sharp|jagged|jaggy|razor[\s-]edged|brittle",
+          "image", {"sharpness": 0.7}),
     # music
     Fault(r"slow|sluggish|draggy|dragging|drags|crawling|crawls|plodding|plods|sleepy|lethargic|"
           r"snail'?s\s+pace|takes\s+forever", "music", {"tempo_scale": 1.15}),

@@ -645,6 +645,32 @@ class OfflinePlanner:
             given = intents.BUILDERS["edit"](said, local)
             if given and given[0].name in ("edit_image", "inpaint_image"):
                 return Decision(calls=_retarget(given, found, context, text))
+        bare_now = _POLITE.sub("", text).strip(" ,.!?")
+        several = _N_MORE_OF.match(bare_now)
+        if several and not found:
+            # "three more of a cottage garden, minimal style", "4 different ones of a cat on
+            # a windowsill": new ones of what is said (of "the fox" it would be variations)
+            make = "compose_music" if naming.music_words(several.group(2)) else "generate_image"
+            made = intents.BUILDERS[make](several.group(2), context)
+            said_after = bare_now[several.end(2):]
+            extra = intents.BUILDERS[make](f"{several.group(2)} {said_after}", context)
+            if len(made) == 1 and len(extra) == 1:  # "…, but minimal style": its arguments
+                for k, v in extra[0].args.items():
+                    if k != "prompt":
+                        made[0].args.setdefault(k, v)
+            how_many = int(language.to_number(several.group(1)) or 2)
+            if len(made) == 1:
+                if make == "generate_image":
+                    made[0].args["count"] = max(1, min(4, how_many))
+                return Decision(calls=made)
+        one_for = _ONE_FOR.match(bare_now)
+        if one_for and not found and naming.focus_kind(local) in ("image", "music") \
+                and len(local.focus) == 1:
+            # "and one for monday" after a melody for sunday: another of the same kind
+            make = "compose_music" if naming.focus_kind(local) == "music" else "generate_image"
+            made = intents.BUILDERS[make](f"one {one_for.group(1)}", context)
+            if len(made) == 1 and made[0].name == make:
+                return Decision(calls=made)
         another = _ANOTHER_PIECE.match(_POLITE.sub("", text).strip(" ,.!?"))
         if another and kind_now == "music" and not found:
             # "now write another one in 3/4 so they can hear it": a new piece, as said
@@ -1142,6 +1168,13 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
         fixes = slots.adjustments(said)
         if fixes:
             return [PlannedCall("adjust_image", {"artwork": "it", **fixes})]
+        if _MORE_THING.match(said) or re.match(
+                r"^(?:(?:please|pls|now|ok|okay|and|can\s+you|could\s+you)\s+)*(?:make|turn|have|"
+                r"render|redo)\s+(?:it|this|that|them)\s+(?:look|into|as|in\s+the\s+style|like)\b",
+                said, re.I):
+            # "more mist, please", "make it look like a charcoal drawing": a change in words
+            # to the picture in hand
+            return [PlannedCall("edit_image", {"artwork": "it", "instruction": said.strip(" .!")})]
         if found and found[0].kind == "image" and len(said.split()) >= 3:
             if pred is not None and pred.p >= ASK and pred.label in _HISTORY:
                 return []  # the model reads something else ("…at v2, restore that"): ask
@@ -1169,6 +1202,10 @@ def _fallback(text: str, said: str, local: PlanContext, found: list[naming.Targe
     return images._generate(text, local)
 
 
+_MORE_THING = re.compile(r"^(?:(?:and|now|ok|okay|a\s+bit|a\s+little|bit|even|much|way|lots)\s+)*"
+                         r"(?:more|less|fewer|no\s+more)\s+(?!(?:like|of\s+(?:it|that|this)|than|"
+                         r"please|pls)\b)[a-z]{3,}s?(?:\s+(?:in|on|at)\s+the\s+[a-z]+)?"
+                         r"(?:\s*,?\s*(?:please|pls|thanks))?\W*$", re.I)
 _LESS_OF = re.compile(r"^(?:(?:ok|okay|now|and|hmm+|maybe|actually)[\s,]+)*(?:fewer|less|no\s+more|"
                       r"not\s+so\s+many|not\s+as\s+many|without\s+the|take\s+out|get\s+rid\s+of|"
                       r"lose\s+the|drop\s+the|just\s+(?:the|a|one)|only\s+(?:the|a|one))\b", re.I)
@@ -1541,6 +1578,14 @@ _AGAIN_DIFFERENT = re.compile(
     r"\b(?:again|once\s+more|one\s+more\s+time|another\s+go)\s*,?\s+but\s+(?:just\s+)?(?:a\s+(?:bit|"
     r"little|touch)\s+|slightly\s+|totally\s+|completely\s+|very\s+|really\s+|quite\s+|"
     r"much\s+|kind\s+of\s+|kinda\s+)?different(?:ly)?\b", re.I)
+_N_MORE_OF = re.compile(
+    r"^(?:(?:now|ok|okay|and|so|then|also)[\s,]+)*(?:(?:give|make|paint|draw|show|do)\s+(?:me\s+|us\s+)?)?"
+    r"(" + language.NUMBER_PATTERN + r")\s+(?:more|different|other|new|fresh)\s+(?:ones?\s+|"
+    r"pictures?\s+|versions?\s+|takes?\s+)?(?:of|with|showing)\s+((?:a|an|some)\s+.+?)"
+    r"(?:[\s,]+(?:so\s+(?:i|we)\s+can\s+\w+|for\s+(?:my|our)\s+\w+)[^,]*)?(?:[\s,]+but\b)?"
+    r"(?P<rest>,.*)?$", re.I)
+_ONE_FOR = re.compile(r"^(?:(?:and|now|also|then|ok|okay|so)[\s,]+)*(?:another\s+one|one\s+more|"
+                      r"one)\s+((?:for|about)\s+.+)$", re.I)
 _ANOTHER_PIECE = re.compile(
     r"^(?:(?:now|and|ok|okay|so|then|next)[\s,]+)*(?:write|compose)\s+(?:me\s+|us\s+)?another\s+"
     r"(?:one|piece|tune|song|melody)\b(.*)$", re.I)
@@ -1634,7 +1679,11 @@ _GIBBERISH = re.compile(r"[a-z]{3,}(?:\s+[a-z]{3,}){0,2}", re.I)
 # Words of an edit in words: what to add, remove, change or turn into.
 _EDIT_WORDS = re.compile(r"\b(?:add|put|give|remove|get\s+rid\s+of|replace|swap|"
                          r"turn\s+(?:it|the|[\w'-]+)\b.*\binto|make\s+(?:it|the\s+\w+|#\s*\d+)\s+(?:look|into|a|an|more|less)|instead\s+of|"
-                         r"change\s+the|with\s+(?:a|an|some)|should\s+(?:be|have)|wearing|holding)\b",
+                         r"change\s+the|with\s+(?:a|an|some)|should\s+(?:be|have)|wearing|holding|"
+                         # "more mist", "fewer clouds": more or less of a thing in it
+                         r"^(?:(?:and|now|ok|okay|a\s+bit|a\s+little|bit|even|much|way|lots)\s+)*"
+                         r"(?:more|less|fewer)\s+(?!(?:like|of\s+(?:it|that|this)|than)\b)[a-z]{3,}s?"
+                         r"(?:\s*,?\s*(?:please|pls|thanks))?$)\b",
                          re.I)
 _AGAIN = re.compile(r"^\W*(?:(?:ok|okay|and|now|yes|yeah|yep)[\s,]+)*(?:again|more|even\s+more|"
                     r"once\s+more|one\s+more\s+time|same\s+again|do\s+(?:that|it)\s+again|"
@@ -1714,7 +1763,11 @@ _ANY_ONE = set("""new old other last first second third fourth fifth sixth next 
 original previous current big bigger small smaller little good best better nice whole final
 earlier older newer right left top bottom middle main only one music image picture final
 latest recent other very cool lovely pretty favourite favorite fave chosen winning selected
-picked right wrong edited changed updated upscaled cropped flipped slower faster""".split())
+picked right wrong edited changed updated upscaled cropped flipped slower faster morph morphed
+blend blended mix mixed remix varied variation saturated desaturated brighter darker warm warmer
+cool cooler sepia grey gray grayscale greyscale blurry sharp sharper square wide wider tall
+portrait landscape rotated mirrored fast slow minor major loud louder quiet quieter short long
+longer shorter higher lower transposed continued extended original""".split())
 
 
 def _named_nothing(text: str, found: list[naming.Target], context: PlanContext) -> str | None:
