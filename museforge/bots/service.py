@@ -7,6 +7,7 @@ per other image preset) and the fair queue that ``open_queue`` chose."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -141,23 +142,41 @@ class Studio:
             on_cancel: Callable[[], None] | None = None) -> TurnResult:
         """Queue one turn and wait for it. Ctrl-C cancels it (the running tool stops at its
         next step) and the wait goes on, so nothing of it lands after the caller moves on;
-        a second Ctrl-C is no different. ``on_cancel`` is told once."""
-        handle = self.submit(request, on_progress=on_progress)
-        # Short waits on an event: a Ctrl-C lands between them, never inside a wait that
-        # it could leave in a wrong state (the old terminal chat's bpo-45274 lesson).
-        done = threading.Event()
-        handle.future.add_done_callback(lambda _: done.set())
-        told = False
-        while True:
-            try:
-                while not done.wait(0.1):
-                    pass
-                break
-            except KeyboardInterrupt:
-                handle.cancel()
-                if not told and on_cancel is not None:
-                    told = True
-                    on_cancel()
+        a second Ctrl-C is no different. ``on_cancel`` is told once.
+
+        On the main thread Ctrl-C is taken by a handler of our own for the whole call, so
+        one pressed while the turn is still being queued (its tool may already be running)
+        cancels it as surely as one pressed while waiting; elsewhere a KeyboardInterrupt
+        is caught between short waits."""
+        pressed = threading.Event()
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, lambda *_: pressed.set())
+        try:
+            handle = self.submit(request, on_progress=on_progress)
+            # Short waits on an event: a Ctrl-C lands between them, never inside a wait that
+            # it could leave in a wrong state (the old terminal chat's bpo-45274 lesson).
+            done = threading.Event()
+            handle.future.add_done_callback(lambda _: done.set())
+            told = False
+            while True:
+                try:
+                    while not done.wait(0.1):
+                        if pressed.is_set():
+                            raise KeyboardInterrupt
+                    break
+                except KeyboardInterrupt:
+                    pressed.clear()
+                    handle.cancel()
+                    if not told and on_cancel is not None:
+                        told = True
+                        on_cancel()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if pressed.is_set() and not told:  # pressed as it finished: too late, said so
+            if on_cancel is not None:
+                on_cancel()
         result: TurnResult = handle.future.result()
         return result
 

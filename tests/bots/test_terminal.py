@@ -61,6 +61,40 @@ def test_ctrl_c_cancels_the_running_turn_and_nothing_of_it_is_stored(sqlite_stor
     studio.queue.close()
 
 
+class WaitsForCancel(ProceduralPainter):
+    """Paints only once the turn's cancel is set (or 10 s have passed)."""
+
+    def generate(self, req: GenerateRequest, run: RunControl | None = None) -> ImageResult:
+        assert run is not None and run.cancel is not None
+        run.cancel.wait(10)
+        return super().generate(req, run)
+
+
+def test_ctrl_c_while_the_turn_is_still_being_queued_cancels_it(sqlite_store):
+    """The tool may start before the chat is back from queueing the turn: a Ctrl-C then
+    (here: pressed by the queue itself, as it hands the turn over) still cancels it."""
+    store = sqlite_store
+    me = Actor(store.local_user())
+    chat = store.session(me, Scope.local("default"))
+    studio = Studio(store, Assistant(store, OfflinePlanner(),
+                                     services=Services(image=WaitsForCancel())))
+    queue_submit = studio.queue.submit
+
+    def submit_then_ctrl_c(*args: Any, **kwargs: Any) -> Any:
+        handle = queue_submit(*args, **kwargs)
+        _thread.interrupt_main()  # Ctrl-C before the chat starts waiting
+        return handle
+
+    studio.queue.submit = submit_then_ctrl_c  # type: ignore[method-assign]
+    screen = io.StringIO()
+    term = TerminalChat(studio, me, chat, Console(file=screen, width=200))
+    result: Any = term.say("paint a whale")
+
+    assert result is not None and result.cancelled, result and result.reply
+    assert store.list_artworks(me, chat) == []
+    studio.queue.close()
+
+
 def test_piped_chat_prints_each_path_whole(tmp_path):
     """Piped (`museforge chat < file | cat`), rich thinks the page is 80 columns wide: a
     path must still come out on one line, to copy or to read by a script."""
