@@ -291,11 +291,8 @@ class OfflinePlanner:
                 told.append(request)
                 # "lol its so cute. make it bigger", "3rd one goes hard, upscale that 4x":
                 # the remark asks for nothing, but the artwork it names is the one meant next
-                named = _one_named(naming.targets(_POLITE.sub("", request), context),
-                                   _POLITE.sub("", request))
-                if len(named) == 1 and not lead:
-                    bare = _POLITE.sub("", request)
-                    lead = bare[named[0].span[0]:named[0].span[1]]
+                if not lead:
+                    lead = _named_in(request, context)
                 continue
             if len(pieces) > 1 and _HOW_TO.match(_HELLO.sub("", request).strip()):
                 asked = True  # "haha perfect. is that in a major key?": a question to answer
@@ -327,18 +324,17 @@ class OfflinePlanner:
                 # artwork it names is the one meant next ("the ice castle, it looks like a
                 # funeral. cheer it up")
                 judged.append(request)
-                named = _one_named(naming.targets(_POLITE.sub("", request), context),
-                                   _POLITE.sub("", request))
-                if len(named) == 1 and not lead and len(pieces) > 1:
-                    bare = _POLITE.sub("", request)
-                    lead = bare[named[0].span[0]:named[0].span[1]]
+                if not lead and len(pieces) > 1:
+                    lead = _named_in(request, context)
                 continue
             if not decision.calls and (_only_a_reference(request) or _names_only(request, context)
                                        or _REGION_ONLY.match(request)):
                 lead = request  # "on #2," - unless it asks for something itself
-                named = naming.targets(_POLITE.sub("", request), context)
-                if len(named) == 2 and len(_one_named(named, _POLITE.sub("", request))) == 1:
-                    lead = _one_named(named, _POLITE.sub("", request))[0].ref  # "…, #4,": #4
+                bare = _POLITE.sub("", request)
+                named = naming.targets(bare, context)
+                one = _one_named(named, bare)
+                if len(named) == 2 and len(one) == 1:
+                    lead = one[0].ref  # "the piano one, #4,": #4
                 continue
             if lead:
                 request, lead = f"{lead}, {request}", ""
@@ -1797,6 +1793,14 @@ def _names_only(request: str, context: PlanContext) -> bool:
     for target in sorted(found, key=lambda t: -t.span[0]):
         rest = rest[:target.span[0]] + rest[target.span[1]:]
     return not rest.strip(" ,.!?:-")
+
+
+def _named_in(request: str, context: PlanContext) -> str:
+    """The words of the one artwork a piece names ("" for none or several): "3rd one goes
+    hard, upscale that 4x", "the ice castle, it looks like a funeral. cheer it up"."""
+    bare = _POLITE.sub("", request)
+    named = _one_named(naming.targets(bare, context), bare)
+    return bare[named[0].span[0]:named[0].span[1]] if len(named) == 1 else ""
 
 
 def _one_named(found: list[naming.Target], text: str) -> list[naming.Target]:
