@@ -42,6 +42,14 @@ from museforge.tools.music_support import (
     store_new_music,
     vary_piece,
 )
+from museforge.tools.phrase_support import (
+    continue_in_phrases,
+    interpolate_in_phrases,
+    phrase_said,
+    phrases_for,
+    recipe_of,
+    vary_in_phrases,
+)
 from museforge.tools.style_tools import in_learnt, style_melody_model
 
 Meter = Literal["2/4", "3/4", "4/4", "6/8"]
@@ -434,20 +442,49 @@ def vary_music(ctx: ToolContext, args: VaryMusicArgs) -> ToolResult:
     source = load_music(ctx, args.artwork)
     check_vary_length(source)
     model, learnt = style_melody_model(ctx, args.learnt_style)
+    phrases = phrases_for(None if learnt else phrase_model(ctx, model), source.piece)
     seed = args.seed if args.seed is not None else new_seed()
     made: list[Artifact] = []
+    how = ""
     for i in range(args.count):
-        piece = music_call(lambda i=i: vary_piece(source.piece, model, args.amount,  # type: ignore[misc]
-                                                  seed + 1000 * i))
+        piece, phrased = music_call(lambda i=i: _vary(source.piece, model, phrases,  # type: ignore[misc]
+                                                      args.amount, seed + 1000 * i))
         recipe = {"tool": "vary_music", "args": args.model_dump(), "seed": seed + 1000 * i,
                   "index": i, "sources": [source.describe()],
                   "mood": source.version.recipe.get("mood"), **_model_of(model),
-                  **_learnt(learnt)}
+                  **phrased, **_learnt(learnt)}
         title = f"variation of #{source.art.number}: {source.art.title}"
         made.append(store_new_music(ctx, title, source.art.prompt, recipe, piece))
+        how = phrase_said(phrased["phrases"], "vary_music") if phrased else ""
     refs = ", ".join(a.ref for a in made)
     return ToolResult(f"Made {len(made)} variation{'s' if len(made) > 1 else ''} of "
-                      f"#{source.art.number}: {refs}.", made)
+                      f"#{source.art.number}{how}: {refs}.", made)
+
+
+def _vary(piece: Piece, model: MelodyModel, phrases: PhraseModel | None, amount: float,
+          seed: int) -> tuple[Piece, dict[str, Any]]:
+    """A variation phrase by phrase where ``phrases`` is given, else window by window;
+    and what the recipe records of the phrase model's part."""
+    if phrases is None:
+        return vary_piece(piece, model, amount, seed), {}
+    varied, info = vary_in_phrases(piece, phrases, amount, seed)
+    return varied, recipe_of(phrases, info)
+
+
+def _continue(piece: Piece, model: MelodyModel, phrases: PhraseModel | None, bars: int,
+              seed: int, meter: tuple[int, int] | None) -> tuple[Piece, dict[str, Any]]:
+    if phrases is None:
+        return continue_piece(piece, model, bars, seed, meter), {}
+    longer, info = continue_in_phrases(piece, phrases, bars, seed, meter)
+    return longer, recipe_of(phrases, info)
+
+
+def _interpolate(a: Piece, b: Piece, model: MelodyModel, phrases: PhraseModel | None,
+                 steps: int) -> tuple[list[Piece], dict[str, Any]]:
+    if phrases is None:
+        return interpolate_pieces(a, b, model, steps), {}
+    pieces, info = interpolate_in_phrases(a, b, phrases, steps)
+    return pieces, recipe_of(phrases, info)
 
 
 def check_vary_length(source: MusicSource) -> None:
@@ -479,18 +516,24 @@ def continue_music(ctx: ToolContext, args: ContinueArgs) -> ToolResult:
     """Extend a piece by N bars: our model continues the melody phrase by phrase from
     where it ends, and the accompaniment carries on. The result is a new version."""
     source = load_music(ctx, args.artwork)
+    from museforge.models.music.meter import rebar
+
     meter = _meter(args.time_signature)
-    said = _rebarred(source, meter, "before carrying on")
+    told = _rebarred(source, meter, "before carrying on")
     check_continue_length(source, args.bars, meter)
     seed = args.seed if args.seed is not None else new_seed()
     model, learnt = style_melody_model(ctx, args.learnt_style)
-    piece = music_call(lambda: continue_piece(source.piece, model, args.bars, seed, meter))
+    target = source.piece if meter is None else music_call(lambda: rebar(source.piece, meter))
+    phrases = phrases_for(None if learnt else phrase_model(ctx, model), target)
+    piece, phrased = music_call(lambda: _continue(source.piece, model, phrases, args.bars,
+                                                  seed, meter))
     recipe = {"tool": "continue_music", "args": args.model_dump(), "seed": seed,
               "sources": [source.describe()], "mood": source.version.recipe.get("mood"),
-              **_model_of(model), **_learnt(learnt)}
+              **_model_of(model), **phrased, **_learnt(learnt)}
     made = store_music_version(ctx, source.art.number, source.version.number, recipe, piece)
-    return ToolResult(f"{said}Continued #{made.artwork} by {args.bars} bars ({piece.bars} in "
-                      f"all): now v{made.version}.", [made])
+    how = phrase_said(phrased["phrases"], "continue_music") if phrased else ""
+    return ToolResult(f"{told}Continued #{made.artwork} by {args.bars} bars ({piece.bars} in "
+                      f"all){how}: now v{made.version}.", [made])
 
 
 def _meter(text: str | None) -> tuple[int, int] | None:
@@ -535,24 +578,30 @@ def interpolate_music(ctx: ToolContext, args: InterpolateArgs) -> ToolResult:
     a, b = load_music(ctx, args.artwork_a), load_music(ctx, args.artwork_b)
     if a.art.number == b.art.number and a.version.number == b.version.number:
         raise ToolError("interpolating needs two different pieces")
-    said = _rebarred(b, tuple(a.piece.time_signature), "before morphing")  # type: ignore[arg-type]
+    from museforge.models.music.meter import rebar
+
+    told = _rebarred(b, tuple(a.piece.time_signature), "before morphing")  # type: ignore[arg-type]
     check_interpolate_length(a, b)
     model = melody_model(ctx)
-    pieces = music_call(lambda: interpolate_pieces(a.piece, b.piece, model, args.steps))
+    phrases = phrases_for(phrase_model(ctx, model), a.piece,
+                          music_call(lambda: rebar(b.piece, a.piece.time_signature)))
+    pieces, phrased = music_call(lambda: _interpolate(a.piece, b.piece, model, phrases,
+                                                      args.steps))
     title = f"#{a.art.number} → #{b.art.number}"
     made: Artifact | None = None
     for i, piece in enumerate(pieces):
         recipe = {"tool": "interpolate_music", "args": args.model_dump(), "index": i,
                   "sources": [a.describe(), b.describe()], "mood": a.version.recipe.get("mood"),
-                  **_model_of(model)}
+                  **_model_of(model), **phrased}
         if made is None:
             made = store_new_music(ctx, title, f"{a.art.prompt} to {b.art.prompt}", recipe,
                                    piece)
         else:
             made = store_music_version(ctx, made.artwork, None, recipe, piece)
     assert made is not None
-    return ToolResult(f"{said}Interpolated #{a.art.number} into #{b.art.number} in "
-                      f"{len(pieces)} steps: {made.ref} v1–v{made.version}.", [made])
+    how = phrase_said(phrased["phrases"], "interpolate_music") if phrased else ""
+    return ToolResult(f"{told}Interpolated #{a.art.number} into #{b.art.number} in "
+                      f"{len(pieces)} steps{how}: {made.ref} v1–v{made.version}.", [made])
 
 
 # -- replay ----------------------------------------------------------------------------------
@@ -568,13 +617,18 @@ def remake_music(recipe: dict[str, Any], sources: list[MusicSource],
         return _compose(args, model, phrases).piece  # type: ignore[no-any-return]
     if name == "edit_music":
         return apply_edit(sources[0].piece, args)
+    # the phrase model where the recipe says it worked (``phrases`` is then the one that
+    # did: replay checks its revision), else the 2-bar windows
+    phrased = phrases if recipe.get("phrase_model") else None
     if name == "vary_music":
-        return vary_piece(sources[0].piece, model, float(args["amount"]), int(recipe["seed"]))
+        return _vary(sources[0].piece, model, phrased, float(args["amount"]),
+                     int(recipe["seed"]))[0]
     if name == "continue_music":
-        return continue_piece(sources[0].piece, model, int(args["bars"]), int(recipe["seed"]),
-                              _meter(args.get("time_signature")))
+        return _continue(sources[0].piece, model, phrased, int(args["bars"]),
+                         int(recipe["seed"]), _meter(args.get("time_signature")))[0]
     if name == "interpolate_music":
-        steps = interpolate_pieces(sources[0].piece, sources[1].piece, model, int(args["steps"]))
+        steps = _interpolate(sources[0].piece, sources[1].piece, model, phrased,
+                             int(args["steps"]))[0]
         return steps[int(recipe.get("index", 0))]
     if name in ("import_melody", "harmonise_music"):
         from museforge.tools.note_tools import remake

@@ -68,12 +68,15 @@ class MelodyModel(Protocol):
 
 class PhraseModel(Protocol):
     """A latent model of whole 16-bar melodies (MusicVAE's hierarchical model): what the
-    composer calls to write a melody of 8 to 16 bars, and to chain phrases beyond."""
+    composer calls to write a melody of 8 to 16 bars, and to chain phrases beyond, and
+    what the latent tools call on pieces of 8 bars and more (``phrase_latent``)."""
 
     name: str
     revision: str  # first 12 hex digits of the weights' sha256
     bars: int  # the phrase length it writes (16)
     latent_size: int
+    pitch_range: tuple[int, int]  # the lowest and highest MIDI pitch it writes
+    time_signatures: tuple[tuple[int, int], ...]  # the meters it writes
     config: dict[str, Any]  # its phrase_config.json (training figures the composer aims at)
 
     def sample(self, n: int, time_signature: tuple[int, int], *, temperature: float = 1.0,
@@ -86,6 +89,14 @@ class PhraseModel(Protocol):
     def decode(self, z: Sequence[float], time_signature: tuple[int, int], *,
                temperature: float = 0.0, seed: int = 0) -> list[Note]:
         """A ``bars``-bar melody from a latent."""
+
+    def decode_many(self, zs: Sequence[Sequence[float]], time_signature: tuple[int, int], *,
+                    temperature: float = 0.0, seed: int = 0) -> list[list[Note]]:
+        """``bars``-bar melodies from latents, one seeded stream for all of them."""
+
+    def interpolate(self, za: Sequence[float], zb: Sequence[float], steps: int,
+                    ) -> list[list[float]]:
+        """``steps`` latents from ``za`` to ``zb``, both included."""
 
     def perturb(self, z: Sequence[float], amount: float, *, seed: int = 0) -> list[float]:
         """A latent ``amount`` (0..1) of the way from ``z`` to a fresh prior draw."""

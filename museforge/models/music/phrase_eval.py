@@ -163,6 +163,9 @@ def evaluate_phrases(weights_dir: Path | str, *, full: bool = True) -> dict[str,
         degrees: list[int] = []
         values["composed"] = composed_structure(weights_dir, degrees)
         figures["composed_named_key_cadence"] = sum(d in (0, 7) for d in degrees) / len(degrees)
+        from museforge.models.music.phrase_latent_eval import latent_tool_figures
+
+        figures["latent_tools"] = latent_tool_figures(weights_dir)
     figures["phrase"] = _pooled(phrase_parts, full)
     if full and chained_parts:
         figures["chained_two_bar"] = _pooled(chained_parts, full)
@@ -454,8 +457,12 @@ def write_phrase_model_card(figures: dict[str, Any], path: Path | str) -> None:
         f"{t.get('train_cpu_seconds', 0) / 60:.0f} minutes on one CPU thread, and its "
         "training loss was still falling.",
         "- Used by the composer for plain pieces only: jigs, reels, hornpipes and jazz keep "
-        "the 2-bar model (their corpus idioms live in its latent space); `continue_music`, "
-        "`vary_music` and `interpolate_music` still work on 2-bar windows.",
+        "the 2-bar model (their corpus idioms live in its latent space)"
+        + ("; the latent tools use it on pieces of 8 bars and more, dances too (their "
+           "rhythm put back as for the 2-bar model), and keep much less of a varied "
+           "phrase's pitches than the 2-bar model does." if "latent_tools" in figures else
+           "; `continue_music`, `vary_music` and `interpolate_music` still work on 2-bar "
+           "windows."),
         "- 16 bars is the unit: the composer cuts a phrase for 8 to 14 bars (choosing, among "
         "several samples, one whose cut ends well) and chains phrases beyond 16; it was "
         "never trained to end a phrase before bar 16.",
@@ -466,6 +473,11 @@ def write_phrase_model_card(figures: dict[str, Any], path: Path | str) -> None:
         "windows mid-strain, and those need not end on the tonic or dominant.",
         "",
     ]
+    if "latent_tools" in figures:
+        from museforge.models.music.phrase_latent_eval import latent_card_lines
+
+        at = lines.index("## Limits")
+        lines[at:at] = latent_card_lines(figures["latent_tools"], st["heldout"])
     Path(path).write_text("\n".join(lines))
 
 
@@ -480,4 +492,11 @@ def card_figures(figures: dict[str, Any]) -> dict[str, float]:
         out[f"{name}_repeated_bars"] = st[name]["repeated_bars"]["mean"]
         out[f"{name}_pitch_range"] = st[name]["pitch_range"]["mean"]
         out[f"{name}_cadence"] = st[name]["cadence_tonic_or_dominant"]
+    lt: dict[str, Any] = figures.get("latent_tools") or {}
+    for way in ("phrase", "two_bar") if lt else ():
+        for name in ("tonic_or_dominant", "repeated_bars", "answered_bars"):
+            out[f"continue_{way}_{name}"] = lt["continue"][way][name]["mean"]
+        for name in ("between_pitch_range", "first_nearer_a", "last_nearer_b"):
+            out[f"morph_{way}_{name}"] = lt["morph"][way][name]
+        out[f"vary_{way}_notes_kept"] = lt["vary"][way]["notes_kept"]
     return out

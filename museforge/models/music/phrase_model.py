@@ -44,7 +44,7 @@ class PhraseVAEModel:
     name = "museforge-phrase-vae"
     bars = PHRASE_BARS
     pitch_range = (MIN_PITCH, MAX_PITCH)
-    time_signatures = ((4, 4), (2, 2), (2, 4), (3, 4), (6, 8))
+    time_signatures: tuple[tuple[int, int], ...] = ((4, 4), (2, 2), (2, 4), (3, 4), (6, 8))
 
     def __init__(self, net: Any, config: dict[str, Any], revision: str) -> None:
         self._net = net
