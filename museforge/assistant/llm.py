@@ -24,6 +24,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import httpx2
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -120,7 +121,7 @@ class LLMPlanner:
     def from_settings(cls, settings: Any) -> LLMPlanner:
         from pydantic import SecretStr
 
-        from museforge.assistant.llm_client import BoundedChatOpenAI
+        from museforge.assistant.llm_client import BoundedChatOpenAI, deadline_client
 
         key = settings.llm_api_key or SecretStr(NO_KEY)
         model = BoundedChatOpenAI(
@@ -130,6 +131,7 @@ class LLMPlanner:
             api_key=key,
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_retries,  # the openai client backs off between tries
+            http_client=deadline_client(settings.llm_timeout_s),
         )
         return cls(
             model,
@@ -286,6 +288,9 @@ class LLMPlanner:
         except openai.APIError as exc:
             log.warning("the model did not summarize: %s", self._reason(exc))
             return None
+        except httpx2.HTTPError as exc:
+            log.warning("the model did not summarize: %s", _short(str(exc)))
+            return None
         text = str(answer.text).strip()
         return text[: prompts.SUMMARY_CHARS] or None
 
@@ -316,6 +321,13 @@ class LLMPlanner:
             return reader.answer()
         except openai.APIError as exc:
             raise ModelUnavailable(self._reason(exc)) from exc
+        except httpx2.TimeoutException as exc:
+            # Read past the SDK's retry loop: a streamed answer, or a body LangChain reads
+            # itself, that ran past its deadline or stalled.
+            raise ModelUnavailable(self._waited()) from exc
+        except httpx2.HTTPError as exc:
+            why = _short(str(exc)) or type(exc).__name__
+            raise ModelUnavailable(f"the connection broke ({why})") from exc
         except (ValueError, TypeError, KeyError, RecursionError) as exc:
             # Not a chat completion (pydantic's and LangChain's errors are ValueErrors):
             # the detail is for the log, the person gets one sentence.
@@ -324,11 +336,14 @@ class LLMPlanner:
             raise ModelUnavailable("its answer was not a chat completion that could be "
                                    "read") from exc
 
+    def _waited(self) -> str:
+        wait = f"{self.timeout_s:g} s" if self.timeout_s else "the timeout"
+        return f"no answer within {wait}"
+
     def _reason(self, exc: openai.APIError) -> str:
         tries = f" ({self.retries + 1} tries)" if self.retries else ""
         if isinstance(exc, openai.APITimeoutError):
-            wait = f"{self.timeout_s:g} s" if self.timeout_s else "the timeout"
-            return f"no answer within {wait}{tries}"
+            return f"{self._waited()}{tries}"
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__
             detail = _short(str(cause)) if cause is not None and str(cause) else "no connection"
