@@ -111,7 +111,12 @@ def _once(message: str) -> str:
         return message
     own_request = (_VERB.match(tail) or _ON_IT.match(tail)) and not _INTO_VALUE.match(tail)
     if own_request or len(value.split()) > 8:
-        return tail  # "undo, no wait, redo": the correction is the request
+        # "undo, no wait, redo": the correction is the request; the artwork named ahead of
+        # the first thought stays ("the first one, redo... no, show me its versions")
+        named = _NAMED_AHEAD.match(head)
+        if named and re.search(r"\b(?:it|its|them|that|this)\b", tail, re.I):
+            return f"{named.group(1)}, {tail}"
+        return tail
     replaced = _replace(head, value)
     if not replaced and "," in value:  # "softer... I mean lower, deeper notes"
         first, more = value.split(",", 1)
@@ -125,6 +130,10 @@ def _once(message: str) -> str:
 # its sentence began
 _GIVEN_UP = re.compile(r"(?:\.{2,}|…|,|-+|—)\s*(?:no+\s*,?\s*|oh\s*,?\s*)?(?:never\s*mind|nvm|"
                        r"forget\s+(?:that|it)|scrap\s+that|scratch\s+that)[\s.,!;:-]+(?=\S)", re.I)
+
+
+_NAMED_AHEAD = re.compile(r"^\s*(?:(?:and|now|ok(?:ay)?|so|then)[\s,]+)*((?:the\s+(?:[\w'-]+\s+){1,3}?"
+                          r"one|#\d+(?:\s+v\d+)?))\s*[,:;]\s+\S", re.I)
 
 
 def _never_mind(message: str) -> str:
@@ -197,6 +206,12 @@ def _replace(head: str, value: str) -> str | None:
     if instrument and bare.rstrip("s") in (instrument, instrument.rstrip("s")):
         had = music._instrument_in(head)
         if had:
+            # "on sleigh bells... no, celesta": the words the instrument was named with
+            # after its "on"/"for", not only the one the table knows ("bells")
+            named = re.search(r"\b(?:on|for|with)\s+(?:(?:the|a|an)\s+)?((?:[\w'-]+\s+){0,2}?"
+                              + re.escape(had) + r"s?)\b", head, re.I)
+            if named:
+                return head[: named.start(1)] + bare + head[named.end(1):]
             m = re.search(r"\b" + re.escape(had) + r"s?\b", head, re.I)
             if m:
                 return _swap(head, m, bare)

@@ -297,3 +297,10 @@ def spelled_values(text: str) -> str:
         return f"{m.group(1)}{m.group(2)}{n}" if isinstance(n, int) else m.group(0)
 
     return _SPELLED_VALUE.sub(digits, text)
+
+
+# "make 2 versions of the painting", "2 more versions of the beat": new ones like it (the
+# versions of its history are "show me the versions")
+MORE_VERSIONS = (r"(?:\d+|two|three|four|five|six|ten|a\s+few|a\s+couple(?:\s+of)?|several|"
+                 r"some)\s+(?:more\s+|other\s+|new\s+|different\s+|alt\s+|extra\s+)?versions|"
+                 r"(?:more|extra|other|alt)\s+versions(?!\s+(?:of|does|do|has|have)\s+(?:it|this|that)\s*\?)")

@@ -51,7 +51,9 @@ _GREETING = re.compile(
     r"great|cool|nice|perfect|lovely|amazing|it)|mate|a\s+lot|so\s+much|very\s+much|"
     r"museforge|there|k|kk|bye+|gracias|muchas|merci|beaucoup|danke|sch[oö]n|sehr|grazie|mille|"
     r"obrigad[oa]|arigat[oō]u?|domo|dhanyavaa?d|shukriya|xie\s+xie|hola|bonjour|ciao|salut|"
-    r"hallo|namaste|amigo|amiga|lmf?ao+|rofl|xd+|ha+|yay+|woo+|gg|tysm|thnx|thanku|tnx)\b"
+    r"hallo|namaste|amigo|amiga|lmf?ao+|rofl|xd+|ha+|yay+|woo+|gg|tysm|thnx|thanku|tnx|"
+    r"let'?s\s+go+|le+t?s+\s*go+|lfg|w|dub|bot|based|slay|ya+s+|fr|no\s+cap|pog(?:gers)?|bet|"
+    r"sheesh|yoo+|heyy+|hii+|ayy+)\b"
     r"[\s!.,?]*)+$", re.I)
 _SMALL_TALK = re.compile(
     r"^\s*(?:how(?:'s|\s+is)\s+it\s+going|how\s+are\s+you(?:\s+doing)?(?:\s+today)?|"
@@ -853,10 +855,12 @@ class OfflinePlanner:
                 calls[0].args["prompt"] = linking._unlinked(
                     str(calls[0].args.get("prompt", ""))) or calls[0].args.get("prompt", "")
                 if tool == "generate_image" and re.fullmatch(
+                        r"(?:(?:just|only|simply|maybe)\b\s*)?"
                         r"(?:a\s+|an\s+|some\s+)?(?:\d+\s+)?(?:album\s+)?(?:cover|poster|picture|"
                         r"image|painting|artwork|art|illustration|visual)s?(?:\s+art|\s+ideas?)?"
                         r"(?:\s+(?:for|of|to|that\s+fits|like))?|(?:for|of|to|like|with)?",
-                        str(calls[0].args.get("prompt", "")), re.I):
+                        re.sub(r"^(?:just|only|simply|maybe)\b\s*", "",
+                               str(calls[0].args.get("prompt", "")), flags=re.I), re.I):
                     calls[0].args["prompt"] = "a picture"
                 return Decision(calls=calls)
         if chosen is None:
@@ -1012,6 +1016,15 @@ class OfflinePlanner:
                 again = intents.BUILDERS["edit"](text, local)
                 if again and again[0].name == "edit_image":
                     calls[0].args["instruction"] = again[0].args["instruction"]
+        added = _ADDED_ON.match(text)
+        if len(calls) == 1 and calls[0].name == "generate_image" and added and len(found) == 1 \
+                and found[0].kind == "image" and found[0].ref.startswith("#") \
+                and found[0].span[0] >= added.start(1):
+            # "and a party hat on the dino", "a scarf for the fox": a thing put on one that
+            # is already painted changes that picture
+            return Decision(calls=[PlannedCall("edit_image", {
+                "artwork": found[0].ref, "instruction": "add " + text[added.start("thing"):]
+                .strip(" .!?")})])
         weak = catch_all and chosen == label and (pred is None or pred.label != chosen
                                                   or pred.p < OVERRULE)
         return Decision(calls=_aspect_only(calls, text, local), weak=weak)
@@ -1311,7 +1324,16 @@ _VAGUE = set("make it look feel better good nicer nice different interesting pre
              "tweak tweaked adjust touch up fix-up "
              "great best improve improved fix fixed change changed something anything stuff "
              "more less a an the this that #2 can you please somehow just bit little lot "
-             "cooler? it's its be do some".split()) - {"cooler?"}
+             "cooler? it's its be do some "
+             # "fix the colours", "sort out the lighting": which way is not said
+             "colours colors colour color lighting vibe vibes sort out up lol pls "
+             "somehow".split()) - {"cooler?"}
+
+
+_ADDED_ON = re.compile(r"^(?:(?:and|also|plus|now|ok|okay|oh|then|pls|please)[\s,]+)*(?:add\s+)?"
+                       r"(?P<thing>(?:a|an|some)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:on|to|for|onto)"
+                       r"\s+((?:the|his|her|its)\s+[\w'-]+(?:\s+[\w'-]+)?)(?:\s+(?:too|pls|please|lol))?"
+                       r"[\s.!]*$", re.I)
 
 
 def _vague(instruction: str) -> bool:
@@ -1329,7 +1351,7 @@ _REGION_ONLY = re.compile(
     r"^\s*(?:in\s+|on\s+|at\s+)?(?:the\s+)?(?:top|bottom|left|right|middle|center|centre|sky|"
     r"background|foreground)(?:\s+(?:left|right|side|corner|half|part))?\s*[,:]?\s*$", re.I)
 _INTO = re.compile(r"\b(?:melt|fade|dissolve|turn|morph|change|transform)\b.+\binto\b", re.I)
-_SEQUENCED = re.compile(r"\bthen\b|\bafter\s+that\b|;|\band\s+also\b", re.I)
+_SEQUENCED = re.compile(r"\bthen\b(?!\s*(?:[,.!?]|$))|\bafter\s+that\b|;|\band\s+also\b", re.I)
 _MUSIC_ARGS = ("key", "mode", "instrument", "bars", "tempo", "time_signature")
 _GENERIC_PROMPT = re.compile(r"^(?:a|an|some)?\s*(?:picture|piece\s+of\s+music|music|image|"
                              r"version|one|it)?\s*$", re.I)
@@ -1408,6 +1430,11 @@ _OPINION = re.compile(
     # "wow the colours", "omg that fox", "love the little boat"
     r"|(?:wow|omg|oh|ooh+|aw+|whoa|love|loving|look\s+at)[\s,!]+(?:the|those|these|that|this|"
     r"his|her|its|it's)\s+(?:little\s+|tiny\s+)?[\w'-]+(?:\s+[\w'-]+)?"
+    # "ok #5 slaps", "this one goes hard", "the jig bangs": the verb is the praise
+    r"|(?:it|this|that|this\s+one|that\s+one|(?:the\s+)?#\s*\d+|the\s+[\w'-]+(?:\s+one)?)\s+"
+    r"(?:(?:really|honestly|lowkey|kinda|actually|totally)\s+)?(?:slaps|rocks|bangs|rules|"
+    r"hits(?:\s+different)?|goes\s+hard|(?:is|'s)\s+(?:a\s+)?(?:vibe|mood|fire|goated|bussin))"
+    r"(?:\s+(?:ngl|honestly|fr|lol|tbh|no\s+cap))*"
     r"|" + _INTERJECTION + r")[\s,.!?]*$", re.I)
 _CHANGE_WORDS = re.compile(
     r"\b(?:\d+\s*x|x\s*\d+|\d+k|upscale\w*|flip\w*|crop\w*|undo|redo|vari\w+|versions?|"

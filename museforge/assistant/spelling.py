@@ -25,7 +25,7 @@ TEXT_SPEAK = {
     "mins": "minutes", "bpms": "bpm", "sec": "seconds", "secs": "seconds", "cuz": "because",
     "coz": "because", "dont": "don't", "cant": "can't", "wont": "won't", "its": "its",
     "im": "i'm", "id": "i'd", "ive": "i've", "youre": "you're", "thats": "that's",
-    "whats": "what's", "lets": "let's", "moar": "more", "bigg": "big", "abit": "a bit",
+    "whats": "what's", "lets": "let's", "moar": "more", "mor": "more", "bigg": "big", "abit": "a bit",
     "alil": "a little", "lil": "little", "bc": "because", "rn": "right now", "ngl": "honestly",
     "aight": "alright", "ight": "alright", "tmrw": "tomorrow", "pls.": "please",
 }
@@ -111,6 +111,11 @@ def normalise(text: str, extra: Iterable[str] = ()) -> str:
     """``text`` with text-speak spelled out and typos of known words fixed; ``extra``
     adds words that count as known targets (the session's artwork titles)."""
     titled = frozenset(w.lower() for w in extra if len(w) >= 3 and w.isalpha())
+    # words in quotes are the person's own ("put 'when u hear the treat bag' at the top"):
+    # written as typed, never spelled out or corrected
+    parts = _QUOTED.split(text)
+    if len(parts) > 1:
+        return "".join(part if i % 2 else normalise(part, extra) for i, part in enumerate(parts))
     targets = _targets(titled)
     out: list[str] = []
     for token in re.split(r"(\s+|[,.;!?()\"“”]+)", text):
@@ -119,7 +124,15 @@ def normalise(text: str, extra: Iterable[str] = ()) -> str:
         # a capitalised word inside a sentence is a name ("call it Aird"), not a typo
         out.append(_fix(token, targets, titled) if token and token.strip() and not named
                    else token)
-    return _WITH.sub("with ", _TOO.sub(lambda m: m.group(1) + " too", "".join(out)))
+    said = _WITH.sub("with ", _TOO.sub(lambda m: m.group(1) + " too", "".join(out)))
+    return _ASIDE.sub(r", \1, ", said)
+
+
+# "its upside down lol undo": an aside between two thoughts is where one ends
+_ASIDE = re.compile(r"(?<=[a-z])\s+(lol+|lmf?ao+|haha+|ngl|tbh|bruh|omg|smh|rofl)\s+(?=[a-z#])", re.I)
+
+
+_QUOTED = re.compile(r"(\"[^\"]+\"|“[^”]+”|‘[^’]+’|(?<![\w'])'[^']+'(?![\w']))")
 
 
 # "its a bit to dark", "way to loud": "to" before a quality is "too"

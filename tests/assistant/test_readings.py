@@ -501,3 +501,81 @@ def test_in_my_style_names_the_persons_one_style(me, chat, assistant):
                                          "learnt_style": [MY_STYLE]})], result.reply
     result, calls = plan(assistant, me, chat, "a kite over the dunes at noon in my Ink style")
     assert calls[0][1]["learnt_style"] == ["Ink"] and "dunes at noon" in calls[0][1]["prompt"]
+
+
+# -- session 25: quoted words, versions made, praise in slang, counts said up front --------
+
+
+def test_quoted_words_are_written_as_typed(me, chat, assistant, paint):
+    paint("a cat on a sofa, pixel art")
+    result, calls = plan(assistant, me, chat, "put 'when u hear the treat bag' at the top")
+    assert calls == [("add_text", {"artwork": "#1", "text": "when u hear the treat bag",
+                                   "position": "top"})], result.reply
+
+
+@pytest.mark.parametrize(("message", "tool"), [("make 2 versions of the painting too",
+                                                "vary_image"),
+                                               ("ok make 2 more versions of the piece",
+                                                "vary_music")])
+def test_n_versions_are_new_ones_like_it_not_its_history(me, chat, assistant, paint,
+                                                         message, tool):
+    paint("a harbour at dusk, oil")
+    paint("a calm piano piece", kind="music")
+    result, calls = plan(assistant, me, chat, message)
+    assert [(n, a.get("count")) for n, a in calls] == [(tool, 2)], result.reply
+    result, calls = plan(assistant, me, chat, "show me the versions of #1")
+    assert calls == [("show_versions", {"artwork": "#1"})], result.reply
+
+
+@pytest.mark.parametrize("message", ["LETS GOOO", "ok #1 slaps", "this one goes hard ngl"])
+def test_praise_in_slang_is_chat(me, chat, assistant, paint, message):
+    paint("a frog in a hat")
+    result, calls = plan(assistant, me, chat, message)
+    assert calls == [] and result.answer == "chat", result.reply
+
+
+def test_a_number_of_things_said_up_front_is_a_count(me, chat, assistant):
+    result, calls = plan(assistant, me, chat, "make 10 cats")
+    assert calls == [("generate_image", {"prompt": "a cat", "count": 4})], result.reply
+    result, calls = plan(assistant, me, chat, "draw 3 cats on a sofa")
+    assert [(n, a.get("count")) for n, a in calls] == [("generate_image", None)], result.reply
+
+
+def test_a_thing_put_on_a_painted_subject_edits_it(me, chat, assistant, paint):
+    paint("a dino with balloons")
+    result, calls = plan(assistant, me, chat, "and a party hat on the dino")
+    assert [n for n, _ in calls] == ["edit_image"] and "hat" in calls[0][1]["instruction"], \
+        result.reply
+    result, calls = plan(assistant, me, chat, "a cat on the beach")
+    assert [n for n, _ in calls] == ["generate_image"], result.reply
+
+
+def test_an_aside_ends_a_thought_and_undo_is_undo(me, chat, assistant, paint):
+    paint("a fox in the snow", versions=2)
+    result, calls = plan(assistant, me, chat, "bruh its upside down lol undo")
+    assert calls == [("undo", {"artwork": "#1"})], result.reply
+
+
+def test_fix_the_colours_asks_which_way(me, chat, assistant, paint):
+    paint("a fox in the snow")
+    result, calls = plan(assistant, me, chat, "lol the fox looks cursed, fix the colours")
+    assert calls == [] and result.answer == "ask", result.reply
+
+
+def test_a_style_said_after_then_joins_the_linked_picture(me, chat, assistant, paint):
+    paint("a calm piano piece", kind="music")
+    result, calls = plan(assistant, me, chat, "ok just a pic for it then, neon")
+    assert calls == [("generate_image", {"prompt": "a picture", "inspired_by": "#1",
+                                         "style": "neon"})], result.reply
+
+
+def test_a_correction_keeps_the_instrument_and_the_artwork_named_first(me, chat, assistant,
+                                                                         paint):
+    paint("a calm piano piece", kind="music")
+    paint("a fox in the snow")
+    result, calls = plan(assistant, me, chat, "and the first one, redo... no, show me its "
+                         "versions first")
+    assert calls == [("show_versions", {"artwork": "#1"})], result.reply
+    result, calls = plan(assistant, me, chat, "a tune on sleigh bells... no, celesta")
+    assert [a.get("instrument") for _, a in calls] == ["celesta"], result.reply
+    assert "sleigh" not in calls[0][1]["prompt"], result.reply

@@ -130,7 +130,9 @@ _LIST = re.compile(
     r"\bwhat'?s\s+(?:here|in\s+here|on\s+(?:the\s+)?(?:board|table)|been\s+made)\b", I)
 _VERSIONS = re.compile(
     r"\b((?<!\ba\s)(?<!\ban\s)(?<!similar\s)(?<!crazier\s)(?<!wilder\s)(?<!varied\s)"
-    r"(?<!different\s)(?<!new\s)(?<!more\s)(?<!another\s)(?<!extra\s)versions?\s+(?:of|for|history)|(?:what|which)\s+versions?|version\s+(?:tree|history)|"
+    r"(?<!different\s)(?<!new\s)(?<!more\s)(?<!another\s)(?<!extra\s)(?<!\d\s)(?<!two\s)"
+    r"(?<!three\s)(?<!four\s)(?<!few\s)(?<!couple\s)(?<!couple\sof\s)(?<!several\s)"
+    r"(?<!other\s)(?<!alt\s)versions?\s+(?:of|for|history)|(?:what|which)\s+versions?|version\s+(?:tree|history)|"
     r"history\s+of|(?:show|list|see)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?versions?|"
     r"how\s+many\s+versions|versions?\s+(?:does|do|has|have)|(?:edit|change)\s+history|"
     r"version\s+list|list\s+(?:of\s+)?(?:the\s+)?versions|versions\s+list)\b", I)

@@ -136,7 +136,28 @@ def _count_of(text: str) -> tuple[int, str]:
             " ".join(word.lower().split()), 1)
         if n and n >= 1:
             return int(n), text[: m.start()] + " " + text[m.end():]
+    m = _MAKE_N.match(text)
+    if m and (language.to_number(m.group(2)) or 0) >= 2:
+        # "make 10 cats", "draw like 3 frogs pls": as many pictures (one of a cat each); a
+        # number inside a scene ("3 cats on a sofa", "a picture of 3 cats") is what it shows
+        return int(language.to_number(m.group(2)) or 1), text[: m.start(2)] + "a " \
+            + _singular(m.group(3)) + text[m.end(3):]
     return _count_words(text)
+
+
+def _singular(word: str) -> str:
+    low = word.lower()
+    if low.endswith("ies") and len(low) > 4:
+        return word[:-3] + "y"
+    if re.search(r"(?:x|ch|sh|ss)es$", low):
+        return word[:-2]
+    return word[:-1]
+
+
+_MAKE_N = re.compile(r"^\s*(?:(?:pls|please|ok|now|and|lol|yo)[\s,]+)*(make|draw|paint|generate|"
+                     r"create|gimme|give\s+me|do)\s+(?:me\s+|us\s+)?(?:like\s+)?" + NUM +
+                     r"\s+([a-z]{3,}s)(?=\s*(?:$|[,.!?]|(?:pls|please|lol|rn|now)\b|in\s+"
+                     r"(?:pixel|anime|watercolou?r|oil|neon|sketch)))", I)
 
 
 def _count_words(text: str) -> tuple[int, str]:
@@ -250,13 +271,14 @@ _VARY = re.compile(
     r"one)s?|alternatives|alternates|(?:fresh|new|different)\s+take|remix|takes?\s+on|spins?\s+on|near[\s-]copies|similar\s+(?:of|to)|"
     r"re-?imagine|variations?|variants?|vary|riff\s+on|more\s+like\s+(?:this|that|it|#\d+)|"
     r"something\s+similar|similar\s+ones?|(?:another|different)\s+take|"
-    r"another\s+version\s+of|reroll|re-roll|try\s+again|another\s+one\s+like)\b", I)
+    r"another\s+version\s+of|reroll|re-roll|try\s+again|another\s+one\s+like|"
+    r"(?:another|one\s+more|some\s+more|more)\s+(?:ones?\s+)?like\s+(?:that|this|it|them|#\s*\d+)|" + language.MORE_VERSIONS + r")\b", I)
 
 
 def _vary(text: str, _ctx: PlanContext) -> list[PlannedCall]:
     low = text.lower()
     strong = language.STRONG_CHANGE.search(low) or re.search(r"\bloose\b", low)
-    count, _ = _count_of(re.sub(r"\bvariations?\b", "pictures", text, flags=I))
+    count, _ = _count_of(re.sub(r"\b(?:variations?|versions)\b", "pictures", text, flags=I))
     if count == 1:
         m = re.search(r"\b" + NUM + r"\s+(?:more|other)\b", low)
         if m and language.to_number(m.group(1)):
@@ -726,7 +748,7 @@ _VERB_START = re.compile(
     r"^(?:please\s+)?(?:paint|draw|generate|create|render|imagine|illustrate|sketch|make|turn|"
     r"change|add|remove|put|crop|rotate|flip|mirror|resize|zoom|extend|upscale|enlarge|vary|"
     r"blend|mix|combine|merge|write|caption|replace|repaint|give|brighten|darken|sharpen|"
-    r"blur|desaturate|invert)\b", I)
+    r"blur|desaturate|invert|fix|sort\s+out)\b", I)
 
 RULES = [
     Rule("add_text", _TEXT, _add_text, priority=8, starts=_VERB_START),

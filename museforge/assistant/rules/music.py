@@ -617,7 +617,8 @@ def _semitones(low: str) -> int:
 # -- vary, continue, interpolate -----------------------------------------------------------
 
 _VARY = re.compile(r"\b(variations?|variants?|vary|riff\s+on|remix|re-?imagine|"
-                   r"another\s+take|alternatives?|switch\s+it\s+up|mix\s+it\s+up|same\s+vibe)\b", I)
+                   r"another\s+take|alternatives?|switch\s+it\s+up|mix\s+it\s+up|same\s+vibe|"
+                   + language.MORE_VERSIONS + r")\b", I)
 
 
 def _vary(text: str, context: PlanContext) -> list[PlannedCall]:
